@@ -1,0 +1,219 @@
+//! Changes to a flag, as data: the CLI, the HTTP API and the importer all describe what they
+//! want as `FlagChange`s, and the store applies them with [`FlagChange::apply_all`] inside its
+//! transaction, so every path validates and records a change the same way.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AttributeName, Constraint, CoreError, Flag, Override, Rollout, Stage, Timestamp};
+
+/// One edit of a flag's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FlagChange {
+    SetEnabled { enabled: bool },
+    /// Enters a stage and sets the rollout the stage implies.
+    SetStage { stage: Stage },
+    SetRollout { rollout_percent: Rollout },
+    Kill,
+    Unkill,
+    SetDescription { description: String },
+    SetOwner { owner: String },
+    SetStickiness { attribute: AttributeName },
+    SetSalt { salt: Option<String> },
+    SetScope { scope: Vec<Constraint> },
+    /// Adds an override, replacing one for the same attribute and value.
+    AddOverride {
+        #[serde(rename = "override")]
+        rule: Override,
+    },
+    RemoveOverride { attribute: AttributeName, value: String },
+    ClearOverrides,
+    /// Drops overrides whose expiry has passed (the audited sweep).
+    RemoveExpiredOverrides,
+    /// Replaces the whole state but the key and version (import).
+    Replace { flag: Box<Flag> },
+}
+
+impl FlagChange {
+    /// The audit action recorded for this change.
+    pub fn action(&self) -> &'static str {
+        match self {
+            FlagChange::SetEnabled { enabled: true } => "flag.enable",
+            FlagChange::SetEnabled { enabled: false } => "flag.disable",
+            FlagChange::SetStage { .. } => "flag.stage",
+            FlagChange::SetRollout { .. } => "flag.rollout",
+            FlagChange::Kill => "flag.kill",
+            FlagChange::Unkill => "flag.unkill",
+            FlagChange::SetDescription { .. }
+            | FlagChange::SetOwner { .. }
+            | FlagChange::SetStickiness { .. }
+            | FlagChange::SetSalt { .. } => "flag.update",
+            FlagChange::SetScope { .. } => "flag.scope",
+            FlagChange::AddOverride { .. } => "override.add",
+            FlagChange::RemoveOverride { .. } => "override.remove",
+            FlagChange::ClearOverrides => "override.clear",
+            FlagChange::RemoveExpiredOverrides => "override.expire",
+            FlagChange::Replace { .. } => "flag.import",
+        }
+    }
+
+    /// The action for a batch: the shared action, or `flag.update` when they differ.
+    pub fn action_of(changes: &[FlagChange]) -> &'static str {
+        match changes.split_first() {
+            Some((first, rest)) if rest.iter().all(|c| c.action() == first.action()) => first.action(),
+            _ => "flag.update",
+        }
+    }
+
+    pub fn apply(&self, flag: &mut Flag, now: Timestamp) -> Result<(), CoreError> {
+        match self {
+            FlagChange::SetEnabled { enabled } => flag.enabled = *enabled,
+            FlagChange::SetStage { stage } => {
+                flag.stage = *stage;
+                flag.rollout = stage.rollout();
+            }
+            FlagChange::SetRollout { rollout_percent } => flag.rollout = *rollout_percent,
+            FlagChange::Kill => flag.killed = true,
+            FlagChange::Unkill => flag.killed = false,
+            FlagChange::SetDescription { description } => flag.description.clone_from(description),
+            FlagChange::SetOwner { owner } => flag.owner.clone_from(owner),
+            FlagChange::SetStickiness { attribute } => flag.stickiness = attribute.clone(),
+            FlagChange::SetSalt { salt } => flag.salt.clone_from(salt),
+            FlagChange::SetScope { scope } => flag.scope.clone_from(scope),
+            FlagChange::AddOverride { rule } => {
+                if let Some(at) = rule.expires_at
+                    && at <= now
+                {
+                    return Err(CoreError::OverrideAlreadyExpired { expires_at: at, now });
+                }
+                let target = (rule.attribute.as_str(), rule.value.as_str());
+                match flag.overrides.iter_mut().find(|o| o.same_target(target.0, target.1)) {
+                    Some(existing) => *existing = rule.clone(),
+                    None => flag.overrides.push(rule.clone()),
+                }
+            }
+            FlagChange::RemoveOverride { attribute, value } => {
+                let before = flag.overrides.len();
+                flag.overrides.retain(|o| !o.same_target(attribute.as_str(), value));
+                if flag.overrides.len() == before {
+                    return Err(CoreError::OverrideNotFound {
+                        flag: flag.key.to_string(),
+                        attribute: attribute.to_string(),
+                        value: value.clone(),
+                    });
+                }
+            }
+            FlagChange::ClearOverrides => flag.overrides.clear(),
+            FlagChange::RemoveExpiredOverrides => flag.overrides.retain(|o| o.is_active(now)),
+            FlagChange::Replace { flag: replacement } => {
+                if replacement.key != flag.key {
+                    return Err(CoreError::InvalidDocument {
+                        why: format!("cannot replace flag {} with flag {}", flag.key, replacement.key),
+                    });
+                }
+                replacement.validate()?;
+                let version = flag.version;
+                *flag = (**replacement).clone();
+                flag.version = version;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a batch to a copy of `flag`. Returns the new state with its version bumped, or
+    /// `None` when the batch leaves the flag as it was (no version bump, nothing to audit).
+    pub fn apply_all(flag: &Flag, changes: &[FlagChange], now: Timestamp) -> Result<Option<Flag>, CoreError> {
+        let mut next = flag.clone();
+        for change in changes {
+            change.apply(&mut next, now)?;
+        }
+        if next == *flag {
+            return Ok(None);
+        }
+        next.version = flag.version + 1;
+        Ok(Some(next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FlagKey, Variant};
+
+    fn flag() -> Flag {
+        Flag::new(FlagKey::new("f").unwrap())
+    }
+
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_800_000_000).unwrap()
+    }
+
+    fn rule(value: &str, variant: Variant, expires_at: Option<Timestamp>) -> FlagChange {
+        FlagChange::AddOverride {
+            rule: Override { attribute: AttributeName::new("user_id").unwrap(), value: value.into(), variant, expires_at },
+        }
+    }
+
+    #[test]
+    fn a_change_bumps_the_version_and_a_no_op_does_not() {
+        let f = flag();
+        let next = FlagChange::apply_all(&f, &[FlagChange::Kill], now()).unwrap().unwrap();
+        assert_eq!(next.version, 1);
+        assert!(next.killed);
+        assert_eq!(FlagChange::apply_all(&next, &[FlagChange::Kill], now()).unwrap(), None);
+    }
+
+    #[test]
+    fn stage_sets_its_rollout_and_a_later_rollout_overrides_it() {
+        let f = flag();
+        let changes = [
+            FlagChange::SetStage { stage: Stage::Beta },
+            FlagChange::SetRollout { rollout_percent: Rollout::from_bps(4_200).unwrap() },
+        ];
+        let next = FlagChange::apply_all(&f, &changes, now()).unwrap().unwrap();
+        assert_eq!((next.stage, next.rollout.bps()), (Stage::Beta, 4_200));
+        assert_eq!(FlagChange::action_of(&changes), "flag.update");
+    }
+
+    #[test]
+    fn overrides_replace_same_target_and_removal_of_missing_one_is_an_error() {
+        let f = flag();
+        let f = FlagChange::apply_all(&f, &[rule("u1", Variant::New, None)], now()).unwrap().unwrap();
+        let f = FlagChange::apply_all(&f, &[rule("u1", Variant::Legacy, None)], now()).unwrap().unwrap();
+        assert_eq!(f.overrides.len(), 1);
+        assert_eq!(f.overrides[0].variant, Variant::Legacy);
+        let missing = FlagChange::RemoveOverride { attribute: AttributeName::new("user_id").unwrap(), value: "u2".into() };
+        let err = FlagChange::apply_all(&f, &[missing], now()).unwrap_err().to_string();
+        assert!(err.contains("user_id=u2"), "{err}");
+    }
+
+    #[test]
+    fn an_override_that_is_already_expired_is_refused() {
+        let past = Some(Timestamp::from_second(1_700_000_000).unwrap());
+        assert!(matches!(
+            FlagChange::apply_all(&flag(), &[rule("u1", Variant::New, past)], now()),
+            Err(CoreError::OverrideAlreadyExpired { .. })
+        ));
+    }
+
+    #[test]
+    fn sweep_removes_only_expired_overrides() {
+        let soon = Timestamp::from_second(1_800_000_100).unwrap();
+        let f = FlagChange::apply_all(
+            &flag(),
+            &[rule("keep", Variant::New, None), rule("drop", Variant::New, Some(soon))],
+            now(),
+        )
+        .unwrap()
+        .unwrap();
+        let later = Timestamp::from_second(1_800_000_100).unwrap();
+        let swept = FlagChange::apply_all(&f, &[FlagChange::RemoveExpiredOverrides], later).unwrap().unwrap();
+        assert_eq!(swept.overrides.iter().map(|o| o.value.as_str()).collect::<Vec<_>>(), ["keep"]);
+    }
+
+    #[test]
+    fn changes_are_plain_json() {
+        let c: FlagChange = serde_json::from_str(r#"{"change":"set_rollout","rollout_percent":12.5}"#).unwrap();
+        assert_eq!(c, FlagChange::SetRollout { rollout_percent: Rollout::from_bps(1250).unwrap() });
+    }
+}

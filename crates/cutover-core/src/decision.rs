@@ -1,0 +1,89 @@
+//! What an evaluation answers: the variant, the rule that decided it and the flag version.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Rollout, Variant};
+
+/// The answer for one flag and one context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub variant: Variant,
+    pub reason: Reason,
+    /// The version of the flag that decided; 0 when the flag was not found.
+    pub flag_version: u64,
+}
+
+impl Decision {
+    pub fn is_new(&self) -> bool {
+        self.variant.is_new()
+    }
+}
+
+/// Which rule decided, with what it looked at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// The kill switch is on: `legacy` for everyone.
+    KillSwitch,
+    /// A `CUTOVER_FLAG_<KEY>` variable of the evaluating process decided.
+    EnvOverride { var: Arc<str> },
+    /// The flag's global switch is off.
+    Disabled,
+    /// Stage `legacy_disabled`: the legacy path is retired.
+    LegacyRetired,
+    /// A targeting override on this attribute matched.
+    Override { attribute: Arc<str> },
+    /// The context failed the rollout scope constraint on this attribute.
+    OutOfScope { attribute: Arc<str> },
+    /// The rollout decided: the context's bucket (from the first stickiness attribute it has)
+    /// against the rollout. Without any stickiness value only 0 % and 100 % can place it, and a
+    /// partial rollout answers `legacy`.
+    Rollout {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        attribute: Option<Arc<str>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        bucket: Option<u16>,
+        #[serde(rename = "rollout_percent")]
+        rollout: Rollout,
+    },
+    /// No such flag: the caller's default.
+    FlagNotFound,
+}
+
+impl Reason {
+    /// A stable snake_case name for metrics labels and protocol mappings.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Reason::KillSwitch => "kill_switch",
+            Reason::EnvOverride { .. } => "env_override",
+            Reason::Disabled => "disabled",
+            Reason::LegacyRetired => "legacy_retired",
+            Reason::Override { .. } => "override",
+            Reason::OutOfScope { .. } => "out_of_scope",
+            Reason::Rollout { .. } => "rollout",
+            Reason::FlagNotFound => "flag_not_found",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::KillSwitch => f.write_str("kill switch is on"),
+            Reason::EnvOverride { var } => write!(f, "environment override {var}"),
+            Reason::Disabled => f.write_str("flag is disabled"),
+            Reason::LegacyRetired => f.write_str("stage legacy_disabled: the legacy path is retired"),
+            Reason::Override { attribute } => write!(f, "override on {attribute}"),
+            Reason::OutOfScope { attribute } => write!(f, "outside the rollout scope ({attribute})"),
+            Reason::Rollout { attribute: Some(attr), bucket: Some(b), rollout } => {
+                let cmp = if *b < rollout.bps() { "<" } else { ">=" };
+                write!(f, "rollout {rollout}: bucket {b} of {attr} {cmp} {}", rollout.bps())
+            }
+            Reason::Rollout { rollout, .. } => write!(f, "rollout {rollout}: no stickiness value in the context"),
+            Reason::FlagNotFound => f.write_str("flag not found: the caller's default"),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The one error type of the core: every variant names the offending value and what is accepted.
+
+/// What was wrong with a value handed to the core.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CoreError {
+    #[error(
+        "invalid flag key {key:?}: {why}; a key is 1 to 128 characters of a-z, 0-9, '.', '_' and \
+         '-', starting with a letter or a digit"
+    )]
+    InvalidKey { key: String, why: &'static str },
+
+    #[error(
+        "invalid attribute name {name:?}: {why}; an attribute name is 1 to 128 characters of \
+         letters, digits, '_', '.', ':' and '-'"
+    )]
+    InvalidAttribute { name: String, why: &'static str },
+
+    #[error(
+        "invalid rollout percentage {value:?}: {why}; accepted: a number from 0 to 100 with at \
+         most two decimals, such as 5, 12.5 or 0.01"
+    )]
+    InvalidPercent { value: String, why: &'static str },
+
+    #[error("invalid rollout of {bps} basis points; accepted: 0 to 10000")]
+    InvalidBasisPoints { bps: i64 },
+
+    #[error(
+        "unknown stage {value:?}; accepted: disabled, canary, beta, production, legacy_disabled"
+    )]
+    UnknownStage { value: String },
+
+    #[error("unknown variant {value:?}; accepted: legacy, new")]
+    UnknownVariant { value: String },
+
+    #[error(
+        "invalid value {value:?} in {var}; accepted: true, 1, yes, on, false, 0, no, off (any \
+         case), or leave the variable unset for no override"
+    )]
+    InvalidEnvOverride { var: String, value: String },
+
+    #[error(
+        "invalid constraint {text:?}: {why}; accepted: 'ATTR in V1,V2,...', \
+         'ATTR not_in V1,V2,...' or 'ATTR exists'"
+    )]
+    InvalidConstraint { text: String, why: &'static str },
+
+    #[error("flag {flag} has no override for {attribute}={value}")]
+    OverrideNotFound { flag: String, attribute: String, value: String },
+
+    #[error("override expiry {expires_at} is not after the time of the change {now}")]
+    OverrideAlreadyExpired { expires_at: jiff::Timestamp, now: jiff::Timestamp },
+
+    #[error("invalid preset {name:?}: {why}")]
+    InvalidPreset { name: String, why: String },
+
+    #[error("invalid flag document: {why}")]
+    InvalidDocument { why: String },
+}

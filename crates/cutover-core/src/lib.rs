@@ -1,0 +1,47 @@
+//! The pure heart of cutover: the flag model, bucketing, evaluation, presets and the audit chain
+//! rules.
+//!
+//! **Architecture invariant**: this crate does no I/O, spawns nothing, reads no clock and no
+//! environment. Time and environment overrides are arguments. That is what lets the CLI, the
+//! server, the SDK and the simulators share one implementation of every decision rule.
+
+mod attribute;
+mod audit;
+mod bucket;
+mod change;
+mod context;
+mod decision;
+mod document;
+mod env;
+mod error;
+mod flag;
+mod key;
+mod overrides;
+mod preset;
+mod rollout;
+mod scope;
+mod snapshot;
+mod stage;
+mod variant;
+
+pub use attribute::AttributeName;
+pub use audit::{AuditEntry, ChainFault, ChainReport, GENESIS_HASH, NewAuditEntry, verify_chain};
+pub use bucket::{BUCKETS, Seed, bucket_of};
+pub use change::FlagChange;
+pub use context::{Attributes, Context};
+pub use decision::{Decision, Reason};
+pub use document::FlagDocument;
+pub use env::{ENV_PREFIX, EnvOverrides, env_var_name, parse_env_bool};
+pub use error::CoreError;
+pub use flag::{DEFAULT_STICKINESS, Flag};
+pub use key::FlagKey;
+pub use overrides::Override;
+pub use preset::{Preset, PresetEntry};
+pub use rollout::Rollout;
+pub use scope::{Constraint, Operator};
+pub use snapshot::{CompiledFlag, FlagHandle, Snapshot};
+pub use stage::Stage;
+pub use variant::Variant;
+
+/// Instants are `jiff::Timestamp` values handed in by the caller; this crate never reads a clock.
+pub use jiff::Timestamp;

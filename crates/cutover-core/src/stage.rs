@@ -1,0 +1,87 @@
+//! The stage ladder a cutover climbs, each rung with the rollout it implies.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{CoreError, Rollout};
+
+/// A named rung of the rollout ladder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// 0 %: only overrides reach the new path.
+    #[default]
+    Disabled,
+    /// 5 %.
+    Canary,
+    /// 50 %.
+    Beta,
+    /// 100 %, the legacy path still exists and can be returned to.
+    Production,
+    /// The legacy path is gone: every evaluation answers `new` (only the kill switch and an
+    /// environment override still answer `legacy`, and SDKs report such calls).
+    LegacyDisabled,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 5] =
+        [Stage::Disabled, Stage::Canary, Stage::Beta, Stage::Production, Stage::LegacyDisabled];
+
+    /// The rollout a stage sets when it is entered; a custom rollout may replace it afterwards.
+    pub fn rollout(self) -> Rollout {
+        let bps = match self {
+            Stage::Disabled => 0,
+            Stage::Canary => 500,
+            Stage::Beta => 5_000,
+            Stage::Production | Stage::LegacyDisabled => 10_000,
+        };
+        Rollout::from_bps_const(bps)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Disabled => "disabled",
+            Stage::Canary => "canary",
+            Stage::Beta => "beta",
+            Stage::Production => "production",
+            Stage::LegacyDisabled => "legacy_disabled",
+        }
+    }
+}
+
+impl std::str::FromStr for Stage {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        Stage::ALL
+            .into_iter()
+            .find(|stage| stage.as_str() == s)
+            .ok_or_else(|| CoreError::UnknownStage { value: s.to_owned() })
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ladder_rollouts_match_the_product_brief() {
+        let pct: Vec<String> = Stage::ALL.iter().map(|s| s.rollout().to_string()).collect();
+        assert_eq!(pct, ["0%", "5%", "50%", "100%", "100%"]);
+    }
+
+    #[test]
+    fn parses_every_name_and_rejects_others() {
+        for stage in Stage::ALL {
+            assert_eq!(stage.as_str().parse::<Stage>().unwrap(), stage);
+        }
+        let err = "prod".parse::<Stage>().unwrap_err().to_string();
+        assert!(err.contains("\"prod\"") && err.contains("legacy_disabled"), "{err}");
+    }
+}

@@ -13,7 +13,10 @@ pub struct AttributeName(Arc<str>);
 
 impl AttributeName {
     pub fn new(name: &str) -> Result<Self, CoreError> {
-        let invalid = |why| CoreError::InvalidAttribute { name: name.to_owned(), why };
+        let invalid = |why| CoreError::InvalidAttribute {
+            name: name.to_owned(),
+            why,
+        };
         if name.is_empty() {
             return Err(invalid("it is empty"));
         }
@@ -22,7 +25,9 @@ impl AttributeName {
         }
         let ok = |b: &u8| b.is_ascii_alphanumeric() || b"_.:-".contains(b);
         if !name.as_bytes().iter().all(ok) {
-            return Err(invalid("it contains a character outside letters, digits, '_.:-'"));
+            return Err(invalid(
+                "it contains a character outside letters, digits, '_.:-'",
+            ));
         }
         Ok(Self(Arc::from(name)))
     }

@@ -105,7 +105,7 @@ impl AuditEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum ChainFault {
-    /// The entry's content no longer matches its hash: it was edited.
+    /// The entry's content does not match its hash: it was edited, or written outside cutover.
     Edited { id: u64 },
     /// Entries are missing: `expected` should come next, `found` came instead (none at the end).
     Missing { expected: u64, found: Option<u64> },
@@ -120,18 +120,43 @@ pub enum ChainFault {
 impl std::fmt::Display for ChainFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ChainFault::Edited { id } => write!(f, "entry {id} was edited: its content does not match its hash"),
-            ChainFault::Missing { expected, found: Some(found) } => {
-                write!(f, "entries {expected}..{} were deleted: entry {found} follows entry {}", found - 1, expected - 1)
+            ChainFault::Edited { id } => write!(
+                f,
+                "entry {id} does not match its hash: it was edited or forged"
+            ),
+            ChainFault::Missing {
+                expected,
+                found: Some(found),
+            } => {
+                write!(
+                    f,
+                    "entries {expected}..{} were deleted: entry {found} follows entry {}",
+                    found - 1,
+                    expected - 1
+                )
             }
-            ChainFault::Missing { expected, found: None } => {
-                write!(f, "entry {expected} and later were deleted: the chain ends at entry {}", expected - 1)
+            ChainFault::Missing {
+                expected,
+                found: None,
+            } => {
+                write!(
+                    f,
+                    "entry {expected} and later were deleted: the chain ends at entry {}",
+                    expected - 1
+                )
             }
             ChainFault::BrokenLink { id } => {
-                write!(f, "entry {id} does not link to entry {}: an entry was replaced or inserted", id.saturating_sub(1))
+                write!(
+                    f,
+                    "entry {id} does not link to entry {}: an entry was replaced or inserted",
+                    id.saturating_sub(1)
+                )
             }
             ChainFault::HeadMismatch { head_id, last_id } => {
-                write!(f, "the chain ends at entry {last_id} but the recorded head is entry {head_id}")
+                write!(
+                    f,
+                    "the chain ends at entry {last_id} but the recorded head is entry {head_id}"
+                )
             }
         }
     }
@@ -153,41 +178,98 @@ impl ChainReport {
     }
 }
 
-/// Walks `entries` in id order and reports the first fault. `head` is the last id and hash the
-/// store recorded when it committed; pass `None` for an exported copy with no head.
-pub fn verify_chain(entries: impl IntoIterator<Item = AuditEntry>, head: Option<(u64, &str)>) -> ChainReport {
-    let mut expected_id = 1u64;
-    let mut prev = GENESIS_HASH.to_owned();
-    let mut walked = 0u64;
-    let report = |walked, prev: String, fault| ChainReport { entries: walked, head_hash: prev, fault };
-    for entry in entries {
-        if entry.id != expected_id {
-            let fault = if entry.id > expected_id {
-                ChainFault::Missing { expected: expected_id, found: Some(entry.id) }
-            } else {
-                ChainFault::BrokenLink { id: entry.id }
-            };
-            return report(walked, prev, Some(fault));
+/// An incremental walk of the chain, for callers that stream entries from a cursor instead of
+/// holding the whole log in memory.
+#[derive(Debug, Clone)]
+pub struct ChainWalk {
+    expected_id: u64,
+    prev: String,
+    walked: u64,
+    fault: Option<ChainFault>,
+}
+
+impl Default for ChainWalk {
+    fn default() -> Self {
+        ChainWalk {
+            expected_id: 1,
+            prev: GENESIS_HASH.to_owned(),
+            walked: 0,
+            fault: None,
         }
-        if entry.compute_hash() != entry.hash {
-            return report(walked, prev, Some(ChainFault::Edited { id: entry.id }));
-        }
-        if entry.prev_hash != prev {
-            return report(walked, prev, Some(ChainFault::BrokenLink { id: entry.id }));
-        }
-        prev = entry.hash;
-        walked += 1;
-        expected_id += 1;
     }
-    let last_id = expected_id - 1;
-    let fault = match head {
-        Some((head_id, _)) if head_id > last_id => Some(ChainFault::Missing { expected: expected_id, found: None }),
-        Some((head_id, head_hash)) if head_id != last_id || head_hash != prev => {
-            Some(ChainFault::HeadMismatch { head_id, last_id })
+}
+
+impl ChainWalk {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds the next entry in id order. Returns `false` once a fault is found; later entries
+    /// are then ignored.
+    pub fn push(&mut self, entry: &AuditEntry) -> bool {
+        if self.fault.is_some() {
+            return false;
         }
-        _ => None,
-    };
-    report(walked, prev, fault)
+        let fault = if entry.id != self.expected_id {
+            if entry.id > self.expected_id {
+                Some(ChainFault::Missing {
+                    expected: self.expected_id,
+                    found: Some(entry.id),
+                })
+            } else {
+                Some(ChainFault::BrokenLink { id: entry.id })
+            }
+        } else if entry.compute_hash() != entry.hash {
+            Some(ChainFault::Edited { id: entry.id })
+        } else if entry.prev_hash != self.prev {
+            Some(ChainFault::BrokenLink { id: entry.id })
+        } else {
+            None
+        };
+        if fault.is_some() {
+            self.fault = fault;
+            return false;
+        }
+        self.prev.clone_from(&entry.hash);
+        self.walked += 1;
+        self.expected_id += 1;
+        true
+    }
+
+    /// Ends the walk. `head` is the last id and hash the store recorded when it committed; pass
+    /// `None` for an exported copy, which has no head.
+    pub fn finish(self, head: Option<(u64, &str)>) -> ChainReport {
+        let last_id = self.expected_id - 1;
+        let fault = self.fault.or_else(|| match head {
+            Some((head_id, _)) if head_id > last_id => Some(ChainFault::Missing {
+                expected: self.expected_id,
+                found: None,
+            }),
+            Some((head_id, head_hash)) if head_id != last_id || head_hash != self.prev => {
+                Some(ChainFault::HeadMismatch { head_id, last_id })
+            }
+            _ => None,
+        });
+        ChainReport {
+            entries: self.walked,
+            head_hash: self.prev,
+            fault,
+        }
+    }
+}
+
+/// Walks `entries` in id order and reports the first fault (see [`ChainWalk`]).
+pub fn verify_chain(
+    entries: impl IntoIterator<Item = AuditEntry>,
+    head: Option<(u64, &str)>,
+) -> ChainReport {
+    let mut walk = ChainWalk::new();
+    for entry in entries {
+        if !walk.push(&entry) {
+            break;
+        }
+    }
+    walk.finish(head)
 }
 
 /// JSON form of an entry (the JSONL export): `before` and `after` are embedded as the exact
@@ -196,7 +278,8 @@ impl Serialize for AuditEntry {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde_json::value::RawValue;
         let raw = |text: &Option<String>| -> Option<Box<RawValue>> {
-            text.as_ref().and_then(|t| RawValue::from_string(t.clone()).ok())
+            text.as_ref()
+                .and_then(|t| RawValue::from_string(t.clone()).ok())
         };
         let mut st = s.serialize_struct("AuditEntry", 10)?;
         st.serialize_field("id", &self.id)?;
@@ -278,7 +361,10 @@ mod tests {
         let c = chain(5);
         let report = verify_chain(c.clone(), head(&c));
         assert!(report.is_intact(), "{report:?}");
-        assert_eq!((report.entries, report.head_hash.as_str()), (5, c[4].hash.as_str()));
+        assert_eq!(
+            (report.entries, report.head_hash.as_str()),
+            (5, c[4].hash.as_str())
+        );
         assert!(verify_chain(Vec::new(), None).is_intact());
     }
 
@@ -287,7 +373,10 @@ mod tests {
         let c = chain(5);
         let mut tampered = c.clone();
         tampered[2].actor = "mallory".into();
-        assert_eq!(verify_chain(tampered, head(&c)).fault, Some(ChainFault::Edited { id: 3 }));
+        assert_eq!(
+            verify_chain(tampered, head(&c)).fault,
+            Some(ChainFault::Edited { id: 3 })
+        );
     }
 
     #[test]
@@ -296,7 +385,10 @@ mod tests {
         let mut tampered = c.clone();
         tampered[2].reason = Some("nothing to see".into());
         tampered[2].hash = tampered[2].compute_hash();
-        assert_eq!(verify_chain(tampered, head(&c)).fault, Some(ChainFault::BrokenLink { id: 4 }));
+        assert_eq!(
+            verify_chain(tampered, head(&c)).fault,
+            Some(ChainFault::BrokenLink { id: 4 })
+        );
     }
 
     #[test]
@@ -304,20 +396,44 @@ mod tests {
         let c = chain(5);
         let mut middle = c.clone();
         middle.remove(1);
-        assert_eq!(verify_chain(middle, head(&c)).fault, Some(ChainFault::Missing { expected: 2, found: Some(3) }));
+        assert_eq!(
+            verify_chain(middle, head(&c)).fault,
+            Some(ChainFault::Missing {
+                expected: 2,
+                found: Some(3)
+            })
+        );
         let mut first = c.clone();
         first.remove(0);
-        assert_eq!(verify_chain(first, head(&c)).fault, Some(ChainFault::Missing { expected: 1, found: Some(2) }));
+        assert_eq!(
+            verify_chain(first, head(&c)).fault,
+            Some(ChainFault::Missing {
+                expected: 1,
+                found: Some(2)
+            })
+        );
         let mut last = c.clone();
         last.pop();
-        assert_eq!(verify_chain(last, head(&c)).fault, Some(ChainFault::Missing { expected: 5, found: None }));
+        assert_eq!(
+            verify_chain(last, head(&c)).fault,
+            Some(ChainFault::Missing {
+                expected: 5,
+                found: None
+            })
+        );
     }
 
     #[test]
     fn an_appended_entry_is_caught_by_the_head() {
         let c = chain(5);
         let forged = chain(6);
-        assert_eq!(verify_chain(forged, head(&c)).fault, Some(ChainFault::HeadMismatch { head_id: 5, last_id: 6 }));
+        assert_eq!(
+            verify_chain(forged, head(&c)).fault,
+            Some(ChainFault::HeadMismatch {
+                head_id: 5,
+                last_id: 6
+            })
+        );
     }
 
     #[test]
@@ -332,9 +448,19 @@ mod tests {
     #[test]
     fn export_form_round_trips_exactly_and_still_verifies() {
         let c = chain(3);
-        let lines: Vec<String> = c.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
-        assert!(lines[0].contains(r#""before":{"rollout_percent":0}"#), "{}", lines[0]);
-        let back: Vec<AuditEntry> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<String> = c
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect();
+        assert!(
+            lines[0].contains(r#""before":{"rollout_percent":0}"#),
+            "{}",
+            lines[0]
+        );
+        let back: Vec<AuditEntry> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(back, c);
         assert!(verify_chain(back, None).is_intact());
     }

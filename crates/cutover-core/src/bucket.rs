@@ -58,7 +58,11 @@ mod tests {
         ("awf.bundle", "user-1", 7939),
         ("awf.bundle", "user-2", 3774),
         ("awf.bundle", "9f1c2b7e-3d4a-4b5c-8e6f-0a1b2c3d4e5f", 5239),
-        ("awf.bundle", "a-very-long-stickiness-value-that-spans-more-than-sixty-four-bytes-of-input-data", 6019),
+        (
+            "awf.bundle",
+            "a-very-long-stickiness-value-that-spans-more-than-sixty-four-bytes-of-input-data",
+            6019,
+        ),
         ("salt-b", "user-1", 9440),
         ("salt-b", "user-2", 7603),
         ("", "user-1", 8139),
@@ -72,7 +76,11 @@ mod tests {
     #[test]
     fn pinned_vectors_never_change() {
         for (salt, value, bucket) in PINNED {
-            assert_eq!(bucket_of(Seed::from_salt(salt), value), bucket, "salt {salt:?} value {value:?}");
+            assert_eq!(
+                bucket_of(Seed::from_salt(salt), value),
+                bucket,
+                "salt {salt:?} value {value:?}"
+            );
         }
     }
 
@@ -84,7 +92,10 @@ mod tests {
             (bucket_of(a, &v) < 5_000) == (bucket_of(b, &v) < 5_000)
         });
         let share = same.count() as f64 / 10_000.0;
-        assert!((share - 0.5).abs() < 0.03, "arms of two flags agree {share} of the time");
+        assert!(
+            (share - 0.5).abs() < 0.03,
+            "arms of two flags agree {share} of the time"
+        );
     }
 
     proptest! {

@@ -10,28 +10,49 @@ use crate::{AttributeName, Constraint, CoreError, Flag, Override, Rollout, Stage
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FlagChange {
-    SetEnabled { enabled: bool },
+    SetEnabled {
+        enabled: bool,
+    },
     /// Enters a stage and sets the rollout the stage implies.
-    SetStage { stage: Stage },
-    SetRollout { rollout_percent: Rollout },
+    SetStage {
+        stage: Stage,
+    },
+    SetRollout {
+        rollout_percent: Rollout,
+    },
     Kill,
     Unkill,
-    SetDescription { description: String },
-    SetOwner { owner: String },
-    SetStickiness { attribute: AttributeName },
-    SetSalt { salt: Option<String> },
-    SetScope { scope: Vec<Constraint> },
+    SetDescription {
+        description: String,
+    },
+    SetOwner {
+        owner: String,
+    },
+    SetStickiness {
+        attribute: AttributeName,
+    },
+    SetSalt {
+        salt: Option<String>,
+    },
+    SetScope {
+        scope: Vec<Constraint>,
+    },
     /// Adds an override, replacing one for the same attribute and value.
     AddOverride {
         #[serde(rename = "override")]
         rule: Override,
     },
-    RemoveOverride { attribute: AttributeName, value: String },
+    RemoveOverride {
+        attribute: AttributeName,
+        value: String,
+    },
     ClearOverrides,
     /// Drops overrides whose expiry has passed (the audited sweep).
     RemoveExpiredOverrides,
     /// Replaces the whole state but the key and version (import).
-    Replace { flag: Box<Flag> },
+    Replace {
+        flag: Box<Flag>,
+    },
 }
 
 impl FlagChange {
@@ -60,7 +81,9 @@ impl FlagChange {
     /// The action for a batch: the shared action, or `flag.update` when they differ.
     pub fn action_of(changes: &[FlagChange]) -> &'static str {
         match changes.split_first() {
-            Some((first, rest)) if rest.iter().all(|c| c.action() == first.action()) => first.action(),
+            Some((first, rest)) if rest.iter().all(|c| c.action() == first.action()) => {
+                first.action()
+            }
             _ => "flag.update",
         }
     }
@@ -84,17 +107,25 @@ impl FlagChange {
                 if let Some(at) = rule.expires_at
                     && at <= now
                 {
-                    return Err(CoreError::OverrideAlreadyExpired { expires_at: at, now });
+                    return Err(CoreError::OverrideAlreadyExpired {
+                        expires_at: at,
+                        now,
+                    });
                 }
                 let target = (rule.attribute.as_str(), rule.value.as_str());
-                match flag.overrides.iter_mut().find(|o| o.same_target(target.0, target.1)) {
+                match flag
+                    .overrides
+                    .iter_mut()
+                    .find(|o| o.same_target(target.0, target.1))
+                {
                     Some(existing) => *existing = rule.clone(),
                     None => flag.overrides.push(rule.clone()),
                 }
             }
             FlagChange::RemoveOverride { attribute, value } => {
                 let before = flag.overrides.len();
-                flag.overrides.retain(|o| !o.same_target(attribute.as_str(), value));
+                flag.overrides
+                    .retain(|o| !o.same_target(attribute.as_str(), value));
                 if flag.overrides.len() == before {
                     return Err(CoreError::OverrideNotFound {
                         flag: flag.key.to_string(),
@@ -108,7 +139,10 @@ impl FlagChange {
             FlagChange::Replace { flag: replacement } => {
                 if replacement.key != flag.key {
                     return Err(CoreError::InvalidDocument {
-                        why: format!("cannot replace flag {} with flag {}", flag.key, replacement.key),
+                        why: format!(
+                            "cannot replace flag {} with flag {}",
+                            flag.key, replacement.key
+                        ),
                     });
                 }
                 replacement.validate()?;
@@ -122,7 +156,11 @@ impl FlagChange {
 
     /// Applies a batch to a copy of `flag`. Returns the new state with its version bumped, or
     /// `None` when the batch leaves the flag as it was (no version bump, nothing to audit).
-    pub fn apply_all(flag: &Flag, changes: &[FlagChange], now: Timestamp) -> Result<Option<Flag>, CoreError> {
+    pub fn apply_all(
+        flag: &Flag,
+        changes: &[FlagChange],
+        now: Timestamp,
+    ) -> Result<Option<Flag>, CoreError> {
         let mut next = flag.clone();
         for change in changes {
             change.apply(&mut next, now)?;
@@ -150,17 +188,27 @@ mod tests {
 
     fn rule(value: &str, variant: Variant, expires_at: Option<Timestamp>) -> FlagChange {
         FlagChange::AddOverride {
-            rule: Override { attribute: AttributeName::new("user_id").unwrap(), value: value.into(), variant, expires_at },
+            rule: Override {
+                attribute: AttributeName::new("user_id").unwrap(),
+                value: value.into(),
+                variant,
+                expires_at,
+            },
         }
     }
 
     #[test]
     fn a_change_bumps_the_version_and_a_no_op_does_not() {
         let f = flag();
-        let next = FlagChange::apply_all(&f, &[FlagChange::Kill], now()).unwrap().unwrap();
+        let next = FlagChange::apply_all(&f, &[FlagChange::Kill], now())
+            .unwrap()
+            .unwrap();
         assert_eq!(next.version, 1);
         assert!(next.killed);
-        assert_eq!(FlagChange::apply_all(&next, &[FlagChange::Kill], now()).unwrap(), None);
+        assert_eq!(
+            FlagChange::apply_all(&next, &[FlagChange::Kill], now()).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -168,7 +216,9 @@ mod tests {
         let f = flag();
         let changes = [
             FlagChange::SetStage { stage: Stage::Beta },
-            FlagChange::SetRollout { rollout_percent: Rollout::from_bps(4_200).unwrap() },
+            FlagChange::SetRollout {
+                rollout_percent: Rollout::from_bps(4_200).unwrap(),
+            },
         ];
         let next = FlagChange::apply_all(&f, &changes, now()).unwrap().unwrap();
         assert_eq!((next.stage, next.rollout.bps()), (Stage::Beta, 4_200));
@@ -178,12 +228,21 @@ mod tests {
     #[test]
     fn overrides_replace_same_target_and_removal_of_missing_one_is_an_error() {
         let f = flag();
-        let f = FlagChange::apply_all(&f, &[rule("u1", Variant::New, None)], now()).unwrap().unwrap();
-        let f = FlagChange::apply_all(&f, &[rule("u1", Variant::Legacy, None)], now()).unwrap().unwrap();
+        let f = FlagChange::apply_all(&f, &[rule("u1", Variant::New, None)], now())
+            .unwrap()
+            .unwrap();
+        let f = FlagChange::apply_all(&f, &[rule("u1", Variant::Legacy, None)], now())
+            .unwrap()
+            .unwrap();
         assert_eq!(f.overrides.len(), 1);
         assert_eq!(f.overrides[0].variant, Variant::Legacy);
-        let missing = FlagChange::RemoveOverride { attribute: AttributeName::new("user_id").unwrap(), value: "u2".into() };
-        let err = FlagChange::apply_all(&f, &[missing], now()).unwrap_err().to_string();
+        let missing = FlagChange::RemoveOverride {
+            attribute: AttributeName::new("user_id").unwrap(),
+            value: "u2".into(),
+        };
+        let err = FlagChange::apply_all(&f, &[missing], now())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("user_id=u2"), "{err}");
     }
 
@@ -201,19 +260,37 @@ mod tests {
         let soon = Timestamp::from_second(1_800_000_100).unwrap();
         let f = FlagChange::apply_all(
             &flag(),
-            &[rule("keep", Variant::New, None), rule("drop", Variant::New, Some(soon))],
+            &[
+                rule("keep", Variant::New, None),
+                rule("drop", Variant::New, Some(soon)),
+            ],
             now(),
         )
         .unwrap()
         .unwrap();
         let later = Timestamp::from_second(1_800_000_100).unwrap();
-        let swept = FlagChange::apply_all(&f, &[FlagChange::RemoveExpiredOverrides], later).unwrap().unwrap();
-        assert_eq!(swept.overrides.iter().map(|o| o.value.as_str()).collect::<Vec<_>>(), ["keep"]);
+        let swept = FlagChange::apply_all(&f, &[FlagChange::RemoveExpiredOverrides], later)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            swept
+                .overrides
+                .iter()
+                .map(|o| o.value.as_str())
+                .collect::<Vec<_>>(),
+            ["keep"]
+        );
     }
 
     #[test]
     fn changes_are_plain_json() {
-        let c: FlagChange = serde_json::from_str(r#"{"change":"set_rollout","rollout_percent":12.5}"#).unwrap();
-        assert_eq!(c, FlagChange::SetRollout { rollout_percent: Rollout::from_bps(1250).unwrap() });
+        let c: FlagChange =
+            serde_json::from_str(r#"{"change":"set_rollout","rollout_percent":12.5}"#).unwrap();
+        assert_eq!(
+            c,
+            FlagChange::SetRollout {
+                rollout_percent: Rollout::from_bps(1250).unwrap()
+            }
+        );
     }
 }

@@ -57,13 +57,18 @@ impl Context {
 
 impl Attributes for Context {
     fn attribute(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| &**n == name).map(|(_, v)| &**v)
+        self.pairs
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| &**v)
     }
 }
 
 impl<K: AsRef<str>, V: AsRef<str>> Attributes for [(K, V)] {
     fn attribute(&self, name: &str) -> Option<&str> {
-        self.iter().find(|(n, _)| n.as_ref() == name).map(|(_, v)| v.as_ref())
+        self.iter()
+            .find(|(n, _)| n.as_ref() == name)
+            .map(|(_, v)| v.as_ref())
     }
 }
 
@@ -143,7 +148,9 @@ mod tests {
 
     #[test]
     fn refuses_nested_values_naming_the_attribute() {
-        let err = serde_json::from_str::<Context>(r#"{"tags":["a"]}"#).unwrap_err().to_string();
+        let err = serde_json::from_str::<Context>(r#"{"tags":["a"]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("\"tags\""), "{err}");
     }
 

@@ -75,14 +75,28 @@ impl fmt::Display for Reason {
             Reason::KillSwitch => f.write_str("kill switch is on"),
             Reason::EnvOverride { var } => write!(f, "environment override {var}"),
             Reason::Disabled => f.write_str("flag is disabled"),
-            Reason::LegacyRetired => f.write_str("stage legacy_disabled: the legacy path is retired"),
-            Reason::Override { attribute } => write!(f, "override on {attribute}"),
-            Reason::OutOfScope { attribute } => write!(f, "outside the rollout scope ({attribute})"),
-            Reason::Rollout { attribute: Some(attr), bucket: Some(b), rollout } => {
-                let cmp = if *b < rollout.bps() { "<" } else { ">=" };
-                write!(f, "rollout {rollout}: bucket {b} of {attr} {cmp} {}", rollout.bps())
+            Reason::LegacyRetired => {
+                f.write_str("stage legacy_disabled: the legacy path is retired")
             }
-            Reason::Rollout { rollout, .. } => write!(f, "rollout {rollout}: no stickiness value in the context"),
+            Reason::Override { attribute } => write!(f, "override on {attribute}"),
+            Reason::OutOfScope { attribute } => {
+                write!(f, "outside the rollout scope ({attribute})")
+            }
+            Reason::Rollout {
+                attribute: Some(attr),
+                bucket: Some(b),
+                rollout,
+            } => {
+                let cmp = if *b < rollout.bps() { "<" } else { ">=" };
+                write!(
+                    f,
+                    "rollout {rollout}: bucket {b} of {attr} {cmp} {}",
+                    rollout.bps()
+                )
+            }
+            Reason::Rollout { rollout, .. } => {
+                write!(f, "rollout {rollout}: no stickiness value in the context")
+            }
             Reason::FlagNotFound => f.write_str("flag not found: the caller's default"),
         }
     }

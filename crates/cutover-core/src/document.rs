@@ -33,7 +33,10 @@ impl FlagDocument {
             for entry in &preset.entries {
                 let key = &entry.flag;
                 if !self.flags.iter().any(|f| &f.key == key) {
-                    return Err(invalid(format!("preset {} names flag {key}, which the document does not define", preset.name)));
+                    return Err(invalid(format!(
+                        "preset {} names flag {key}, which the document does not define",
+                        preset.name
+                    )));
                 }
             }
         }
@@ -47,12 +50,24 @@ mod tests {
 
     #[test]
     fn refuses_duplicates_and_dangling_presets() {
-        let dup: FlagDocument = serde_json::from_str(r#"{"flags":[{"key":"a"},{"key":"a"}]}"#).unwrap();
-        assert!(dup.validate().unwrap_err().to_string().contains("flag a appears twice"));
+        let dup: FlagDocument =
+            serde_json::from_str(r#"{"flags":[{"key":"a"},{"key":"a"}]}"#).unwrap();
+        assert!(
+            dup.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("flag a appears twice")
+        );
         let dangling: FlagDocument = serde_json::from_str(
             r#"{"flags":[{"key":"a"}],"presets":[{"name":"p","entries":[{"flag":"b","enabled":true}]}]}"#,
         )
         .unwrap();
-        assert!(dangling.validate().unwrap_err().to_string().contains("names flag b"));
+        assert!(
+            dangling
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("names flag b")
+        );
     }
 }

@@ -26,7 +26,10 @@ pub fn parse_env_bool(var: &str, value: &str) -> Result<bool, CoreError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(CoreError::InvalidEnvOverride { var: var.to_owned(), value: value.to_owned() }),
+        _ => Err(CoreError::InvalidEnvOverride {
+            var: var.to_owned(),
+            value: value.to_owned(),
+        }),
     }
 }
 
@@ -58,23 +61,36 @@ impl EnvOverrides {
             }
             match parse_env_bool(name, value.as_ref()) {
                 Ok(on) => {
-                    by_var.insert(name.to_owned(), if on { Variant::New } else { Variant::Legacy });
+                    by_var.insert(
+                        name.to_owned(),
+                        if on { Variant::New } else { Variant::Legacy },
+                    );
                 }
                 Err(e) => errors.push(e),
             }
         }
-        if errors.is_empty() { Ok(EnvOverrides { by_var }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(EnvOverrides { by_var })
+        } else {
+            Err(errors)
+        }
     }
 
     /// The forced variant for `key` and the variable that forced it.
     pub fn for_flag(&self, key: &FlagKey) -> Option<(&str, Variant)> {
-        self.by_var.get_key_value(&env_var_name(key)).map(|(var, v)| (var.as_str(), *v))
+        self.by_var
+            .get_key_value(&env_var_name(key))
+            .map(|(var, v)| (var.as_str(), *v))
     }
 
     /// Variables that name no flag among `keys`: almost always a typo worth telling the user.
     pub fn unmatched<'a>(&'a self, keys: impl IntoIterator<Item = &'a FlagKey>) -> Vec<&'a str> {
         let known: Vec<String> = keys.into_iter().map(env_var_name).collect();
-        self.by_var.keys().filter(|var| !known.contains(var)).map(String::as_str).collect()
+        self.by_var
+            .keys()
+            .filter(|var| !known.contains(var))
+            .map(String::as_str)
+            .collect()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -88,7 +104,10 @@ mod tests {
 
     #[test]
     fn names_follow_the_key() {
-        assert_eq!(env_var_name(&FlagKey::new("use-onex.routing_nodes").unwrap()), "CUTOVER_FLAG_USE_ONEX_ROUTING_NODES");
+        assert_eq!(
+            env_var_name(&FlagKey::new("use-onex.routing_nodes").unwrap()),
+            "CUTOVER_FLAG_USE_ONEX_ROUTING_NODES"
+        );
     }
 
     #[test]
@@ -104,25 +123,47 @@ mod tests {
     #[test]
     fn anything_else_is_an_error_naming_var_value_and_accepted_values() {
         for bad in ["", "2", "enabled", "y", "nope", "truee"] {
-            let err = parse_env_bool("CUTOVER_FLAG_X", bad).unwrap_err().to_string();
-            assert!(err.contains("CUTOVER_FLAG_X") && err.contains(&format!("{bad:?}")), "{err}");
+            let err = parse_env_bool("CUTOVER_FLAG_X", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("CUTOVER_FLAG_X") && err.contains(&format!("{bad:?}")),
+                "{err}"
+            );
             assert!(err.contains("true, 1, yes, on, false, 0, no, off"), "{err}");
         }
     }
 
     #[test]
     fn reads_only_prefixed_vars_and_reports_every_bad_one() {
-        let env = EnvOverrides::from_vars([("PATH", "/bin"), ("CUTOVER_FLAG_A", "on"), ("CUTOVER_FLAG_B", "off")]).unwrap();
-        assert_eq!(env.for_flag(&FlagKey::new("a").unwrap()), Some(("CUTOVER_FLAG_A", Variant::New)));
-        assert_eq!(env.for_flag(&FlagKey::new("b").unwrap()).map(|(_, v)| v), Some(Variant::Legacy));
+        let env = EnvOverrides::from_vars([
+            ("PATH", "/bin"),
+            ("CUTOVER_FLAG_A", "on"),
+            ("CUTOVER_FLAG_B", "off"),
+        ])
+        .unwrap();
+        assert_eq!(
+            env.for_flag(&FlagKey::new("a").unwrap()),
+            Some(("CUTOVER_FLAG_A", Variant::New))
+        );
+        assert_eq!(
+            env.for_flag(&FlagKey::new("b").unwrap()).map(|(_, v)| v),
+            Some(Variant::Legacy)
+        );
         assert_eq!(env.for_flag(&FlagKey::new("c").unwrap()), None);
-        let errors = EnvOverrides::from_vars([("CUTOVER_FLAG_A", "maybe"), ("CUTOVER_FLAG_B", "2")]).unwrap_err();
+        let errors =
+            EnvOverrides::from_vars([("CUTOVER_FLAG_A", "maybe"), ("CUTOVER_FLAG_B", "2")])
+                .unwrap_err();
         assert_eq!(errors.len(), 2);
     }
 
     #[test]
     fn unmatched_vars_are_reported() {
-        let env = EnvOverrides::from_vars([("CUTOVER_FLAG_CHECKOUT", "1"), ("CUTOVER_FLAG_CHEKOUT", "1")]).unwrap();
+        let env = EnvOverrides::from_vars([
+            ("CUTOVER_FLAG_CHECKOUT", "1"),
+            ("CUTOVER_FLAG_CHEKOUT", "1"),
+        ])
+        .unwrap();
         let keys = [FlagKey::new("checkout").unwrap()];
         assert_eq!(env.unmatched(&keys), ["CUTOVER_FLAG_CHEKOUT"]);
     }

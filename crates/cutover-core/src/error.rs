@@ -45,10 +45,17 @@ pub enum CoreError {
     InvalidConstraint { text: String, why: &'static str },
 
     #[error("flag {flag} has no override for {attribute}={value}")]
-    OverrideNotFound { flag: String, attribute: String, value: String },
+    OverrideNotFound {
+        flag: String,
+        attribute: String,
+        value: String,
+    },
 
     #[error("override expiry {expires_at} is not after the time of the change {now}")]
-    OverrideAlreadyExpired { expires_at: jiff::Timestamp, now: jiff::Timestamp },
+    OverrideAlreadyExpired {
+        expires_at: jiff::Timestamp,
+        now: jiff::Timestamp,
+    },
 
     #[error("invalid preset {name:?}: {why}")]
     InvalidPreset { name: String, why: String },

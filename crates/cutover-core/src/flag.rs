@@ -69,13 +69,20 @@ impl Flag {
     /// The attributes bucketing tries, in order, without duplicates.
     pub fn stickiness_chain(&self) -> impl Iterator<Item = &str> {
         let first = self.stickiness.as_str();
-        std::iter::once(first).chain(STICKINESS_FALLBACKS.into_iter().filter(move |a| *a != first))
+        std::iter::once(first).chain(
+            STICKINESS_FALLBACKS
+                .into_iter()
+                .filter(move |a| *a != first),
+        )
     }
 
     /// Checks what types alone cannot: no two overrides for the same attribute and value.
     pub fn validate(&self) -> Result<(), CoreError> {
         for (i, o) in self.overrides.iter().enumerate() {
-            if self.overrides[..i].iter().any(|p| p.same_target(o.attribute.as_str(), &o.value)) {
+            if self.overrides[..i]
+                .iter()
+                .any(|p| p.same_target(o.attribute.as_str(), &o.value))
+            {
                 return Err(CoreError::InvalidDocument {
                     why: format!(
                         "flag {} has two overrides for {}={}; keep one",
@@ -168,15 +175,26 @@ mod tests {
         let dup = r#"{"key":"a","overrides":[
             {"attribute":"user_id","value":"u","variant":"new"},
             {"attribute":"user_id","value":"u","variant":"legacy"}]}"#;
-        assert!(serde_json::from_str::<Flag>(dup).unwrap_err().to_string().contains("two overrides"));
+        assert!(
+            serde_json::from_str::<Flag>(dup)
+                .unwrap_err()
+                .to_string()
+                .contains("two overrides")
+        );
     }
 
     #[test]
     fn stickiness_chain_skips_duplicates() {
         let mut flag = Flag::new(FlagKey::new("f").unwrap());
-        assert_eq!(flag.stickiness_chain().collect::<Vec<_>>(), ["user_id", "session_id", "targetingKey"]);
+        assert_eq!(
+            flag.stickiness_chain().collect::<Vec<_>>(),
+            ["user_id", "session_id", "targetingKey"]
+        );
         flag.stickiness = AttributeName::new("session_id").unwrap();
-        assert_eq!(flag.stickiness_chain().collect::<Vec<_>>(), ["session_id", "targetingKey"]);
+        assert_eq!(
+            flag.stickiness_chain().collect::<Vec<_>>(),
+            ["session_id", "targetingKey"]
+        );
     }
 
     #[test]

@@ -18,7 +18,10 @@ impl FlagKey {
     pub const MAX_LEN: usize = 128;
 
     pub fn new(key: &str) -> Result<Self, CoreError> {
-        let invalid = |why| CoreError::InvalidKey { key: key.to_owned(), why };
+        let invalid = |why| CoreError::InvalidKey {
+            key: key.to_owned(),
+            why,
+        };
         let bytes = key.as_bytes();
         let Some(first) = bytes.first() else {
             return Err(invalid("it is empty"));
@@ -31,7 +34,9 @@ impl FlagKey {
         }
         let ok = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(b);
         if !bytes.iter().all(ok) {
-            return Err(invalid("it contains a character outside a-z, 0-9, '.', '_', '-'"));
+            return Err(invalid(
+                "it contains a character outside a-z, 0-9, '.', '_', '-'",
+            ));
         }
         Ok(Self(Arc::from(key)))
     }

@@ -25,7 +25,9 @@ mod stage;
 mod variant;
 
 pub use attribute::AttributeName;
-pub use audit::{AuditEntry, ChainFault, ChainReport, GENESIS_HASH, NewAuditEntry, verify_chain};
+pub use audit::{
+    AuditEntry, ChainFault, ChainReport, ChainWalk, GENESIS_HASH, NewAuditEntry, verify_chain,
+};
 pub use bucket::{BUCKETS, Seed, bucket_of};
 pub use change::FlagChange;
 pub use context::{Attributes, Context};

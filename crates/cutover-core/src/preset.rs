@@ -25,7 +25,11 @@ pub struct PresetEntry {
     pub enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
-    #[serde(default, rename = "rollout_percent", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "rollout_percent",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rollout: Option<Rollout>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub killed: Option<bool>,
@@ -34,7 +38,13 @@ pub struct PresetEntry {
 impl PresetEntry {
     /// An entry for `flag` that changes nothing yet.
     pub fn unset(flag: FlagKey) -> Self {
-        PresetEntry { flag, enabled: None, stage: None, rollout: None, killed: None }
+        PresetEntry {
+            flag,
+            enabled: None,
+            stage: None,
+            rollout: None,
+            killed: None,
+        }
     }
 
     /// The changes this entry makes, in a fixed order: switch, stage, then a custom rollout
@@ -61,10 +71,13 @@ impl PresetEntry {
     /// Parses the CLI form `KEY=SETTING[,SETTING...]` where a setting is `on`, `off`, a stage
     /// name, a percentage ending in `%`, `kill` or `unkill`.
     pub fn parse(text: &str) -> Result<Self, CoreError> {
-        let invalid = |why: String| CoreError::InvalidPreset { name: text.to_owned(), why };
-        let (key, settings) = text
-            .split_once('=')
-            .ok_or_else(|| invalid("expected KEY=SETTING[,SETTING...], e.g. planner=on,production".into()))?;
+        let invalid = |why: String| CoreError::InvalidPreset {
+            name: text.to_owned(),
+            why,
+        };
+        let (key, settings) = text.split_once('=').ok_or_else(|| {
+            invalid("expected KEY=SETTING[,SETTING...], e.g. planner=on,production".into())
+        })?;
         let mut entry = PresetEntry::unset(FlagKey::new(key.trim())?);
         for setting in settings.split(',').map(str::trim) {
             match setting {
@@ -89,7 +102,10 @@ impl PresetEntry {
 
 impl Preset {
     pub fn validate(&self) -> Result<(), CoreError> {
-        let invalid = |why: String| CoreError::InvalidPreset { name: self.name.to_string(), why };
+        let invalid = |why: String| CoreError::InvalidPreset {
+            name: self.name.to_string(),
+            why,
+        };
         if self.entries.is_empty() {
             return Err(invalid("it sets no flag".into()));
         }
@@ -99,14 +115,20 @@ impl Preset {
                 return Err(invalid(format!("the entry for {flag} sets nothing")));
             }
             if self.entries[..i].iter().any(|e| &e.flag == flag) {
-                return Err(invalid(format!("flag {flag} appears twice; merge its settings")));
+                return Err(invalid(format!(
+                    "flag {flag} appears twice; merge its settings"
+                )));
             }
         }
         Ok(())
     }
 
     /// Builds a preset from CLI entries, merging repeated mentions of the same flag.
-    pub fn from_entries(name: FlagKey, description: String, parsed: Vec<PresetEntry>) -> Result<Self, CoreError> {
+    pub fn from_entries(
+        name: FlagKey,
+        description: String,
+        parsed: Vec<PresetEntry>,
+    ) -> Result<Self, CoreError> {
         let mut entries: Vec<PresetEntry> = Vec::new();
         for e in parsed {
             match entries.iter_mut().find(|x| x.flag == e.flag) {
@@ -119,7 +141,11 @@ impl Preset {
                 None => entries.push(e),
             }
         }
-        let preset = Preset { name, description, entries };
+        let preset = Preset {
+            name,
+            description,
+            entries,
+        };
         preset.validate()?;
         Ok(preset)
     }
@@ -131,14 +157,27 @@ mod tests {
 
     #[test]
     fn parses_cli_entries_and_merges_repeats() {
-        let parsed = ["planner=on,production", "bundler=off", "planner=25%", "executor=kill"]
-            .iter()
-            .map(|t| PresetEntry::parse(t).unwrap())
-            .collect();
-        let p = Preset::from_entries(FlagKey::new("phase1").unwrap(), String::new(), parsed).unwrap();
+        let parsed = [
+            "planner=on,production",
+            "bundler=off",
+            "planner=25%",
+            "executor=kill",
+        ]
+        .iter()
+        .map(|t| PresetEntry::parse(t).unwrap())
+        .collect();
+        let p =
+            Preset::from_entries(FlagKey::new("phase1").unwrap(), String::new(), parsed).unwrap();
         assert_eq!(p.entries.len(), 3);
         let planner = &p.entries[0];
-        assert_eq!((planner.enabled, planner.stage, planner.rollout.map(Rollout::bps)), (Some(true), Some(Stage::Production), Some(2500)));
+        assert_eq!(
+            (
+                planner.enabled,
+                planner.stage,
+                planner.rollout.map(Rollout::bps)
+            ),
+            (Some(true), Some(Stage::Production), Some(2500))
+        );
         assert_eq!(planner.changes().len(), 3);
     }
 

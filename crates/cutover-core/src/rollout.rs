@@ -31,7 +31,10 @@ impl Rollout {
     /// `%` is allowed. More than two decimals is refused rather than rounded, so what the
     /// operator typed is exactly what applies.
     pub fn from_percent_str(text: &str) -> Result<Self, CoreError> {
-        let invalid = |why| CoreError::InvalidPercent { value: text.to_owned(), why };
+        let invalid = |why| CoreError::InvalidPercent {
+            value: text.to_owned(),
+            why,
+        };
         let body = text.trim();
         let body = body.strip_suffix('%').unwrap_or(body).trim_end();
         if body.starts_with('-') {
@@ -52,8 +55,16 @@ impl Rollout {
         if whole.len() > 3 {
             return Err(invalid("it is above 100"));
         }
-        let whole: u32 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid("it is not a number"))? };
-        let mut frac_bps: u32 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| invalid("it is not a number"))? };
+        let whole: u32 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| invalid("it is not a number"))?
+        };
+        let mut frac_bps: u32 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| invalid("it is not a number"))?
+        };
         if frac.len() == 1 {
             frac_bps *= 10;
         }
@@ -67,7 +78,10 @@ impl Rollout {
     /// Converts a JSON number of percent, refusing values that are not a whole number of basis
     /// points (within float noise) instead of silently rounding them.
     pub fn from_percent_f64(percent: f64) -> Result<Self, CoreError> {
-        let invalid = |why| CoreError::InvalidPercent { value: percent.to_string(), why };
+        let invalid = |why| CoreError::InvalidPercent {
+            value: percent.to_string(),
+            why,
+        };
         if !percent.is_finite() {
             return Err(invalid("it is not a number"));
         }
@@ -107,7 +121,7 @@ impl fmt::Display for Rollout {
 
 impl Serialize for Rollout {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0 % 100 == 0 {
+        if self.0.is_multiple_of(100) {
             s.serialize_u64(u64::from(self.0 / 100))
         } else {
             s.serialize_f64(self.percent())
@@ -127,7 +141,9 @@ mod tests {
     use super::*;
 
     fn bps(text: &str) -> Result<u16, String> {
-        Rollout::from_percent_str(text).map(Rollout::bps).map_err(|e| e.to_string())
+        Rollout::from_percent_str(text)
+            .map(Rollout::bps)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -145,7 +161,9 @@ mod tests {
 
     #[test]
     fn refuses_out_of_range_and_imprecise_values() {
-        for bad in ["101", "-1", "100.01", "0.001", "abc", "", ".", "1e2", "5,5", "99999"] {
+        for bad in [
+            "101", "-1", "100.01", "0.001", "abc", "", ".", "1e2", "5,5", "99999",
+        ] {
             let err = bps(bad).unwrap_err();
             assert!(err.contains(&format!("{bad:?}")), "{err}");
         }

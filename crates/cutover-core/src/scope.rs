@@ -40,16 +40,26 @@ impl Constraint {
 
     /// Parses the CLI form: `tenant in a,b`, `tenant not_in a,b`, `tenant exists`.
     pub fn parse(text: &str) -> Result<Self, CoreError> {
-        let invalid = |why| CoreError::InvalidConstraint { text: text.to_owned(), why };
+        let invalid = |why| CoreError::InvalidConstraint {
+            text: text.to_owned(),
+            why,
+        };
         let mut words = text.split_whitespace();
         let attribute = words.next().ok_or_else(|| invalid("it is empty"))?;
-        let attribute = AttributeName::new(attribute).map_err(|_| invalid("the attribute name is invalid"))?;
-        let op = words.next().ok_or_else(|| invalid("the operator is missing"))?;
+        let attribute =
+            AttributeName::new(attribute).map_err(|_| invalid("the attribute name is invalid"))?;
+        let op = words
+            .next()
+            .ok_or_else(|| invalid("the operator is missing"))?;
         let rest: Vec<&str> = words.collect();
         let list = || -> Result<Vec<String>, CoreError> {
             let joined = rest.join(" ");
-            let values: Vec<String> =
-                joined.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect();
+            let values: Vec<String> = joined
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect();
             if values.is_empty() {
                 return Err(invalid("the value list is empty"));
             }
@@ -62,7 +72,10 @@ impl Constraint {
             "exists" => return Err(invalid("'exists' takes no values")),
             _ => return Err(invalid("the operator is not one of in, not_in, exists")),
         };
-        Ok(Constraint { attribute, operator })
+        Ok(Constraint {
+            attribute,
+            operator,
+        })
     }
 }
 
@@ -105,7 +118,10 @@ mod tests {
         let c = Constraint::parse("region in eu-west, us-east").unwrap();
         assert_eq!(c.to_string(), "region in eu-west,us-east");
         let json = serde_json::to_string(&c).unwrap();
-        assert_eq!(json, r#"{"attribute":"region","op":"in","values":["eu-west","us-east"]}"#);
+        assert_eq!(
+            json,
+            r#"{"attribute":"region","op":"in","values":["eu-west","us-east"]}"#
+        );
         assert_eq!(serde_json::from_str::<Constraint>(&json).unwrap(), c);
         let exists = serde_json::to_string(&Constraint::parse("plan exists").unwrap()).unwrap();
         assert_eq!(exists, r#"{"attribute":"plan","op":"exists"}"#);
@@ -113,7 +129,14 @@ mod tests {
 
     #[test]
     fn refuses_malformed_text_naming_it() {
-        for bad in ["", "tenant", "tenant in", "tenant like x", "tenant exists x", "bad name in x"] {
+        for bad in [
+            "",
+            "tenant",
+            "tenant in",
+            "tenant like x",
+            "tenant exists x",
+            "bad name in x",
+        ] {
             let err = Constraint::parse(bad).unwrap_err().to_string();
             assert!(err.contains(&format!("{bad:?}")), "{err}");
         }

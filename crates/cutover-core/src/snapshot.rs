@@ -11,7 +11,9 @@ use std::sync::Arc;
 use foldhash::fast::RandomState;
 
 use crate::bucket::{Seed, bucket_of};
-use crate::{Attributes, Decision, EnvOverrides, Flag, Operator, Reason, Rollout, Stage, Timestamp, Variant};
+use crate::{
+    Attributes, Decision, EnvOverrides, Flag, Operator, Reason, Rollout, Stage, Timestamp, Variant,
+};
 
 /// An immutable, evaluation-ready copy of a flag set.
 #[derive(Debug, Clone, Default)]
@@ -63,7 +65,10 @@ enum ReasonRef<'a> {
     Fixed(&'a Reason),
     Override(&'a Arc<str>),
     OutOfScope(&'a Arc<str>),
-    Rollout { attribute: Option<&'a Arc<str>>, bucket: Option<u16> },
+    Rollout {
+        attribute: Option<&'a Arc<str>>,
+        bucket: Option<u16>,
+    },
 }
 
 impl Snapshot {
@@ -72,7 +77,9 @@ impl Snapshot {
         let mut snapshot = Snapshot::default();
         for flag in flags {
             let compiled = CompiledFlag::compile(flag, env);
-            snapshot.index.insert(compiled.key.clone(), snapshot.flags.len());
+            snapshot
+                .index
+                .insert(compiled.key.clone(), snapshot.flags.len());
             snapshot.flags.push(compiled);
         }
         snapshot
@@ -96,10 +103,20 @@ impl Snapshot {
 
     /// Evaluates `key` for `ctx` at `now`; an unknown flag answers `default` with reason
     /// `flag_not_found`.
-    pub fn decide<A: Attributes + ?Sized>(&self, key: &str, ctx: &A, now: Timestamp, default: Variant) -> Decision {
+    pub fn decide<A: Attributes + ?Sized>(
+        &self,
+        key: &str,
+        ctx: &A,
+        now: Timestamp,
+        default: Variant,
+    ) -> Decision {
         match self.get(key) {
             Some(flag) => flag.evaluate(ctx, now),
-            None => Decision { variant: default, reason: Reason::FlagNotFound, flag_version: 0 },
+            None => Decision {
+                variant: default,
+                reason: Reason::FlagNotFound,
+                flag_version: 0,
+            },
         }
     }
 
@@ -121,7 +138,12 @@ impl CompiledFlag {
         let fixed = if flag.killed {
             Some((Variant::Legacy, Reason::KillSwitch))
         } else if let Some((var, variant)) = env.for_flag(&flag.key) {
-            Some((variant, Reason::EnvOverride { var: Arc::from(var) }))
+            Some((
+                variant,
+                Reason::EnvOverride {
+                    var: Arc::from(var),
+                },
+            ))
         } else if !flag.enabled {
             Some((Variant::Legacy, Reason::Disabled))
         } else if flag.stage == Stage::LegacyDisabled {
@@ -132,15 +154,23 @@ impl CompiledFlag {
 
         let mut overrides: Vec<OverrideGroup> = Vec::new();
         for rule in &flag.overrides {
-            let group = match overrides.iter_mut().position(|g| *g.attribute == *rule.attribute.as_str()) {
+            let group = match overrides
+                .iter_mut()
+                .position(|g| *g.attribute == *rule.attribute.as_str())
+            {
                 Some(i) => &mut overrides[i],
                 None => {
-                    overrides.push(OverrideGroup { attribute: rule.attribute.shared().clone(), by_value: HashMap::default() });
+                    overrides.push(OverrideGroup {
+                        attribute: rule.attribute.shared().clone(),
+                        by_value: HashMap::default(),
+                    });
                     let last = overrides.len() - 1;
                     &mut overrides[last]
                 }
             };
-            group.by_value.insert(rule.value.as_str().into(), (rule.variant, rule.expires_at));
+            group
+                .by_value
+                .insert(rule.value.as_str().into(), (rule.variant, rule.expires_at));
         }
 
         let set = |list: &[String]| list.iter().map(|v| Box::<str>::from(v.as_str())).collect();
@@ -182,13 +212,23 @@ impl CompiledFlag {
         let (variant, reason) = self.decide(ctx, now);
         let reason = match reason {
             ReasonRef::Fixed(r) => r.clone(),
-            ReasonRef::Override(a) => Reason::Override { attribute: a.clone() },
-            ReasonRef::OutOfScope(a) => Reason::OutOfScope { attribute: a.clone() },
-            ReasonRef::Rollout { attribute, bucket } => {
-                Reason::Rollout { attribute: attribute.cloned(), bucket, rollout: self.rollout }
-            }
+            ReasonRef::Override(a) => Reason::Override {
+                attribute: a.clone(),
+            },
+            ReasonRef::OutOfScope(a) => Reason::OutOfScope {
+                attribute: a.clone(),
+            },
+            ReasonRef::Rollout { attribute, bucket } => Reason::Rollout {
+                attribute: attribute.cloned(),
+                bucket,
+                rollout: self.rollout,
+            },
         };
-        Decision { variant, reason, flag_version: self.version }
+        Decision {
+            variant,
+            reason,
+            flag_version: self.version,
+        }
     }
 
     /// Only the variant: the cheapest question, for hot paths that branch on it.
@@ -206,8 +246,12 @@ impl CompiledFlag {
         // two operators disagree, the safe path wins.
         let mut forced_new = None;
         for group in &self.overrides {
-            let Some(value) = ctx.attribute(&group.attribute) else { continue };
-            let Some((variant, expires_at)) = group.by_value.get(value) else { continue };
+            let Some(value) = ctx.attribute(&group.attribute) else {
+                continue;
+            };
+            let Some((variant, expires_at)) = group.by_value.get(value) else {
+                continue;
+            };
             if expires_at.is_some_and(|at| now >= at) {
                 continue;
             }
@@ -222,20 +266,46 @@ impl CompiledFlag {
 
         for constraint in &self.scope {
             if !constraint.matches(ctx) {
-                return (Variant::Legacy, ReasonRef::OutOfScope(&constraint.attribute));
+                return (
+                    Variant::Legacy,
+                    ReasonRef::OutOfScope(&constraint.attribute),
+                );
             }
         }
 
-        let sticky = self.stickiness.iter().find_map(|attr| ctx.attribute(attr).map(|value| (attr, value)));
+        let sticky = self
+            .stickiness
+            .iter()
+            .find_map(|attr| ctx.attribute(attr).map(|value| (attr, value)));
         match sticky {
             Some((attribute, value)) => {
                 let bucket = bucket_of(self.seed, value);
-                let variant = if bucket < self.rollout.bps() { Variant::New } else { Variant::Legacy };
-                (variant, ReasonRef::Rollout { attribute: Some(attribute), bucket: Some(bucket) })
+                let variant = if bucket < self.rollout.bps() {
+                    Variant::New
+                } else {
+                    Variant::Legacy
+                };
+                (
+                    variant,
+                    ReasonRef::Rollout {
+                        attribute: Some(attribute),
+                        bucket: Some(bucket),
+                    },
+                )
             }
             None => {
-                let variant = if self.rollout == Rollout::FULL { Variant::New } else { Variant::Legacy };
-                (variant, ReasonRef::Rollout { attribute: None, bucket: None })
+                let variant = if self.rollout == Rollout::FULL {
+                    Variant::New
+                } else {
+                    Variant::Legacy
+                };
+                (
+                    variant,
+                    ReasonRef::Rollout {
+                        attribute: None,
+                        bucket: None,
+                    },
+                )
             }
         }
     }

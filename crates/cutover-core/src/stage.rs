@@ -25,8 +25,13 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] =
-        [Stage::Disabled, Stage::Canary, Stage::Beta, Stage::Production, Stage::LegacyDisabled];
+    pub const ALL: [Stage; 5] = [
+        Stage::Disabled,
+        Stage::Canary,
+        Stage::Beta,
+        Stage::Production,
+        Stage::LegacyDisabled,
+    ];
 
     /// The rollout a stage sets when it is entered; a custom rollout may replace it afterwards.
     pub fn rollout(self) -> Rollout {
@@ -56,7 +61,9 @@ impl std::str::FromStr for Stage {
         Stage::ALL
             .into_iter()
             .find(|stage| stage.as_str() == s)
-            .ok_or_else(|| CoreError::UnknownStage { value: s.to_owned() })
+            .ok_or_else(|| CoreError::UnknownStage {
+                value: s.to_owned(),
+            })
     }
 }
 
@@ -82,6 +89,9 @@ mod tests {
             assert_eq!(stage.as_str().parse::<Stage>().unwrap(), stage);
         }
         let err = "prod".parse::<Stage>().unwrap_err().to_string();
-        assert!(err.contains("\"prod\"") && err.contains("legacy_disabled"), "{err}");
+        assert!(
+            err.contains("\"prod\"") && err.contains("legacy_disabled"),
+            "{err}"
+        );
     }
 }

@@ -33,7 +33,9 @@ impl std::str::FromStr for Variant {
         match s {
             "legacy" => Ok(Variant::Legacy),
             "new" => Ok(Variant::New),
-            _ => Err(CoreError::UnknownVariant { value: s.to_owned() }),
+            _ => Err(CoreError::UnknownVariant {
+                value: s.to_owned(),
+            }),
         }
     }
 }

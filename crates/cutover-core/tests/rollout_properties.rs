@@ -1,7 +1,9 @@
 //! Property tests of evaluation as a whole: monotone rollout and stickiness.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use cutover_core::{
-    AttributeName, Constraint, Context, EnvOverrides, Flag, FlagKey, Override, Rollout, Snapshot, Timestamp, Variant,
+    AttributeName, Constraint, Context, EnvOverrides, Flag, FlagKey, Override, Rollout, Snapshot,
+    Timestamp, Variant,
 };
 use proptest::prelude::*;
 
@@ -18,7 +20,12 @@ fn arb_context() -> impl Strategy<Value = Context> {
     )
         .prop_map(|(user, session, tenant, key)| {
             let mut ctx = Context::new();
-            let pairs = [("user_id", user), ("session_id", session), ("tenant", tenant), ("targetingKey", key)];
+            let pairs = [
+                ("user_id", user),
+                ("session_id", session),
+                ("tenant", tenant),
+                ("targetingKey", key),
+            ];
             for (name, value) in pairs {
                 if let Some(v) = value {
                     ctx.set(name, &v);
@@ -39,13 +46,19 @@ fn arb_flag() -> impl Strategy<Value = Flag> {
             let mut flag = Flag::new(FlagKey::new("prop-flag").unwrap());
             flag.salt = Some(salt);
             if scoped {
-                flag.scope.push(Constraint::parse("tenant not_in initech").unwrap());
+                flag.scope
+                    .push(Constraint::parse("tenant not_in initech").unwrap());
             }
             for (value, new) in overrides {
                 let variant = if new { Variant::New } else { Variant::Legacy };
                 let attribute = AttributeName::new("user_id").unwrap();
                 if !flag.overrides.iter().any(|o| o.value == value) {
-                    flag.overrides.push(Override { attribute, value, variant, expires_at: None });
+                    flag.overrides.push(Override {
+                        attribute,
+                        value,
+                        variant,
+                        expires_at: None,
+                    });
                 }
             }
             flag
@@ -55,7 +68,9 @@ fn arb_flag() -> impl Strategy<Value = Flag> {
 fn variant_at(flag: &Flag, bps: u16, ctx: &Context) -> Variant {
     let mut f = flag.clone();
     f.rollout = Rollout::from_bps(i64::from(bps)).unwrap();
-    Snapshot::compile([&f], &EnvOverrides::none()).decide("prop-flag", ctx, now(), Variant::Legacy).variant
+    Snapshot::compile([&f], &EnvOverrides::none())
+        .decide("prop-flag", ctx, now(), Variant::Legacy)
+        .variant
 }
 
 proptest! {

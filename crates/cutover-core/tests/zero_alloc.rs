@@ -1,10 +1,14 @@
 //! Evaluation allocates nothing: a counting global allocator watches it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 #![allow(unsafe_code)] // implementing GlobalAlloc is unsafe by definition
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use cutover_core::{AttributeName, Constraint, Context, EnvOverrides, Flag, FlagKey, Override, Rollout, Snapshot, Stage, Timestamp, Variant};
+use cutover_core::{
+    AttributeName, Constraint, Context, EnvOverrides, Flag, FlagKey, Override, Rollout, Snapshot,
+    Stage, Timestamp, Variant,
+};
 
 struct Counting;
 
@@ -36,7 +40,9 @@ fn evaluating_allocates_nothing() {
     let now = Timestamp::from_second(1_800_000_000).unwrap();
     let mut rollout = Flag::new(FlagKey::new("scoped-rollout").unwrap());
     rollout.rollout = Rollout::from_bps(5_000).unwrap();
-    rollout.scope.push(Constraint::parse("tenant in acme,globex").unwrap());
+    rollout
+        .scope
+        .push(Constraint::parse("tenant in acme,globex").unwrap());
     rollout.overrides.push(Override {
         attribute: AttributeName::new("user_id").unwrap(),
         value: "vip".into(),
@@ -48,8 +54,13 @@ fn evaluating_allocates_nothing() {
     fixed.rollout = Stage::Production.rollout();
     fixed.killed = true;
     let snap = Snapshot::compile([&rollout, &fixed], &EnvOverrides::none());
-    let contexts: Vec<Context> =
-        (0..2_000).map(|i| Context::new().with("user_id", &format!("user-{i}")).with("tenant", "acme")).collect();
+    let contexts: Vec<Context> = (0..2_000)
+        .map(|i| {
+            Context::new()
+                .with("user_id", &format!("user-{i}"))
+                .with("tenant", "acme")
+        })
+        .collect();
     let vip = Context::new().with("user_id", "vip").with("tenant", "acme");
     let handle = snap.handle("scoped-rollout").unwrap();
 
@@ -57,12 +68,23 @@ fn evaluating_allocates_nothing() {
     let mut new = 0usize;
     for ctx in contexts.iter().chain([&vip]) {
         new += usize::from(snap.flag(handle).variant(ctx, now).is_new());
-        new += usize::from(snap.decide("scoped-rollout", ctx, now, Variant::Legacy).is_new());
+        new += usize::from(
+            snap.decide("scoped-rollout", ctx, now, Variant::Legacy)
+                .is_new(),
+        );
         new += usize::from(snap.decide("static", ctx, now, Variant::Legacy).is_new());
         new += usize::from(snap.decide("missing", ctx, now, Variant::Legacy).is_new());
     }
     let after = ALLOCATIONS.load(Ordering::Relaxed);
 
-    assert_eq!(after - before, 0, "evaluation allocated {} times", after - before);
-    assert!((1_800..2_300).contains(&new), "about half of 2 x 2,001 contexts should be new, got {new}");
+    assert_eq!(
+        after - before,
+        0,
+        "evaluation allocated {} times",
+        after - before
+    );
+    assert!(
+        (1_800..2_300).contains(&new),
+        "about half of 2 x 2,001 contexts should be new, got {new}"
+    );
 }

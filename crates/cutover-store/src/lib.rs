@@ -1,1 +1,19 @@
+//! Persistence for cutover: flags, overrides, presets and the hash-chained audit log behind one
+//! [`Store`] trait.
+//!
+//! **Architecture invariant**: every change is one transaction that writes the new state and its
+//! audit entry together, and every backend runs the same transaction scripts (`script`) over
+//! its own [`script::Tx`] primitives, so the rules (optimistic concurrency, no-op detection, the
+//! audit chain) cannot drift between SQLite and PostgreSQL.
 
+mod error;
+mod model;
+mod row;
+mod script;
+mod sqlite;
+mod store;
+
+pub use error::StoreError;
+pub use model::{AuditQuery, ChangeMeta, Committed, ImportReport};
+pub use sqlite::SqliteStore;
+pub use store::Store;

@@ -14,14 +14,29 @@ fn flag() -> Flag {
 }
 
 fn rule(attribute: &str, value: &str, variant: Variant) -> Override {
-    Override { attribute: AttributeName::new(attribute).unwrap(), value: value.into(), variant, expires_at: None }
+    Override {
+        attribute: AttributeName::new(attribute).unwrap(),
+        value: value.into(),
+        variant,
+        expires_at: None,
+    }
 }
 
-fn check(flag: &Flag, env: &[(&str, &str)], ctx: &Context, expected: Variant, reason_kind: &str) -> Decision {
+fn check(
+    flag: &Flag,
+    env: &[(&str, &str)],
+    ctx: &Context,
+    expected: Variant,
+    reason_kind: &str,
+) -> Decision {
     let env = EnvOverrides::from_vars(env.iter().copied()).unwrap();
     let snap = Snapshot::compile([flag], &env);
     let decision = snap.decide("checkout", ctx, now(), Variant::Legacy);
-    assert_eq!((decision.variant, decision.reason.kind()), (expected, reason_kind), "{decision:?}");
+    assert_eq!(
+        (decision.variant, decision.reason.kind()),
+        (expected, reason_kind),
+        "{decision:?}"
+    );
     assert_eq!(snap.get("checkout").unwrap().variant(ctx, now()), expected);
     decision
 }
@@ -36,7 +51,13 @@ fn kill_switch_beats_everything() {
     f.killed = true;
     f.stage = Stage::LegacyDisabled;
     f.overrides.push(rule("user_id", "u1", Variant::New));
-    check(&f, &[("CUTOVER_FLAG_CHECKOUT", "on")], &user("u1"), Variant::Legacy, "kill_switch");
+    check(
+        &f,
+        &[("CUTOVER_FLAG_CHECKOUT", "on")],
+        &user("u1"),
+        Variant::Legacy,
+        "kill_switch",
+    );
 }
 
 #[test]
@@ -44,11 +65,28 @@ fn env_override_beats_switch_overrides_and_rollout() {
     let mut f = flag();
     f.enabled = false;
     f.overrides.push(rule("user_id", "u1", Variant::Legacy));
-    let d = check(&f, &[("CUTOVER_FLAG_CHECKOUT", "yes")], &user("u1"), Variant::New, "env_override");
-    assert_eq!(d.reason, Reason::EnvOverride { var: "CUTOVER_FLAG_CHECKOUT".into() });
+    let d = check(
+        &f,
+        &[("CUTOVER_FLAG_CHECKOUT", "yes")],
+        &user("u1"),
+        Variant::New,
+        "env_override",
+    );
+    assert_eq!(
+        d.reason,
+        Reason::EnvOverride {
+            var: "CUTOVER_FLAG_CHECKOUT".into()
+        }
+    );
     f.rollout = Rollout::FULL;
     f.enabled = true;
-    check(&f, &[("CUTOVER_FLAG_CHECKOUT", "0")], &user("u2"), Variant::Legacy, "env_override");
+    check(
+        &f,
+        &[("CUTOVER_FLAG_CHECKOUT", "0")],
+        &user("u2"),
+        Variant::Legacy,
+        "env_override",
+    );
 }
 
 #[test]
@@ -72,13 +110,30 @@ fn override_beats_rollout_and_scope_on_any_attribute() {
     let mut f = flag();
     f.scope.push(Constraint::parse("tenant in acme").unwrap());
     f.overrides.push(rule("session_id", "s1", Variant::New));
-    let d = check(&f, &[], &Context::new().with("session_id", "s1"), Variant::New, "override");
-    assert_eq!(d.reason, Reason::Override { attribute: "session_id".into() });
+    let d = check(
+        &f,
+        &[],
+        &Context::new().with("session_id", "s1"),
+        Variant::New,
+        "override",
+    );
+    assert_eq!(
+        d.reason,
+        Reason::Override {
+            attribute: "session_id".into()
+        }
+    );
     assert_eq!(d.flag_version, 7);
     f.rollout = Rollout::FULL;
     f.scope.clear();
     f.overrides.push(rule("tenant", "globex", Variant::Legacy));
-    check(&f, &[], &user("u9").with("tenant", "globex"), Variant::Legacy, "override");
+    check(
+        &f,
+        &[],
+        &user("u9").with("tenant", "globex"),
+        Variant::Legacy,
+        "override",
+    );
 }
 
 #[test]
@@ -86,7 +141,13 @@ fn conflicting_overrides_take_the_safe_path() {
     let mut f = flag();
     f.overrides.push(rule("user_id", "u1", Variant::New));
     f.overrides.push(rule("tenant", "acme", Variant::Legacy));
-    check(&f, &[], &user("u1").with("tenant", "acme"), Variant::Legacy, "override");
+    check(
+        &f,
+        &[],
+        &user("u1").with("tenant", "acme"),
+        Variant::Legacy,
+        "override",
+    );
 }
 
 #[test]
@@ -105,9 +166,26 @@ fn out_of_scope_contexts_stay_legacy_even_at_full_rollout() {
     let mut f = flag();
     f.rollout = Rollout::FULL;
     f.scope.push(Constraint::parse("tenant in acme").unwrap());
-    let d = check(&f, &[], &user("u1").with("tenant", "globex"), Variant::Legacy, "out_of_scope");
-    assert_eq!(d.reason, Reason::OutOfScope { attribute: "tenant".into() });
-    check(&f, &[], &user("u1").with("tenant", "acme"), Variant::New, "rollout");
+    let d = check(
+        &f,
+        &[],
+        &user("u1").with("tenant", "globex"),
+        Variant::Legacy,
+        "out_of_scope",
+    );
+    assert_eq!(
+        d.reason,
+        Reason::OutOfScope {
+            attribute: "tenant".into()
+        }
+    );
+    check(
+        &f,
+        &[],
+        &user("u1").with("tenant", "acme"),
+        Variant::New,
+        "rollout",
+    );
 }
 
 #[test]
@@ -116,25 +194,54 @@ fn rollout_reason_names_attribute_and_bucket() {
     f.rollout = Rollout::from_bps(5_000).unwrap();
     let d = flag_decision(&f, &user("user-1"));
     let bucket = bucket_of(Seed::from_salt("checkout"), "user-1");
-    assert_eq!(d.reason, Reason::Rollout { attribute: Some("user_id".into()), bucket: Some(bucket), rollout: f.rollout });
-    assert_eq!(d.variant, if bucket < 5_000 { Variant::New } else { Variant::Legacy });
+    assert_eq!(
+        d.reason,
+        Reason::Rollout {
+            attribute: Some("user_id".into()),
+            bucket: Some(bucket),
+            rollout: f.rollout
+        }
+    );
+    assert_eq!(
+        d.variant,
+        if bucket < 5_000 {
+            Variant::New
+        } else {
+            Variant::Legacy
+        }
+    );
 }
 
 #[test]
 fn stickiness_falls_back_to_session_then_targeting_key() {
     let mut f = flag();
     f.rollout = Rollout::from_bps(5_000).unwrap();
-    let by_session = flag_decision(&f, &Context::new().with("session_id", "s").with("targetingKey", "t"));
-    assert!(matches!(by_session.reason, Reason::Rollout { attribute: Some(ref a), .. } if &**a == "session_id"));
+    let by_session = flag_decision(
+        &f,
+        &Context::new()
+            .with("session_id", "s")
+            .with("targetingKey", "t"),
+    );
+    assert!(
+        matches!(by_session.reason, Reason::Rollout { attribute: Some(ref a), .. } if &**a == "session_id")
+    );
     let by_key = flag_decision(&f, &Context::new().with("targetingKey", "t"));
-    assert!(matches!(by_key.reason, Reason::Rollout { attribute: Some(ref a), .. } if &**a == "targetingKey"));
+    assert!(
+        matches!(by_key.reason, Reason::Rollout { attribute: Some(ref a), .. } if &**a == "targetingKey")
+    );
 }
 
 #[test]
 fn no_stickiness_value_is_legacy_unless_rollout_is_full() {
     let mut f = flag();
     f.rollout = Rollout::from_bps(9_999).unwrap();
-    check(&f, &[], &Context::new().with("tenant", "x"), Variant::Legacy, "rollout");
+    check(
+        &f,
+        &[],
+        &Context::new().with("tenant", "x"),
+        Variant::Legacy,
+        "rollout",
+    );
     f.rollout = Rollout::FULL;
     check(&f, &[], &Context::new(), Variant::New, "rollout");
 }
@@ -143,7 +250,14 @@ fn no_stickiness_value_is_legacy_unless_rollout_is_full() {
 fn unknown_flag_answers_the_callers_default() {
     let snap = Snapshot::compile([&flag()], &EnvOverrides::none());
     let d = snap.decide("nope", &user("u1"), now(), Variant::New);
-    assert_eq!(d, Decision { variant: Variant::New, reason: Reason::FlagNotFound, flag_version: 0 });
+    assert_eq!(
+        d,
+        Decision {
+            variant: Variant::New,
+            reason: Reason::FlagNotFound,
+            flag_version: 0
+        }
+    );
 }
 
 #[test]

@@ -1,0 +1,72 @@
+//! The one error type of the store: what went wrong, with the value and the way out.
+
+use cutover_core::CoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("flag {key} does not exist")]
+    FlagNotFound { key: String },
+
+    #[error("flag {key} already exists (version {version})")]
+    FlagExists { key: String, version: u64 },
+
+    #[error(
+        "flag {key} is at version {actual}, not the expected version {expected}: it changed since \
+         you read it; read it again and retry"
+    )]
+    VersionConflict {
+        key: String,
+        expected: u64,
+        actual: u64,
+    },
+
+    #[error("preset {name} does not exist")]
+    PresetNotFound { name: String },
+
+    #[error("flag {key} is used by preset {preset}; remove it from the preset first")]
+    FlagInPreset { key: String, preset: String },
+
+    #[error(transparent)]
+    Invalid(#[from] CoreError),
+
+    #[error(
+        "{path} is not a cutover store: {why}; point --db at a file cutover created, or at a path \
+         that does not exist yet"
+    )]
+    NotAStore { path: String, why: String },
+
+    #[error("{path} is damaged: {detail}; nothing was changed. Restore it from a backup or export")]
+    Corrupt { path: String, detail: String },
+
+    #[error(
+        "{path} was written by a newer cutover (schema version {found}, this build knows up to \
+         {known}); upgrade cutover"
+    )]
+    NewerSchema {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+
+    #[error(
+        "the store holds a value this build cannot read ({what}); it was edited outside cutover"
+    )]
+    BadRow { what: String },
+
+    #[error(
+        "the store is busy: another writer held it for longer than {seconds} s; nothing was \
+         changed, retry"
+    )]
+    Busy { seconds: u64 },
+
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl StoreError {
+    pub(crate) fn bad_row(what: impl std::fmt::Display) -> Self {
+        StoreError::BadRow {
+            what: what.to_string(),
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Flags as table rows: the neutral shape both backends read and write, and its checked
+//! conversion to the model (a row edited outside cutover is reported, never trusted).
+
+use cutover_core::{
+    AttributeName, Constraint, Flag, FlagKey, Override, Rollout, Stage, Timestamp, Variant,
+};
+
+use crate::StoreError;
+
+/// One row of `flags`.
+#[derive(Debug, Clone)]
+pub(crate) struct FlagRow {
+    pub key: String,
+    pub version: i64,
+    pub description: String,
+    pub owner: String,
+    pub enabled: bool,
+    pub stage: String,
+    pub rollout_bps: i64,
+    pub killed: bool,
+    pub stickiness: String,
+    pub salt: Option<String>,
+    /// JSON array of constraints.
+    pub scope: String,
+}
+
+/// One row of `overrides`.
+#[derive(Debug, Clone)]
+pub(crate) struct OverrideRow {
+    pub flag_key: String,
+    pub attribute: String,
+    pub value: String,
+    pub variant: String,
+    /// Unix milliseconds.
+    pub expires_at: Option<i64>,
+}
+
+fn bad(key: &str, column: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::bad_row(format!("flag {key:?}, column {column}: {err}"))
+}
+
+pub(crate) fn millis(at: Timestamp) -> i64 {
+    at.as_millisecond()
+}
+
+pub(crate) fn timestamp(ms: i64, what: &str) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(ms).map_err(|e| StoreError::bad_row(format!("{what}: {e}")))
+}
+
+impl FlagRow {
+    pub(crate) fn from_flag(flag: &Flag) -> Result<Self, StoreError> {
+        Ok(FlagRow {
+            key: flag.key.to_string(),
+            version: i64::try_from(flag.version)
+                .map_err(|e| bad(flag.key.as_str(), "version", e))?,
+            description: flag.description.clone(),
+            owner: flag.owner.clone(),
+            enabled: flag.enabled,
+            stage: flag.stage.as_str().to_owned(),
+            rollout_bps: i64::from(flag.rollout.bps()),
+            killed: flag.killed,
+            stickiness: flag.stickiness.to_string(),
+            salt: flag.salt.clone(),
+            scope: serde_json::to_string(&flag.scope)
+                .map_err(|e| bad(flag.key.as_str(), "scope", e))?,
+        })
+    }
+
+    /// Builds the flag from its row and its override rows (already in order).
+    pub(crate) fn into_flag(self, overrides: Vec<OverrideRow>) -> Result<Flag, StoreError> {
+        let k = self.key.clone();
+        let scope: Vec<Constraint> =
+            serde_json::from_str(&self.scope).map_err(|e| bad(&k, "scope", e))?;
+        let overrides = overrides
+            .into_iter()
+            .map(|o| {
+                Ok(Override {
+                    attribute: AttributeName::new(&o.attribute)
+                        .map_err(|e| bad(&k, "overrides.attribute", e))?,
+                    variant: o
+                        .variant
+                        .parse::<Variant>()
+                        .map_err(|e| bad(&k, "overrides.variant", e))?,
+                    expires_at: o
+                        .expires_at
+                        .map(|ms| timestamp(ms, "overrides.expires_at"))
+                        .transpose()?,
+                    value: o.value,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let flag = Flag {
+            key: FlagKey::new(&self.key).map_err(|e| bad(&k, "key", e))?,
+            version: u64::try_from(self.version).map_err(|e| bad(&k, "version", e))?,
+            description: self.description,
+            owner: self.owner,
+            enabled: self.enabled,
+            stage: self
+                .stage
+                .parse::<Stage>()
+                .map_err(|e| bad(&k, "stage", e))?,
+            rollout: Rollout::from_bps(self.rollout_bps).map_err(|e| bad(&k, "rollout_bps", e))?,
+            killed: self.killed,
+            stickiness: AttributeName::new(&self.stickiness)
+                .map_err(|e| bad(&k, "stickiness", e))?,
+            salt: self.salt,
+            scope,
+            overrides,
+        };
+        flag.validate().map_err(|e| bad(&k, "overrides", e))?;
+        Ok(flag)
+    }
+}
+
+impl OverrideRow {
+    pub(crate) fn from_flag(flag: &Flag) -> Vec<OverrideRow> {
+        flag.overrides
+            .iter()
+            .map(|o| OverrideRow {
+                flag_key: flag.key.to_string(),
+                attribute: o.attribute.to_string(),
+                value: o.value.clone(),
+                variant: o.variant.as_str().to_owned(),
+                expires_at: o.expires_at.map(millis),
+            })
+            .collect()
+    }
+}
+
+/// Groups override rows (ordered by flag, then position) under their flag rows.
+pub(crate) fn assemble(
+    flags: Vec<FlagRow>,
+    overrides: Vec<OverrideRow>,
+) -> Result<Vec<Flag>, StoreError> {
+    let mut by_flag: std::collections::HashMap<String, Vec<OverrideRow>> =
+        std::collections::HashMap::new();
+    for o in overrides {
+        by_flag.entry(o.flag_key.clone()).or_default().push(o);
+    }
+    flags
+        .into_iter()
+        .map(|row| {
+            let own = by_flag.remove(&row.key).unwrap_or_default();
+            row.into_flag(own)
+        })
+        .collect()
+}

@@ -1,0 +1,365 @@
+//! The transaction scripts every backend runs: read, check the expected version, apply the pure
+//! change from the core, write, and append the audit entry, all inside one transaction.
+//!
+//! Backends provide only the primitives of [`Tx`]; the rules live here once.
+
+use async_trait::async_trait;
+use cutover_core::{AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, NewAuditEntry, Preset};
+use serde::Serialize;
+
+use crate::{ChangeMeta, Committed, ImportReport, StoreError};
+
+/// The primitives a backend offers inside one open transaction.
+///
+/// Reading a flag inside a transaction must keep it from changing until the transaction ends
+/// (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: `SELECT ... FOR UPDATE`), and reading the audit head
+/// must serialise appends.
+#[async_trait]
+pub(crate) trait Tx: Send {
+    async fn flag(&mut self, key: &FlagKey) -> Result<Option<Flag>, StoreError>;
+    async fn flags(&mut self) -> Result<Vec<Flag>, StoreError>;
+    async fn insert_flag(&mut self, flag: &Flag, meta: &ChangeMeta) -> Result<(), StoreError>;
+    async fn update_flag(&mut self, flag: &Flag, meta: &ChangeMeta) -> Result<(), StoreError>;
+    async fn delete_flag(&mut self, key: &FlagKey) -> Result<(), StoreError>;
+    async fn presets(&mut self) -> Result<Vec<Preset>, StoreError>;
+    async fn upsert_preset(&mut self, preset: &Preset, meta: &ChangeMeta)
+    -> Result<(), StoreError>;
+    async fn delete_preset(&mut self, name: &FlagKey) -> Result<(), StoreError>;
+    /// The last committed audit id and hash (0 and the genesis hash for an empty log).
+    async fn audit_head(&mut self) -> Result<(u64, String), StoreError>;
+    /// Inserts the entry and moves the head to it.
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError>;
+}
+
+fn flag_entity(key: &FlagKey) -> String {
+    format!("flag:{key}")
+}
+
+fn preset_entity(name: &FlagKey) -> String {
+    format!("preset:{name}")
+}
+
+fn to_json<T: Serialize>(value: Option<&T>) -> Result<Option<String>, StoreError> {
+    value
+        .map(|v| serde_json::to_string(v).map_err(StoreError::bad_row))
+        .transpose()
+}
+
+/// Appends one audit entry after the current head and returns its id.
+async fn audit<T: Tx, B: Serialize, A: Serialize>(
+    tx: &mut T,
+    meta: &ChangeMeta,
+    action: &str,
+    entity: String,
+    before: Option<&B>,
+    after: Option<&A>,
+) -> Result<u64, StoreError> {
+    let (last_id, last_hash) = tx.audit_head().await?;
+    let entry = NewAuditEntry {
+        at: meta.at,
+        actor: meta.actor.clone(),
+        action: action.to_owned(),
+        entity,
+        before: to_json(before)?,
+        after: to_json(after)?,
+        reason: meta.reason.clone(),
+    }
+    .seal(last_id + 1, &last_hash);
+    tx.append_audit(&entry).await?;
+    Ok(entry.id)
+}
+
+fn check_version(flag: &Flag, expected: Option<u64>) -> Result<(), StoreError> {
+    match expected {
+        Some(expected) if expected != flag.version => Err(StoreError::VersionConflict {
+            key: flag.key.to_string(),
+            expected,
+            actual: flag.version,
+        }),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) async fn create_flag<T: Tx>(
+    tx: &mut T,
+    mut flag: Flag,
+    meta: &ChangeMeta,
+) -> Result<Committed<Flag>, StoreError> {
+    flag.validate()?;
+    if let Some(existing) = tx.flag(&flag.key).await? {
+        return Err(StoreError::FlagExists {
+            key: existing.key.to_string(),
+            version: existing.version,
+        });
+    }
+    flag.version = 1;
+    tx.insert_flag(&flag, meta).await?;
+    let id = audit(
+        tx,
+        meta,
+        "flag.create",
+        flag_entity(&flag.key),
+        None::<&Flag>,
+        Some(&flag),
+    )
+    .await?;
+    Ok(Committed {
+        value: flag,
+        audit_id: Some(id),
+    })
+}
+
+/// Applies `changes` to one flag. `action` replaces the action derived from the changes (a
+/// preset application records `preset.apply`).
+pub(crate) async fn change_flag<T: Tx>(
+    tx: &mut T,
+    key: &FlagKey,
+    expected: Option<u64>,
+    changes: &[FlagChange],
+    action: Option<&str>,
+    meta: &ChangeMeta,
+) -> Result<Committed<Flag>, StoreError> {
+    let flag = tx
+        .flag(key)
+        .await?
+        .ok_or_else(|| StoreError::FlagNotFound {
+            key: key.to_string(),
+        })?;
+    check_version(&flag, expected)?;
+    let Some(next) = FlagChange::apply_all(&flag, changes, meta.at)? else {
+        return Ok(Committed {
+            value: flag,
+            audit_id: None,
+        });
+    };
+    tx.update_flag(&next, meta).await?;
+    let action = action.unwrap_or_else(|| FlagChange::action_of(changes));
+    let id = audit(tx, meta, action, flag_entity(key), Some(&flag), Some(&next)).await?;
+    Ok(Committed {
+        value: next,
+        audit_id: Some(id),
+    })
+}
+
+pub(crate) async fn delete_flag<T: Tx>(
+    tx: &mut T,
+    key: &FlagKey,
+    expected: Option<u64>,
+    meta: &ChangeMeta,
+) -> Result<Committed<Flag>, StoreError> {
+    let flag = tx
+        .flag(key)
+        .await?
+        .ok_or_else(|| StoreError::FlagNotFound {
+            key: key.to_string(),
+        })?;
+    check_version(&flag, expected)?;
+    if let Some(preset) = tx
+        .presets()
+        .await?
+        .into_iter()
+        .find(|p| p.entries.iter().any(|e| &e.flag == key))
+    {
+        return Err(StoreError::FlagInPreset {
+            key: key.to_string(),
+            preset: preset.name.to_string(),
+        });
+    }
+    tx.delete_flag(key).await?;
+    let id = audit(
+        tx,
+        meta,
+        "flag.delete",
+        flag_entity(key),
+        Some(&flag),
+        None::<&Flag>,
+    )
+    .await?;
+    Ok(Committed {
+        value: flag,
+        audit_id: Some(id),
+    })
+}
+
+pub(crate) async fn define_preset<T: Tx>(
+    tx: &mut T,
+    preset: Preset,
+    meta: &ChangeMeta,
+) -> Result<Committed<Preset>, StoreError> {
+    preset.validate()?;
+    for entry in &preset.entries {
+        if tx.flag(&entry.flag).await?.is_none() {
+            return Err(StoreError::FlagNotFound {
+                key: entry.flag.to_string(),
+            });
+        }
+    }
+    let existing = tx
+        .presets()
+        .await?
+        .into_iter()
+        .find(|p| p.name == preset.name);
+    if existing.as_ref() == Some(&preset) {
+        return Ok(Committed {
+            value: preset,
+            audit_id: None,
+        });
+    }
+    tx.upsert_preset(&preset, meta).await?;
+    let id = audit(
+        tx,
+        meta,
+        "preset.define",
+        preset_entity(&preset.name),
+        existing.as_ref(),
+        Some(&preset),
+    )
+    .await?;
+    Ok(Committed {
+        value: preset,
+        audit_id: Some(id),
+    })
+}
+
+pub(crate) async fn delete_preset<T: Tx>(
+    tx: &mut T,
+    name: &FlagKey,
+    meta: &ChangeMeta,
+) -> Result<Committed<Preset>, StoreError> {
+    let preset = tx
+        .presets()
+        .await?
+        .into_iter()
+        .find(|p| &p.name == name)
+        .ok_or_else(|| StoreError::PresetNotFound {
+            name: name.to_string(),
+        })?;
+    tx.delete_preset(name).await?;
+    let id = audit(
+        tx,
+        meta,
+        "preset.delete",
+        preset_entity(name),
+        Some(&preset),
+        None::<&Preset>,
+    )
+    .await?;
+    Ok(Committed {
+        value: preset,
+        audit_id: Some(id),
+    })
+}
+
+pub(crate) async fn apply_preset<T: Tx>(
+    tx: &mut T,
+    name: &FlagKey,
+    meta: &ChangeMeta,
+) -> Result<Vec<Committed<Flag>>, StoreError> {
+    let preset = tx
+        .presets()
+        .await?
+        .into_iter()
+        .find(|p| &p.name == name)
+        .ok_or_else(|| StoreError::PresetNotFound {
+            name: name.to_string(),
+        })?;
+    let meta = ChangeMeta {
+        reason: Some(match &meta.reason {
+            Some(why) => format!("preset {name}: {why}"),
+            None => format!("preset {name}"),
+        }),
+        ..meta.clone()
+    };
+    let mut out = Vec::with_capacity(preset.entries.len());
+    for entry in &preset.entries {
+        out.push(
+            change_flag(
+                tx,
+                &entry.flag,
+                None,
+                &entry.changes(),
+                Some("preset.apply"),
+                &meta,
+            )
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+pub(crate) async fn sweep_expired<T: Tx>(
+    tx: &mut T,
+    meta: &ChangeMeta,
+) -> Result<Vec<Committed<Flag>>, StoreError> {
+    let mut out = Vec::new();
+    for flag in tx.flags().await? {
+        if flag.overrides.iter().any(|o| !o.is_active(meta.at)) {
+            out.push(
+                change_flag(
+                    tx,
+                    &flag.key,
+                    None,
+                    &[FlagChange::RemoveExpiredOverrides],
+                    None,
+                    meta,
+                )
+                .await?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn import<T: Tx>(
+    tx: &mut T,
+    doc: &FlagDocument,
+    prune: bool,
+    meta: &ChangeMeta,
+) -> Result<ImportReport, StoreError> {
+    doc.validate()?;
+    let mut report = ImportReport::default();
+    let existing_presets = tx.presets().await?;
+    if prune {
+        // Presets go first so that deleting their flags is allowed.
+        for preset in existing_presets
+            .iter()
+            .filter(|p| !doc.presets.iter().any(|d| d.name == p.name))
+        {
+            delete_preset(tx, &preset.name, meta).await?;
+            report.presets_deleted.push(preset.name.to_string());
+        }
+    }
+    let existing: Vec<FlagKey> = tx.flags().await?.into_iter().map(|f| f.key).collect();
+    for flag in &doc.flags {
+        let key = flag.key.to_string();
+        if existing.contains(&flag.key) {
+            let replace = [FlagChange::Replace {
+                flag: Box::new(flag.clone()),
+            }];
+            let done = change_flag(tx, &flag.key, None, &replace, None, meta).await?;
+            if done.changed() {
+                report.updated.push(key)
+            } else {
+                report.unchanged.push(key)
+            }
+        } else {
+            create_flag(tx, flag.clone(), meta).await?;
+            report.created.push(key);
+        }
+    }
+    if prune {
+        for key in existing
+            .iter()
+            .filter(|k| !doc.flags.iter().any(|f| &f.key == *k))
+        {
+            delete_flag(tx, key, None, meta).await?;
+            report.deleted.push(key.to_string());
+        }
+    }
+    for preset in &doc.presets {
+        if define_preset(tx, preset.clone(), meta).await?.changed() {
+            report.presets_defined.push(preset.name.to_string());
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,317 @@
+//! The embedded backend: one SQLite file, created on first use, nothing to install.
+
+mod file_check;
+mod schema;
+mod tx;
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cutover_core::{
+    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset,
+};
+use futures_util::TryStreamExt;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use self::tx::SqliteTx;
+use crate::row::millis;
+use crate::{AuditQuery, ChangeMeta, Committed, ImportReport, Store, StoreError, script};
+
+/// How long a writer waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A cutover store in one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: String,
+}
+
+/// Maps SQLite's errors to what they mean for the user: a damaged file, a busy lock, or a plain
+/// database error.
+pub(crate) fn classify(err: sqlx::Error, path: &str) -> StoreError {
+    let code = match &err {
+        sqlx::Error::Database(db) => db.code().and_then(|c| c.parse::<i64>().ok()),
+        _ => None,
+    };
+    match code.map(|c| c & 0xff) {
+        // SQLITE_CORRUPT, SQLITE_NOTADB
+        Some(11 | 26) => StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: err.to_string(),
+        },
+        // SQLITE_BUSY, SQLITE_LOCKED
+        Some(5 | 6) => StoreError::Busy {
+            seconds: BUSY_TIMEOUT.as_secs(),
+        },
+        _ => StoreError::Database(err),
+    }
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating it if nothing is there. A file that is not a cutover
+    /// store, a damaged one, or one from a newer cutover is refused without being modified.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        file_check::inspect(path)?;
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| classify(e, &shown))?;
+        let mut conn = pool.acquire().await.map_err(|e| classify(e, &shown))?;
+        schema::prepare(&mut conn, &shown).await?;
+        drop(conn);
+        Ok(SqliteStore { pool, path: shown })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Closes every connection, letting SQLite fold the write-ahead log back into the file.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin(&self) -> Result<SqliteTx, StoreError> {
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| classify(e, &self.path))?;
+        Ok(SqliteTx {
+            tx,
+            path: self.path.clone(),
+        })
+    }
+
+    /// A read-only transaction: one consistent snapshot of the file for several queries.
+    async fn begin_read(&self) -> Result<SqliteTx, StoreError> {
+        let tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| classify(e, &self.path))?;
+        Ok(SqliteTx {
+            tx,
+            path: self.path.clone(),
+        })
+    }
+
+    /// Commits on success; on failure the transaction is dropped, which rolls it back.
+    async fn finish<T>(
+        &self,
+        tx: SqliteTx,
+        result: Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let value = result?;
+        tx.tx.commit().await.map_err(|e| classify(e, &self.path))?;
+        Ok(value)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn flags(&self) -> Result<Vec<Flag>, StoreError> {
+        let mut tx = self.begin_read().await?;
+        script::Tx::flags(&mut tx).await
+    }
+
+    async fn flag(&self, key: &FlagKey) -> Result<Flag, StoreError> {
+        let mut tx = self.begin_read().await?;
+        script::Tx::flag(&mut tx, key)
+            .await?
+            .ok_or_else(|| StoreError::FlagNotFound {
+                key: key.to_string(),
+            })
+    }
+
+    async fn create_flag(
+        &self,
+        flag: Flag,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::create_flag(&mut tx, flag, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn change_flag(
+        &self,
+        key: &FlagKey,
+        expected_version: Option<u64>,
+        changes: &[FlagChange],
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::change_flag(&mut tx, key, expected_version, changes, None, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn delete_flag(
+        &self,
+        key: &FlagKey,
+        expected_version: Option<u64>,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::delete_flag(&mut tx, key, expected_version, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn presets(&self) -> Result<Vec<Preset>, StoreError> {
+        let mut tx = self.begin_read().await?;
+        script::Tx::presets(&mut tx).await
+    }
+
+    async fn define_preset(
+        &self,
+        preset: Preset,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Preset>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::define_preset(&mut tx, preset, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn delete_preset(
+        &self,
+        name: &FlagKey,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Preset>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::delete_preset(&mut tx, name, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn apply_preset(
+        &self,
+        name: &FlagKey,
+        meta: &ChangeMeta,
+    ) -> Result<Vec<Committed<Flag>>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::apply_preset(&mut tx, name, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn sweep_expired_overrides(
+        &self,
+        meta: &ChangeMeta,
+    ) -> Result<Vec<Committed<Flag>>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::sweep_expired(&mut tx, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn import(
+        &self,
+        doc: &FlagDocument,
+        prune: bool,
+        meta: &ChangeMeta,
+    ) -> Result<ImportReport, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::import(&mut tx, doc, prune, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn export(&self) -> Result<FlagDocument, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let flags = script::Tx::flags(&mut tx).await?;
+        let presets = script::Tx::presets(&mut tx).await?;
+        Ok(FlagDocument { flags, presets })
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash FROM audit_log WHERE 1 = 1",
+        );
+        if let Some(actor) = &query.actor {
+            qb.push(" AND actor = ").push_bind(actor.clone());
+        }
+        if let Some(flag) = &query.flag {
+            qb.push(" AND entity = ").push_bind(format!("flag:{flag}"));
+        }
+        match query.action.as_deref().map(|a| (a, a.strip_suffix(".*"))) {
+            Some((_, Some(family))) => {
+                qb.push(" AND substr(action, 1, ")
+                    .push_bind(family.len() as i64 + 1)
+                    .push(") = ")
+                    .push_bind(format!("{family}."));
+            }
+            Some((exact, None)) => {
+                qb.push(" AND action = ").push_bind(exact.to_owned());
+            }
+            None => {}
+        }
+        if let Some(since) = query.since {
+            qb.push(" AND at >= ").push_bind(millis(since));
+        }
+        if let Some(until) = query.until {
+            qb.push(" AND at < ").push_bind(millis(until));
+        }
+        qb.push(if query.newest_first {
+            " ORDER BY id DESC"
+        } else {
+            " ORDER BY id"
+        });
+        if let Some(limit) = query.limit {
+            qb.push(" LIMIT ").push_bind(i64::from(limit));
+        }
+        qb.build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| classify(e, &self.path))?
+            .iter()
+            .map(tx::audit_from_row)
+            .collect()
+    }
+
+    async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let head = sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1")
+            .fetch_optional(&mut *tx.tx)
+            .await
+            .map_err(|e| classify(e, &self.path))?;
+        let head = match head {
+            Some(row) => {
+                let id: i64 = row
+                    .try_get("last_id")
+                    .map_err(|e| classify(e, &self.path))?;
+                let hash: String = row
+                    .try_get("last_hash")
+                    .map_err(|e| classify(e, &self.path))?;
+                Some((u64::try_from(id).unwrap_or(u64::MAX), hash))
+            }
+            None => None,
+        };
+        let mut walk = ChainWalk::new();
+        {
+            let mut rows = sqlx::query(
+                "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash FROM audit_log ORDER BY id",
+            )
+            .fetch(&mut *tx.tx);
+            while let Some(row) = rows.try_next().await.map_err(|e| classify(e, &self.path))? {
+                if !walk.push(&tx::audit_from_row(&row)?) {
+                    break;
+                }
+            }
+        }
+        let report = match &head {
+            Some((id, hash)) => walk.finish(Some((*id, hash.as_str()))),
+            // A missing head row is itself tampering: report it as a head at id 0 never matching.
+            None => walk.finish(Some((u64::MAX, ""))),
+        };
+        Ok(report)
+    }
+}

@@ -1,0 +1,84 @@
+//! The `Store` trait: everything the CLI and the server need from persistence.
+
+use async_trait::async_trait;
+use cutover_core::{AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset};
+
+use crate::{AuditQuery, ChangeMeta, Committed, ImportReport, StoreError};
+
+/// Persistence of flags, presets and the audit log.
+///
+/// Every method that changes state runs in one transaction with its audit entries; methods that
+/// take `expected_version` refuse with [`StoreError::VersionConflict`] when the flag moved on,
+/// and `None` applies the change to whatever version is current (still atomically).
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn flags(&self) -> Result<Vec<Flag>, StoreError>;
+
+    async fn flag(&self, key: &FlagKey) -> Result<Flag, StoreError>;
+
+    async fn create_flag(
+        &self,
+        flag: Flag,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError>;
+
+    async fn change_flag(
+        &self,
+        key: &FlagKey,
+        expected_version: Option<u64>,
+        changes: &[FlagChange],
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError>;
+
+    /// Deletes a flag; the committed value is the flag as it was.
+    async fn delete_flag(
+        &self,
+        key: &FlagKey,
+        expected_version: Option<u64>,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError>;
+
+    async fn presets(&self) -> Result<Vec<Preset>, StoreError>;
+
+    /// Creates or replaces a preset; every flag it names must exist.
+    async fn define_preset(
+        &self,
+        preset: Preset,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Preset>, StoreError>;
+
+    async fn delete_preset(
+        &self,
+        name: &FlagKey,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Preset>, StoreError>;
+
+    /// Applies every entry of a preset in one transaction: all flags change or none does.
+    async fn apply_preset(
+        &self,
+        name: &FlagKey,
+        meta: &ChangeMeta,
+    ) -> Result<Vec<Committed<Flag>>, StoreError>;
+
+    /// Removes overrides whose expiry is at or before `meta.at`, auditing each flag it touches.
+    async fn sweep_expired_overrides(
+        &self,
+        meta: &ChangeMeta,
+    ) -> Result<Vec<Committed<Flag>>, StoreError>;
+
+    /// Makes the store hold the document's flags and presets, all or nothing. With `prune`,
+    /// flags and presets the document does not name are deleted.
+    async fn import(
+        &self,
+        doc: &FlagDocument,
+        prune: bool,
+        meta: &ChangeMeta,
+    ) -> Result<ImportReport, StoreError>;
+
+    async fn export(&self) -> Result<FlagDocument, StoreError>;
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Walks the whole audit chain against the recorded head.
+    async fn verify_audit(&self) -> Result<ChainReport, StoreError>;
+}

@@ -1,0 +1,142 @@
+//! A `--db` path that holds something other than a healthy cutover store is refused with a
+//! clear error, and the file is left exactly as it was.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::path::Path;
+use std::process::Command;
+
+use cutover_core::{Flag, FlagChange, FlagKey, Rollout, Timestamp};
+use cutover_store::{ChangeMeta, SqliteStore, Store, StoreError};
+
+fn meta(second: i64) -> ChangeMeta {
+    ChangeMeta {
+        actor: "t".into(),
+        reason: None,
+        at: Timestamp::from_second(1_800_000_000 + second).unwrap(),
+    }
+}
+
+async fn healthy_store(path: &Path, flags: usize) {
+    let store = SqliteStore::open(path).await.unwrap();
+    for i in 0..flags {
+        let key = FlagKey::new(&format!("flag-{i}")).unwrap();
+        store
+            .create_flag(Flag::new(key.clone()), &meta(i as i64))
+            .await
+            .unwrap();
+        let change = FlagChange::SetRollout {
+            rollout_percent: Rollout::from_bps((i % 100) as i64).unwrap(),
+        };
+        store
+            .change_flag(&key, None, &[change], &meta(i as i64))
+            .await
+            .unwrap();
+    }
+    store.close().await;
+}
+
+/// Opens `path` expecting a refusal; returns the message and checks the bytes did not change.
+async fn refused(path: &Path) -> StoreError {
+    let before = std::fs::read(path).unwrap();
+    let err = SqliteStore::open(path)
+        .await
+        .expect_err("a damaged file must be refused");
+    assert_eq!(std::fs::read(path).unwrap(), before, "the file changed");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "error must name the file: {err}"
+    );
+    err
+}
+
+#[tokio::test]
+async fn garbage_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("garbage.db");
+    std::fs::write(
+        &path,
+        (0..8192u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let err = refused(&path).await;
+    assert!(matches!(err, StoreError::NotAStore { .. }), "{err}");
+    assert!(err.to_string().contains("SQLite file header"), "{err}");
+
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "this is not a database\n").unwrap();
+    assert!(matches!(refused(&text).await, StoreError::NotAStore { .. }));
+}
+
+#[tokio::test]
+async fn a_truncated_store_is_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cutover.db");
+    healthy_store(&path, 200).await;
+    let full = std::fs::read(&path).unwrap();
+    assert!(full.len() > 16_384, "the store should span several pages");
+    for keep in [50, full.len() / 2, full.len() - 1] {
+        std::fs::write(&path, &full[..keep]).unwrap();
+        let err = refused(&path).await;
+        assert!(
+            matches!(err, StoreError::Corrupt { .. }),
+            "truncated to {keep}: {err}"
+        );
+        assert!(err.to_string().contains("truncated"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_page_of_garbage_inside_a_store_is_reported_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cutover.db");
+    healthy_store(&path, 200).await;
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    for b in &mut bytes[page..page * 3] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    // Opening may or may not touch the damaged pages; using them must fail cleanly either way.
+    match SqliteStore::open(&path).await {
+        Err(err) => assert!(
+            matches!(
+                err,
+                StoreError::Corrupt { .. } | StoreError::NotAStore { .. }
+            ),
+            "{err}"
+        ),
+        Ok(store) => {
+            let err = store
+                .flags()
+                .await
+                .expect_err("reading damaged pages must fail");
+            assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn another_programs_database_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    let status = Command::new("sqlite3")
+        .arg(&path)
+        .arg("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'x');")
+        .status()
+        .expect("the sqlite3 shell is needed by this test (Debian package sqlite3)");
+    assert!(status.success());
+    let err = refused(&path).await;
+    assert!(matches!(err, StoreError::NotAStore { .. }), "{err}");
+    assert!(err.to_string().contains("another program"), "{err}");
+}
+
+#[tokio::test]
+async fn an_empty_file_becomes_a_new_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.db");
+    std::fs::write(&path, b"").unwrap();
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert!(store.flags().await.unwrap().is_empty());
+}

@@ -1,1 +1,65 @@
-fn main() {}
+//! The `cutover` binary: argument parsing, dispatch, and the mapping of outcomes to exit codes
+//! (0 ok, 1 failure, 2 usage).
+
+mod args;
+mod commands;
+mod output;
+mod session;
+mod when;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::commands::{audit, change, eval, flag, preset, transfer};
+use crate::session::Session;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let session = Session::open(&cli.global).await?;
+    let result = dispatch(&session, &cli.command).await;
+    session.close().await;
+    result
+}
+
+async fn dispatch(session: &Session, command: &Command) -> anyhow::Result<ExitCode> {
+    let ok = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
+    match command {
+        Command::Flag(cmd) => ok(flag::run(session, cmd).await),
+        Command::Rollout(cmd) => ok(change::rollout(session, cmd).await),
+        Command::Stage(cmd) => ok(change::stage(session, cmd).await),
+        Command::Override(cmd) => ok(change::overrides(session, cmd).await),
+        Command::Kill(target) => {
+            ok(change::apply(session, target, &[cutover_core::FlagChange::Kill]).await)
+        }
+        Command::Unkill(target) => {
+            ok(change::apply(session, target, &[cutover_core::FlagChange::Unkill]).await)
+        }
+        Command::Preset(cmd) => ok(preset::run(session, cmd).await),
+        Command::Eval(args) => eval::run(session, args).await,
+        Command::Audit(cmd) => audit::run(session, cmd).await,
+        Command::Import(args) => ok(transfer::import(session, args).await),
+        Command::Export(args) => ok(transfer::export(session, args).await),
+    }
+}

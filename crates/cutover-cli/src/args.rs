@@ -1,0 +1,367 @@
+//! The command line, as clap types. Values are parsed by the core's own validators, so a bad key,
+//! percentage, stage or variant is a usage error (exit 2) that names the value and what is
+//! accepted.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use cutover_core::{AttributeName, Constraint, FlagKey, PresetEntry, Rollout, Stage, Variant};
+
+use crate::when::When;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (for `audit verify`: the log is intact)
+  1  the operation failed: not found, stale version, damaged store, tampered audit log, ...
+  2  usage: an unknown command or option, or a value that is not accepted";
+
+/// cutover: cut a live service over from a legacy code path to a new one, safely.
+#[derive(Debug, Parser)]
+#[command(name = "cutover", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// The store file (SQLite); created on first use.
+    #[arg(
+        long,
+        global = true,
+        env = "CUTOVER_DB",
+        default_value = "cutover.db",
+        value_name = "PATH"
+    )]
+    pub db: PathBuf,
+    /// Who makes the change, for the audit log. Defaults to the OS user name.
+    #[arg(long, global = true, env = "CUTOVER_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Why, for the audit log.
+    #[arg(long, global = true, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create, inspect, change and delete flags.
+    #[command(subcommand)]
+    Flag(FlagCmd),
+    /// Set a custom rollout percentage.
+    #[command(subcommand)]
+    Rollout(RolloutCmd),
+    /// Move a flag along the stage ladder (disabled, canary, beta, production, legacy_disabled).
+    #[command(subcommand)]
+    Stage(StageCmd),
+    /// Force `new` or `legacy` for one value of one context attribute.
+    #[command(subcommand)]
+    Override(OverrideCmd),
+    /// Emergency fallback: send everyone to `legacy`, ignoring every other rule.
+    Kill(KeyChange),
+    /// Lift the kill switch; the flag's other state is as it was.
+    Unkill(KeyChange),
+    /// Named sets of flag states applied together (migration phases).
+    #[command(subcommand)]
+    Preset(PresetCmd),
+    /// Evaluate a flag for a context, or a batch of JSON lines.
+    Eval(EvalArgs),
+    /// Read, query, verify and export the audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Make the store hold the flags and presets of a JSON or YAML file, all or nothing.
+    Import(ImportArgs),
+    /// Write every flag and preset as JSON or YAML.
+    Export(ExportArgs),
+}
+
+/// A change to one flag, optionally guarded by the version the caller last saw.
+#[derive(Debug, Args)]
+pub(crate) struct KeyChange {
+    #[arg(value_parser = parse_key)]
+    pub key: FlagKey,
+    /// Refuse the change unless the flag is still at this version.
+    #[arg(long, value_name = "N")]
+    pub expect_version: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FlagCmd {
+    /// Create a flag: enabled, stage `disabled` (0 %), so only overrides reach the new path.
+    Create(FlagCreate),
+    /// Show one flag.
+    Get {
+        #[arg(value_parser = parse_key)]
+        key: FlagKey,
+    },
+    /// List every flag.
+    List,
+    /// Change a flag's settings.
+    Set(FlagSet),
+    /// Delete a flag.
+    Delete(KeyChange),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FlagCreate {
+    #[arg(value_parser = parse_key)]
+    pub key: FlagKey,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    #[arg(long, default_value = "")]
+    pub owner: String,
+    /// The attribute bucketing reads first (then session_id, then targetingKey).
+    #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
+    pub stickiness: Option<AttributeName>,
+    /// Salt of the bucketing hash (default: the key).
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// Create the flag switched off (everyone `legacy`, overrides included).
+    #[arg(long)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FlagSet {
+    #[command(flatten)]
+    pub target: KeyChange,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// The global switch: false sends everyone to `legacy`, overrides included.
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub enabled: Option<bool>,
+    #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
+    pub stickiness: Option<AttributeName>,
+    /// Changing the salt reshuffles who is in the rollout.
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// Rollout scope constraint, repeatable: 'ATTR in A,B', 'ATTR not_in A,B' or 'ATTR exists'.
+    /// Replaces the current scope.
+    #[arg(long, value_parser = parse_constraint, value_name = "CONSTRAINT")]
+    pub scope: Vec<Constraint>,
+    /// Remove every scope constraint.
+    #[arg(long, conflicts_with = "scope")]
+    pub clear_scope: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RolloutCmd {
+    /// Set the share of eligible contexts on the new path.
+    Set {
+        #[command(flatten)]
+        target: KeyChange,
+        /// 0 to 100, up to two decimals (12.5, 0.01).
+        #[arg(long, value_parser = parse_percent, value_name = "P", allow_hyphen_values = true)]
+        percent: Rollout,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StageCmd {
+    /// Enter a stage; it sets the rollout the stage implies.
+    Set {
+        #[command(flatten)]
+        target: KeyChange,
+        #[arg(value_parser = parse_stage)]
+        stage: Stage,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OverrideCmd {
+    /// Add (or replace) an override.
+    Add {
+        #[command(flatten)]
+        target: KeyChange,
+        /// The context attribute: user_id, session_id, tenant, ...
+        #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
+        attr: AttributeName,
+        #[arg(long)]
+        value: String,
+        #[arg(long, value_parser = parse_variant)]
+        variant: Variant,
+        /// When the override stops applying: an RFC 3339 time, a date, or a duration from now (2h, 7d).
+        #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+        expires: Option<When>,
+    },
+    /// Remove one override.
+    Remove {
+        #[command(flatten)]
+        target: KeyChange,
+        #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
+        attr: AttributeName,
+        #[arg(long)]
+        value: String,
+    },
+    /// List overrides of one flag, or of every flag.
+    List {
+        #[arg(value_parser = parse_key)]
+        key: Option<FlagKey>,
+    },
+    /// Remove every override of a flag.
+    ClearAll(KeyChange),
+    /// Remove expired overrides of every flag (audited).
+    Sweep,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PresetCmd {
+    /// Define (or redefine) a preset.
+    Define {
+        #[arg(value_parser = parse_key)]
+        name: FlagKey,
+        /// KEY=SETTING[,SETTING...], repeatable. A setting is on, off, kill, unkill, a stage, or a
+        /// percentage such as 25%.
+        #[arg(long = "flag", value_parser = parse_preset_entry, value_name = "KEY=SETTINGS", required = true)]
+        entries: Vec<PresetEntry>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Apply a preset: every flag it names changes in one transaction, or none does.
+    Apply {
+        #[arg(value_parser = parse_key)]
+        name: FlagKey,
+    },
+    /// List presets.
+    List,
+    /// Delete a preset.
+    Delete {
+        #[arg(value_parser = parse_key)]
+        name: FlagKey,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// The flag to evaluate.
+    #[arg(value_parser = parse_key, required_unless_present = "batch", conflicts_with = "batch")]
+    pub key: Option<FlagKey>,
+    /// A context attribute, repeatable: user_id=u1, tenant=acme, targetingKey=k.
+    #[arg(long = "ctx", value_parser = parse_ctx_pair, value_name = "ATTR=VALUE")]
+    pub ctx: Vec<(String, String)>,
+    /// Read JSON lines {"flag": ..., "context": {...}} from FILE ('-' for stdin), write one decision per line.
+    #[arg(long, value_name = "FILE")]
+    pub batch: Option<PathBuf>,
+    /// The answer for a flag that does not exist.
+    #[arg(long, value_parser = parse_variant, default_value = "legacy")]
+    pub default: Variant,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCmd {
+    /// The newest entries.
+    Recent {
+        #[arg(short = 'n', long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Entries matching every filter given.
+    Query(AuditFilter),
+    /// Walk the hash chain; exit 1 and name the first bad entry if the log was tampered with.
+    Verify {
+        /// Verify an exported JSONL file instead of the store.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Write entries as JSON lines (all of them unless filtered).
+    Export {
+        #[command(flatten)]
+        filter: AuditFilter,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args, Default)]
+pub(crate) struct AuditFilter {
+    #[arg(long)]
+    pub actor: Option<String>,
+    #[arg(long, value_parser = parse_key)]
+    pub flag: Option<FlagKey>,
+    /// An action (flag.rollout) or a family (override.*).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// From this time: RFC 3339, a date, or a duration ago (24h, 7d).
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub since: Option<When>,
+    /// Before this time: RFC 3339, a date, or a duration ago.
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub until: Option<When>,
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Format {
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    pub file: PathBuf,
+    /// The file's format (default: from its extension, else JSON).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Also delete flags and presets the file does not name.
+    #[arg(long)]
+    pub prune: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_key(s: &str) -> Result<FlagKey, String> {
+    FlagKey::new(s).map_err(|e| e.to_string())
+}
+
+fn parse_attribute(s: &str) -> Result<AttributeName, String> {
+    AttributeName::new(s).map_err(|e| e.to_string())
+}
+
+fn parse_percent(s: &str) -> Result<Rollout, String> {
+    Rollout::from_percent_str(s).map_err(|e| e.to_string())
+}
+
+fn parse_stage(s: &str) -> Result<Stage, String> {
+    s.parse()
+        .map_err(|e: cutover_core::CoreError| e.to_string())
+}
+
+fn parse_variant(s: &str) -> Result<Variant, String> {
+    s.parse()
+        .map_err(|e: cutover_core::CoreError| e.to_string())
+}
+
+fn parse_constraint(s: &str) -> Result<Constraint, String> {
+    Constraint::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_preset_entry(s: &str) -> Result<PresetEntry, String> {
+    PresetEntry::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    cutover_core::parse_env_bool("--enabled", s)
+        .map_err(|_| format!("{s:?} is not a boolean; accepted: true or false"))
+}
+
+fn parse_ctx_pair(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not ATTR=VALUE; accepted: e.g. user_id=u1"))?;
+    AttributeName::new(name).map_err(|e| e.to_string())?;
+    Ok((name.to_owned(), value.to_owned()))
+}

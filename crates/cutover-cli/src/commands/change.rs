@@ -1,0 +1,181 @@
+//! Commands that change one flag: rollout, stage, kill switch and overrides all reduce to a list
+//! of `FlagChange`s applied by the store in one audited transaction.
+
+use cutover_core::{Flag, FlagChange, Override};
+use cutover_store::{Committed, Store};
+use serde::Serialize;
+
+use crate::args::{KeyChange, OverrideCmd, RolloutCmd, StageCmd};
+use crate::output;
+use crate::session::Session;
+
+#[derive(Serialize)]
+struct ChangeOutput<'a> {
+    flag: &'a Flag,
+    changed: bool,
+    audit_id: Option<u64>,
+}
+
+pub(crate) async fn apply(
+    session: &Session,
+    target: &KeyChange,
+    changes: &[FlagChange],
+) -> anyhow::Result<()> {
+    let meta = session.meta()?;
+    let done = session
+        .store
+        .change_flag(&target.key, target.expect_version, changes, &meta)
+        .await?;
+    report(session, &done)
+}
+
+pub(crate) fn report(session: &Session, done: &Committed<Flag>) -> anyhow::Result<()> {
+    if session.json {
+        return output::json(&ChangeOutput {
+            flag: &done.value,
+            changed: done.changed(),
+            audit_id: done.audit_id,
+        });
+    }
+    let flag = &done.value;
+    match done.audit_id {
+        Some(id) => println!(
+            "{} v{}: {} (audit #{id})",
+            flag.key,
+            flag.version,
+            output::summary(flag)
+        ),
+        None => println!(
+            "{} unchanged at v{}: {}",
+            flag.key,
+            flag.version,
+            output::summary(flag)
+        ),
+    }
+    Ok(())
+}
+
+pub(crate) async fn rollout(session: &Session, cmd: &RolloutCmd) -> anyhow::Result<()> {
+    let RolloutCmd::Set { target, percent } = cmd;
+    apply(
+        session,
+        target,
+        &[FlagChange::SetRollout {
+            rollout_percent: *percent,
+        }],
+    )
+    .await
+}
+
+pub(crate) async fn stage(session: &Session, cmd: &StageCmd) -> anyhow::Result<()> {
+    let StageCmd::Set { target, stage } = cmd;
+    apply(session, target, &[FlagChange::SetStage { stage: *stage }]).await
+}
+
+pub(crate) async fn overrides(session: &Session, cmd: &OverrideCmd) -> anyhow::Result<()> {
+    match cmd {
+        OverrideCmd::Add {
+            target,
+            attr,
+            value,
+            variant,
+            expires,
+        } => {
+            let expires_at = expires.as_ref().map(|w| w.after(session.now)).transpose()?;
+            let rule = Override {
+                attribute: attr.clone(),
+                value: value.clone(),
+                variant: *variant,
+                expires_at,
+            };
+            apply(session, target, &[FlagChange::AddOverride { rule }]).await
+        }
+        OverrideCmd::Remove {
+            target,
+            attr,
+            value,
+        } => {
+            apply(
+                session,
+                target,
+                &[FlagChange::RemoveOverride {
+                    attribute: attr.clone(),
+                    value: value.clone(),
+                }],
+            )
+            .await
+        }
+        OverrideCmd::ClearAll(target) => {
+            apply(session, target, &[FlagChange::ClearOverrides]).await
+        }
+        OverrideCmd::List { key } => list(session, key.as_ref()).await,
+        OverrideCmd::Sweep => {
+            let swept = session
+                .store
+                .sweep_expired_overrides(&session.meta()?)
+                .await?;
+            if session.json {
+                let out: Vec<ChangeOutput<'_>> = swept
+                    .iter()
+                    .map(|c| ChangeOutput {
+                        flag: &c.value,
+                        changed: c.changed(),
+                        audit_id: c.audit_id,
+                    })
+                    .collect();
+                return output::json(&out);
+            }
+            if swept.is_empty() {
+                println!("no expired overrides");
+            }
+            for done in &swept {
+                report(session, done)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OverrideLine<'a> {
+    flag: &'a str,
+    #[serde(flatten)]
+    rule: &'a Override,
+    active: bool,
+}
+
+async fn list(session: &Session, key: Option<&cutover_core::FlagKey>) -> anyhow::Result<()> {
+    let flags = match key {
+        Some(k) => vec![session.store.flag(k).await?],
+        None => session.store.flags().await?,
+    };
+    let lines: Vec<OverrideLine<'_>> = flags
+        .iter()
+        .flat_map(|f| {
+            f.overrides.iter().map(|o| OverrideLine {
+                flag: f.key.as_str(),
+                rule: o,
+                active: o.is_active(session.now),
+            })
+        })
+        .collect();
+    if session.json {
+        return output::json(&lines);
+    }
+    output::table(
+        ["FLAG", "ATTRIBUTE", "VALUE", "VARIANT", "EXPIRES", "STATUS"],
+        lines.iter().map(|l| {
+            [
+                l.flag.to_owned(),
+                l.rule.attribute.to_string(),
+                l.rule.value.clone(),
+                l.rule.variant.to_string(),
+                l.rule
+                    .expires_at
+                    .map_or_else(|| "-".to_owned(), output::time),
+                if l.active { "active" } else { "expired" }.to_owned(),
+            ]
+        }),
+    );
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! `cutover flag create|get|list|set|delete`.
+
+use cutover_core::{Flag, FlagChange};
+use cutover_store::Store;
+
+use super::change;
+use crate::args::{FlagCmd, FlagCreate, FlagSet};
+use crate::output;
+use crate::session::Session;
+
+pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> {
+    match cmd {
+        FlagCmd::Create(args) => create(session, args).await,
+        FlagCmd::Get { key } => {
+            let flag = session.store.flag(key).await?;
+            if session.json {
+                output::json(&flag)
+            } else {
+                show(&flag, session)
+            }
+        }
+        FlagCmd::List => {
+            let flags = session.store.flags().await?;
+            if session.json {
+                return output::json(&flags);
+            }
+            output::table(
+                [
+                    "KEY",
+                    "ENABLED",
+                    "STAGE",
+                    "ROLLOUT",
+                    "KILLED",
+                    "OVERRIDES",
+                    "VERSION",
+                    "OWNER",
+                ],
+                flags.iter().map(|f| {
+                    [
+                        f.key.to_string(),
+                        output::yes_no(f.enabled).to_owned(),
+                        f.stage.to_string(),
+                        f.rollout.to_string(),
+                        output::yes_no(f.killed).to_owned(),
+                        f.overrides.len().to_string(),
+                        f.version.to_string(),
+                        f.owner.clone(),
+                    ]
+                }),
+            );
+            Ok(())
+        }
+        FlagCmd::Set(args) => set(session, args).await,
+        FlagCmd::Delete(target) => {
+            let done = session
+                .store
+                .delete_flag(&target.key, target.expect_version, &session.meta()?)
+                .await?;
+            if session.json {
+                return output::json(
+                    &serde_json::json!({ "deleted": done.value.key, "audit_id": done.audit_id }),
+                );
+            }
+            println!(
+                "{} deleted (was v{}; audit #{})",
+                done.value.key,
+                done.value.version,
+                done.audit_id.unwrap_or(0)
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn create(session: &Session, args: &FlagCreate) -> anyhow::Result<()> {
+    let mut flag = Flag::new(args.key.clone());
+    flag.description.clone_from(&args.description);
+    flag.owner.clone_from(&args.owner);
+    flag.enabled = !args.disabled;
+    if let Some(s) = &args.stickiness {
+        flag.stickiness = s.clone();
+    }
+    flag.salt.clone_from(&args.salt);
+    let done = session.store.create_flag(flag, &session.meta()?).await?;
+    change::report(session, &done)
+}
+
+async fn set(session: &Session, args: &FlagSet) -> anyhow::Result<()> {
+    let mut changes = Vec::new();
+    if let Some(d) = &args.description {
+        changes.push(FlagChange::SetDescription {
+            description: d.clone(),
+        });
+    }
+    if let Some(o) = &args.owner {
+        changes.push(FlagChange::SetOwner { owner: o.clone() });
+    }
+    if let Some(enabled) = args.enabled {
+        changes.push(FlagChange::SetEnabled { enabled });
+    }
+    if let Some(attribute) = &args.stickiness {
+        changes.push(FlagChange::SetStickiness {
+            attribute: attribute.clone(),
+        });
+    }
+    if let Some(salt) = &args.salt {
+        changes.push(FlagChange::SetSalt {
+            salt: Some(salt.clone()),
+        });
+    }
+    if !args.scope.is_empty() || args.clear_scope {
+        changes.push(FlagChange::SetScope {
+            scope: args.scope.clone(),
+        });
+    }
+    if changes.is_empty() {
+        anyhow::bail!(
+            "nothing to change; give at least one of --description, --owner, --enabled, --stickiness, --salt, --scope, --clear-scope"
+        );
+    }
+    change::apply(session, &args.target, &changes).await
+}
+
+fn show(flag: &Flag, session: &Session) -> anyhow::Result<()> {
+    let chain: Vec<&str> = flag.stickiness_chain().collect();
+    let scope: Vec<String> = flag.scope.iter().map(ToString::to_string).collect();
+    let rows = [
+        ("key", flag.key.to_string()),
+        ("description", flag.description.clone()),
+        ("owner", flag.owner.clone()),
+        ("enabled", output::yes_no(flag.enabled).to_owned()),
+        ("killed", output::yes_no(flag.killed).to_owned()),
+        ("stage", flag.stage.to_string()),
+        ("rollout", flag.rollout.to_string()),
+        ("stickiness", chain.join(", then ")),
+        ("salt", flag.salt().to_owned()),
+        (
+            "scope",
+            if scope.is_empty() {
+                "everyone".to_owned()
+            } else {
+                scope.join(" and ")
+            },
+        ),
+        ("version", flag.version.to_string()),
+        ("env override", cutover_core::env_var_name(&flag.key)),
+    ];
+    for (name, value) in rows {
+        println!("{name:<13} {value}");
+    }
+    if !flag.overrides.is_empty() {
+        println!("overrides:");
+        output::table(
+            ["  ATTRIBUTE", "VALUE", "VARIANT", "EXPIRES"],
+            flag.overrides.iter().map(|o| {
+                let expires = match o.expires_at {
+                    None => "-".to_owned(),
+                    Some(at) if o.is_active(session.now) => output::time(at),
+                    Some(at) => format!("{} (expired)", output::time(at)),
+                };
+                [
+                    format!("  {}", o.attribute),
+                    o.value.clone(),
+                    o.variant.to_string(),
+                    expires,
+                ]
+            }),
+        );
+    }
+    Ok(())
+}

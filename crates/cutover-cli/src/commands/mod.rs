@@ -1,0 +1,8 @@
+//! One module per command family; each takes the parsed arguments and an open session.
+
+pub(crate) mod audit;
+pub(crate) mod change;
+pub(crate) mod eval;
+pub(crate) mod flag;
+pub(crate) mod preset;
+pub(crate) mod transfer;

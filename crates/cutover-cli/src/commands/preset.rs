@@ -1,0 +1,119 @@
+//! `cutover preset define|apply|list|delete`.
+
+use cutover_core::{Preset, PresetEntry};
+use cutover_store::Store;
+
+use super::change;
+use crate::args::PresetCmd;
+use crate::output;
+use crate::session::Session;
+
+pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()> {
+    match cmd {
+        PresetCmd::Define {
+            name,
+            entries,
+            description,
+        } => {
+            let preset = Preset::from_entries(name.clone(), description.clone(), entries.clone())?;
+            let done = session
+                .store
+                .define_preset(preset, &session.meta()?)
+                .await?;
+            if session.json {
+                return output::json(
+                    &serde_json::json!({ "preset": done.value, "changed": done.changed(), "audit_id": done.audit_id }),
+                );
+            }
+            match done.audit_id {
+                Some(id) => println!(
+                    "preset {} defined: {} (audit #{id})",
+                    done.value.name,
+                    entries_text(&done.value)
+                ),
+                None => println!(
+                    "preset {} unchanged: {}",
+                    done.value.name,
+                    entries_text(&done.value)
+                ),
+            }
+            Ok(())
+        }
+        PresetCmd::Apply { name } => {
+            let applied = session.store.apply_preset(name, &session.meta()?).await?;
+            if session.json {
+                let out: Vec<_> = applied
+                    .iter()
+                    .map(|c| serde_json::json!({ "flag": c.value, "changed": c.changed(), "audit_id": c.audit_id }))
+                    .collect();
+                return output::json(&out);
+            }
+            println!("preset {name} applied to {} flags:", applied.len());
+            for done in &applied {
+                change::report(session, done)?;
+            }
+            Ok(())
+        }
+        PresetCmd::List => {
+            let presets = session.store.presets().await?;
+            if session.json {
+                return output::json(&presets);
+            }
+            output::table(
+                ["NAME", "FLAGS", "DESCRIPTION"],
+                presets
+                    .iter()
+                    .map(|p| [p.name.to_string(), entries_text(p), p.description.clone()]),
+            );
+            Ok(())
+        }
+        PresetCmd::Delete { name } => {
+            let done = session.store.delete_preset(name, &session.meta()?).await?;
+            if session.json {
+                return output::json(
+                    &serde_json::json!({ "deleted": done.value.name, "audit_id": done.audit_id }),
+                );
+            }
+            println!(
+                "preset {name} deleted (audit #{})",
+                done.audit_id.unwrap_or(0)
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The CLI form back: `planner=on,production bundler=25%`.
+fn entries_text(preset: &Preset) -> String {
+    preset
+        .entries
+        .iter()
+        .map(entry_text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn entry_text(e: &PresetEntry) -> String {
+    let mut settings = Vec::new();
+    if let Some(on) = e.enabled {
+        settings.push(if on {
+            "on".to_owned()
+        } else {
+            "off".to_owned()
+        });
+    }
+    if let Some(stage) = e.stage {
+        settings.push(stage.to_string());
+    }
+    if let Some(rollout) = e.rollout {
+        settings.push(rollout.to_string());
+    }
+    if let Some(killed) = e.killed {
+        settings.push(if killed {
+            "kill".to_owned()
+        } else {
+            "unkill".to_owned()
+        });
+    }
+    format!("{}={}", e.flag, settings.join(","))
+}

@@ -1,0 +1,77 @@
+//! `cutover import` and `cutover export`: the flag set as a JSON or YAML file kept in git.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+use cutover_core::FlagDocument;
+use cutover_store::Store;
+
+use crate::args::{ExportArgs, Format, ImportArgs};
+use crate::output;
+use crate::session::Session;
+
+pub(crate) async fn import(session: &Session, args: &ImportArgs) -> anyhow::Result<()> {
+    let path = &args.file;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let format = args
+        .format
+        .unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()) {
+            Some("yaml" | "yml") => Format::Yaml,
+            _ => Format::Json,
+        });
+    let doc: FlagDocument = match format {
+        Format::Json => serde_json::from_str(&text).map_err(anyhow::Error::from),
+        Format::Yaml => serde_yaml_ng::from_str(&text).map_err(anyhow::Error::from),
+    }
+    .with_context(|| {
+        format!(
+            "{} is not a valid flag document; nothing was imported",
+            path.display()
+        )
+    })?;
+    let report = session
+        .store
+        .import(&doc, args.prune, &session.meta()?)
+        .await
+        .with_context(|| format!("importing {} failed; nothing was imported", path.display()))?;
+    if session.json {
+        return output::json(&report);
+    }
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    println!("created:   {}", list(&report.created));
+    println!("updated:   {}", list(&report.updated));
+    println!("unchanged: {}", list(&report.unchanged));
+    if args.prune {
+        println!("deleted:   {}", list(&report.deleted));
+        println!("presets deleted: {}", list(&report.presets_deleted));
+    }
+    println!("presets defined: {}", list(&report.presets_defined));
+    Ok(())
+}
+
+pub(crate) async fn export(session: &Session, args: &ExportArgs) -> anyhow::Result<()> {
+    let doc = session.store.export().await?;
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
+        Format::Yaml => serde_yaml_ng::to_string(&doc)?,
+    };
+    match &args.out {
+        Some(path) => {
+            // Write beside the target and rename, so a reader never sees half a file.
+            let tmp = path.with_extension("tmp-export");
+            std::fs::write(&tmp, text)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! How results look: aligned plain tables for people, JSON for scripts.
+
+use comfy_table::{Cell, Table, presets};
+use cutover_core::{Flag, Timestamp};
+use serde::Serialize;
+
+pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A borderless table with a header row, like `kubectl get`.
+pub(crate) fn table<const N: usize>(
+    headers: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING);
+    t.set_header(headers.iter().map(|h| Cell::new(h)));
+    for row in rows {
+        t.add_row(row);
+    }
+    for line in t.to_string().lines() {
+        println!("{}", line.strip_prefix(' ').unwrap_or(line).trim_end());
+    }
+}
+
+/// Times for people: UTC, to the second.
+pub(crate) fn time(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
+}
+
+pub(crate) fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// One line saying what state a flag is in.
+pub(crate) fn summary(flag: &Flag) -> String {
+    let mut parts = Vec::new();
+    if flag.killed {
+        parts.push("KILLED".to_owned());
+    }
+    parts.push(if flag.enabled {
+        "enabled".to_owned()
+    } else {
+        "disabled".to_owned()
+    });
+    parts.push(format!("stage {}", flag.stage));
+    if flag.rollout == flag.stage.rollout() {
+        parts.push(format!("rollout {}", flag.rollout));
+    } else {
+        parts.push(format!("rollout {} (custom)", flag.rollout));
+    }
+    match flag.overrides.len() {
+        0 => {}
+        1 => parts.push("1 override".to_owned()),
+        n => parts.push(format!("{n} overrides")),
+    }
+    if !flag.scope.is_empty() {
+        let scope: Vec<String> = flag.scope.iter().map(ToString::to_string).collect();
+        parts.push(format!("scope {}", scope.join(" and ")));
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,60 @@
+//! What every command needs: the open store, who is acting, and the time of the run.
+
+use anyhow::{Context as _, bail};
+use cutover_core::Timestamp;
+use cutover_store::{ChangeMeta, SqliteStore};
+
+use crate::args::Global;
+
+pub(crate) struct Session {
+    pub store: SqliteStore,
+    pub json: bool,
+    /// One instant for the whole run, so a batch is evaluated at a single point in time.
+    pub now: Timestamp,
+    actor: Option<String>,
+    reason: Option<String>,
+}
+
+impl Session {
+    pub(crate) async fn open(global: &Global) -> anyhow::Result<Self> {
+        let store = SqliteStore::open(&global.db).await?;
+        Ok(Session {
+            store,
+            json: global.json,
+            now: Timestamp::now(),
+            actor: global.actor.clone(),
+            reason: global.reason.clone(),
+        })
+    }
+
+    /// The audit metadata of a change: `--actor`, else `CUTOVER_ACTOR`, else the OS user.
+    pub(crate) fn meta(&self) -> anyhow::Result<ChangeMeta> {
+        let actor = match &self.actor {
+            Some(a) => a.clone(),
+            None => os_user().context("cannot tell who is making this change")?,
+        };
+        if actor.trim().is_empty() {
+            bail!("the actor is empty; pass --actor NAME or set CUTOVER_ACTOR");
+        }
+        Ok(ChangeMeta {
+            actor,
+            reason: self.reason.clone(),
+            at: self.now,
+        })
+    }
+
+    pub(crate) async fn close(self) {
+        self.store.close().await;
+    }
+}
+
+fn os_user() -> anyhow::Result<String> {
+    for var in ["USER", "LOGNAME", "USERNAME"] {
+        if let Ok(name) = std::env::var(var)
+            && !name.is_empty()
+        {
+            return Ok(name);
+        }
+    }
+    bail!("no --actor, no CUTOVER_ACTOR and no USER/LOGNAME in the environment; pass --actor NAME")
+}

@@ -36,9 +36,13 @@ pub(crate) struct Global {
         value_name = "PATH"
     )]
     pub db: PathBuf,
-    /// Who makes the change, for the audit log. Defaults to the OS user name.
+    /// Who makes the change, for the audit log (default: the OS user name). On `audit query` and
+    /// `audit export`, `--actor` typed on the command line filters by actor instead.
     #[arg(long, global = true, env = "CUTOVER_ACTOR", value_name = "NAME")]
     pub actor: Option<String>,
+    /// Whether `--actor` was typed rather than taken from CUTOVER_ACTOR.
+    #[arg(skip)]
+    pub actor_typed: bool,
     /// Why, for the audit log.
     #[arg(long, global = true, value_name = "TEXT")]
     pub reason: Option<String>,
@@ -280,8 +284,6 @@ pub(crate) enum AuditCmd {
 
 #[derive(Debug, Args, Default)]
 pub(crate) struct AuditFilter {
-    #[arg(long)]
-    pub actor: Option<String>,
     #[arg(long, value_parser = parse_key)]
     pub flag: Option<FlagKey>,
     /// An action (flag.rollout) or a family (override.*).
@@ -321,6 +323,23 @@ pub(crate) struct ExportArgs {
     /// Write to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Parses the process arguments, exiting with code 2 on a usage error.
+    pub(crate) fn from_process() -> Self {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let mut deepest = &matches;
+        while let Some((_, sub)) = deepest.subcommand() {
+            deepest = sub;
+        }
+        cli.global.actor_typed = deepest.value_source("actor")
+            == Some(clap::parser::ValueSource::CommandLine)
+            || matches.value_source("actor") == Some(clap::parser::ValueSource::CommandLine);
+        cli
+    }
 }
 
 fn parse_key(s: &str) -> Result<FlagKey, String> {

@@ -9,14 +9,12 @@ mod when;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::args::{Cli, Command};
 use crate::commands::{audit, change, eval, flag, preset, transfer};
 use crate::session::Session;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_process();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

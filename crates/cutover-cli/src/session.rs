@@ -12,6 +12,7 @@ pub(crate) struct Session {
     /// One instant for the whole run, so a batch is evaluated at a single point in time.
     pub now: Timestamp,
     actor: Option<String>,
+    actor_typed: bool,
     reason: Option<String>,
 }
 
@@ -23,6 +24,7 @@ impl Session {
             json: global.json,
             now: Timestamp::now(),
             actor: global.actor.clone(),
+            actor_typed: global.actor_typed,
             reason: global.reason.clone(),
         })
     }
@@ -41,6 +43,15 @@ impl Session {
             reason: self.reason.clone(),
             at: self.now,
         })
+    }
+
+    /// The actor to filter audit reads by: only one typed as `--actor`, never CUTOVER_ACTOR.
+    pub(crate) fn actor_filter(&self) -> Option<String> {
+        if self.actor_typed {
+            self.actor.clone()
+        } else {
+            None
+        }
     }
 
     pub(crate) async fn close(self) {

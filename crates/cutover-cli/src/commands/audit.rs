@@ -54,7 +54,7 @@ pub(crate) async fn run(session: &Session, cmd: &AuditCmd) -> anyhow::Result<Exi
 
 fn query(session: &Session, f: &AuditFilter) -> anyhow::Result<AuditQuery> {
     Ok(AuditQuery {
-        actor: f.actor.clone(),
+        actor: session.actor_filter(),
         flag: f.flag.clone(),
         action: f.action.clone(),
         since: f

@@ -4,9 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
 
 /// Anything an evaluation can read attributes from. Implemented for [`Context`], slices of
 /// pairs and maps, so callers on a hot path can evaluate borrowed data without building a
@@ -19,10 +21,13 @@ pub trait Attributes {
 /// An owned evaluation context: a small list of attribute name/value pairs.
 ///
 /// A list rather than a map because contexts hold a handful of attributes, where a linear scan
-/// beats hashing.
+/// beats hashing. Up to three pairs, with names and values of up to 24 bytes each, are stored
+/// inline: building a typical context allocates nothing, and evaluating it reads one contiguous
+/// block instead of chasing a pointer per string (the difference between about 20 ns and 70 ns
+/// per evaluation over a large population of contexts, see BENCHMARKS.md).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    pairs: Vec<(Box<str>, Box<str>)>,
+    pairs: SmallVec<[(CompactString, CompactString); 3]>,
 }
 
 impl Context {
@@ -40,14 +45,16 @@ impl Context {
 
     /// Sets an attribute, replacing an earlier value of the same name.
     pub fn set(&mut self, name: &str, value: &str) {
-        match self.pairs.iter_mut().find(|(n, _)| &**n == name) {
-            Some((_, v)) => *v = value.into(),
-            None => self.pairs.push((name.into(), value.into())),
+        match self.pairs.iter_mut().find(|(n, _)| n.as_str() == name) {
+            Some((_, v)) => *v = CompactString::new(value),
+            None => self
+                .pairs
+                .push((CompactString::new(name), CompactString::new(value))),
         }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.pairs.iter().map(|(n, v)| (&**n, &**v))
+        self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -88,7 +95,7 @@ impl Serialize for Context {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.pairs.len()))?;
         for (name, value) in &self.pairs {
-            map.serialize_entry(&**name, &**value)?;
+            map.serialize_entry(name.as_str(), value.as_str())?;
         }
         map.end()
     }
@@ -159,6 +166,17 @@ mod tests {
         let ctx = Context::new().with("a", "1").with("a", "2");
         assert_eq!(ctx.attribute("a"), Some("2"));
         assert_eq!(ctx.iter().count(), 1);
+    }
+
+    #[test]
+    fn holds_many_and_long_attributes_too() {
+        let mut ctx = Context::new();
+        let long = "x".repeat(300);
+        for i in 0..10 {
+            ctx.set(&format!("attribute-{i}"), &long);
+        }
+        assert_eq!(ctx.attribute("attribute-9"), Some(long.as_str()));
+        assert_eq!(ctx.iter().count(), 10);
     }
 
     #[test]

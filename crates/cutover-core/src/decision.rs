@@ -1,49 +1,60 @@
 //! What an evaluation answers: the variant, the rule that decided it and the flag version.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::{Rollout, Variant};
 
 /// The answer for one flag and one context.
+///
+/// Names in the reason borrow from the snapshot that decided, so deciding costs no allocation
+/// and no reference count; [`Decision::into_owned`] detaches it when it must outlive the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Decision {
+pub struct Decision<'a> {
     pub variant: Variant,
-    pub reason: Reason,
+    pub reason: Reason<'a>,
     /// The version of the flag that decided; 0 when the flag was not found.
     pub flag_version: u64,
 }
 
-impl Decision {
+impl Decision<'_> {
     pub fn is_new(&self) -> bool {
         self.variant.is_new()
+    }
+
+    pub fn into_owned(self) -> Decision<'static> {
+        Decision {
+            variant: self.variant,
+            reason: self.reason.into_owned(),
+            flag_version: self.flag_version,
+        }
     }
 }
 
 /// Which rule decided, with what it looked at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Reason {
+pub enum Reason<'a> {
     /// The kill switch is on: `legacy` for everyone.
     KillSwitch,
     /// A `CUTOVER_FLAG_<KEY>` variable of the evaluating process decided.
-    EnvOverride { var: Arc<str> },
+    EnvOverride { var: Cow<'a, str> },
     /// The flag's global switch is off.
     Disabled,
     /// Stage `legacy_disabled`: the legacy path is retired.
     LegacyRetired,
     /// A targeting override on this attribute matched.
-    Override { attribute: Arc<str> },
+    Override { attribute: Cow<'a, str> },
     /// The context failed the rollout scope constraint on this attribute.
-    OutOfScope { attribute: Arc<str> },
+    OutOfScope { attribute: Cow<'a, str> },
     /// The rollout decided: the context's bucket (from the first stickiness attribute it has)
     /// against the rollout. Without any stickiness value only 0 % and 100 % can place it, and a
     /// partial rollout answers `legacy`.
     Rollout {
         #[serde(skip_serializing_if = "Option::is_none")]
-        attribute: Option<Arc<str>>,
+        attribute: Option<Cow<'a, str>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         bucket: Option<u16>,
         #[serde(rename = "rollout_percent")]
@@ -53,7 +64,33 @@ pub enum Reason {
     FlagNotFound,
 }
 
-impl Reason {
+impl Reason<'_> {
+    pub fn into_owned(self) -> Reason<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        match self {
+            Reason::KillSwitch => Reason::KillSwitch,
+            Reason::EnvOverride { var } => Reason::EnvOverride { var: own(var) },
+            Reason::Disabled => Reason::Disabled,
+            Reason::LegacyRetired => Reason::LegacyRetired,
+            Reason::Override { attribute } => Reason::Override {
+                attribute: own(attribute),
+            },
+            Reason::OutOfScope { attribute } => Reason::OutOfScope {
+                attribute: own(attribute),
+            },
+            Reason::Rollout {
+                attribute,
+                bucket,
+                rollout,
+            } => Reason::Rollout {
+                attribute: attribute.map(own),
+                bucket,
+                rollout,
+            },
+            Reason::FlagNotFound => Reason::FlagNotFound,
+        }
+    }
+
     /// A stable snake_case name for metrics labels and protocol mappings.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -69,7 +106,7 @@ impl Reason {
     }
 }
 
-impl fmt::Display for Reason {
+impl fmt::Display for Reason<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::KillSwitch => f.write_str("kill switch is on"),

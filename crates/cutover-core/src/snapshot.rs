@@ -5,6 +5,7 @@
 //! and every rule that does not depend on the context (kill switch, environment override, global
 //! switch, retired legacy) folded into one fixed answer.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -19,7 +20,68 @@ use crate::{
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     flags: Vec<CompiledFlag>,
-    index: HashMap<Arc<str>, usize, RandomState>,
+    index: KeyIndex,
+}
+
+/// Finds a flag by key. Services gate a handful to a few dozen paths, and for so few keys a
+/// scan of packed key prefixes is several times faster than probing a hash map; larger sets
+/// are hashed.
+#[derive(Debug, Clone)]
+enum KeyIndex {
+    Few(Vec<u64>),
+    Many(HashMap<Arc<str>, usize, RandomState>),
+}
+
+impl Default for KeyIndex {
+    fn default() -> Self {
+        KeyIndex::Few(Vec::new())
+    }
+}
+
+impl KeyIndex {
+    const SCAN_LIMIT: usize = 16;
+
+    /// The first eight bytes of a key with its length folded into the top byte: equal keys have
+    /// equal prefixes, and most unequal keys differ here without touching their bytes again.
+    #[inline]
+    fn prefix(key: &str) -> u64 {
+        // A byte loop, not copy_from_slice: a variable-length copy becomes a call to memcpy,
+        // which costs more than the whole scan.
+        let mut head = 0u64;
+        for (i, b) in key.bytes().take(8).enumerate() {
+            head |= u64::from(b) << (8 * i);
+        }
+        head ^ ((key.len() as u64) << 56)
+    }
+
+    fn build(flags: &[CompiledFlag]) -> Self {
+        if flags.len() <= Self::SCAN_LIMIT {
+            KeyIndex::Few(flags.iter().map(|f| Self::prefix(&f.key)).collect())
+        } else {
+            KeyIndex::Many(
+                flags
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (f.key.clone(), i))
+                    .collect(),
+            )
+        }
+    }
+
+    #[inline]
+    fn find(&self, flags: &[CompiledFlag], key: &str) -> Option<usize> {
+        match self {
+            KeyIndex::Few(prefixes) => {
+                let want = Self::prefix(key);
+                prefixes
+                    .iter()
+                    .enumerate()
+                    .find(|&(i, p)| *p == want && same_tail(&flags[i].key, key))
+                    .map(|(i, _)| i)
+            }
+            KeyIndex::Many(map) => map.get(key).copied(),
+        }
+    }
 }
 
 /// A flag resolved in one snapshot: evaluating through it skips the name lookup. Valid only
@@ -32,7 +94,7 @@ pub struct FlagHandle(usize);
 pub struct CompiledFlag {
     key: Arc<str>,
     version: u64,
-    fixed: Option<(Variant, Reason)>,
+    fixed: Option<(Variant, Reason<'static>)>,
     overrides: Vec<OverrideGroup>,
     scope: Vec<CompiledConstraint>,
     rollout: Rollout,
@@ -54,39 +116,64 @@ struct CompiledConstraint {
 
 #[derive(Debug, Clone)]
 enum ConstraintTest {
-    In(HashSet<Box<str>, RandomState>),
-    NotIn(HashSet<Box<str>, RandomState>),
+    In(ValueSet),
+    NotIn(ValueSet),
     Exists,
 }
 
-/// The reason a context got its variant, borrowing from the compiled flag so the variant-only
-/// path touches no reference count.
-enum ReasonRef<'a> {
-    Fixed(&'a Reason),
-    Override(&'a Arc<str>),
-    OutOfScope(&'a Arc<str>),
-    Rollout {
-        attribute: Option<&'a Arc<str>>,
-        bucket: Option<u16>,
-    },
+/// The values of an `in` / `not_in` list. Short lists are scanned, which beats hashing the
+/// probe value; long ones are hashed.
+#[derive(Debug, Clone)]
+enum ValueSet {
+    Few(Box<[Box<str>]>),
+    Many(HashSet<Box<str>, RandomState>),
+}
+
+impl ValueSet {
+    const SCAN_LIMIT: usize = 8;
+
+    fn new(list: &[String]) -> Self {
+        let items = list.iter().map(|v| Box::<str>::from(v.as_str()));
+        if list.len() <= Self::SCAN_LIMIT {
+            ValueSet::Few(items.collect())
+        } else {
+            ValueSet::Many(items.collect())
+        }
+    }
+
+    #[inline]
+    fn contains(&self, value: &str) -> bool {
+        match self {
+            ValueSet::Few(items) => items
+                .iter()
+                .any(|item| item.len() == value.len() && **item == *value),
+            ValueSet::Many(set) => set.contains(value),
+        }
+    }
+}
+
+/// Compares the bytes after the first eight of two keys of equal length and prefix, inline
+/// (keys are short; a call to `bcmp` costs more than the comparison).
+#[inline]
+fn same_tail(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).skip(8).all(|(x, y)| x == y)
 }
 
 impl Snapshot {
-    /// Compiles `flags` with the environment overrides of the evaluating process.
+    /// Compiles `flags` (unique keys, as every store holds them) with the environment overrides
+    /// of the evaluating process.
     pub fn compile<'a>(flags: impl IntoIterator<Item = &'a Flag>, env: &EnvOverrides) -> Self {
-        let mut snapshot = Snapshot::default();
-        for flag in flags {
-            let compiled = CompiledFlag::compile(flag, env);
-            snapshot
-                .index
-                .insert(compiled.key.clone(), snapshot.flags.len());
-            snapshot.flags.push(compiled);
-        }
-        snapshot
+        let flags: Vec<CompiledFlag> = flags
+            .into_iter()
+            .map(|f| CompiledFlag::compile(f, env))
+            .collect();
+        let index = KeyIndex::build(&flags);
+        Snapshot { flags, index }
     }
 
     pub fn handle(&self, key: &str) -> Option<FlagHandle> {
-        self.index.get(key).copied().map(FlagHandle)
+        self.index.find(&self.flags, key).map(FlagHandle)
     }
 
     /// The flag behind a handle of this snapshot.
@@ -98,7 +185,7 @@ impl Snapshot {
     }
 
     pub fn get(&self, key: &str) -> Option<&CompiledFlag> {
-        self.index.get(key).map(|&i| &self.flags[i])
+        self.index.find(&self.flags, key).map(|i| &self.flags[i])
     }
 
     /// Evaluates `key` for `ctx` at `now`; an unknown flag answers `default` with reason
@@ -109,7 +196,7 @@ impl Snapshot {
         ctx: &A,
         now: Timestamp,
         default: Variant,
-    ) -> Decision {
+    ) -> Decision<'_> {
         match self.get(key) {
             Some(flag) => flag.evaluate(ctx, now),
             None => Decision {
@@ -118,6 +205,18 @@ impl Snapshot {
                 flag_version: 0,
             },
         }
+    }
+
+    /// Only the variant of `key` for `ctx`: the by-name form of [`CompiledFlag::variant`].
+    #[inline]
+    pub fn variant<A: Attributes + ?Sized>(
+        &self,
+        key: &str,
+        ctx: &A,
+        now: Timestamp,
+        default: Variant,
+    ) -> Variant {
+        self.get(key).map_or(default, |flag| flag.variant(ctx, now))
     }
 
     pub fn len(&self) -> usize {
@@ -141,7 +240,7 @@ impl CompiledFlag {
             Some((
                 variant,
                 Reason::EnvOverride {
-                    var: Arc::from(var),
+                    var: Cow::Owned(var.to_owned()),
                 },
             ))
         } else if !flag.enabled {
@@ -173,15 +272,14 @@ impl CompiledFlag {
                 .insert(rule.value.as_str().into(), (rule.variant, rule.expires_at));
         }
 
-        let set = |list: &[String]| list.iter().map(|v| Box::<str>::from(v.as_str())).collect();
         let scope = flag
             .scope
             .iter()
             .map(|c| CompiledConstraint {
                 attribute: c.attribute.shared().clone(),
                 test: match &c.operator {
-                    Operator::In(list) => ConstraintTest::In(set(list)),
-                    Operator::NotIn(list) => ConstraintTest::NotIn(set(list)),
+                    Operator::In(list) => ConstraintTest::In(ValueSet::new(list)),
+                    Operator::NotIn(list) => ConstraintTest::NotIn(ValueSet::new(list)),
                     Operator::Exists => ConstraintTest::Exists,
                 },
             })
@@ -208,22 +306,9 @@ impl CompiledFlag {
     }
 
     /// The full decision, with the rule that made it.
-    pub fn evaluate<A: Attributes + ?Sized>(&self, ctx: &A, now: Timestamp) -> Decision {
+    #[inline]
+    pub fn evaluate<A: Attributes + ?Sized>(&self, ctx: &A, now: Timestamp) -> Decision<'_> {
         let (variant, reason) = self.decide(ctx, now);
-        let reason = match reason {
-            ReasonRef::Fixed(r) => r.clone(),
-            ReasonRef::Override(a) => Reason::Override {
-                attribute: a.clone(),
-            },
-            ReasonRef::OutOfScope(a) => Reason::OutOfScope {
-                attribute: a.clone(),
-            },
-            ReasonRef::Rollout { attribute, bucket } => Reason::Rollout {
-                attribute: attribute.cloned(),
-                bucket,
-                rollout: self.rollout,
-            },
-        };
         Decision {
             variant,
             reason,
@@ -237,9 +322,16 @@ impl CompiledFlag {
         self.decide(ctx, now).0
     }
 
-    fn decide<A: Attributes + ?Sized>(&self, ctx: &A, now: Timestamp) -> (Variant, ReasonRef<'_>) {
+    #[inline]
+    fn decide<A: Attributes + ?Sized>(&self, ctx: &A, now: Timestamp) -> (Variant, Reason<'_>) {
         if let Some((variant, reason)) = &self.fixed {
-            return (*variant, ReasonRef::Fixed(reason));
+            let reason = match reason {
+                Reason::EnvOverride { var } => Reason::EnvOverride {
+                    var: Cow::Borrowed(&**var),
+                },
+                other => other.clone(),
+            };
+            return (*variant, reason);
         }
 
         // A context matched by several overrides takes `legacy` if any of them says so: when
@@ -256,20 +348,30 @@ impl CompiledFlag {
                 continue;
             }
             match variant {
-                Variant::Legacy => return (Variant::Legacy, ReasonRef::Override(&group.attribute)),
+                Variant::Legacy => {
+                    return (
+                        Variant::Legacy,
+                        Reason::Override {
+                            attribute: Cow::Borrowed(&*group.attribute),
+                        },
+                    );
+                }
                 Variant::New => forced_new = forced_new.or(Some(&group.attribute)),
             }
         }
         if let Some(attribute) = forced_new {
-            return (Variant::New, ReasonRef::Override(attribute));
+            return (
+                Variant::New,
+                Reason::Override {
+                    attribute: Cow::Borrowed(&**attribute),
+                },
+            );
         }
 
         for constraint in &self.scope {
             if !constraint.matches(ctx) {
-                return (
-                    Variant::Legacy,
-                    ReasonRef::OutOfScope(&constraint.attribute),
-                );
+                let attribute = Cow::Borrowed(&*constraint.attribute);
+                return (Variant::Legacy, Reason::OutOfScope { attribute });
             }
         }
 
@@ -285,11 +387,14 @@ impl CompiledFlag {
                 } else {
                     Variant::Legacy
                 };
+                let attribute = Some(Cow::Borrowed(&**attribute));
+                let rollout = self.rollout;
                 (
                     variant,
-                    ReasonRef::Rollout {
-                        attribute: Some(attribute),
+                    Reason::Rollout {
+                        attribute,
                         bucket: Some(bucket),
+                        rollout,
                     },
                 )
             }
@@ -299,11 +404,13 @@ impl CompiledFlag {
                 } else {
                     Variant::Legacy
                 };
+                let rollout = self.rollout;
                 (
                     variant,
-                    ReasonRef::Rollout {
+                    Reason::Rollout {
                         attribute: None,
                         bucket: None,
+                        rollout,
                     },
                 )
             }

@@ -18,7 +18,7 @@ use crate::session::Session;
 struct Answer<'a> {
     flag: &'a str,
     #[serde(flatten)]
-    decision: &'a Decision,
+    decision: &'a Decision<'a>,
 }
 
 #[derive(Deserialize)]

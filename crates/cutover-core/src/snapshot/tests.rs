@@ -28,7 +28,7 @@ fn check(
     ctx: &Context,
     expected: Variant,
     reason_kind: &str,
-) -> Decision {
+) -> Decision<'static> {
     let env = EnvOverrides::from_vars(env.iter().copied()).unwrap();
     let snap = Snapshot::compile([flag], &env);
     let decision = snap.decide("checkout", ctx, now(), Variant::Legacy);
@@ -38,7 +38,7 @@ fn check(
         "{decision:?}"
     );
     assert_eq!(snap.get("checkout").unwrap().variant(ctx, now()), expected);
-    decision
+    decision.into_owned()
 }
 
 fn user(id: &str) -> Context {
@@ -268,6 +268,68 @@ fn handles_resolve_to_the_same_flag() {
     assert!(snap.handle("other").is_none());
 }
 
-fn flag_decision(f: &Flag, ctx: &Context) -> Decision {
-    Snapshot::compile([f], &EnvOverrides::none()).decide("checkout", ctx, now(), Variant::Legacy)
+fn flag_decision(f: &Flag, ctx: &Context) -> Decision<'static> {
+    Snapshot::compile([f], &EnvOverrides::none())
+        .decide("checkout", ctx, now(), Variant::Legacy)
+        .into_owned()
+}
+
+#[test]
+fn long_value_lists_are_hashed_and_give_the_same_answers() {
+    let mut f = flag();
+    f.rollout = Rollout::FULL;
+    let tenants: Vec<String> = (0..50).map(|i| format!("t{i}")).collect();
+    f.scope
+        .push(Constraint::parse(&format!("tenant in {}", tenants.join(","))).unwrap());
+    check(
+        &f,
+        &[],
+        &user("u").with("tenant", "t49"),
+        Variant::New,
+        "rollout",
+    );
+    check(
+        &f,
+        &[],
+        &user("u").with("tenant", "t50"),
+        Variant::Legacy,
+        "out_of_scope",
+    );
+    f.scope = vec![Constraint::parse(&format!("tenant not_in {}", tenants.join(","))).unwrap()];
+    check(
+        &f,
+        &[],
+        &user("u").with("tenant", "t7"),
+        Variant::Legacy,
+        "out_of_scope",
+    );
+    check(
+        &f,
+        &[],
+        &user("u").with("tenant", "t"),
+        Variant::New,
+        "rollout",
+    );
+}
+
+#[test]
+fn keys_are_found_in_small_and_large_snapshots_alike() {
+    for count in [1usize, 3, 16, 17, 200] {
+        let mut flags: Vec<Flag> = (0..count)
+            .map(|i| Flag::new(FlagKey::new(&format!("flag-number-{i}")).unwrap()))
+            .collect();
+        flags.push(Flag::new(FlagKey::new("a").unwrap()));
+        flags.push(Flag::new(FlagKey::new("flag-number-").unwrap()));
+        let snap = Snapshot::compile(&flags, &EnvOverrides::none());
+        for f in &flags {
+            assert_eq!(
+                snap.get(f.key.as_str()).map(CompiledFlag::key),
+                Some(f.key.as_str()),
+                "{count}"
+            );
+        }
+        for missing in ["", "b", "flag-number", "flag-number-x", "flag-number-1000"] {
+            assert!(snap.get(missing).is_none(), "{count}: {missing}");
+        }
+    }
 }

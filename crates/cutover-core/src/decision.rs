@@ -50,8 +50,9 @@ pub enum Reason<'a> {
     /// The context failed the rollout scope constraint on this attribute.
     OutOfScope { attribute: Cow<'a, str> },
     /// The rollout decided: the context's bucket (from the first stickiness attribute it has)
-    /// against the rollout. Without any stickiness value only 0 % and 100 % can place it, and a
-    /// partial rollout answers `legacy`.
+    /// against the rollout. At 0 % and 100 % no bucket is needed (both are absent); strictly
+    /// between, a context without any stickiness value answers `legacy` (attribute and bucket
+    /// absent).
     Rollout {
         #[serde(skip_serializing_if = "Option::is_none")]
         attribute: Option<Cow<'a, str>>,

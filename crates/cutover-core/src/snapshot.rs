@@ -247,6 +247,18 @@ impl CompiledFlag {
             Some((Variant::Legacy, Reason::Disabled))
         } else if flag.stage == Stage::LegacyDisabled {
             Some((Variant::New, Reason::LegacyRetired))
+        } else if flag.overrides.is_empty() && flag.scope.is_empty() {
+            // At 0 % or 100 % with nothing else to check, the context cannot change the answer.
+            let everyone = || Reason::Rollout {
+                attribute: None,
+                bucket: None,
+                rollout: flag.rollout,
+            };
+            match flag.rollout {
+                Rollout::NONE => Some((Variant::Legacy, everyone())),
+                Rollout::FULL => Some((Variant::New, everyone())),
+                _ => None,
+            }
         } else {
             None
         };
@@ -373,6 +385,31 @@ impl CompiledFlag {
                 let attribute = Cow::Borrowed(&*constraint.attribute);
                 return (Variant::Legacy, Reason::OutOfScope { attribute });
             }
+        }
+
+        // The bucket only matters strictly between 0 % and 100 %.
+        match self.rollout {
+            Rollout::NONE => {
+                return (
+                    Variant::Legacy,
+                    Reason::Rollout {
+                        attribute: None,
+                        bucket: None,
+                        rollout: self.rollout,
+                    },
+                );
+            }
+            Rollout::FULL => {
+                return (
+                    Variant::New,
+                    Reason::Rollout {
+                        attribute: None,
+                        bucket: None,
+                        rollout: self.rollout,
+                    },
+                );
+            }
+            _ => {}
         }
 
         let sticky = self

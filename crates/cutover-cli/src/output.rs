@@ -16,7 +16,7 @@ pub(crate) fn table<const N: usize>(
 ) {
     let mut t = Table::new();
     t.load_style(presets::NOTHING);
-    t.set_header(headers.iter().map(|h| Cell::new(h)));
+    t.set_header(headers.iter().map(Cell::new));
     for row in rows {
         t.add_row(row);
     }

@@ -121,15 +121,15 @@ fn print_report(session: &Session, report: &ChainReport) -> anyhow::Result<ExitC
             "message": report.fault.as_ref().map(ToString::to_string),
         }))?;
     } else {
+        let n = report.entries;
+        let entries = if n == 1 {
+            "1 entry".to_owned()
+        } else {
+            format!("{n} entries")
+        };
         match &report.fault {
-            None => println!(
-                "audit log intact: {} entries, head {}",
-                report.entries, report.head_hash
-            ),
-            Some(fault) => println!(
-                "audit log TAMPERED: {fault} ({} entries verified before it)",
-                report.entries
-            ),
+            None => println!("audit log intact: {entries}, head {}", report.head_hash),
+            Some(fault) => println!("audit log TAMPERED: {fault} ({entries} verified before it)"),
         }
     }
     Ok(if report.is_intact() {

@@ -45,12 +45,16 @@ impl KeyIndex {
     /// equal prefixes, and most unequal keys differ here without touching their bytes again.
     #[inline]
     fn prefix(key: &str) -> u64 {
-        // A byte loop, not copy_from_slice: a variable-length copy becomes a call to memcpy,
+        let bytes = key.as_bytes();
+        // A fixed eight-byte load for most keys; a variable-length copy would call memcpy,
         // which costs more than the whole scan.
-        let mut head = 0u64;
-        for (i, b) in key.bytes().take(8).enumerate() {
-            head |= u64::from(b) << (8 * i);
-        }
+        let head = match bytes.first_chunk::<8>() {
+            Some(first) => u64::from_le_bytes(*first),
+            None => bytes
+                .iter()
+                .rev()
+                .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+        };
         head ^ ((key.len() as u64) << 56)
     }
 
@@ -152,12 +156,27 @@ impl ValueSet {
     }
 }
 
-/// Compares the bytes after the first eight of two keys of equal length and prefix, inline
-/// (keys are short; a call to `bcmp` costs more than the comparison).
+/// Compares the bytes after the first eight of two keys whose prefixes matched (done once per
+/// lookup, for the key that is almost certainly the one).
 #[inline]
 fn same_tail(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).skip(8).all(|(x, y)| x == y)
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a, mut b) = (
+        a.get(8..).unwrap_or_default(),
+        b.get(8..).unwrap_or_default(),
+    );
+    while let (Some((x, rest_a)), Some((y, rest_b))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if x != y {
+            return false;
+        }
+        (a, b) = (rest_a, rest_b);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl Snapshot {

@@ -221,19 +221,22 @@ pub(crate) async fn define_preset<T: Tx>(
     })
 }
 
-pub(crate) async fn delete_preset<T: Tx>(
-    tx: &mut T,
-    name: &FlagKey,
-    meta: &ChangeMeta,
-) -> Result<Committed<Preset>, StoreError> {
-    let preset = tx
-        .presets()
+async fn find_preset<T: Tx>(tx: &mut T, name: &FlagKey) -> Result<Preset, StoreError> {
+    tx.presets()
         .await?
         .into_iter()
         .find(|p| &p.name == name)
         .ok_or_else(|| StoreError::PresetNotFound {
             name: name.to_string(),
-        })?;
+        })
+}
+
+pub(crate) async fn delete_preset<T: Tx>(
+    tx: &mut T,
+    name: &FlagKey,
+    meta: &ChangeMeta,
+) -> Result<Committed<Preset>, StoreError> {
+    let preset = find_preset(tx, name).await?;
     tx.delete_preset(name).await?;
     let id = audit(
         tx,
@@ -255,14 +258,7 @@ pub(crate) async fn apply_preset<T: Tx>(
     name: &FlagKey,
     meta: &ChangeMeta,
 ) -> Result<Vec<Committed<Flag>>, StoreError> {
-    let preset = tx
-        .presets()
-        .await?
-        .into_iter()
-        .find(|p| &p.name == name)
-        .ok_or_else(|| StoreError::PresetNotFound {
-            name: name.to_string(),
-        })?;
+    let preset = find_preset(tx, name).await?;
     let meta = ChangeMeta {
         reason: Some(match &meta.reason {
             Some(why) => format!("preset {name}: {why}"),

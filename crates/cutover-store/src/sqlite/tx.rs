@@ -83,6 +83,29 @@ pub(super) fn audit_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AuditEntry
     })
 }
 
+/// Binds a flag row as ?1..?11 and the change's time and actor as ?12, ?13, the numbering
+/// both the insert and the update use.
+fn flag_statement<'q>(
+    sql: &'static str,
+    r: FlagRow,
+    meta: &'q ChangeMeta,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
+    sqlx::query(sql)
+        .bind(r.key)
+        .bind(r.version)
+        .bind(r.description)
+        .bind(r.owner)
+        .bind(r.enabled)
+        .bind(r.stage)
+        .bind(r.rollout_bps)
+        .bind(r.killed)
+        .bind(r.stickiness)
+        .bind(r.salt)
+        .bind(r.scope)
+        .bind(millis(meta.at))
+        .bind(&meta.actor)
+}
+
 impl SqliteTx {
     fn err(&self, e: sqlx::Error) -> StoreError {
         classify(e, &self.path)
@@ -172,25 +195,13 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_flag(&mut self, flag: &Flag, meta: &ChangeMeta) -> Result<(), StoreError> {
-        let r = FlagRow::from_flag(flag)?;
-        sqlx::query(
+        flag_statement(
             "INSERT INTO flags (key, version, description, owner, enabled, stage, rollout_bps, killed, \
              stickiness, salt, scope, created_at, updated_at, updated_by) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+            FlagRow::from_flag(flag)?,
+            meta,
         )
-        .bind(r.key)
-        .bind(r.version)
-        .bind(r.description)
-        .bind(r.owner)
-        .bind(r.enabled)
-        .bind(r.stage)
-        .bind(r.rollout_bps)
-        .bind(r.killed)
-        .bind(r.stickiness)
-        .bind(r.salt)
-        .bind(r.scope)
-        .bind(millis(meta.at))
-        .bind(&meta.actor)
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.err(e))?;
@@ -198,25 +209,13 @@ impl Tx for SqliteTx {
     }
 
     async fn update_flag(&mut self, flag: &Flag, meta: &ChangeMeta) -> Result<(), StoreError> {
-        let r = FlagRow::from_flag(flag)?;
-        let done = sqlx::query(
+        let done = flag_statement(
             "UPDATE flags SET version = ?2, description = ?3, owner = ?4, enabled = ?5, stage = ?6, \
              rollout_bps = ?7, killed = ?8, stickiness = ?9, salt = ?10, scope = ?11, updated_at = ?12, \
              updated_by = ?13 WHERE key = ?1 AND version = ?2 - 1",
+            FlagRow::from_flag(flag)?,
+            meta,
         )
-        .bind(r.key)
-        .bind(r.version)
-        .bind(r.description)
-        .bind(r.owner)
-        .bind(r.enabled)
-        .bind(r.stage)
-        .bind(r.rollout_bps)
-        .bind(r.killed)
-        .bind(r.stickiness)
-        .bind(r.salt)
-        .bind(r.scope)
-        .bind(millis(meta.at))
-        .bind(&meta.actor)
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.err(e))?;

@@ -5,9 +5,10 @@
 //! - `scoped-rollout`: eligible only for tenants acme, globex, initech, then 50 % sticky on the
 //!   user id (Unleash: `flexibleRollout` with a `tenant IN` constraint).
 //!
-//! Contexts are built once, before measuring, for both engines (`variant_by_handle_borrowed`
-//! instead reads the attributes from borrowed strings, as a hot path that already holds them
-//! would).
+//! Most cases build the contexts once, before measuring, for both engines. `per_request_*`
+//! builds the context inside the measured call, as a request handler does;
+//! `variant_by_handle_borrowed` reads the attributes from borrowed strings, as a hot path that
+//! already holds them would.
 //!
 //! Run: `cargo bench -p cutover-core --bench evaluate`
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly by design
@@ -130,6 +131,35 @@ fn evaluation(c: &mut Criterion) {
                 black_box(snapshot.flag(handle).variant(&attributes[..], now))
             })
         });
+        // What a request handler does: build the context for this request, then ask by name.
+        let mut i = 0usize;
+        group.bench_function(format!("cutover/{flag}/per_request_context_by_name"), |b| {
+            b.iter(|| {
+                i = (i + 1) % USERS;
+                let ctx = Context::new()
+                    .with("user_id", &users[i].0)
+                    .with("tenant", users[i].1);
+                black_box(snapshot.variant(black_box(flag), &ctx, now, Variant::Legacy))
+            })
+        });
+        let mut i = 0usize;
+        group.bench_function(
+            format!("unleash-yggdrasil/{flag}/per_request_context"),
+            |b| {
+                b.iter(|| {
+                    i = (i + 1) % USERS;
+                    let ctx = unleash_yggdrasil::Context {
+                        user_id: Some(users[i].0.clone()),
+                        properties: Some(HashMap::from([(
+                            "tenant".to_owned(),
+                            users[i].1.to_owned(),
+                        )])),
+                        ..Default::default()
+                    };
+                    black_box(engine.is_enabled(black_box(flag), &ctx, &None))
+                })
+            },
+        );
         let mut i = 0usize;
         group.bench_function(format!("unleash-yggdrasil/{flag}/is_enabled"), |b| {
             b.iter(|| {

@@ -60,6 +60,15 @@ pub enum CoreError {
     #[error("invalid preset {name:?}: {why}")]
     InvalidPreset { name: String, why: String },
 
+    #[error("unknown role {value:?}; accepted: admin, operator, viewer, sdk")]
+    UnknownRole { value: String },
+
+    #[error(
+        "invalid token name {name:?}: {why}; a token name is 1 to 64 characters of a-z, 0-9, \
+         '.', '_' and '-', starting with a letter or a digit"
+    )]
+    InvalidTokenName { name: String, why: &'static str },
+
     #[error("invalid flag document: {why}")]
     InvalidDocument { why: String },
 }

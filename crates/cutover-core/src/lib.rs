@@ -5,6 +5,7 @@
 //! environment. Time and environment overrides are arguments. That is what lets the CLI, the
 //! server, the SDK and the simulators share one implementation of every decision rule.
 
+mod access;
 mod attribute;
 mod audit;
 mod bucket;
@@ -24,6 +25,7 @@ mod snapshot;
 mod stage;
 mod variant;
 
+pub use access::{Capability, Role, TOKEN_PREFIX, TokenName, token_hash};
 pub use attribute::AttributeName;
 pub use audit::{
     AuditEntry, ChainFault, ChainReport, ChainWalk, GENESIS_HASH, NewAuditEntry, verify_chain,

@@ -26,6 +26,18 @@ pub enum StoreError {
     #[error("flag {key} is used by preset {preset}; remove it from the preset first")]
     FlagInPreset { key: String, preset: String },
 
+    #[error("token {name} already exists; revoke it first or pick another name")]
+    TokenExists { name: String },
+
+    #[error("token {name} does not exist")]
+    TokenNotFound { name: String },
+
+    #[error(
+        "the database cannot be reached ({what}); nothing was changed. Evaluation goes on from \
+         the last known state; retry the change once the database is back"
+    )]
+    Unavailable { what: String },
+
     #[error(transparent)]
     Invalid(#[from] CoreError),
 

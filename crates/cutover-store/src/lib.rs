@@ -14,6 +14,8 @@ mod sqlite;
 mod store;
 
 pub use error::StoreError;
-pub use model::{AuditQuery, ChangeMeta, Committed, ImportReport};
+pub use model::{
+    AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, StoreState, TokenRecord,
+};
 pub use sqlite::SqliteStore;
 pub use store::Store;

@@ -1,6 +1,9 @@
 //! The values that cross the store boundary besides the core model.
 
-use cutover_core::{FlagKey, Timestamp};
+use std::pin::Pin;
+
+use cutover_core::{Flag, FlagKey, Role, Timestamp, TokenName};
+use futures_util::Stream;
 use serde::Serialize;
 
 /// Who makes a change, why, and when. The actor comes from the caller's authentication (the OS
@@ -29,6 +32,8 @@ impl<T> Committed<T> {
 /// A filter over the audit log; every set field must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
+    /// Only entries after this id: what a follower missed since the last entry it applied.
+    pub after_id: Option<u64>,
     pub actor: Option<String>,
     /// Entries about this flag.
     pub flag: Option<FlagKey>,
@@ -51,3 +56,31 @@ pub struct ImportReport {
     pub presets_defined: Vec<String>,
     pub presets_deleted: Vec<String>,
 }
+
+/// The flags and the id of the last audit entry, read in one transaction: a state a follower
+/// can start from and then apply every later audit entry to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreState {
+    pub flags: Vec<Flag>,
+    /// The last committed audit id; 0 for an empty log.
+    pub head: u64,
+}
+
+/// An API token as stored: the secret itself is never kept, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    pub name: TokenName,
+    pub role: Role,
+    /// `cutover_core::token_hash` of the secret. Not serialised: it never appears in the audit
+    /// log or in an API answer.
+    #[serde(skip)]
+    pub hash: String,
+    pub created_at: Timestamp,
+    pub created_by: String,
+}
+
+/// Wake-ups telling a follower that some writer, maybe in another process or on another node,
+/// may have committed: it should read the audit entries after the last one it applied. A
+/// wake-up can be spurious; one is also sent after a lost connection comes back, since
+/// notifications may have been missed meanwhile.
+pub type ChangeSignals = Pin<Box<dyn Stream<Item = ()> + Send>>;

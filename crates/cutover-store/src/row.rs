@@ -145,3 +145,23 @@ pub(crate) fn assemble(
         })
         .collect()
 }
+
+/// One row of `tokens`, checked on the way back to the model.
+pub(crate) fn token_from_parts(
+    name: String,
+    role: String,
+    hash: String,
+    created_at: i64,
+    created_by: String,
+) -> Result<crate::TokenRecord, StoreError> {
+    let what = |column: &str, err: &dyn std::fmt::Display| {
+        StoreError::bad_row(format!("token {name:?}, column {column}: {err}"))
+    };
+    Ok(crate::TokenRecord {
+        name: cutover_core::TokenName::new(&name).map_err(|e| what("name", &e))?,
+        role: role.parse().map_err(|e| what("role", &e))?,
+        created_at: timestamp(created_at, "tokens.created_at")?,
+        created_by,
+        hash,
+    })
+}

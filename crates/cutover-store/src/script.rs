@@ -4,10 +4,12 @@
 //! Backends provide only the primitives of [`Tx`]; the rules live here once.
 
 use async_trait::async_trait;
-use cutover_core::{AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, NewAuditEntry, Preset};
+use cutover_core::{
+    AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, NewAuditEntry, Preset, TokenName,
+};
 use serde::Serialize;
 
-use crate::{ChangeMeta, Committed, ImportReport, StoreError};
+use crate::{ChangeMeta, Committed, ImportReport, StoreError, TokenRecord};
 
 /// The primitives a backend offers inside one open transaction.
 ///
@@ -25,6 +27,9 @@ pub(crate) trait Tx: Send {
     async fn upsert_preset(&mut self, preset: &Preset, meta: &ChangeMeta)
     -> Result<(), StoreError>;
     async fn delete_preset(&mut self, name: &FlagKey) -> Result<(), StoreError>;
+    async fn token(&mut self, name: &TokenName) -> Result<Option<TokenRecord>, StoreError>;
+    async fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StoreError>;
+    async fn delete_token(&mut self, name: &TokenName) -> Result<(), StoreError>;
     /// The last committed audit id and hash (0 and the genesis hash for an empty log).
     async fn audit_head(&mut self) -> Result<(u64, String), StoreError>;
     /// Inserts the entry and moves the head to it.
@@ -358,4 +363,59 @@ pub(crate) async fn import<T: Tx>(
         }
     }
     Ok(report)
+}
+
+pub(crate) async fn create_token<T: Tx>(
+    tx: &mut T,
+    token: TokenRecord,
+    meta: &ChangeMeta,
+) -> Result<Committed<TokenRecord>, StoreError> {
+    if tx.token(&token.name).await?.is_some() {
+        return Err(StoreError::TokenExists {
+            name: token.name.to_string(),
+        });
+    }
+    tx.insert_token(&token).await?;
+    let entity = format!("token:{}", token.name);
+    let id = audit(
+        tx,
+        meta,
+        "token.create",
+        entity,
+        None::<&TokenRecord>,
+        Some(&token),
+    )
+    .await?;
+    Ok(Committed {
+        value: token,
+        audit_id: Some(id),
+    })
+}
+
+pub(crate) async fn revoke_token<T: Tx>(
+    tx: &mut T,
+    name: &TokenName,
+    meta: &ChangeMeta,
+) -> Result<Committed<TokenRecord>, StoreError> {
+    let token = tx
+        .token(name)
+        .await?
+        .ok_or_else(|| StoreError::TokenNotFound {
+            name: name.to_string(),
+        })?;
+    tx.delete_token(name).await?;
+    let entity = format!("token:{name}");
+    let id = audit(
+        tx,
+        meta,
+        "token.revoke",
+        entity,
+        Some(&token),
+        None::<&TokenRecord>,
+    )
+    .await?;
+    Ok(Committed {
+        value: token,
+        audit_id: Some(id),
+    })
 }

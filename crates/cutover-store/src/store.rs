@@ -1,9 +1,14 @@
 //! The `Store` trait: everything the CLI and the server need from persistence.
 
 use async_trait::async_trait;
-use cutover_core::{AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset};
+use cutover_core::{
+    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, TokenName,
+};
 
-use crate::{AuditQuery, ChangeMeta, Committed, ImportReport, StoreError};
+use crate::{
+    AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, StoreError, StoreState,
+    TokenRecord,
+};
 
 /// Persistence of flags, presets and the audit log.
 ///
@@ -15,6 +20,9 @@ pub trait Store: Send + Sync {
     async fn flags(&self) -> Result<Vec<Flag>, StoreError>;
 
     async fn flag(&self, key: &FlagKey) -> Result<Flag, StoreError>;
+
+    /// Every flag and the audit head, read in one transaction.
+    async fn state(&self) -> Result<StoreState, StoreError>;
 
     async fn create_flag(
         &self,
@@ -81,4 +89,28 @@ pub trait Store: Send + Sync {
 
     /// Walks the whole audit chain against the recorded head.
     async fn verify_audit(&self) -> Result<ChainReport, StoreError>;
+
+    /// Every token, by name.
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// The token stored under this hash, if any: how a request's bearer token is checked.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Stores a new token (audited as `token.create`, without the hash).
+    async fn create_token(
+        &self,
+        token: TokenRecord,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<TokenRecord>, StoreError>;
+
+    /// Deletes a token so it stops working at once (audited as `token.revoke`); the committed
+    /// value is the token as it was.
+    async fn revoke_token(
+        &self,
+        name: &TokenName,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<TokenRecord>, StoreError>;
+
+    /// Wake-ups for a follower of the audit log; see [`ChangeSignals`].
+    async fn change_signals(&self) -> Result<ChangeSignals, StoreError>;
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset,
+    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset, TokenName,
 };
 use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -17,7 +17,14 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 use self::tx::SqliteTx;
 use crate::row::millis;
-use crate::{AuditQuery, ChangeMeta, Committed, ImportReport, Store, StoreError, script};
+use crate::{
+    AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, Store, StoreError, StoreState,
+    TokenRecord, script,
+};
+
+/// How often a follower of a SQLite file looks for commits made by other processes (the CLI
+/// beside a running server). Commits made through this store wake followers at once.
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -137,6 +144,13 @@ impl Store for SqliteStore {
             })
     }
 
+    async fn state(&self) -> Result<StoreState, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let flags = script::Tx::flags(&mut tx).await?;
+        let (head, _) = script::Tx::audit_head(&mut tx).await?;
+        Ok(StoreState { flags, head })
+    }
+
     async fn create_flag(
         &self,
         flag: Flag,
@@ -236,6 +250,10 @@ impl Store for SqliteStore {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash FROM audit_log WHERE 1 = 1",
         );
+        if let Some(after) = query.after_id {
+            qb.push(" AND id > ")
+                .push_bind(i64::try_from(after).unwrap_or(i64::MAX));
+        }
         if let Some(actor) = &query.actor {
             qb.push(" AND actor = ").push_bind(actor.clone());
         }
@@ -313,5 +331,73 @@ impl Store for SqliteStore {
             None => walk.finish(Some((u64::MAX, ""))),
         };
         Ok(report)
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| classify(e, &self.path))?
+            .iter()
+            .map(tx::token_from_row)
+            .collect()
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens WHERE hash = ?1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| classify(e, &self.path))?
+            .as_ref()
+            .map(tx::token_from_row)
+            .transpose()
+    }
+
+    async fn create_token(
+        &self,
+        token: TokenRecord,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<TokenRecord>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::create_token(&mut tx, token, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn revoke_token(
+        &self,
+        name: &TokenName,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<TokenRecord>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::revoke_token(&mut tx, name, meta).await;
+        self.finish(tx, out).await
+    }
+
+    /// SQLite has no notifications across processes, so the follower is woken whenever the
+    /// audit head moved since the last look; errors (a busy file) just wait for the next tick.
+    async fn change_signals(&self) -> Result<ChangeSignals, StoreError> {
+        let pool = self.pool.clone();
+        let head = move || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("SELECT last_id FROM audit_head WHERE singleton = 1")
+                    .fetch_one(&pool)
+                    .await
+                    .ok()
+            }
+        };
+        let start = head().await;
+        let ticks = futures_util::stream::unfold((start, head), |(mut last, head)| async move {
+            loop {
+                tokio::time::sleep(POLL_INTERVAL).await;
+                let now = head().await;
+                if now.is_some() && now != last {
+                    last = now;
+                    return Some(((), (last, head)));
+                }
+            }
+        });
+        Ok(Box::pin(ticks))
     }
 }

@@ -16,7 +16,10 @@ use crate::StoreError;
 pub(super) const APPLICATION_ID: i64 = 0x4355_544f;
 
 /// Migrations in order; version N is the N-th entry.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_tokens.sql"),
+];
 
 pub(super) fn latest() -> i64 {
     MIGRATIONS.len() as i64

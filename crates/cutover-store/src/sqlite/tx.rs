@@ -1,13 +1,13 @@
 //! The transaction primitives of the SQLite backend.
 
 use async_trait::async_trait;
-use cutover_core::{AuditEntry, Flag, FlagKey, Preset};
+use cutover_core::{AuditEntry, Flag, FlagKey, Preset, TokenName};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::classify;
-use crate::row::{FlagRow, OverrideRow, assemble, millis};
+use crate::row::{FlagRow, OverrideRow, assemble, millis, token_from_parts};
 use crate::script::Tx;
-use crate::{ChangeMeta, StoreError};
+use crate::{ChangeMeta, StoreError, TokenRecord};
 
 /// An open `BEGIN IMMEDIATE` transaction: it holds the write lock from its first statement, so
 /// what it reads cannot change before it commits.
@@ -59,6 +59,18 @@ pub(super) fn preset_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Preset, S
     let definition: String = row.try_get("definition").map_err(StoreError::Database)?;
     serde_json::from_str(&definition)
         .map_err(|e| StoreError::bad_row(format!("preset {name:?}: {e}")))
+}
+
+pub(super) fn token_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<TokenRecord, StoreError> {
+    let get = |c: &str| row.try_get::<String, _>(c).map_err(StoreError::Database);
+    let created_at: i64 = row.try_get("created_at").map_err(StoreError::Database)?;
+    token_from_parts(
+        get("name")?,
+        get("role")?,
+        get("hash")?,
+        created_at,
+        get("created_by")?,
+    )
 }
 
 pub(super) fn audit_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AuditEntry, StoreError> {
@@ -276,6 +288,41 @@ impl Tx for SqliteTx {
 
     async fn delete_preset(&mut self, name: &FlagKey) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM presets WHERE name = ?1")
+            .bind(name.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    async fn token(&mut self, name: &TokenName) -> Result<Option<TokenRecord>, StoreError> {
+        sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens WHERE name = ?1")
+            .bind(name.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.err(e))?
+            .as_ref()
+            .map(token_from_row)
+            .transpose()
+    }
+
+    async fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tokens (name, role, hash, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(token.name.as_str())
+        .bind(token.role.as_str())
+        .bind(&token.hash)
+        .bind(millis(token.created_at))
+        .bind(&token.created_by)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    async fn delete_token(&mut self, name: &TokenName) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM tokens WHERE name = ?1")
             .bind(name.as_str())
             .execute(&mut *self.tx)
             .await

@@ -1,0 +1,209 @@
+//! Who may do what: token roles, the capabilities each grants, token names and the hash a token
+//! is stored under.
+//!
+//! The rules are pure so the server's route table, the CLI and tests share one answer to "may a
+//! `viewer` change a rollout?".
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::CoreError;
+
+/// The role a token carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, tokens included.
+    Admin,
+    /// Day-to-day cutover work: rollout, stage, overrides, kill switch, presets.
+    Operator,
+    /// Reads flags and the audit log.
+    Viewer,
+    /// What an application needs: evaluation, the change stream, metric upload.
+    Sdk,
+}
+
+/// A kind of request, as the route table classifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Capability {
+    /// Read flags, presets and the audit log.
+    Read,
+    /// Rollout, stage, overrides, kill switch, presets: the moves of a cutover.
+    Operate,
+    /// Create, delete, redefine or import flags wholesale.
+    Configure,
+    /// Create, list and revoke tokens.
+    ManageTokens,
+    /// Evaluate flags (OFREP) and follow the change stream.
+    Evaluate,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Operator, Role::Viewer, Role::Sdk];
+
+    pub fn allows(self, capability: Capability) -> bool {
+        use Capability::*;
+        match self {
+            Role::Admin => true,
+            // An operator reads what it changes; evaluation is for checking a rollout by hand.
+            Role::Operator => matches!(capability, Read | Operate | Evaluate),
+            Role::Viewer => matches!(capability, Read),
+            Role::Sdk => matches!(capability, Evaluate),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+            Role::Viewer => "viewer",
+            Role::Sdk => "sdk",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| CoreError::UnknownRole {
+                value: s.to_owned(),
+            })
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A validated token name: `[a-z0-9][a-z0-9._-]{0,63}`. It becomes the audit actor of every
+/// change made with the token, so it is kept as plain as a flag key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct TokenName(String);
+
+impl TokenName {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn new(name: &str) -> Result<Self, CoreError> {
+        let invalid = |why| CoreError::InvalidTokenName {
+            name: name.to_owned(),
+            why,
+        };
+        let bytes = name.as_bytes();
+        let Some(first) = bytes.first() else {
+            return Err(invalid("it is empty"));
+        };
+        if bytes.len() > Self::MAX_LEN {
+            return Err(invalid("it is longer than 64 characters"));
+        }
+        if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
+            return Err(invalid("it must start with a-z or 0-9"));
+        }
+        let ok = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(b);
+        if !bytes.iter().all(ok) {
+            return Err(invalid(
+                "it contains a character outside a-z, 0-9, '.', '_', '-'",
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for TokenName {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        Self::new(s)
+    }
+}
+
+impl fmt::Display for TokenName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The prefix every cutover token secret starts with, so secret scanners and humans can tell one
+/// when they see it.
+pub const TOKEN_PREFIX: &str = "cut_";
+
+/// The form a token is stored in: lowercase hex SHA-256 of the secret.
+///
+/// A plain hash is enough because secrets are 256 random bits, not passwords: there is nothing
+/// to guess, and a fast hash keeps a lookup per request cheap. The stored value cannot be used
+/// as a token.
+pub fn token_hash(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        use fmt::Write;
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_grant_what_the_product_says() {
+        use Capability::*;
+        let table = [
+            (Role::Admin, [true, true, true, true, true]),
+            (Role::Operator, [true, true, false, false, true]),
+            (Role::Viewer, [true, false, false, false, false]),
+            (Role::Sdk, [false, false, false, false, true]),
+        ];
+        for (role, expected) in table {
+            let got = [Read, Operate, Configure, ManageTokens, Evaluate].map(|c| role.allows(c));
+            assert_eq!(got, expected, "{role}");
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip_and_unknown_names_say_what_is_accepted() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        let err = "root".parse::<Role>().unwrap_err().to_string();
+        assert!(
+            err.contains("\"root\"") && err.contains("operator"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn token_names_are_plain() {
+        assert!(TokenName::new("ci-deploy.bot_1").is_ok());
+        for bad in ["", "Admin", "-x", "a b", &"a".repeat(65)] {
+            assert!(TokenName::new(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn token_hash_is_sha256_hex() {
+        // echo -n abc | sha256sum
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

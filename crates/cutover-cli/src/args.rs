@@ -36,6 +36,9 @@ pub(crate) struct Global {
         value_name = "PATH"
     )]
     pub db: PathBuf,
+    /// Work on a PostgreSQL store instead of the file (wins over --db), e.g. postgres://user@host/cutover.
+    #[arg(long, global = true, env = "CUTOVER_POSTGRES", value_name = "URL")]
+    pub postgres: Option<String>,
     /// Who makes the change, for the audit log (default: the OS user name). On `audit query` and
     /// `audit export`, `--actor` typed on the command line filters by actor instead.
     #[arg(long, global = true, env = "CUTOVER_ACTOR", value_name = "NAME")]
@@ -81,6 +84,60 @@ pub(crate) enum Command {
     Import(ImportArgs),
     /// Write every flag and preset as JSON or YAML.
     Export(ExportArgs),
+    /// Run the HTTP control plane: admin API, OFREP evaluation, change stream, metrics.
+    Serve(ServeArgs),
+    /// API tokens for the server: create (the secret is shown once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCmd),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:7070].
+    #[arg(long, env = "CUTOVER_LISTEN", value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// A TOML file with any of: listen, change_rate_per_second, change_burst,
+    /// heartbeat_seconds. Options and CUTOVER_* variables win over it.
+    #[arg(long, env = "CUTOVER_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Change requests per second allowed per token [default: 10].
+    #[arg(long, env = "CUTOVER_CHANGE_RATE", value_name = "N")]
+    pub change_rate: Option<u32>,
+    /// Change requests a token may burst before the rate applies [default: 20].
+    #[arg(long, env = "CUTOVER_CHANGE_BURST", value_name = "N")]
+    pub change_burst: Option<u32>,
+    /// Seconds between heartbeats on idle change streams [default: 15].
+    #[arg(long, env = "CUTOVER_HEARTBEAT_SECONDS", value_name = "S")]
+    pub heartbeat_seconds: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCmd {
+    /// Create a token and print its secret (only this once).
+    Create {
+        #[arg(value_parser = parse_token_name)]
+        name: cutover_core::TokenName,
+        /// admin (everything), operator (rollout, stage, overrides, kill, presets), viewer
+        /// (read, audit) or sdk (evaluation, stream).
+        #[arg(long, value_parser = parse_role)]
+        role: cutover_core::Role,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        #[arg(value_parser = parse_token_name)]
+        name: cutover_core::TokenName,
+    },
+}
+
+fn parse_token_name(s: &str) -> Result<cutover_core::TokenName, String> {
+    cutover_core::TokenName::new(s).map_err(|e| e.to_string())
+}
+
+fn parse_role(s: &str) -> Result<cutover_core::Role, String> {
+    s.parse()
+        .map_err(|e: cutover_core::CoreError| e.to_string())
 }
 
 /// A change to one flag, optionally guarded by the version the caller last saw.

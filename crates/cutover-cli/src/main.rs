@@ -10,15 +10,19 @@ mod when;
 use std::process::ExitCode;
 
 use crate::args::{Cli, Command};
-use crate::commands::{audit, change, eval, flag, preset, transfer};
+use crate::commands::{audit, change, eval, flag, preset, serve, token, transfer};
 use crate::session::Session;
 
 fn main() -> ExitCode {
     let cli = Cli::from_process();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The server wants every core; one-shot commands are better off on one thread.
+    let mut builder = if matches!(cli.command, Command::Serve(_)) {
+        init_logging();
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -32,6 +36,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Structured logs on stderr; `RUST_LOG` picks the level (default: info).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -59,5 +73,7 @@ async fn dispatch(session: &Session, command: &Command) -> anyhow::Result<ExitCo
         Command::Audit(cmd) => audit::run(session, cmd).await,
         Command::Import(args) => ok(transfer::import(session, args).await),
         Command::Export(args) => ok(transfer::export(session, args).await),
+        Command::Serve(args) => ok(serve::run(session, args).await),
+        Command::Token(cmd) => ok(token::run(session, cmd).await),
     }
 }

@@ -2,12 +2,14 @@
 
 use anyhow::{Context as _, bail};
 use cutover_core::Timestamp;
-use cutover_store::{ChangeMeta, SqliteStore};
+use std::sync::Arc;
+
+use cutover_store::{ChangeMeta, SqliteStore, Store};
 
 use crate::args::Global;
 
 pub(crate) struct Session {
-    pub store: SqliteStore,
+    pub store: Arc<dyn Store>,
     pub json: bool,
     /// One instant for the whole run, so a batch is evaluated at a single point in time.
     pub now: Timestamp,
@@ -18,7 +20,7 @@ pub(crate) struct Session {
 
 impl Session {
     pub(crate) async fn open(global: &Global) -> anyhow::Result<Self> {
-        let store = SqliteStore::open(&global.db).await?;
+        let store = open_store(global).await?;
         Ok(Session {
             store,
             json: global.json,
@@ -57,6 +59,16 @@ impl Session {
     pub(crate) async fn close(self) {
         self.store.close().await;
     }
+}
+
+/// The store a command works on: the SQLite file by default, PostgreSQL with `--postgres`.
+pub(crate) async fn open_store(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match &global.postgres {
+        Some(url) => {
+            anyhow::bail!("--postgres {url}: the PostgreSQL backend is not in this build yet")
+        }
+        None => Arc::new(SqliteStore::open(&global.db).await?),
+    })
 }
 
 fn os_user() -> anyhow::Result<String> {

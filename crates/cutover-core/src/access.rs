@@ -9,7 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::CoreError;
+use crate::{CoreError, FlagChange};
 
 /// The role a token carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -38,6 +38,30 @@ pub enum Capability {
     ManageTokens,
     /// Evaluate flags (OFREP) and follow the change stream.
     Evaluate,
+}
+
+impl Capability {
+    /// What a change to a flag needs: the moves of a cutover are operations, reshaping a flag
+    /// (its scope, stickiness, salt, description, or all of it at once) is configuration.
+    pub fn for_change(change: &FlagChange) -> Capability {
+        match change {
+            FlagChange::SetEnabled { .. }
+            | FlagChange::SetStage { .. }
+            | FlagChange::SetRollout { .. }
+            | FlagChange::Kill
+            | FlagChange::Unkill
+            | FlagChange::AddOverride { .. }
+            | FlagChange::RemoveOverride { .. }
+            | FlagChange::ClearOverrides
+            | FlagChange::RemoveExpiredOverrides => Capability::Operate,
+            FlagChange::SetDescription { .. }
+            | FlagChange::SetOwner { .. }
+            | FlagChange::SetStickiness { .. }
+            | FlagChange::SetSalt { .. }
+            | FlagChange::SetScope { .. }
+            | FlagChange::Replace { .. } => Capability::Configure,
+        }
+    }
 }
 
 impl Role {

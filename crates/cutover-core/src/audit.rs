@@ -102,7 +102,7 @@ impl AuditEntry {
 }
 
 /// The first thing wrong with a chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum ChainFault {
     /// The entry's content does not match its hash: it was edited, or written outside cutover.
@@ -163,7 +163,7 @@ impl std::fmt::Display for ChainFault {
 }
 
 /// The outcome of walking a chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainReport {
     /// Entries walked.
     pub entries: u64,

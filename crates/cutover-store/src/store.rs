@@ -113,4 +113,8 @@ pub trait Store: Send + Sync {
 
     /// Wake-ups for a follower of the audit log; see [`ChangeSignals`].
     async fn change_signals(&self) -> Result<ChangeSignals, StoreError>;
+
+    /// Releases connections before the process ends (SQLite folds its write-ahead log back
+    /// into the file).
+    async fn close(&self) {}
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use cutover_core::{AuditEntry, ChainReport, ChainWalk};
-use cutover_store::{AuditQuery, Store};
+use cutover_store::AuditQuery;
 
 use crate::args::{AuditCmd, AuditFilter};
 use crate::output;
@@ -54,6 +54,7 @@ pub(crate) async fn run(session: &Session, cmd: &AuditCmd) -> anyhow::Result<Exi
 
 fn query(session: &Session, f: &AuditFilter) -> anyhow::Result<AuditQuery> {
     Ok(AuditQuery {
+        after_id: None,
         actor: session.actor_filter(),
         flag: f.flag.clone(),
         action: f.action.clone(),

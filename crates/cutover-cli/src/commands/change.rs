@@ -2,7 +2,7 @@
 //! of `FlagChange`s applied by the store in one audited transaction.
 
 use cutover_core::{Flag, FlagChange, Override};
-use cutover_store::{Committed, Store};
+use cutover_store::Committed;
 use serde::Serialize;
 
 use crate::args::{KeyChange, OverrideCmd, RolloutCmd, StageCmd};

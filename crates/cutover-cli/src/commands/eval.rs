@@ -7,7 +7,6 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 
 use anyhow::{Context as _, bail};
 use cutover_core::{Context, Decision, EnvOverrides, Snapshot, Variant};
-use cutover_store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::args::EvalArgs;

@@ -1,7 +1,6 @@
 //! `cutover flag create|get|list|set|delete`.
 
 use cutover_core::{Flag, FlagChange};
-use cutover_store::Store;
 
 use super::change;
 use crate::args::{FlagCmd, FlagCreate, FlagSet};

@@ -1,7 +1,6 @@
 //! `cutover preset define|apply|list|delete`.
 
 use cutover_core::{Preset, PresetEntry};
-use cutover_store::Store;
 
 use super::change;
 use crate::args::PresetCmd;

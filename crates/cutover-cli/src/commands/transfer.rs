@@ -4,7 +4,6 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use cutover_core::FlagDocument;
-use cutover_store::Store;
 
 use crate::args::{ExportArgs, Format, ImportArgs};
 use crate::output;

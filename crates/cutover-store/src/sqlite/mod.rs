@@ -374,6 +374,10 @@ impl Store for SqliteStore {
         self.finish(tx, out).await
     }
 
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// SQLite has no notifications across processes, so the follower is woken whenever the
     /// audit head moved since the last look; errors (a busy file) just wait for the next tick.
     async fn change_signals(&self) -> Result<ChangeSignals, StoreError> {

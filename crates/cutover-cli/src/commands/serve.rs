@@ -1,0 +1,131 @@
+//! `cutover serve`: the HTTP control plane on the same store the other commands use.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use cutover_core::{EnvOverrides, Role, TokenName};
+use cutover_server::{Server, ServerConfig};
+use serde::Deserialize;
+
+use crate::args::ServeArgs;
+use crate::session::Session;
+
+/// The optional TOML file; every field may also come from an option or a CUTOVER_* variable,
+/// which win.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<std::net::SocketAddr>,
+    change_rate_per_second: Option<u32>,
+    change_burst: Option<u32>,
+    heartbeat_seconds: Option<u64>,
+}
+
+fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a valid cutover config; accepted keys: listen, change_rate_per_second, \
+             change_burst, heartbeat_seconds",
+            path.display()
+        )
+    })
+}
+
+fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
+    let file = match &args.config {
+        Some(path) => read_file_config(path)?,
+        None => FileConfig::default(),
+    };
+    let defaults = ServerConfig::default();
+    let env = EnvOverrides::from_vars(std::env::vars()).map_err(|errors| {
+        let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(all.join("; "))
+    })?;
+    Ok(ServerConfig {
+        listen: args.listen.or(file.listen).unwrap_or(defaults.listen),
+        change_rate_per_second: args
+            .change_rate
+            .or(file.change_rate_per_second)
+            .unwrap_or(defaults.change_rate_per_second),
+        change_burst: args
+            .change_burst
+            .or(file.change_burst)
+            .unwrap_or(defaults.change_burst),
+        heartbeat: args
+            .heartbeat_seconds
+            .or(file.heartbeat_seconds)
+            .map_or(defaults.heartbeat, Duration::from_secs),
+        env_overrides: env,
+        ..defaults
+    })
+}
+
+/// A store nobody can reach yet gets its first admin token, printed once.
+async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
+    if !session.store.tokens().await?.is_empty() {
+        return Ok(());
+    }
+    let name = TokenName::new("admin")?;
+    // Started by a service manager there may be no user to name: the server is the actor.
+    let meta = session
+        .meta()
+        .unwrap_or_else(|_| cutover_store::ChangeMeta {
+            actor: "cutover-serve".into(),
+            reason: None,
+            at: session.now,
+        });
+    let meta = cutover_store::ChangeMeta {
+        reason: Some("first admin token of a new store".into()),
+        ..meta
+    };
+    match crate::commands::token::create(session, &name, Role::Admin, &meta).await {
+        Ok(secret) => {
+            println!("new store: created the first admin token; its secret, shown only now:");
+            println!("{secret}");
+            Ok(())
+        }
+        // Another node initialised the same store first: its operator holds the token.
+        Err(e)
+            if e.downcast_ref::<cutover_store::StoreError>()
+                .is_some_and(|e| matches!(e, cutover_store::StoreError::TokenExists { .. })) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) async fn run(session: &Session, args: &ServeArgs) -> anyhow::Result<()> {
+    let config = config(args)?;
+    first_admin_token(session).await?;
+    let server = Server::start(config, session.store.clone()).await?;
+    println!("cutover listening on http://{}", server.addr());
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing open requests");
+    server.shutdown().await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,266 @@
+//! Flags: list, create, read, reshape, delete, and the moves of a cutover (rollout, stage, kill).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cutover_core::{AttributeName, Capability, Constraint, Flag, FlagChange, Rollout, Stage};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Body, CallerExt, applied, expected_version, flag_key, flag_response, meta};
+use crate::api_error::ApiError;
+use crate::app::AppState;
+use crate::auth::authorize;
+use crate::metrics::store_call;
+
+pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<Flag>>, ApiError> {
+    Ok(Json(store_call("flags", state.store().flags()).await?))
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let key = flag_key(&key)?;
+    let flag = store_call("flag", state.store().flag(&key)).await?;
+    Ok(flag_response(&flag))
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Body(flag): Body<Flag>,
+) -> Result<Response, ApiError> {
+    let meta = meta(&caller, &headers)?;
+    let done = store_call("create_flag", state.store().create_flag(flag, &meta)).await?;
+    applied(&state).await;
+    let mut response = flag_response(&done.value);
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
+/// Runs changes against one flag and answers with the flag after them.
+async fn change(
+    state: &AppState,
+    caller: &CallerExt,
+    headers: &HeaderMap,
+    key: &str,
+    in_body: Option<u64>,
+    changes: &[FlagChange],
+) -> Result<Response, ApiError> {
+    let key = flag_key(key)?;
+    let expected = expected_version(headers, in_body)?;
+    let meta = meta(caller, headers)?;
+    let done = store_call(
+        "change_flag",
+        state.store().change_flag(&key, expected, changes, &meta),
+    )
+    .await?;
+    if done.changed() {
+        applied(state).await;
+    }
+    Ok(flag_response(&done.value))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChangesRequest {
+    changes: Vec<FlagChange>,
+    #[serde(default)]
+    expected_version: Option<u64>,
+}
+
+/// Any list of changes, applied together; each is checked against the caller's role.
+pub(crate) async fn changes(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Body(request): Body<ChangesRequest>,
+) -> Result<Response, ApiError> {
+    if request.changes.is_empty() {
+        return Err(ApiError::invalid(
+            "changes",
+            "\"changes\" is empty; send at least one change",
+        ));
+    }
+    for c in &request.changes {
+        authorize(&caller, Capability::for_change(c))?;
+    }
+    change(
+        &state,
+        &caller,
+        &headers,
+        &key,
+        request.expected_version,
+        &request.changes,
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateRequest {
+    description: Option<String>,
+    owner: Option<String>,
+    enabled: Option<bool>,
+    stickiness: Option<AttributeName>,
+    /// `null` goes back to the default salt (the key).
+    #[serde(default, deserialize_with = "present")]
+    salt: Option<Option<String>>,
+    scope: Option<Vec<Constraint>>,
+    #[serde(default)]
+    expected_version: Option<u64>,
+}
+
+/// Tells a field sent as `null` from a field not sent.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Body(r): Body<UpdateRequest>,
+) -> Result<Response, ApiError> {
+    let mut changes = Vec::new();
+    if let Some(description) = r.description {
+        changes.push(FlagChange::SetDescription { description });
+    }
+    if let Some(owner) = r.owner {
+        changes.push(FlagChange::SetOwner { owner });
+    }
+    if let Some(enabled) = r.enabled {
+        changes.push(FlagChange::SetEnabled { enabled });
+    }
+    if let Some(attribute) = r.stickiness {
+        changes.push(FlagChange::SetStickiness { attribute });
+    }
+    if let Some(salt) = r.salt {
+        changes.push(FlagChange::SetSalt { salt });
+    }
+    if let Some(scope) = r.scope {
+        changes.push(FlagChange::SetScope { scope });
+    }
+    if changes.is_empty() {
+        return Err(ApiError::bad_request(
+            "nothing to change; send one of description, owner, enabled, stickiness, salt, scope",
+        ));
+    }
+    change(
+        &state,
+        &caller,
+        &headers,
+        &key,
+        r.expected_version,
+        &changes,
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RolloutRequest {
+    /// A number or a string: `12.5` or `"12.5"`.
+    percent: Value,
+    #[serde(default)]
+    expected_version: Option<u64>,
+}
+
+pub(crate) async fn rollout(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Body(r): Body<RolloutRequest>,
+) -> Result<Response, ApiError> {
+    let text = match &r.percent {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => {
+            return Err(ApiError::invalid(
+                "percent",
+                format!("percent must be a number from 0 to 100, not {other}"),
+            ));
+        }
+    };
+    let rollout_percent = Rollout::from_percent_str(&text)?;
+    let changes = [FlagChange::SetRollout { rollout_percent }];
+    change(
+        &state,
+        &caller,
+        &headers,
+        &key,
+        r.expected_version,
+        &changes,
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StageRequest {
+    stage: String,
+    #[serde(default)]
+    expected_version: Option<u64>,
+}
+
+pub(crate) async fn stage(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Body(r): Body<StageRequest>,
+) -> Result<Response, ApiError> {
+    let stage: Stage = r.stage.parse()?;
+    let changes = [FlagChange::SetStage { stage }];
+    change(
+        &state,
+        &caller,
+        &headers,
+        &key,
+        r.expected_version,
+        &changes,
+    )
+    .await
+}
+
+pub(crate) async fn kill(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    change(&state, &caller, &headers, &key, None, &[FlagChange::Kill]).await
+}
+
+pub(crate) async fn unkill(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    change(&state, &caller, &headers, &key, None, &[FlagChange::Unkill]).await
+}
+
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let key = flag_key(&key)?;
+    let expected = expected_version(&headers, None)?;
+    let meta = meta(&caller, &headers)?;
+    let done = store_call(
+        "delete_flag",
+        state.store().delete_flag(&key, expected, &meta),
+    )
+    .await?;
+    applied(&state).await;
+    Ok(Json(done.value))
+}

@@ -1,0 +1,115 @@
+//! The admin REST API under `/api/v1`: everything the CLI can do, over HTTP.
+//!
+//! Changes name the version they expect (`If-Match: "N"` or `expected_version` in the body) and
+//! get 409 when the flag moved on. The audit actor is the calling token's name; a reason comes
+//! from the `X-Cutover-Reason` header. After a change commits, this node applies it to its live
+//! view before answering, so the caller's next evaluation sees it.
+
+pub(crate) mod audit;
+pub(crate) mod flags;
+pub(crate) mod overrides;
+pub(crate) mod presets;
+pub(crate) mod tokens;
+pub(crate) mod transfer;
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use cutover_core::{Flag, FlagKey, Timestamp};
+use cutover_store::ChangeMeta;
+use serde::de::DeserializeOwned;
+
+use crate::api_error::ApiError;
+use crate::app::AppState;
+use crate::live::Caller;
+
+/// A JSON request body whose parse errors answer in the API's error shape.
+pub(crate) struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        if bytes.is_empty() {
+            return Err(ApiError::bad_request(
+                "the request needs a JSON body; see /api/v1/openapi.json",
+            ));
+        }
+        serde_json::from_slice(&bytes)
+            .map(Body)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// The audit metadata of a change made by this request.
+pub(crate) fn meta(caller: &Caller, headers: &HeaderMap) -> Result<ChangeMeta, ApiError> {
+    let reason = match headers.get("x-cutover-reason") {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| ApiError::bad_request("X-Cutover-Reason must be plain text"))?
+                .to_owned(),
+        ),
+        None => None,
+    };
+    Ok(ChangeMeta {
+        actor: caller.name.to_string(),
+        reason,
+        at: Timestamp::now(),
+    })
+}
+
+/// The version a change expects, from `If-Match` or the body; both given must agree.
+pub(crate) fn expected_version(
+    headers: &HeaderMap,
+    in_body: Option<u64>,
+) -> Result<Option<u64>, ApiError> {
+    let from_header = match headers.get(header::IF_MATCH) {
+        None => None,
+        Some(v) => {
+            let text = v.to_str().unwrap_or("");
+            let bare = text.trim().trim_start_matches("W/").trim_matches('"');
+            Some(bare.parse::<u64>().map_err(|_| ApiError {
+                field: Some("If-Match"),
+                ..ApiError::bad_request(format!(
+                    "If-Match {text:?} is not a flag version; send the ETag of the flag, such as \"3\""
+                ))
+            })?)
+        }
+    };
+    match (from_header, in_body) {
+        (Some(h), Some(b)) if h != b => Err(ApiError {
+            field: Some("expected_version"),
+            ..ApiError::bad_request(format!(
+                "If-Match says version {h} but expected_version says {b}; send one"
+            ))
+        }),
+        (h, b) => Ok(h.or(b)),
+    }
+}
+
+pub(crate) fn flag_key(key: &str) -> Result<FlagKey, ApiError> {
+    FlagKey::new(key).map_err(ApiError::from)
+}
+
+/// A flag with its version as the entity tag, for the next `If-Match`.
+pub(crate) fn flag_response(flag: &Flag) -> Response {
+    let mut response = Json(flag).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", flag.version)) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+/// After a commit: bring this node's view up to date before answering. A failure here only
+/// delays the view (the follower retries); the change itself is committed.
+pub(crate) async fn applied(state: &AppState) {
+    if let Err(e) = state.live.catch_up().await {
+        tracing::warn!(error = %e, "committed, but cannot refresh the live view yet");
+    }
+}
+
+pub(crate) type CallerExt = Extension<Caller>;

@@ -1,0 +1,109 @@
+//! Overrides: force `new` or `legacy` for one value of one attribute.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use cutover_core::{AttributeName, Flag, FlagChange, Override};
+use serde::Deserialize;
+
+use super::{Body, CallerExt, applied, expected_version, flag_key, flag_response, meta};
+use crate::api_error::ApiError;
+use crate::app::AppState;
+use crate::metrics::store_call;
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<Vec<Override>>, ApiError> {
+    let key = flag_key(&key)?;
+    Ok(Json(
+        store_call("flag", state.store().flag(&key))
+            .await?
+            .overrides,
+    ))
+}
+
+async fn change(
+    state: &AppState,
+    caller: &CallerExt,
+    headers: &HeaderMap,
+    key: &str,
+    change: FlagChange,
+) -> Result<Response, ApiError> {
+    let key = flag_key(key)?;
+    let expected = expected_version(headers, None)?;
+    let meta = meta(caller, headers)?;
+    let done = store_call(
+        "change_flag",
+        state.store().change_flag(&key, expected, &[change], &meta),
+    )
+    .await?;
+    if done.changed() {
+        applied(state).await;
+    }
+    Ok(flag_response(&done.value))
+}
+
+pub(crate) async fn add(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Body(rule): Body<Override>,
+) -> Result<Response, ApiError> {
+    change(
+        &state,
+        &caller,
+        &headers,
+        &key,
+        FlagChange::AddOverride { rule },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RemoveQuery {
+    attribute: Option<String>,
+    value: Option<String>,
+    #[serde(default)]
+    all: bool,
+}
+
+/// `?attribute=A&value=V` removes one override; `?all=true` removes every one.
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Query(q): Query<RemoveQuery>,
+) -> Result<Response, ApiError> {
+    let change_to_make = match (q.attribute, q.value, q.all) {
+        (None, None, true) => FlagChange::ClearOverrides,
+        (Some(attribute), Some(value), false) => FlagChange::RemoveOverride {
+            attribute: AttributeName::new(&attribute)?,
+            value,
+        },
+        _ => {
+            return Err(ApiError::bad_request(
+                "say which overrides to remove: ?attribute=A&value=V for one, or ?all=true for every one",
+            ));
+        }
+    };
+    change(&state, &caller, &headers, &key, change_to_make).await
+}
+
+/// Removes expired overrides from every flag, auditing each flag it touches.
+pub(crate) async fn sweep(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+) -> Result<Json<Vec<Flag>>, ApiError> {
+    let meta = meta(&caller, &headers)?;
+    let done = store_call("sweep", state.store().sweep_expired_overrides(&meta)).await?;
+    if done.iter().any(|c| c.changed()) {
+        applied(&state).await;
+    }
+    Ok(Json(done.into_iter().map(|c| c.value).collect()))
+}

@@ -1,0 +1,71 @@
+//! Presets: named sets of flag states applied together (the phases of a migration).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use cutover_core::{Flag, FlagKey, Preset};
+
+use super::{Body, CallerExt, applied, meta};
+use crate::api_error::ApiError;
+use crate::app::AppState;
+use crate::metrics::store_call;
+
+pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<Preset>>, ApiError> {
+    Ok(Json(store_call("presets", state.store().presets()).await?))
+}
+
+fn preset_name(name: &str) -> Result<FlagKey, ApiError> {
+    FlagKey::new(name).map_err(|e| ApiError {
+        field: Some("name"),
+        ..ApiError::from(e)
+    })
+}
+
+/// Creates or replaces the preset named in the path; the body is the preset.
+pub(crate) async fn define(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Body(preset): Body<Preset>,
+) -> Result<Json<Preset>, ApiError> {
+    let name = preset_name(&name)?;
+    if preset.name != name {
+        return Err(ApiError::invalid(
+            "name",
+            format!(
+                "the path names preset {name} but the body names {}",
+                preset.name
+            ),
+        ));
+    }
+    let meta = meta(&caller, &headers)?;
+    let done = store_call("define_preset", state.store().define_preset(preset, &meta)).await?;
+    Ok(Json(done.value))
+}
+
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Preset>, ApiError> {
+    let name = preset_name(&name)?;
+    let meta = meta(&caller, &headers)?;
+    let done = store_call("delete_preset", state.store().delete_preset(&name, &meta)).await?;
+    Ok(Json(done.value))
+}
+
+/// Applies every entry of the preset in one transaction; answers with the flags after it.
+pub(crate) async fn apply(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<Flag>>, ApiError> {
+    let name = preset_name(&name)?;
+    let meta = meta(&caller, &headers)?;
+    let done = store_call("apply_preset", state.store().apply_preset(&name, &meta)).await?;
+    applied(&state).await;
+    Ok(Json(done.into_iter().map(|c| c.value).collect()))
+}

@@ -1,0 +1,37 @@
+//! The whole flag set as one document: import all or nothing, export.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use cutover_core::FlagDocument;
+use cutover_store::ImportReport;
+use serde::Deserialize;
+
+use super::{Body, CallerExt, applied, meta};
+use crate::api_error::ApiError;
+use crate::app::AppState;
+use crate::metrics::store_call;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImportQuery {
+    #[serde(default)]
+    prune: bool,
+}
+
+pub(crate) async fn import(
+    State(state): State<AppState>,
+    caller: CallerExt,
+    headers: HeaderMap,
+    Query(q): Query<ImportQuery>,
+    Body(doc): Body<FlagDocument>,
+) -> Result<Json<ImportReport>, ApiError> {
+    let meta = meta(&caller, &headers)?;
+    let report = store_call("import", state.store().import(&doc, q.prune, &meta)).await?;
+    applied(&state).await;
+    Ok(Json(report))
+}
+
+pub(crate) async fn export(State(state): State<AppState>) -> Result<Json<FlagDocument>, ApiError> {
+    Ok(Json(store_call("export", state.store().export()).await?))
+}

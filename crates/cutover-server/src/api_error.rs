@@ -1,0 +1,153 @@
+//! Errors as the admin API answers them: JSON `{error, message, field?}` with a status that says
+//! whose fault it was.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cutover_core::CoreError;
+use cutover_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct ApiError {
+    #[serde(skip)]
+    pub status: StatusCode,
+    /// A stable machine-readable code.
+    pub error: &'static str,
+    /// What was wrong, with the offending value and what is accepted.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            error,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
+
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            field: Some(field),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+        }
+    }
+
+    pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub(crate) fn rate_limited(retry_after: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many change requests for this token; retry in {retry_after} s"),
+            )
+        }
+    }
+}
+
+/// The request field a core validation error is about, when there is one.
+fn field_of(err: &CoreError) -> Option<&'static str> {
+    Some(match err {
+        CoreError::InvalidKey { .. } => "key",
+        CoreError::InvalidAttribute { .. } => "attribute",
+        CoreError::InvalidPercent { .. } | CoreError::InvalidBasisPoints { .. } => "percent",
+        CoreError::UnknownStage { .. } => "stage",
+        CoreError::UnknownVariant { .. } => "variant",
+        CoreError::InvalidConstraint { .. } => "scope",
+        CoreError::OverrideAlreadyExpired { .. } => "expires_at",
+        CoreError::UnknownRole { .. } => "role",
+        CoreError::InvalidTokenName { .. } => "name",
+        _ => return None,
+    })
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        let message = err.to_string();
+        let (status, code) = match &err {
+            StoreError::FlagNotFound { .. }
+            | StoreError::PresetNotFound { .. }
+            | StoreError::TokenNotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
+            StoreError::FlagExists { .. } | StoreError::TokenExists { .. } => {
+                (StatusCode::CONFLICT, "already_exists")
+            }
+            StoreError::VersionConflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
+            StoreError::FlagInPreset { .. } => (StatusCode::CONFLICT, "in_use"),
+            StoreError::Invalid(core) => {
+                let not_found = matches!(core, CoreError::OverrideNotFound { .. });
+                return ApiError {
+                    field: field_of(core),
+                    ..if not_found {
+                        ApiError::not_found(message)
+                    } else {
+                        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+                    }
+                };
+            }
+            StoreError::Busy { .. } | StoreError::Unavailable { .. } => {
+                tracing::warn!(error = %err, "store unavailable");
+                return ApiError {
+                    retry_after: Some(2),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "store_unavailable",
+                        message,
+                    )
+                };
+            }
+            StoreError::NotAStore { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::NewerSchema { .. }
+            | StoreError::BadRow { .. }
+            | StoreError::Database(_) => {
+                tracing::error!(error = %err, "store failure");
+                (StatusCode::INTERNAL_SERVER_ERROR, "store_failure")
+            }
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(err: CoreError) -> Self {
+        ApiError {
+            field: field_of(&err),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", err.to_string())
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(&self)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}

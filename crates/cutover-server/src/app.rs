@@ -1,0 +1,283 @@
+//! The router: every route with the capability it needs, and a running node.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, delete, get, post, put};
+use cutover_core::Capability;
+use cutover_store::Store;
+use futures_util::StreamExt;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::limit::ChangeLimiter;
+use crate::live::Live;
+use crate::{ServerConfig, ServerError, admin, metrics, ofrep, openapi, stream};
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub live: Arc<Live>,
+    pub limiter: Arc<ChangeLimiter>,
+    pub metrics: PrometheusHandle,
+    pub heartbeat: Duration,
+}
+
+impl AppState {
+    pub(crate) fn store(&self) -> &dyn Store {
+        &**self.live.store()
+    }
+}
+
+fn guarded(
+    state: &AppState,
+    capability: Capability,
+    route: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    route.route_layer(from_fn_with_state(
+        (state.clone(), capability),
+        crate::auth::require,
+    ))
+}
+
+/// The whole HTTP surface of a node. Every route but the health checks, the metrics and the API
+/// description names the capability it needs.
+pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerError> {
+    let state = AppState {
+        live,
+        limiter: Arc::new(ChangeLimiter::new(
+            config.change_rate_per_second,
+            config.change_burst,
+        )),
+        metrics: metrics::handle()?,
+        heartbeat: config.heartbeat,
+    };
+    use Capability::*;
+    let s = &state;
+    let api = Router::new()
+        .route("/flags", guarded(s, Read, get(admin::flags::list)))
+        .route("/flags", guarded(s, Configure, post(admin::flags::create)))
+        .route("/flags/{key}", guarded(s, Read, get(admin::flags::get)))
+        .route(
+            "/flags/{key}",
+            guarded(s, Configure, delete(admin::flags::remove)),
+        )
+        .route(
+            "/flags/{key}",
+            guarded(s, Configure, axum::routing::patch(admin::flags::update)),
+        )
+        // The generic change endpoint checks each change against the caller's role itself.
+        .route(
+            "/flags/{key}/changes",
+            guarded(s, Operate, post(admin::flags::changes)),
+        )
+        .route(
+            "/flags/{key}/rollout",
+            guarded(s, Operate, put(admin::flags::rollout)),
+        )
+        .route(
+            "/flags/{key}/stage",
+            guarded(s, Operate, put(admin::flags::stage)),
+        )
+        .route(
+            "/flags/{key}/kill",
+            guarded(s, Operate, post(admin::flags::kill)),
+        )
+        .route(
+            "/flags/{key}/kill",
+            guarded(s, Operate, delete(admin::flags::unkill)),
+        )
+        .route(
+            "/flags/{key}/overrides",
+            guarded(s, Read, get(admin::overrides::list)),
+        )
+        .route(
+            "/flags/{key}/overrides",
+            guarded(s, Operate, post(admin::overrides::add)),
+        )
+        .route(
+            "/flags/{key}/overrides",
+            guarded(s, Operate, delete(admin::overrides::remove)),
+        )
+        .route(
+            "/overrides/sweep",
+            guarded(s, Operate, post(admin::overrides::sweep)),
+        )
+        .route("/presets", guarded(s, Read, get(admin::presets::list)))
+        .route(
+            "/presets/{name}",
+            guarded(s, Operate, put(admin::presets::define)),
+        )
+        .route(
+            "/presets/{name}",
+            guarded(s, Operate, delete(admin::presets::remove)),
+        )
+        .route(
+            "/presets/{name}/apply",
+            guarded(s, Operate, post(admin::presets::apply)),
+        )
+        .route("/audit", guarded(s, Read, get(admin::audit::query)))
+        .route("/audit/verify", guarded(s, Read, get(admin::audit::verify)))
+        .route("/audit/export", guarded(s, Read, get(admin::audit::export)))
+        .route(
+            "/import",
+            guarded(s, Configure, post(admin::transfer::import)),
+        )
+        .route("/export", guarded(s, Read, get(admin::transfer::export)))
+        .route(
+            "/tokens",
+            guarded(s, ManageTokens, get(admin::tokens::list)),
+        )
+        .route(
+            "/tokens",
+            guarded(s, ManageTokens, post(admin::tokens::create)),
+        )
+        .route(
+            "/tokens/{name}",
+            guarded(s, ManageTokens, delete(admin::tokens::revoke)),
+        )
+        .route("/stream", guarded(s, Evaluate, get(stream::follow)))
+        .route("/openapi.json", get(openapi::document));
+    let ofrep = Router::new()
+        .route(
+            "/evaluate/flags/{key}",
+            guarded(s, Evaluate, post(ofrep::evaluate_one)),
+        )
+        .route(
+            "/evaluate/flags",
+            guarded(s, Evaluate, post(ofrep::evaluate_all)),
+        );
+    Ok(Router::new()
+        .nest("/api/v1", api)
+        .nest("/ofrep/v1", ofrep)
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(prometheus))
+        .fallback(|| async {
+            crate::api_error::ApiError::not_found("no such route; see /api/v1/openapi.json")
+        })
+        .layer(from_fn(metrics::track_requests))
+        .with_state(state))
+}
+
+async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    // Serving evaluations from memory is being ready; the store's health is reported, not
+    // required.
+    let head = state.live.current().head;
+    (
+        StatusCode::OK,
+        axum::Json(serde_json::json!({ "status": "ready", "head": head })),
+    )
+}
+
+async fn prometheus(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(),
+    )
+}
+
+/// A running node: its address, and the handle to stop it.
+pub struct Server {
+    addr: SocketAddr,
+    live: Arc<Live>,
+    stop: watch::Sender<bool>,
+    http: JoinHandle<Result<(), std::io::Error>>,
+    follower: JoinHandle<()>,
+}
+
+impl Server {
+    /// Loads the state, binds the address and starts serving and following the store.
+    pub async fn start(config: ServerConfig, store: Arc<dyn Store>) -> Result<Server, ServerError> {
+        let live = Live::load(store, config.env_overrides.clone())
+            .await
+            .map_err(ServerError::InitialState)?;
+        let app = router(live.clone(), &config)?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(ServerError::Serve)?;
+        let (stop, stopped) = watch::channel(false);
+        let mut stopped_http = stopped.clone();
+        let http = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped_http.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        let follower = tokio::spawn(follow(live.clone(), config.resync_every, stopped));
+        tracing::info!(%addr, "cutover serving");
+        Ok(Server {
+            addr,
+            live,
+            stop,
+            http,
+            follower,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn live(&self) -> &Arc<Live> {
+        &self.live
+    }
+
+    /// Stops accepting, lets open requests finish, and returns once the server is down. Open
+    /// change streams end, so their clients reconnect elsewhere.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        let _ = self.stop.send(true);
+        self.follower.abort();
+        match self.http.await {
+            Ok(result) => result.map_err(ServerError::Serve),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// Keeps the live view moving: on every wake-up from the store, and on a timer as a safety net.
+async fn follow(live: Arc<Live>, resync_every: Duration, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(resync_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut signals = None;
+    loop {
+        if signals.is_none() {
+            match live.store().change_signals().await {
+                Ok(s) => signals = Some(s),
+                Err(e) => tracing::warn!(error = %e, "cannot subscribe to store changes; polling"),
+            }
+        }
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            _ = tick.tick() => {}
+            signal = async {
+                match signals.as_mut() {
+                    Some(s) => s.next().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if signal.is_none() {
+                    signals = None;
+                }
+            }
+        }
+        if let Err(e) = live.catch_up().await {
+            tracing::warn!(error = %e, "cannot read changes from the store; serving the last known state");
+        }
+    }
+}

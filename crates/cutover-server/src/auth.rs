@@ -1,0 +1,115 @@
+//! Bearer tokens: who is calling and whether their role allows the route.
+//!
+//! Tokens are checked against the node's live view, not the store, so authentication (like
+//! evaluation) keeps working while the database is down, and a revoked token stops working on
+//! every node as soon as the revocation reaches it through the audit log.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use cutover_core::{Capability, TOKEN_PREFIX, token_hash};
+
+use crate::api_error::ApiError;
+use crate::app::AppState;
+use crate::live::Caller;
+
+/// A new token secret: the prefix and 256 random bits in hex. It is shown once and stored only
+/// as its hash.
+pub fn new_token_secret() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    let mut secret = String::with_capacity(TOKEN_PREFIX.len() + 64);
+    secret.push_str(TOKEN_PREFIX);
+    for b in bytes {
+        use std::fmt::Write;
+        let _ = write!(secret, "{b:02x}");
+    }
+    Ok(secret)
+}
+
+/// The secret a request presents: `Authorization: Bearer <token>`, or `X-API-Key: <token>` (the
+/// other scheme OFREP names).
+fn presented(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
+        let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Err(ApiError::unauthorized(
+                "the Authorization header must be 'Bearer <token>'",
+            ));
+        }
+        return Ok(Some(token.trim()));
+    }
+    match headers.get("x-api-key") {
+        Some(value) => value
+            .to_str()
+            .map(|v| Some(v.trim()))
+            .map_err(|_| ApiError::unauthorized("the X-API-Key header is not valid text")),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let secret = presented(headers)?
+        .ok_or_else(|| ApiError::unauthorized("no token: send 'Authorization: Bearer <token>'"))?;
+    state
+        .live
+        .caller(&token_hash(secret))
+        .ok_or_else(|| ApiError::unauthorized("the token is unknown or was revoked"))
+}
+
+pub(crate) fn authorize(caller: &Caller, capability: Capability) -> Result<(), ApiError> {
+    if caller.role.allows(capability) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "token {} has role {}, which may not {}",
+            caller.name,
+            caller.role,
+            describe(capability)
+        )))
+    }
+}
+
+fn describe(capability: Capability) -> &'static str {
+    match capability {
+        Capability::Read => "read flags and the audit log (viewer, operator or admin may)",
+        Capability::Operate => {
+            "change rollouts, stages, overrides, kill switches or presets (operator or admin may)"
+        }
+        Capability::Configure => "create, delete, redefine or import flags (admin may)",
+        Capability::ManageTokens => "manage tokens (admin may)",
+        Capability::Evaluate => {
+            "evaluate flags or follow the change stream (sdk, operator or admin may)"
+        }
+    }
+}
+
+/// The guard every non-public route runs: authenticate, check the role, and limit the rate of
+/// changes per token.
+pub(crate) async fn require(
+    State((state, capability)): State<(AppState, Capability)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let caller = match authenticate(&state, request.headers()) {
+        Ok(caller) => caller,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = authorize(&caller, capability) {
+        return e.into_response();
+    }
+    let changes = !matches!(*request.method(), Method::GET | Method::HEAD)
+        && matches!(
+            capability,
+            Capability::Operate | Capability::Configure | Capability::ManageTokens
+        );
+    if changes && let Err(retry_after) = state.limiter.check(&caller.name) {
+        return ApiError::rate_limited(retry_after).into_response();
+    }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}

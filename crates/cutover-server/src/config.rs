@@ -1,0 +1,37 @@
+//! What a node is told at start: where to listen, how fast clients may change things, how
+//! often the stream proves it is alive.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use cutover_core::EnvOverrides;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Change requests per second allowed per token, sustained.
+    pub change_rate_per_second: u32,
+    /// Change requests a token may send at once before the sustained rate applies.
+    pub change_burst: u32,
+    /// How often an idle change stream sends a comment, so proxies keep it open and clients
+    /// notice a dead connection.
+    pub heartbeat: Duration,
+    /// How often a node reads the audit log even without a wake-up from the store: the safety
+    /// net under notifications.
+    pub resync_every: Duration,
+    /// `CUTOVER_FLAG_<KEY>` overrides of this process, applied to every evaluation it serves.
+    pub env_overrides: EnvOverrides,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
+            change_rate_per_second: 10,
+            change_burst: 20,
+            heartbeat: Duration::from_secs(15),
+            resync_every: Duration::from_secs(5),
+            env_overrides: EnvOverrides::none(),
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! cutover's HTTP control plane: the admin API, OpenFeature Remote Evaluation (OFREP), the change
+//! stream, API tokens and Prometheus metrics, over any [`cutover_store::Store`].
+//!
+//! **Architecture invariant**: a request never evaluates against the database. Every node keeps
+//! a [`Live`] view (compiled snapshot, tokens, audit head) that a follower task moves forward by
+//! reading the audit log; evaluation and authentication read that view through an `ArcSwap`, so
+//! they keep answering while the database is down. Changes go to the store, and the node that
+//! made one applies it to its view before answering, so a client reads its own write.
+
+mod admin;
+mod api_error;
+mod app;
+mod auth;
+mod config;
+mod error;
+mod limit;
+mod live;
+mod metrics;
+mod ofrep;
+mod openapi;
+mod stream;
+
+pub use app::{Server, router};
+pub use auth::new_token_secret;
+pub use config::ServerConfig;
+pub use error::ServerError;
+pub use live::Live;

@@ -1,0 +1,174 @@
+//! `GET /api/v1/stream`: server-sent events. A snapshot on connect (or exactly the changes
+//! missed, for a client that sends `Last-Event-ID`), then every change as it is applied, each
+//! with its audit id as the event id, and a comment every heartbeat so dead connections show.
+//!
+//! `?format=ofrep` sends OFREP's `refetchEvaluation` notifications instead, for OpenFeature
+//! providers that evaluate remotely.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::app::AppState;
+use crate::live::{Live, Missed, StreamEvent, View};
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct StreamQuery {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SnapshotData<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    seq: u64,
+    flags: Vec<&'a cutover_core::Flag>,
+}
+
+fn snapshot_event(view: &View, ofrep: bool) -> Event {
+    if ofrep {
+        return refetch(view.head);
+    }
+    let data = SnapshotData {
+        kind: "snapshot",
+        seq: view.head,
+        flags: view.flags.values().collect(),
+    };
+    let json = serde_json::to_string(&data).unwrap_or_else(|_| "{}".into());
+    Event::default()
+        .event("snapshot")
+        .id(view.head.to_string())
+        .data(json)
+}
+
+fn refetch(seq: u64) -> Event {
+    Event::default()
+        .event("message")
+        .id(seq.to_string())
+        .data(format!(
+            "{{\"type\":\"refetchEvaluation\",\"etag\":\"{seq}\"}}"
+        ))
+}
+
+fn change_event(seq: u64, data: &str, ofrep: bool) -> Event {
+    if ofrep {
+        return refetch(seq);
+    }
+    Event::default()
+        .event("change")
+        .id(seq.to_string())
+        .data(data)
+}
+
+/// Counts a client while its stream lives.
+struct Connected;
+
+impl Connected {
+    fn new() -> Self {
+        crate::metrics::stream_clients(1.0);
+        Connected
+    }
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        crate::metrics::stream_clients(-1.0);
+    }
+}
+
+pub(crate) async fn follow(
+    State(state): State<AppState>,
+    Query(query): Query<StreamQuery>,
+    headers: HeaderMap,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let ofrep = query.format.as_deref() == Some("ofrep");
+    // Subscribe before reading the view, so no change falls between the two.
+    let changes = state.live.subscribe();
+    let live = state.live.clone();
+    let last_seen = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if last_seen.is_some_and(|seen| seen > live.current().head) {
+        // The client saw more than this node has applied (it came from a node that is ahead):
+        // catch up first rather than send it back in time.
+        let _ = live.catch_up().await;
+    }
+    let view = live.view();
+    let sent = view.head;
+    let first: Vec<Event> = match last_seen {
+        None => vec![snapshot_event(&view, ofrep)],
+        Some(seen) => match live.missed(seen, view.head).await {
+            Missed::Changes(events) => events
+                .iter()
+                .filter_map(|e| match &**e {
+                    StreamEvent::Change { seq, data } => Some(change_event(*seq, data, ofrep)),
+                    StreamEvent::Reset => None,
+                })
+                .collect(),
+            Missed::Snapshot => vec![snapshot_event(&view, ofrep)],
+        },
+    };
+    drop(view);
+    let follower = Follower {
+        first: first.into(),
+        changes,
+        sent,
+        live,
+        ofrep,
+        _connected: Connected::new(),
+    };
+    let stream = futures_util::stream::unfold(follower, |mut f| async move {
+        let event = f.next().await?;
+        Some((Ok(event), f))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(state.heartbeat).text("heartbeat"))
+}
+
+/// One client's position in the change stream.
+struct Follower {
+    first: VecDeque<Event>,
+    changes: broadcast::Receiver<Arc<StreamEvent>>,
+    /// The last sequence this client was sent.
+    sent: u64,
+    live: Arc<Live>,
+    ofrep: bool,
+    _connected: Connected,
+}
+
+impl Follower {
+    async fn next(&mut self) -> Option<Event> {
+        if let Some(event) = self.first.pop_front() {
+            return Some(event);
+        }
+        loop {
+            let event = match self.changes.recv().await {
+                Ok(event) => event,
+                // Too slow to keep up: start it over from the current state.
+                Err(RecvError::Lagged(_)) => Arc::new(StreamEvent::Reset),
+                Err(RecvError::Closed) => return None,
+            };
+            match &*event {
+                StreamEvent::Change { seq, .. } if *seq <= self.sent => continue,
+                StreamEvent::Change { seq, data } => {
+                    self.sent = *seq;
+                    return Some(change_event(*seq, data, self.ofrep));
+                }
+                StreamEvent::Reset => {
+                    let view = self.live.view();
+                    self.sent = view.head;
+                    return Some(snapshot_event(&view, self.ofrep));
+                }
+            }
+        }
+    }
+}

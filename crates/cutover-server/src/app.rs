@@ -242,6 +242,7 @@ impl Server {
     /// change streams end, so their clients reconnect elsewhere.
     pub async fn shutdown(self) -> Result<(), ServerError> {
         let _ = self.stop.send(true);
+        self.live.close_streams();
         self.follower.abort();
         match self.http.await {
             Ok(result) => result.map_err(ServerError::Serve),

@@ -85,6 +85,8 @@ pub struct Live {
     recent: Mutex<Recent>,
     /// One catch-up at a time, so entries are applied once and in order.
     apply: tokio::sync::Mutex<()>,
+    /// Set when the node shuts down: open change streams end so the shutdown can finish.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 fn tokens_by_hash(tokens: Vec<TokenRecord>) -> HashMap<String, Caller> {
@@ -115,6 +117,7 @@ impl Live {
             env,
             events,
             apply: tokio::sync::Mutex::new(()),
+            closing: tokio::sync::watch::Sender::new(false),
         }))
     }
 
@@ -149,6 +152,15 @@ impl Live {
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<StreamEvent>> {
         self.events.subscribe()
+    }
+
+    /// Ends every open change stream (clients reconnect, to another node if there is one).
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
+    }
+
+    pub(crate) fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     pub(crate) fn caller(&self, token_hash: &str) -> Option<Caller> {

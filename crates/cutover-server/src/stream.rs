@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::admin::Params;
 use crate::app::AppState;
 use crate::live::{Live, Missed, StreamEvent, View};
 
@@ -87,7 +88,7 @@ impl Drop for Connected {
 
 pub(crate) async fn follow(
     State(state): State<AppState>,
-    Query(query): Query<StreamQuery>,
+    Params(query): Params<StreamQuery>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let ofrep = query.format.as_deref() == Some("ofrep");
@@ -123,6 +124,7 @@ pub(crate) async fn follow(
         first: first.into(),
         changes,
         sent,
+        closing: live.closing(),
         live,
         ofrep,
         _connected: Connected::new(),
@@ -141,6 +143,7 @@ struct Follower {
     /// The last sequence this client was sent.
     sent: u64,
     live: Arc<Live>,
+    closing: tokio::sync::watch::Receiver<bool>,
     ofrep: bool,
     _connected: Connected,
 }
@@ -151,7 +154,11 @@ impl Follower {
             return Some(event);
         }
         loop {
-            let event = match self.changes.recv().await {
+            let received = tokio::select! {
+                received = self.changes.recv() => received,
+                _ = self.closing.wait_for(|closing| *closing) => return None,
+            };
+            let event = match received {
                 Ok(event) => event,
                 // Too slow to keep up: start it over from the current state.
                 Err(RecvError::Lagged(_)) => Arc::new(StreamEvent::Reset),

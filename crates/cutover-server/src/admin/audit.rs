@@ -1,13 +1,14 @@
 //! The audit log: query, verify, export.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use cutover_core::{AuditEntry, ChainReport, FlagKey, Timestamp};
 use cutover_store::AuditQuery;
 use serde::Deserialize;
 
+use super::Params;
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::metrics::store_call;
@@ -66,7 +67,7 @@ fn audit_query(p: QueryParams) -> Result<AuditQuery, ApiError> {
 
 pub(crate) async fn query(
     State(state): State<AppState>,
-    Query(params): Query<QueryParams>,
+    Params(params): Params<QueryParams>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let q = audit_query(params)?;
     Ok(Json(store_call("audit", state.store().audit(&q)).await?))
@@ -81,7 +82,7 @@ pub(crate) async fn verify(State(state): State<AppState>) -> Result<Json<ChainRe
 /// The matching entries as JSON lines, oldest first.
 pub(crate) async fn export(
     State(state): State<AppState>,
-    Query(params): Query<QueryParams>,
+    Params(params): Params<QueryParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let q = audit_query(params)?;
     let entries = store_call("audit", state.store().audit(&q)).await?;

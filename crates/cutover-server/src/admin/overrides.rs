@@ -1,13 +1,13 @@
 //! Overrides: force `new` or `legacy` for one value of one attribute.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use cutover_core::{AttributeName, Flag, FlagChange, Override};
 use serde::Deserialize;
 
-use super::{Body, CallerExt, applied, expected_version, flag_key, flag_response, meta};
+use super::{Body, CallerExt, Params, applied, expected_version, flag_key, flag_response, meta};
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::metrics::store_call;
@@ -77,7 +77,7 @@ pub(crate) async fn remove(
     caller: CallerExt,
     headers: HeaderMap,
     Path(key): Path<String>,
-    Query(q): Query<RemoveQuery>,
+    Params(q): Params<RemoveQuery>,
 ) -> Result<Response, ApiError> {
     let change_to_make = match (q.attribute, q.value, q.all) {
         (None, None, true) => FlagChange::ClearOverrides,

@@ -1,13 +1,13 @@
 //! The whole flag set as one document: import all or nothing, export.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use cutover_core::FlagDocument;
 use cutover_store::ImportReport;
 use serde::Deserialize;
 
-use super::{Body, CallerExt, applied, meta};
+use super::{Body, CallerExt, Params, applied, meta};
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::metrics::store_call;
@@ -23,7 +23,7 @@ pub(crate) async fn import(
     State(state): State<AppState>,
     caller: CallerExt,
     headers: HeaderMap,
-    Query(q): Query<ImportQuery>,
+    Params(q): Params<ImportQuery>,
     Body(doc): Body<FlagDocument>,
 ) -> Result<Json<ImportReport>, ApiError> {
     let meta = meta(&caller, &headers)?;

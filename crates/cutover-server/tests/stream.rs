@@ -1,0 +1,183 @@
+//! The change stream over real HTTP: a snapshot on connect, every change as it commits with its
+//! sequence as the event id, exactly the missed changes for a client that reconnects with
+//! `Last-Event-ID` (also after the node restarted), and a change made on one node reaching the
+//! clients of another node on the same store.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cutover_core::{Flag, FlagKey, Role, Timestamp, TokenName};
+use cutover_server::{Server, ServerConfig};
+use cutover_store::{ChangeMeta, SqliteStore, Store, TokenRecord};
+use eventsource_stream::{Event, Eventsource};
+use futures_util::{Stream, StreamExt};
+
+const SECRET: &str = "cut_stream_test_admin";
+
+fn meta() -> ChangeMeta {
+    ChangeMeta {
+        actor: "test".into(),
+        reason: None,
+        at: Timestamp::now(),
+    }
+}
+
+async fn seeded_store(path: &std::path::Path) -> Arc<dyn Store> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path).await.unwrap());
+    if store.tokens().await.unwrap().is_empty() {
+        let token = TokenRecord {
+            name: TokenName::new("admin").unwrap(),
+            role: Role::Admin,
+            hash: cutover_core::token_hash(SECRET),
+            created_at: Timestamp::now(),
+            created_by: "test".into(),
+        };
+        store.create_token(token, &meta()).await.unwrap();
+        let flag = Flag::new(FlagKey::new("checkout").unwrap());
+        store.create_flag(flag, &meta()).await.unwrap();
+    }
+    store
+}
+
+async fn start(store: Arc<dyn Store>) -> Server {
+    let config = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        change_rate_per_second: 1000,
+        change_burst: 1000,
+        resync_every: Duration::from_millis(500),
+        ..ServerConfig::default()
+    };
+    Server::start(config, store).await.unwrap()
+}
+
+async fn connect(
+    server: &Server,
+    last_event_id: Option<&str>,
+) -> impl Stream<Item = Event> + Unpin + use<> {
+    let mut request = reqwest::Client::new()
+        .get(format!("http://{}/api/v1/stream", server.addr()))
+        .bearer_auth(SECRET);
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    Box::pin(response.bytes_stream().eventsource().map(|e| e.unwrap()))
+}
+
+async fn next(events: &mut (impl Stream<Item = Event> + Unpin)) -> Event {
+    tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("an event within 10 s")
+        .expect("the stream is open")
+}
+
+async fn set_rollout(server: &Server, percent: u32) {
+    let response = reqwest::Client::new()
+        .put(format!(
+            "http://{}/api/v1/flags/checkout/rollout",
+            server.addr()
+        ))
+        .bearer_auth(SECRET)
+        .json(&serde_json::json!({ "percent": percent }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+fn data(event: &Event) -> serde_json::Value {
+    serde_json::from_str(&event.data).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_then_changes_then_exactly_what_was_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = seeded_store(&dir.path().join("s.db")).await;
+    let server = start(store.clone()).await;
+
+    let mut events = connect(&server, None).await;
+    let snapshot = next(&mut events).await;
+    assert_eq!(snapshot.event, "snapshot");
+    let head: u64 = snapshot.id.parse().unwrap();
+    assert_eq!(data(&snapshot)["flags"][0]["key"], "checkout");
+
+    set_rollout(&server, 5).await;
+    let change = next(&mut events).await;
+    assert_eq!(change.event, "change");
+    assert_eq!(change.id, (head + 1).to_string());
+    assert_eq!(data(&change)["flag"]["rollout_percent"], 5);
+    drop(events);
+
+    // Away for two changes: on return, exactly those two, in order, and no snapshot.
+    set_rollout(&server, 10).await;
+    set_rollout(&server, 20).await;
+    let mut events = connect(&server, Some(&change.id)).await;
+    let a = next(&mut events).await;
+    let b = next(&mut events).await;
+    assert_eq!((a.event.as_str(), b.event.as_str()), ("change", "change"));
+    assert_eq!(data(&a)["flag"]["rollout_percent"], 10);
+    assert_eq!(data(&b)["flag"]["rollout_percent"], 20);
+    assert_eq!(b.id, (head + 3).to_string());
+    drop(events);
+
+    // The node restarts (its memory of recent events is gone); the log still has them.
+    server.shutdown().await.unwrap();
+    let server = start(store.clone()).await;
+    set_rollout(&server, 30).await;
+    let mut events = connect(&server, Some(&change.id)).await;
+    let replayed: Vec<u64> = [
+        next(&mut events).await,
+        next(&mut events).await,
+        next(&mut events).await,
+    ]
+    .iter()
+    .map(|e| {
+        assert_eq!(e.event, "change");
+        data(e)["flag"]["rollout_percent"].as_u64().unwrap()
+    })
+    .collect();
+    assert_eq!(replayed, [10, 20, 30]);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_one_node_reaches_the_clients_of_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let a = start(seeded_store(&path).await).await;
+    let b = start(seeded_store(&path).await).await;
+    let mut on_b = connect(&b, None).await;
+    let snapshot = next(&mut on_b).await;
+    assert_eq!(snapshot.event, "snapshot");
+    set_rollout(&a, 42).await;
+    let change = next(&mut on_b).await;
+    assert_eq!(change.event, "change");
+    assert_eq!(data(&change)["flag"]["rollout_percent"], 42);
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ofrep_clients_get_refetch_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(seeded_store(&dir.path().join("o.db")).await).await;
+    let response = reqwest::Client::new()
+        .get(format!(
+            "http://{}/api/v1/stream?format=ofrep",
+            server.addr()
+        ))
+        .bearer_auth(SECRET)
+        .send()
+        .await
+        .unwrap();
+    let mut events = Box::pin(response.bytes_stream().eventsource().map(|e| e.unwrap()));
+    let first = next(&mut events).await;
+    assert_eq!(data(&first)["type"], "refetchEvaluation");
+    set_rollout(&server, 7).await;
+    let second = next(&mut events).await;
+    assert_eq!(second.event, "message");
+    assert_eq!(data(&second)["type"], "refetchEvaluation");
+    server.shutdown().await.unwrap();
+}

@@ -56,7 +56,7 @@ async fn malformed_requests_get_a_json_4xx_and_leave_the_store_alone() {
     let f = fixture(ServerConfig::default()).await;
     let before = f.store.export().await.unwrap();
     let head_before = f.live.view().head;
-    let cases: &[Case] = &[
+    let cases: &[Case<'_>] = &[
         (
             "PUT",
             "/api/v1/flags/checkout/rollout",

@@ -39,6 +39,18 @@ pub(crate) struct Global {
     /// Work on a PostgreSQL store instead of the file (wins over --db), e.g. postgres://user@host/cutover.
     #[arg(long, global = true, env = "CUTOVER_POSTGRES", value_name = "URL")]
     pub postgres: Option<String>,
+    /// Go through a cutover server's API instead of opening a store, e.g. http://cutover:7070.
+    #[arg(long, global = true, env = "CUTOVER_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// The API token for --server (its name becomes the audit actor).
+    #[arg(
+        long,
+        global = true,
+        env = "CUTOVER_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
     /// Who makes the change, for the audit log (default: the OS user name). On `audit query` and
     /// `audit export`, `--actor` typed on the command line filters by actor instead.
     #[arg(long, global = true, env = "CUTOVER_ACTOR", value_name = "NAME")]

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod output;
+mod remote;
 mod session;
 mod when;
 

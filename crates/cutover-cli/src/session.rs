@@ -7,9 +7,12 @@ use std::sync::Arc;
 use cutover_store::{ChangeMeta, SqliteStore, Store};
 
 use crate::args::Global;
+use crate::remote::RemoteStore;
 
 pub(crate) struct Session {
     pub store: Arc<dyn Store>,
+    /// Set when commands go through a server's API (`--server`).
+    pub remote: Option<Arc<RemoteStore>>,
     pub json: bool,
     /// One instant for the whole run, so a batch is evaluated at a single point in time.
     pub now: Timestamp,
@@ -20,9 +23,20 @@ pub(crate) struct Session {
 
 impl Session {
     pub(crate) async fn open(global: &Global) -> anyhow::Result<Self> {
-        let store = open_store(global).await?;
+        let (store, remote) = match &global.server {
+            Some(url) => {
+                let token = global
+                    .token
+                    .as_deref()
+                    .context("--server needs a token: pass --token TOKEN or set CUTOVER_TOKEN")?;
+                let remote = Arc::new(RemoteStore::new(url, token)?);
+                (remote.clone() as Arc<dyn Store>, Some(remote))
+            }
+            None => (open_store(global).await?, None),
+        };
         Ok(Session {
             store,
+            remote,
             json: global.json,
             now: Timestamp::now(),
             actor: global.actor.clone(),
@@ -33,6 +47,14 @@ impl Session {
 
     /// The audit metadata of a change: `--actor`, else `CUTOVER_ACTOR`, else the OS user.
     pub(crate) fn meta(&self) -> anyhow::Result<ChangeMeta> {
+        if self.remote.is_some() {
+            // The server records the token's name; nothing sent from here can claim otherwise.
+            return Ok(ChangeMeta {
+                actor: "token".into(),
+                reason: self.reason.clone(),
+                at: self.now,
+            });
+        }
         let actor = match &self.actor {
             Some(a) => a.clone(),
             None => os_user().context("cannot tell who is making this change")?,

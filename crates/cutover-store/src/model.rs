@@ -4,7 +4,7 @@ use std::pin::Pin;
 
 use cutover_core::{Flag, FlagKey, Role, Timestamp, TokenName};
 use futures_util::Stream;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Who makes a change, why, and when. The actor comes from the caller's authentication (the OS
 /// user or `--actor` locally, the token name on a server), never from the request body.
@@ -17,7 +17,7 @@ pub struct ChangeMeta {
 
 /// The result of a change: the state after it, and the audit entry that recorded it, or `None`
 /// when the change left everything as it was (no version bump, no audit entry).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Committed<T> {
     pub value: T,
     pub audit_id: Option<u64>,
@@ -47,7 +47,7 @@ pub struct AuditQuery {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub created: Vec<String>,
     pub updated: Vec<String>,
@@ -67,7 +67,7 @@ pub struct StoreState {
 }
 
 /// An API token as stored: the secret itself is never kept, only its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
     pub name: TokenName,
     pub role: Role,

@@ -99,33 +99,40 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
 }
 
 pub(crate) async fn run(session: &Session, args: &ServeArgs) -> anyhow::Result<()> {
+    if session.remote.is_some() {
+        anyhow::bail!(
+            "serve runs on a store (--db or --postgres), not through another server's --server"
+        );
+    }
     let config = config(args)?;
+    // Handlers are in place before the address is announced: whoever reads it may signal at once.
+    let stop = stop_signals()?;
     first_admin_token(session).await?;
     let server = Server::start(config, session.store.clone()).await?;
     println!("cutover listening on http://{}", server.addr());
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down: finishing open requests");
     server.shutdown().await?;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+#[cfg(unix)]
+fn stop_signals() -> anyhow::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signals() -> anyhow::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -37,7 +37,11 @@ pub(crate) async fn create(
 pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()> {
     match cmd {
         TokenCmd::Create { name, role } => {
-            let secret = create(session, name, *role, &session.meta()?).await?;
+            let meta = session.meta()?;
+            let secret = match &session.remote {
+                Some(remote) => remote.create_remote_token(name, *role, &meta).await?.token,
+                None => create(session, name, *role, &meta).await?,
+            };
             if session.json {
                 output::json(&Created {
                     name,

@@ -3,12 +3,15 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use cutover_core::{AttributeName, Capability, Constraint, Flag, FlagChange, Rollout, Stage};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Body, CallerExt, applied, expected_version, flag_key, flag_response, meta};
+use super::{
+    Body, CallerExt, applied, committed, committed_flag, expected_version, flag_key, flag_response,
+    meta,
+};
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::auth::authorize;
@@ -36,7 +39,7 @@ pub(crate) async fn create(
     let meta = meta(&caller, &headers)?;
     let done = store_call("create_flag", state.store().create_flag(flag, &meta)).await?;
     applied(&state).await;
-    let mut response = flag_response(&done.value);
+    let mut response = committed_flag(&done);
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
 }
@@ -61,7 +64,7 @@ async fn change(
     if done.changed() {
         applied(state).await;
     }
-    Ok(flag_response(&done.value))
+    Ok(committed_flag(&done))
 }
 
 #[derive(Debug, Deserialize)]
@@ -252,7 +255,7 @@ pub(crate) async fn remove(
     caller: CallerExt,
     headers: HeaderMap,
     Path(key): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let key = flag_key(&key)?;
     let expected = expected_version(&headers, None)?;
     let meta = meta(&caller, &headers)?;
@@ -262,5 +265,5 @@ pub(crate) async fn remove(
     )
     .await?;
     applied(&state).await;
-    Ok(Json(done.value))
+    Ok(committed(&done))
 }

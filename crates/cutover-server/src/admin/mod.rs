@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use cutover_core::{Flag, FlagKey, Timestamp};
-use cutover_store::ChangeMeta;
+use cutover_store::{ChangeMeta, Committed};
 use serde::de::DeserializeOwned;
 
 use crate::api_error::ApiError;
@@ -119,6 +119,28 @@ pub(crate) fn flag_response(flag: &Flag) -> Response {
     let mut response = Json(flag).into_response();
     if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", flag.version)) {
         response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+/// The header naming the audit entry a change wrote; absent when the change altered nothing.
+pub(crate) const AUDIT_ID: &str = "x-cutover-audit-id";
+
+/// A changed flag: the flag, its version as the entity tag, and the audit entry of the change.
+pub(crate) fn committed_flag(done: &Committed<Flag>) -> Response {
+    with_audit_id(flag_response(&done.value), done.audit_id)
+}
+
+/// Any other committed value, with the audit entry of the change.
+pub(crate) fn committed<T: serde::Serialize>(done: &Committed<T>) -> Response {
+    with_audit_id(Json(&done.value).into_response(), done.audit_id)
+}
+
+fn with_audit_id(mut response: Response, audit_id: Option<u64>) -> Response {
+    if let Some(id) = audit_id {
+        response
+            .headers_mut()
+            .insert(AUDIT_ID, HeaderValue::from(id));
     }
     response
 }

@@ -5,9 +5,10 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use cutover_core::{AttributeName, Flag, FlagChange, Override};
+use cutover_store::Committed;
 use serde::Deserialize;
 
-use super::{Body, CallerExt, Params, applied, expected_version, flag_key, flag_response, meta};
+use super::{Body, CallerExt, Params, applied, committed_flag, expected_version, flag_key, meta};
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::metrics::store_call;
@@ -42,7 +43,7 @@ async fn change(
     if done.changed() {
         applied(state).await;
     }
-    Ok(flag_response(&done.value))
+    Ok(committed_flag(&done))
 }
 
 pub(crate) async fn add(
@@ -99,11 +100,11 @@ pub(crate) async fn sweep(
     State(state): State<AppState>,
     caller: CallerExt,
     headers: HeaderMap,
-) -> Result<Json<Vec<Flag>>, ApiError> {
+) -> Result<Json<Vec<Committed<Flag>>>, ApiError> {
     let meta = meta(&caller, &headers)?;
     let done = store_call("sweep", state.store().sweep_expired_overrides(&meta)).await?;
     if done.iter().any(|c| c.changed()) {
         applied(&state).await;
     }
-    Ok(Json(done.into_iter().map(|c| c.value).collect()))
+    Ok(Json(done))
 }

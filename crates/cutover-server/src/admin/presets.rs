@@ -3,9 +3,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::response::Response;
 use cutover_core::{Flag, FlagKey, Preset};
+use cutover_store::Committed;
 
-use super::{Body, CallerExt, applied, meta};
+use super::{Body, CallerExt, applied, committed, meta};
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::metrics::store_call;
@@ -28,7 +30,7 @@ pub(crate) async fn define(
     headers: HeaderMap,
     Path(name): Path<String>,
     Body(preset): Body<Preset>,
-) -> Result<Json<Preset>, ApiError> {
+) -> Result<Response, ApiError> {
     let name = preset_name(&name)?;
     if preset.name != name {
         return Err(ApiError::invalid(
@@ -41,7 +43,7 @@ pub(crate) async fn define(
     }
     let meta = meta(&caller, &headers)?;
     let done = store_call("define_preset", state.store().define_preset(preset, &meta)).await?;
-    Ok(Json(done.value))
+    Ok(committed(&done))
 }
 
 pub(crate) async fn remove(
@@ -49,23 +51,24 @@ pub(crate) async fn remove(
     caller: CallerExt,
     headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<Json<Preset>, ApiError> {
+) -> Result<Response, ApiError> {
     let name = preset_name(&name)?;
     let meta = meta(&caller, &headers)?;
     let done = store_call("delete_preset", state.store().delete_preset(&name, &meta)).await?;
-    Ok(Json(done.value))
+    Ok(committed(&done))
 }
 
-/// Applies every entry of the preset in one transaction; answers with the flags after it.
+/// Applies every entry of the preset in one transaction; answers with each flag after it and
+/// the audit entry that recorded it (none when the flag was already so).
 pub(crate) async fn apply(
     State(state): State<AppState>,
     caller: CallerExt,
     headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<Json<Vec<Flag>>, ApiError> {
+) -> Result<Json<Vec<Committed<Flag>>>, ApiError> {
     let name = preset_name(&name)?;
     let meta = meta(&caller, &headers)?;
     let done = store_call("apply_preset", state.store().apply_preset(&name, &meta)).await?;
     applied(&state).await;
-    Ok(Json(done.into_iter().map(|c| c.value).collect()))
+    Ok(Json(done))
 }

@@ -3,11 +3,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use cutover_core::{Role, Timestamp, TokenName, token_hash};
 use cutover_store::TokenRecord;
 use serde::{Deserialize, Serialize};
 
-use super::{Body, CallerExt, applied, meta};
+use super::{Body, CallerExt, applied, committed, meta};
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::metrics::store_call;
@@ -73,10 +74,10 @@ pub(crate) async fn revoke(
     caller: CallerExt,
     headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<Json<TokenRecord>, ApiError> {
+) -> Result<Response, ApiError> {
     let name = TokenName::new(&name)?;
     let meta = meta(&caller, &headers)?;
     let done = store_call("revoke_token", state.store().revoke_token(&name, &meta)).await?;
     applied(&state).await;
-    Ok(Json(done.value))
+    Ok(committed(&done))
 }

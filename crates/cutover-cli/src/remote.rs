@@ -1,0 +1,375 @@
+//! The store behind a cutover server: with `--server URL --token T` every command goes through
+//! the admin API instead of opening a database, so the server checks the token's role, applies
+//! its rate limit, and records the token's name as the actor.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cutover_core::{
+    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, Role, TokenName,
+};
+use cutover_store::{
+    AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, Store, StoreError, StoreState,
+    TokenRecord,
+};
+use reqwest::{Method, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+/// Header the server names a change's audit entry in.
+const AUDIT_ID: &str = "x-cutover-audit-id";
+
+pub(crate) struct RemoteStore {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+/// What the server says when it refuses.
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    error: String,
+    message: String,
+}
+
+/// A token created on the server, with the secret it generated.
+#[derive(Debug, serde::Deserialize, Serialize)]
+pub(crate) struct CreatedToken {
+    pub name: TokenName,
+    pub role: Role,
+    pub token: String,
+}
+
+fn unreachable_server(base: &str, err: &reqwest::Error) -> StoreError {
+    StoreError::Unavailable {
+        what: format!("cannot reach the cutover server at {base}: {err}"),
+    }
+}
+
+fn bad_answer(what: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::BadRow {
+        what: format!("the server's answer to {what} could not be read: {err}"),
+    }
+}
+
+impl RemoteStore {
+    pub(crate) fn new(base: &str, token: &str) -> Result<Self, StoreError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| unreachable_server(base, &e))?;
+        Ok(RemoteStore {
+            base: base.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            http,
+        })
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    fn change(&self, method: Method, path: &str, meta: &ChangeMeta) -> RequestBuilder {
+        let request = self.request(method, path);
+        match &meta.reason {
+            Some(reason) => request.header("x-cutover-reason", reason),
+            None => request,
+        }
+    }
+
+    /// Sends and turns a refusal into the store error it stands for.
+    async fn send(&self, request: RequestBuilder) -> Result<Response, StoreError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| unreachable_server(&self.base, &e))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => (body.error, body.message),
+            Err(_) => ("http".to_owned(), text),
+        };
+        Err(match status {
+            503 => StoreError::Unavailable { what: message },
+            _ => StoreError::Remote {
+                status,
+                code,
+                message,
+            },
+        })
+    }
+
+    async fn json<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+    ) -> Result<T, StoreError> {
+        let response = self.send(request).await?;
+        response.json().await.map_err(|e| bad_answer(what, e))
+    }
+
+    async fn committed<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+    ) -> Result<Committed<T>, StoreError> {
+        let response = self.send(request).await?;
+        let audit_id = response
+            .headers()
+            .get(AUDIT_ID)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let value = response.json().await.map_err(|e| bad_answer(what, e))?;
+        Ok(Committed { value, audit_id })
+    }
+
+    /// Creates a token on the server, which generates the secret.
+    pub(crate) async fn create_remote_token(
+        &self,
+        name: &TokenName,
+        role: Role,
+        meta: &ChangeMeta,
+    ) -> Result<CreatedToken, StoreError> {
+        let body = json!({ "name": name, "role": role });
+        self.json(
+            "token create",
+            self.change(Method::POST, "/tokens", meta).json(&body),
+        )
+        .await
+    }
+}
+
+fn if_match(request: RequestBuilder, expected: Option<u64>) -> RequestBuilder {
+    match expected {
+        Some(v) => request.header("if-match", format!("\"{v}\"")),
+        None => request,
+    }
+}
+
+#[async_trait]
+impl Store for RemoteStore {
+    async fn flags(&self) -> Result<Vec<Flag>, StoreError> {
+        self.json("flag list", self.request(Method::GET, "/flags"))
+            .await
+    }
+
+    async fn flag(&self, key: &FlagKey) -> Result<Flag, StoreError> {
+        self.json(
+            "flag get",
+            self.request(Method::GET, &format!("/flags/{key}")),
+        )
+        .await
+    }
+
+    async fn state(&self) -> Result<StoreState, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Ready {
+            head: u64,
+        }
+        let ready: Ready = self
+            .json("readyz", self.http.get(format!("{}/readyz", self.base)))
+            .await?;
+        Ok(StoreState {
+            flags: self.flags().await?,
+            head: ready.head,
+        })
+    }
+
+    async fn create_flag(
+        &self,
+        flag: Flag,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError> {
+        self.committed(
+            "flag create",
+            self.change(Method::POST, "/flags", meta).json(&flag),
+        )
+        .await
+    }
+
+    async fn change_flag(
+        &self,
+        key: &FlagKey,
+        expected_version: Option<u64>,
+        changes: &[FlagChange],
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError> {
+        let body = json!({ "changes": changes, "expected_version": expected_version });
+        let path = format!("/flags/{key}/changes");
+        self.committed(
+            "flag change",
+            self.change(Method::POST, &path, meta).json(&body),
+        )
+        .await
+    }
+
+    async fn delete_flag(
+        &self,
+        key: &FlagKey,
+        expected_version: Option<u64>,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError> {
+        let request = self.change(Method::DELETE, &format!("/flags/{key}"), meta);
+        self.committed("flag delete", if_match(request, expected_version))
+            .await
+    }
+
+    async fn presets(&self) -> Result<Vec<Preset>, StoreError> {
+        self.json("preset list", self.request(Method::GET, "/presets"))
+            .await
+    }
+
+    async fn define_preset(
+        &self,
+        preset: Preset,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Preset>, StoreError> {
+        let path = format!("/presets/{}", preset.name);
+        self.committed(
+            "preset define",
+            self.change(Method::PUT, &path, meta).json(&preset),
+        )
+        .await
+    }
+
+    async fn delete_preset(
+        &self,
+        name: &FlagKey,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Preset>, StoreError> {
+        let path = format!("/presets/{name}");
+        self.committed("preset delete", self.change(Method::DELETE, &path, meta))
+            .await
+    }
+
+    async fn apply_preset(
+        &self,
+        name: &FlagKey,
+        meta: &ChangeMeta,
+    ) -> Result<Vec<Committed<Flag>>, StoreError> {
+        let path = format!("/presets/{name}/apply");
+        self.json("preset apply", self.change(Method::POST, &path, meta))
+            .await
+    }
+
+    async fn sweep_expired_overrides(
+        &self,
+        meta: &ChangeMeta,
+    ) -> Result<Vec<Committed<Flag>>, StoreError> {
+        self.json(
+            "override sweep",
+            self.change(Method::POST, "/overrides/sweep", meta),
+        )
+        .await
+    }
+
+    async fn import(
+        &self,
+        doc: &FlagDocument,
+        prune: bool,
+        meta: &ChangeMeta,
+    ) -> Result<ImportReport, StoreError> {
+        let request = self
+            .change(Method::POST, "/import", meta)
+            .query(&[("prune", prune)])
+            .json(doc);
+        self.json("import", request).await
+    }
+
+    async fn export(&self) -> Result<FlagDocument, StoreError> {
+        self.json("export", self.request(Method::GET, "/export"))
+            .await
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut params: Vec<(&str, String)> = Vec::new();
+        if let Some(after) = query.after_id {
+            params.push(("after_id", after.to_string()));
+        }
+        if let Some(actor) = &query.actor {
+            params.push(("actor", actor.clone()));
+        }
+        if let Some(flag) = &query.flag {
+            params.push(("flag", flag.to_string()));
+        }
+        if let Some(action) = &query.action {
+            params.push(("action", action.clone()));
+        }
+        if let Some(since) = query.since {
+            params.push(("since", since.to_string()));
+        }
+        if let Some(until) = query.until {
+            params.push(("until", until.to_string()));
+        }
+        if let Some(limit) = query.limit {
+            params.push(("limit", limit.to_string()));
+        }
+        if query.newest_first {
+            params.push(("order", "newest".to_owned()));
+        }
+        self.json(
+            "audit query",
+            self.request(Method::GET, "/audit").query(&params),
+        )
+        .await
+    }
+
+    async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
+        self.json("audit verify", self.request(Method::GET, "/audit/verify"))
+            .await
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.json("token list", self.request(Method::GET, "/tokens"))
+            .await
+    }
+
+    async fn token_by_hash(&self, _hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        Err(StoreError::Remote {
+            status: 400,
+            code: "not_offered".into(),
+            message: "the API does not look tokens up by hash; the server checks them itself"
+                .into(),
+        })
+    }
+
+    /// Through the API the server generates the secret: use
+    /// [`RemoteStore::create_remote_token`]. A record with a hash made elsewhere cannot be
+    /// stored remotely, by design: secrets are born where they are checked.
+    async fn create_token(
+        &self,
+        token: TokenRecord,
+        _meta: &ChangeMeta,
+    ) -> Result<Committed<TokenRecord>, StoreError> {
+        Err(StoreError::Remote {
+            status: 400,
+            code: "not_offered".into(),
+            message: format!(
+                "token {} must be created by the server; use `cutover token create`",
+                token.name
+            ),
+        })
+    }
+
+    async fn revoke_token(
+        &self,
+        name: &TokenName,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<TokenRecord>, StoreError> {
+        let path = format!("/tokens/{name}");
+        self.committed("token revoke", self.change(Method::DELETE, &path, meta))
+            .await
+    }
+
+    /// A CLI command does not follow changes; nothing ever wakes.
+    async fn change_signals(&self) -> Result<ChangeSignals, StoreError> {
+        Ok(Box::pin(futures_util::stream::pending()))
+    }
+}

@@ -1,0 +1,166 @@
+//! `cutover serve` as a process, and the CLI through it: the first admin token is printed once,
+//! admin commands with `--server` go through the API (the token's role is enforced and its name
+//! is the audit actor), and SIGTERM stops the server cleanly.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use common::Cutover;
+
+struct Served {
+    child: Child,
+    url: String,
+    admin_token: String,
+}
+
+fn serve(c: &Cutover) -> Served {
+    let mut child = c
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut admin_token = String::new();
+    let url = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if line.starts_with("cut_") {
+            admin_token = line;
+        } else if let Some(url) = line.strip_prefix("cutover listening on ") {
+            break url.to_owned();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Served {
+        child,
+        url,
+        admin_token,
+    }
+}
+
+fn term(mut served: Served) -> i32 {
+    let pid = served.child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    served.child.wait().unwrap().code().unwrap_or(-1)
+}
+
+#[test]
+fn the_cli_goes_through_the_server_with_the_token_s_role_and_name() {
+    let c = Cutover::new();
+    let served = serve(&c);
+    assert!(
+        served.admin_token.starts_with("cut_"),
+        "a new store prints its first admin token"
+    );
+    let via = |token: &str, args: &[&str]| {
+        let mut all = vec!["--server", served.url.as_str(), "--token", token];
+        all.extend_from_slice(args);
+        c.run(&all)
+    };
+    let admin = served.admin_token.clone();
+    let created = via(
+        &admin,
+        &["flag", "create", "checkout", "--owner", "payments"],
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let rolled = via(
+        &admin,
+        &[
+            "rollout",
+            "set",
+            "checkout",
+            "--percent",
+            "12.5",
+            "--expect-version",
+            "1",
+        ],
+    );
+    assert_eq!(rolled.code, 0, "{}", rolled.stderr);
+    let stale = via(
+        &admin,
+        &[
+            "rollout",
+            "set",
+            "checkout",
+            "--percent",
+            "50",
+            "--expect-version",
+            "1",
+        ],
+    );
+    assert_eq!(stale.code, 1);
+    assert!(stale.stderr.contains("version 2"), "{}", stale.stderr);
+
+    let viewer = via(
+        &admin,
+        &[
+            "token",
+            "create",
+            "dashboards",
+            "--role",
+            "viewer",
+            "--json",
+        ],
+    );
+    assert_eq!(viewer.code, 0, "{}", viewer.stderr);
+    let viewer: serde_json::Value = serde_json::from_str(&viewer.stdout).unwrap();
+    let viewer_token = viewer["token"].as_str().unwrap();
+    let refused = via(viewer_token, &["kill", "checkout"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("403") && refused.stderr.contains("viewer"),
+        "{}",
+        refused.stderr
+    );
+    let read = via(viewer_token, &["flag", "get", "checkout", "--json"]);
+    assert_eq!(read.code, 0, "{}", read.stderr);
+    assert!(read.stdout.contains("12.5"));
+
+    let audit = via(&admin, &["audit", "query", "--flag", "checkout", "--json"]);
+    let entries: serde_json::Value = serde_json::from_str(&audit.stdout).unwrap();
+    let actors: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actors,
+        ["admin", "admin"],
+        "the token's name, never CUTOVER_ACTOR"
+    );
+    let verified = via(&admin, &["audit", "verify"]);
+    assert_eq!(verified.code, 0, "{}", verified.stderr);
+
+    let no_token = c.run(&["--server", served.url.as_str(), "flag", "list"]);
+    assert_eq!(no_token.code, 1);
+    assert!(no_token.stderr.contains("--token"), "{}", no_token.stderr);
+
+    assert_eq!(term(served), 0, "SIGTERM is a clean shutdown");
+    // The store file is usable locally afterwards and holds what went through the server.
+    let local = c.ok(&["flag", "get", "checkout", "--json"]);
+    assert!(local.contains("12.5"));
+}
+
+#[test]
+fn a_second_start_on_the_same_store_prints_no_new_token() {
+    let c = Cutover::new();
+    let first = serve(&c);
+    assert!(!first.admin_token.is_empty());
+    assert_eq!(term(first), 0);
+    let second = serve(&c);
+    assert!(second.admin_token.is_empty());
+    assert_eq!(term(second), 0);
+    let tokens = c.ok(&["token", "list", "--json"]);
+    let tokens: serde_json::Value = serde_json::from_str(&tokens).unwrap();
+    assert_eq!(tokens.as_array().unwrap().len(), 1);
+    assert_eq!(tokens[0]["role"], "admin");
+}

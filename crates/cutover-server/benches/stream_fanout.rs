@@ -21,7 +21,10 @@ use tokio::sync::{Mutex, mpsc};
 const SECRET: &str = "cut_bench_admin";
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
@@ -64,9 +67,13 @@ async fn run(clients: usize, changes: usize) {
     // Each client reports (sequence, arrival) for every change event.
     let (arrivals, mut arrived) = mpsc::unbounded_channel::<(u64, Instant)>();
     let (ready, mut ready_rx) = mpsc::unbounded_channel::<()>();
-    let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     for _ in 0..clients {
-        let (http, url, arrivals, ready) = (http.clone(), url.clone(), arrivals.clone(), ready.clone());
+        let (http, url, arrivals, ready) =
+            (http.clone(), url.clone(), arrivals.clone(), ready.clone());
         tokio::spawn(async move {
             let response = http.get(&url).bearer_auth(SECRET).send().await.unwrap();
             let mut events = response.bytes_stream().eventsource();
@@ -119,7 +126,11 @@ async fn run(clients: usize, changes: usize) {
     let sent = sent.lock().await;
     let mut histogram = Histogram::<u64>::new(3).unwrap();
     for (seq, at) in &all {
-        let started = sent.iter().find(|(s, _)| s == seq).map(|(_, t)| *t).unwrap();
+        let started = sent
+            .iter()
+            .find(|(s, _)| s == seq)
+            .map(|(_, t)| *t)
+            .unwrap();
         histogram
             .record(at.duration_since(started).as_micros() as u64)
             .unwrap();

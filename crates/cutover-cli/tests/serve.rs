@@ -164,3 +164,46 @@ fn a_second_start_on_the_same_store_prints_no_new_token() {
     assert_eq!(tokens.as_array().unwrap().len(), 1);
     assert_eq!(tokens[0]["role"], "admin");
 }
+
+#[test]
+fn a_config_file_sets_what_options_and_variables_leave_unset() {
+    let c = Cutover::new();
+    let config = c.write(
+        "cutover.toml",
+        "listen = \"127.0.0.1:0\"\nchange_rate_per_second = 1\nchange_burst = 1\n",
+    );
+    let mut child = c
+        .command(&["serve", "--config", config.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut token = String::new();
+    let url = loop {
+        let line = lines.next().unwrap().unwrap();
+        if line.starts_with("cut_") {
+            token = line;
+        } else if let Some(url) = line.strip_prefix("cutover listening on ") {
+            break url.to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let via = |args: &[&str]| {
+        let mut all = vec!["--server", url.as_str(), "--token", token.as_str()];
+        all.extend_from_slice(args);
+        c.run(&all)
+    };
+    assert_eq!(via(&["flag", "create", "a"]).code, 0);
+    // A burst of one: the next change within the second is refused.
+    let limited = via(&["flag", "create", "b"]);
+    assert_eq!(limited.code, 1);
+    assert!(limited.stderr.contains("429"), "{}", limited.stderr);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let bad = c.write("bad.toml", "listen = \"127.0.0.1:0\"\nrate = 5\n");
+    let run = c.run(&["serve", "--config", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("accepted keys"), "{}", run.stderr);
+}

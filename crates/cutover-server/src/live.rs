@@ -195,6 +195,13 @@ impl Live {
                     return self.reset().await;
                 }
                 head = entry.id;
+                tracing::info!(
+                    seq = entry.id,
+                    action = %entry.action,
+                    entity = %entry.entity,
+                    actor = %entry.actor,
+                    "change applied"
+                );
                 if let Some(key) = entry.entity.strip_prefix("flag:") {
                     let flags = flags.get_or_insert_with(|| current.flags.clone());
                     match self.apply_flag(flags, key, entry) {

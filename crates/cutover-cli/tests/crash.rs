@@ -5,47 +5,31 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::Cutover;
 
-fn serve(c: &Cutover) -> (Child, String, Option<String>) {
-    let mut child = c
-        .command(&[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--change-rate",
-            "100000",
-            "--change-burst",
-            "100000",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut token = None;
-    let url = loop {
-        let line = lines.next().expect("serve printed its address").unwrap();
-        if line.starts_with("cut_") {
-            token = Some(line);
-        } else if let Some(url) = line.strip_prefix("cutover listening on ") {
-            break url.to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, url, token)
+const UNLIMITED: &[&str] = &["--change-rate", "100000", "--change-burst", "100000"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_change_survives_a_kill_9_on_sqlite() {
+    survives_kill_9(Cutover::new()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_acknowledged_change_survives_a_kill_9() {
-    let c = Cutover::new();
-    let (mut child, url, token) = serve(&c);
-    let token = token.unwrap();
+async fn every_acknowledged_change_survives_a_kill_9_on_postgres() {
+    let Some(db) =
+        common::postgres::database("every_acknowledged_change_survives_a_kill_9_on_postgres")
+    else {
+        return;
+    };
+    survives_kill_9(Cutover::on_postgres(&db.url)).await;
+}
+
+async fn survives_kill_9(c: Cutover) {
+    let served = c.serve(UNLIMITED);
+    let (url, token) = (served.url.clone(), served.admin_token.clone().unwrap());
     let http = reqwest::Client::new();
     let created = http
         .post(format!("{url}/api/v1/flags"))
@@ -87,8 +71,7 @@ async fn every_acknowledged_change_survives_a_kill_9() {
     while answered.load(Ordering::SeqCst) < 200 {
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    served.kill_9();
     let mut acknowledged = Vec::new();
     for r in requests {
         if let Some(id) = r.await.unwrap() {
@@ -131,10 +114,12 @@ async fn every_acknowledged_change_survives_a_kill_9() {
     assert_eq!(flag["version"].as_u64().unwrap(), 1 + logged.len() as u64);
     c.ok(&["audit", "verify"]);
 
-    // And the node starts again on it.
-    let (mut child, url, _) = serve(&c);
-    let ready = http.get(format!("{url}/readyz")).send().await.unwrap();
+    // And a node starts again on it.
+    let served = c.serve(&[]);
+    let ready = http
+        .get(format!("{}/readyz", served.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

@@ -5,42 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
 use common::Cutover;
-
-struct Served {
-    child: Child,
-    url: String,
-    admin_token: String,
-}
-
-fn serve(c: &Cutover) -> Served {
-    let mut child = c
-        .command(&["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut admin_token = String::new();
-    let url = loop {
-        let line = lines.next().expect("serve printed its address").unwrap();
-        if line.starts_with("cut_") {
-            admin_token = line;
-        } else if let Some(url) = line.strip_prefix("cutover listening on ") {
-            break url.to_owned();
-        }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Served {
-        child,
-        url,
-        admin_token,
-    }
-}
+use common::served::Served;
 
 fn term(mut served: Served) -> i32 {
     let pid = served.child.id().to_string();
@@ -55,17 +21,16 @@ fn term(mut served: Served) -> i32 {
 #[test]
 fn the_cli_goes_through_the_server_with_the_token_s_role_and_name() {
     let c = Cutover::new();
-    let served = serve(&c);
-    assert!(
-        served.admin_token.starts_with("cut_"),
-        "a new store prints its first admin token"
-    );
+    let served = c.serve(&[]);
+    let admin = served
+        .admin_token
+        .clone()
+        .expect("a new store prints its first admin token");
     let via = |token: &str, args: &[&str]| {
         let mut all = vec!["--server", served.url.as_str(), "--token", token];
         all.extend_from_slice(args);
         c.run(&all)
     };
-    let admin = served.admin_token.clone();
     let created = via(
         &admin,
         &["flag", "create", "checkout", "--owner", "payments"],
@@ -153,11 +118,11 @@ fn the_cli_goes_through_the_server_with_the_token_s_role_and_name() {
 #[test]
 fn a_second_start_on_the_same_store_prints_no_new_token() {
     let c = Cutover::new();
-    let first = serve(&c);
-    assert!(!first.admin_token.is_empty());
+    let first = c.serve(&[]);
+    assert!(first.admin_token.is_some());
     assert_eq!(term(first), 0);
-    let second = serve(&c);
-    assert!(second.admin_token.is_empty());
+    let second = c.serve(&[]);
+    assert!(second.admin_token.is_none());
     assert_eq!(term(second), 0);
     let tokens = c.ok(&["token", "list", "--json"]);
     let tokens: serde_json::Value = serde_json::from_str(&tokens).unwrap();
@@ -172,23 +137,8 @@ fn a_config_file_sets_what_options_and_variables_leave_unset() {
         "cutover.toml",
         "listen = \"127.0.0.1:0\"\nchange_rate_per_second = 1\nchange_burst = 1\n",
     );
-    let mut child = c
-        .command(&["serve", "--config", config.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut token = String::new();
-    let url = loop {
-        let line = lines.next().unwrap().unwrap();
-        if line.starts_with("cut_") {
-            token = line;
-        } else if let Some(url) = line.strip_prefix("cutover listening on ") {
-            break url.to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let served = c.serve(&["--config", config.to_str().unwrap()]);
+    let (url, token) = (served.url.clone(), served.admin_token.clone().unwrap());
     let via = |args: &[&str]| {
         let mut all = vec!["--server", url.as_str(), "--token", token.as_str()];
         all.extend_from_slice(args);
@@ -199,8 +149,7 @@ fn a_config_file_sets_what_options_and_variables_leave_unset() {
     let limited = via(&["flag", "create", "b"]);
     assert_eq!(limited.code, 1);
     assert!(limited.stderr.contains("429"), "{}", limited.stderr);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    served.kill_9();
 
     let bad = c.write("bad.toml", "listen = \"127.0.0.1:0\"\nrate = 5\n");
     let run = c.run(&["serve", "--config", bad.to_str().unwrap()]);

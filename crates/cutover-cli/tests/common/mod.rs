@@ -4,9 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub(crate) mod postgres;
+pub(crate) mod served;
+
 pub(crate) struct Cutover {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) db: PathBuf,
+    /// Set for a run against PostgreSQL: every command gets `CUTOVER_POSTGRES`.
+    pub(crate) postgres: Option<String>,
 }
 
 pub(crate) struct Run {
@@ -19,7 +24,19 @@ impl Cutover {
     pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("cutover.db");
-        Cutover { dir, db }
+        Cutover {
+            dir,
+            db,
+            postgres: None,
+        }
+    }
+
+    /// Commands work on this PostgreSQL database instead of the file.
+    pub(crate) fn on_postgres(url: &str) -> Self {
+        Cutover {
+            postgres: Some(url.to_owned()),
+            ..Cutover::new()
+        }
     }
 
     /// A command with a clean environment: no stray CUTOVER_* variables from the caller.
@@ -31,6 +48,9 @@ impl Cutover {
             .env("CUTOVER_ACTOR", "tester")
             .current_dir(self.dir.path())
             .args(args);
+        if let Some(url) = &self.postgres {
+            cmd.env("CUTOVER_POSTGRES", url);
+        }
         cmd
     }
 

@@ -153,3 +153,46 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// Rejections produced below the handlers (an unknown method, a body over the size limit, a
+/// path that is not valid UTF-8) come as plain text from axum; this turns every error answer
+/// that is not JSON yet into the API's error shape, so clients parse one format.
+pub(crate) async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let (error, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not take that method; see /api/v1/openapi.json".to_owned(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "too_large",
+            "the request body is over the 2 MiB limit".to_owned(),
+        ),
+        _ if text.is_empty() => ("bad_request", status.to_string()),
+        _ => ("bad_request", text),
+    };
+    let mut fixed = ApiError::new(status, error, message).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            fixed.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fixed
+}

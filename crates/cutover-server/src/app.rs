@@ -161,6 +161,7 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
         .fallback(|| async {
             crate::api_error::ApiError::not_found("no such route; see /api/v1/openapi.json")
         })
+        .layer(from_fn(crate::api_error::json_errors))
         .layer(from_fn(metrics::track_requests))
         .with_state(state))
 }

@@ -388,3 +388,27 @@ async fn tokens_are_created_once_listed_without_secrets_and_work_at_once() {
         .await;
     assert_eq!(again.status, 409);
 }
+
+#[tokio::test]
+async fn rejections_below_the_handlers_are_json_too() {
+    let f = fixture(ServerConfig::default()).await;
+    let cases = [
+        ("PATCH", "/api/v1/audit", None, 405),
+        ("GET", "/api/v1/flags/%FF%FE", None, 400),
+    ];
+    for (method, path, body, status) in cases {
+        let answer = f.call(method, path, Some(Role::Admin), body).await;
+        assert_eq!(answer.status, status, "{method} {path}: {}", answer.text);
+        assert!(
+            answer.body["error"].is_string(),
+            "{method} {path}: {}",
+            answer.text
+        );
+    }
+    let huge = format!(r#"{{"flags": [], "padding": "{}"}}"#, "x".repeat(3 << 20));
+    let answer = f
+        .call("POST", "/api/v1/import", Some(Role::Admin), Some(&huge))
+        .await;
+    assert_eq!(answer.status, 413, "{}", answer.text);
+    assert_eq!(answer.body["error"], "too_large");
+}

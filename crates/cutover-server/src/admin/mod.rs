@@ -33,7 +33,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+            .map_err(|e| match e.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                    e.status(),
+                    "too_large",
+                    "the request body is over the 2 MiB limit",
+                ),
+                status => ApiError::new(
+                    status,
+                    "bad_request",
+                    format!("cannot read the request body: {}", e.body_text()),
+                ),
+            })?;
         if bytes.is_empty() {
             return Err(ApiError::bad_request(
                 "the request needs a JSON body; see /api/v1/openapi.json",

@@ -104,6 +104,9 @@ pub struct CompiledFlag {
     rollout: Rollout,
     seed: Seed,
     stickiness: Vec<Arc<str>>,
+    /// Whether an answer can depend on the time (an override with an expiry that a fixed
+    /// answer does not shadow).
+    reads_clock: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -316,10 +319,12 @@ impl CompiledFlag {
             })
             .collect();
 
+        let reads_clock = fixed.is_none() && flag.overrides.iter().any(|o| o.expires_at.is_some());
         CompiledFlag {
             key: flag.key.shared().clone(),
             version: flag.version,
             fixed,
+            reads_clock,
             overrides,
             scope,
             rollout: flag.rollout,
@@ -334,6 +339,12 @@ impl CompiledFlag {
 
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// Whether `now` can change this flag's answers. When it cannot, a caller on a hot path may
+    /// pass any instant and skip reading the clock.
+    pub fn reads_clock(&self) -> bool {
+        self.reads_clock
     }
 
     /// The full decision, with the rule that made it.

@@ -333,3 +333,23 @@ fn keys_are_found_in_small_and_large_snapshots_alike() {
         }
     }
 }
+
+#[test]
+fn only_unshadowed_expiring_overrides_make_a_flag_read_the_clock() {
+    let plain = flag();
+    let mut permanent = flag();
+    permanent.overrides.push(rule("user_id", "u1", Variant::New));
+    let mut expiring = flag();
+    expiring.overrides.push(Override {
+        expires_at: Some(now()),
+        ..rule("user_id", "u1", Variant::New)
+    });
+    let mut killed = expiring.clone();
+    killed.killed = true;
+    let env = EnvOverrides::none();
+    let reads = |f: &Flag| CompiledFlag::compile(f, &env).reads_clock();
+    assert!(!reads(&plain));
+    assert!(!reads(&permanent));
+    assert!(reads(&expiring));
+    assert!(!reads(&killed), "a kill switch answers without looking at overrides");
+}

@@ -93,6 +93,13 @@ impl KeyIndex {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlagHandle(usize);
 
+impl FlagHandle {
+    /// The flag's position in its snapshot (see [`Snapshot::flag_at`]).
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 /// One flag, compiled.
 #[derive(Debug, Clone)]
 pub struct CompiledFlag {
@@ -192,6 +199,12 @@ impl Snapshot {
             .collect();
         let index = KeyIndex::build(&flags);
         Snapshot { flags, index }
+    }
+
+    /// The flag at a handle's index, if this snapshot has one there: for callers that keep a
+    /// handle's index across snapshots and check it themselves.
+    pub fn flag_at(&self, index: usize) -> Option<&CompiledFlag> {
+        self.flags.get(index)
     }
 
     pub fn handle(&self, key: &str) -> Option<FlagHandle> {

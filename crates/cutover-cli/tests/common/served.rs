@@ -14,7 +14,10 @@ pub(crate) struct Served {
 
 impl Cutover {
     pub(crate) fn serve(&self, extra: &[&str]) -> Served {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        let mut args = vec!["serve"];
+        if !extra.contains(&"--listen") {
+            args.extend_from_slice(&["--listen", "127.0.0.1:0"]);
+        }
         args.extend_from_slice(extra);
         let mut child = self
             .command(&args)

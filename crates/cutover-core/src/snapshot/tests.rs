@@ -338,7 +338,9 @@ fn keys_are_found_in_small_and_large_snapshots_alike() {
 fn only_unshadowed_expiring_overrides_make_a_flag_read_the_clock() {
     let plain = flag();
     let mut permanent = flag();
-    permanent.overrides.push(rule("user_id", "u1", Variant::New));
+    permanent
+        .overrides
+        .push(rule("user_id", "u1", Variant::New));
     let mut expiring = flag();
     expiring.overrides.push(Override {
         expires_at: Some(now()),
@@ -351,5 +353,8 @@ fn only_unshadowed_expiring_overrides_make_a_flag_read_the_clock() {
     assert!(!reads(&plain));
     assert!(!reads(&permanent));
     assert!(reads(&expiring));
-    assert!(!reads(&killed), "a kill switch answers without looking at overrides");
+    assert!(
+        !reads(&killed),
+        "a kill switch answers without looking at overrides"
+    );
 }

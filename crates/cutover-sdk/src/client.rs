@@ -1,0 +1,246 @@
+//! The client applications hold: evaluation against the live snapshot, status, callbacks.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use cutover_core::{Attributes, CompiledFlag, Decision, EnvOverrides, FlagKey, Timestamp, Variant};
+
+use crate::live::{Change, Live, read_document};
+use crate::{SdkError, SdkFlag};
+
+/// The instant an evaluation runs at. Only flags with expiring overrides need the real time;
+/// the others skip the clock read, which would cost more than the evaluation itself.
+#[inline]
+pub(crate) fn instant_for(flag: &CompiledFlag) -> Timestamp {
+    if flag.reads_clock() {
+        Timestamp::now()
+    } else {
+        Timestamp::UNIX_EPOCH
+    }
+}
+
+pub(crate) struct Inner {
+    pub live: Arc<Live>,
+    follower: Option<tokio::task::AbortHandle>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(follower) = &self.follower {
+            follower.abort();
+        }
+    }
+}
+
+/// A handle on the live flags; cheap to clone, share it across the application.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// Where the client stands with its server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// Whether the change stream is open now.
+    pub connected: bool,
+    /// The sequence (audit id) of the last change applied.
+    pub seq: u64,
+    /// How long the flags may have been out of date: zero while connected, else the time since
+    /// the connection was lost (or since the cache or file was loaded); `None` before any.
+    pub staleness: Option<Duration>,
+}
+
+/// Options of [`Client::connect`].
+pub struct ClientBuilder {
+    url: String,
+    token: String,
+    cache: Option<PathBuf>,
+    initial_timeout: Duration,
+    idle_timeout: Duration,
+    env: Option<EnvOverrides>,
+}
+
+impl ClientBuilder {
+    pub fn new(url: &str, token: &str) -> Self {
+        ClientBuilder {
+            url: url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            cache: None,
+            initial_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(45),
+            env: None,
+        }
+    }
+
+    /// Saves every state the client reaches to `path`, and starts from it when the server
+    /// cannot be reached at start-up.
+    pub fn cache_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.cache = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// How long `connect` waits for the first snapshot (default 5 s).
+    pub fn initial_timeout(mut self, timeout: Duration) -> Self {
+        self.initial_timeout = timeout;
+        self
+    }
+
+    /// Silence after which the stream is taken for dead and reopened (default 45 s, three
+    /// server heartbeats).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Environment overrides to apply instead of this process's `CUTOVER_FLAG_*` variables.
+    pub fn env_overrides(mut self, env: EnvOverrides) -> Self {
+        self.env = Some(env);
+        self
+    }
+
+    /// Opens the stream and waits for the first snapshot (or, failing that, a cache file).
+    pub async fn connect(self) -> Result<Client, SdkError> {
+        let stream_url =
+            reqwest::Url::parse(&format!("{}/api/v1/stream", self.url)).map_err(|e| {
+                SdkError::InvalidUrl {
+                    url: self.url.clone(),
+                    why: e.to_string(),
+                }
+            })?;
+        let env = match self.env {
+            Some(env) => env,
+            None => process_env()?,
+        };
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|e| SdkError::NoRuntime(e.to_string()))?;
+        let live = Arc::new(Live::new(env, self.cache));
+        let cached = live.load_cache();
+        let (first_tx, first_rx) = tokio::sync::oneshot::channel();
+        let follower = runtime.spawn(crate::stream::follow(
+            live.clone(),
+            crate::stream::Target {
+                url: stream_url,
+                token: self.token,
+                idle_timeout: self.idle_timeout,
+            },
+            first_tx,
+        ));
+        let client = Client {
+            inner: Arc::new(Inner {
+                live,
+                follower: Some(follower.abort_handle()),
+            }),
+        };
+        match tokio::time::timeout(self.initial_timeout, first_rx).await {
+            Ok(Ok(())) => Ok(client),
+            _ if cached => Ok(client),
+            outcome => Err(SdkError::NoInitialSnapshot {
+                url: self.url,
+                seconds: self.initial_timeout.as_secs(),
+                why: match outcome {
+                    Err(_) => "timed out".into(),
+                    Ok(_) => "the stream ended".into(),
+                },
+            }),
+        }
+    }
+}
+
+fn process_env() -> Result<EnvOverrides, SdkError> {
+    EnvOverrides::from_vars(std::env::vars()).map_err(|errors| {
+        SdkError::EnvOverride(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })
+}
+
+impl Client {
+    /// Follows the server at `url` (e.g. `http://cutover:7070`) with an `sdk` token.
+    pub async fn connect(url: &str, token: &str) -> Result<Client, SdkError> {
+        ClientBuilder::new(url, token).connect().await
+    }
+
+    /// Evaluates the flags of a file written by `cutover export` (JSON), or a client cache,
+    /// with no server at all: for tests, CI and bootstrapping.
+    pub fn offline(path: impl AsRef<Path>) -> Result<Client, SdkError> {
+        let path = path.as_ref();
+        let (flags, seq) = read_document(path).map_err(|why| SdkError::FlagFile {
+            path: path.to_owned(),
+            why,
+        })?;
+        let live = Arc::new(Live::new(process_env()?, None));
+        live.replace_all(flags, seq);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                live,
+                follower: None,
+            }),
+        })
+    }
+
+    /// Whether this context takes the new path. An unknown flag answers `false` (legacy).
+    #[inline]
+    pub fn is_new<A: Attributes + ?Sized>(&self, key: &str, ctx: &A) -> bool {
+        self.variant(key, ctx, Variant::Legacy).is_new()
+    }
+
+    /// The variant for this context, or `default` for a flag the snapshot does not have.
+    #[inline]
+    pub fn variant<A: Attributes + ?Sized>(&self, key: &str, ctx: &A, default: Variant) -> Variant {
+        let current = self.inner.live.current.load();
+        match current.snapshot.get(key) {
+            Some(flag) => flag.variant(ctx, instant_for(flag)),
+            None => default,
+        }
+    }
+
+    /// The full decision, with the rule that made it (for logs and metrics). An unknown flag
+    /// answers `legacy` with reason `flag_not_found`.
+    pub fn decide<A: Attributes + ?Sized>(&self, key: &str, ctx: &A) -> Decision<'static> {
+        let current = self.inner.live.current.load();
+        let now = current
+            .snapshot
+            .get(key)
+            .map_or(Timestamp::UNIX_EPOCH, instant_for);
+        current
+            .snapshot
+            .decide(key, ctx, now, Variant::Legacy)
+            .into_owned()
+    }
+
+    /// A handle for the hottest paths: it remembers where the flag sits in the snapshot and
+    /// looks it up again only when the snapshot changes.
+    pub fn flag(&self, key: &str) -> Result<SdkFlag, cutover_core::CoreError> {
+        Ok(SdkFlag::new(self.clone(), FlagKey::new(key)?))
+    }
+
+    pub fn status(&self) -> Status {
+        let live = &self.inner.live;
+        let connected = live.connected.load(Ordering::Acquire);
+        let updated = live.updated_ms.load(Ordering::Acquire);
+        let staleness = (updated > 0).then(|| {
+            if connected {
+                return Duration::ZERO;
+            }
+            let now = Timestamp::now().as_millisecond();
+            Duration::from_millis(u64::try_from(now - updated).unwrap_or(0))
+        });
+        Status {
+            connected,
+            seq: live.seq.load(Ordering::Acquire),
+            staleness,
+        }
+    }
+
+    /// Calls `callback` after every change the client applies (on the stream's task: keep it
+    /// short).
+    pub fn on_change(&self, callback: impl Fn(&Change) + Send + Sync + 'static) {
+        self.inner.live.on_change(Box::new(callback));
+    }
+}

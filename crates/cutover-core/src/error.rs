@@ -69,6 +69,12 @@ pub enum CoreError {
     )]
     InvalidTokenName { name: String, why: &'static str },
 
+    #[error(
+        "invalid comparison rule for field {path:?}: {why}; accepted rules: exact, within (with \
+         eps), ignore, unordered, must_include"
+    )]
+    InvalidComparison { path: String, why: String },
+
     #[error("invalid flag document: {why}")]
     InvalidDocument { why: String },
 }

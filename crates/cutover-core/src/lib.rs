@@ -10,6 +10,7 @@ mod attribute;
 mod audit;
 mod bucket;
 mod change;
+mod compare;
 mod context;
 mod decision;
 mod document;
@@ -32,6 +33,9 @@ pub use audit::{
 };
 pub use bucket::{BUCKETS, Seed, bucket_of};
 pub use change::FlagChange;
+pub use compare::{
+    Comparison, ComparisonSpec, FieldOutcome, FieldResult, FieldRule, FieldTally, Tally,
+};
 pub use context::{Attributes, Context};
 pub use decision::{Decision, Reason};
 pub use document::FlagDocument;

@@ -1,0 +1,81 @@
+//! Agreement counted per field over many comparisons, with a confidence interval, so "the new
+//! path agrees 93 % on `selected_agent`" comes with how sure that is.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Comparison, FieldResult};
+
+/// Counts for one field path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FieldTally {
+    pub compared: u64,
+    pub agreed: u64,
+    pub disagreed: u64,
+    /// The new output lacked the field.
+    pub missing: u64,
+    /// The new output had a field the legacy one did not.
+    pub extra: u64,
+}
+
+impl FieldTally {
+    /// Agreed over compared; `None` before any comparison.
+    pub fn ratio(&self) -> Option<f64> {
+        (self.compared > 0).then(|| self.agreed as f64 / self.compared as f64)
+    }
+
+    /// The 95 % Wilson score interval of the agreement ratio: unlike the plain normal
+    /// approximation it stays inside [0, 1] and is honest for small counts and ratios near 1.
+    pub fn interval95(&self) -> Option<(f64, f64)> {
+        let n = self.compared as f64;
+        let p = self.ratio()?;
+        let z = 1.959_963_984_540_054_f64;
+        let z2 = z * z;
+        let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+        let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+        Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+    }
+}
+
+/// Tallies by field path, over any number of comparisons.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Tally {
+    pub fields: BTreeMap<String, FieldTally>,
+    /// Comparisons added, and how many agreed on every field.
+    pub cases: u64,
+    pub cases_agreed: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, comparison: &Comparison) {
+        self.cases += 1;
+        if comparison.agreed() {
+            self.cases_agreed += 1;
+        }
+        for field in &comparison.fields {
+            let t = self.fields.entry(field.path.clone()).or_default();
+            t.compared += 1;
+            match field.result {
+                FieldResult::Agreed => t.agreed += 1,
+                FieldResult::Disagreed { .. } => t.disagreed += 1,
+                FieldResult::Missing { .. } => t.missing += 1,
+                FieldResult::Extra { .. } => t.extra += 1,
+            }
+        }
+    }
+
+    /// Adds another tally's counts (batches from several processes).
+    pub fn merge(&mut self, other: &Tally) {
+        self.cases += other.cases;
+        self.cases_agreed += other.cases_agreed;
+        for (path, o) in &other.fields {
+            let t = self.fields.entry(path.clone()).or_default();
+            t.compared += o.compared;
+            t.agreed += o.agreed;
+            t.disagreed += o.disagreed;
+            t.missing += o.missing;
+            t.extra += o.extra;
+        }
+    }
+}

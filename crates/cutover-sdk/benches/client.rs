@@ -33,7 +33,10 @@ fn evaluation(c: &mut Criterion) {
                 .with("tenant", TENANTS[i % TENANTS.len()])
         })
         .collect();
-    let new = users.iter().filter(|u| client.is_new("scoped-rollout", *u)).count();
+    let new = users
+        .iter()
+        .filter(|u| client.is_new("scoped-rollout", *u))
+        .count();
     assert!((72_000..78_000).contains(&new), "{new}");
     let handle = client.flag("scoped-rollout").unwrap();
     let mut group = c.benchmark_group("sdk");

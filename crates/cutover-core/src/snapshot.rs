@@ -354,6 +354,12 @@ impl CompiledFlag {
         self.version
     }
 
+    /// The value bucketing would read for this context: the first attribute of the flag's
+    /// stickiness chain that the context has.
+    pub fn stickiness_value<'c, A: Attributes + ?Sized>(&self, ctx: &'c A) -> Option<&'c str> {
+        self.stickiness.iter().find_map(|attr| ctx.attribute(attr))
+    }
+
     /// Whether `now` can change this flag's answers. When it cannot, a caller on a hot path may
     /// pass any instant and skip reading the clock.
     pub fn reads_clock(&self) -> bool {

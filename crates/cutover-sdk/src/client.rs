@@ -23,6 +23,7 @@ pub(crate) fn instant_for(flag: &CompiledFlag) -> Timestamp {
 
 pub(crate) struct Inner {
     pub live: Arc<Live>,
+    pub shadows: crate::shadow::ShadowBook,
     follower: Option<tokio::task::AbortHandle>,
 }
 
@@ -130,6 +131,7 @@ impl ClientBuilder {
         let client = Client {
             inner: Arc::new(Inner {
                 live,
+                shadows: Default::default(),
                 follower: Some(follower.abort_handle()),
             }),
         };
@@ -179,6 +181,7 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 live,
+                shadows: Default::default(),
                 follower: None,
             }),
         })

@@ -13,11 +13,13 @@ mod client;
 mod error;
 mod handle;
 mod live;
+mod shadow;
 mod stream;
 
 pub use client::{Client, ClientBuilder, Status};
 pub use error::SdkError;
 pub use handle::SdkFlag;
 pub use live::Change;
+pub use shadow::{Mismatch, ReadOnly, Shadow, ShadowReport};
 
-pub use cutover_core::{Context, Decision, Reason, Variant};
+pub use cutover_core::{ComparisonSpec, Context, Decision, Reason, Rollout, Variant};

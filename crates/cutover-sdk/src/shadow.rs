@@ -1,0 +1,247 @@
+//! Shadow runs: serve the legacy result, run the new path beside it, compare the two under a
+//! comparison spec, and count what happened, without the new path ever reaching the caller.
+//!
+//! The new path's panics and errors are caught and counted, never propagated; it gets a
+//! [`ReadOnly`] marker so it can skip its writes; a sticky percentage picks which contexts are
+//! shadowed. Results are aggregated per flag: per-field agreement tallies, error, panic and
+//! timeout counts, and a bounded sample of mismatches to review.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use cutover_core::{Attributes, ComparisonSpec, FieldOutcome, Rollout, Seed, Tally, bucket_of};
+use futures_util::FutureExt;
+use serde::Serialize;
+
+use crate::Client;
+
+/// Handed to the new path of a shadow run: whatever it does must not write, since its result is
+/// thrown away and the legacy path already did the work.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOnly(());
+
+/// Mismatches kept per flag for review; later ones are counted, not kept.
+const MISMATCH_SAMPLE: usize = 100;
+
+/// A field on which the two paths disagreed, with the context that showed it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mismatch {
+    #[serde(flatten)]
+    pub field: FieldOutcome,
+    pub context: Vec<(String, String)>,
+}
+
+/// Everything shadow runs of one flag found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ShadowReport {
+    /// Shadow runs started (sampled in).
+    pub runs: u64,
+    /// Runs whose outputs were compared.
+    pub compared: u64,
+    pub new_errors: u64,
+    pub new_panics: u64,
+    pub timeouts: u64,
+    pub tally: Tally,
+    pub mismatches: Vec<Mismatch>,
+    /// Mismatching fields beyond the kept sample.
+    pub mismatches_dropped: u64,
+    /// Time the new path took, in microseconds, for runs that finished.
+    pub new_latency_us_total: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct ShadowBook {
+    reports: Mutex<HashMap<String, ShadowReport>>,
+}
+
+enum NewOutcome<T> {
+    Done(T),
+    Error(String),
+    Panicked,
+    TimedOut,
+}
+
+impl ShadowBook {
+    fn with<R>(&self, flag: &str, f: impl FnOnce(&mut ShadowReport) -> R) -> R {
+        let mut reports = self.reports.lock().unwrap_or_else(PoisonError::into_inner);
+        f(reports.entry(flag.to_owned()).or_default())
+    }
+
+    pub(crate) fn report(&self, flag: &str) -> ShadowReport {
+        self.with(flag, |r| r.clone())
+    }
+}
+
+/// A shadow run being set up: `client.shadow("flag", &ctx).sample(10.0).compare(spec)...`.
+pub struct Shadow<'a, A: Attributes + ?Sized> {
+    client: &'a Client,
+    flag: &'a str,
+    ctx: &'a A,
+    spec: ComparisonSpec,
+    sample: Rollout,
+    timeout: Duration,
+}
+
+impl Client {
+    /// Starts a shadow run of `flag` for this context. Defaults: every context, exact
+    /// comparison, a 1 s timeout for the new path.
+    pub fn shadow<'a, A: Attributes + ?Sized>(
+        &'a self,
+        flag: &'a str,
+        ctx: &'a A,
+    ) -> Shadow<'a, A> {
+        Shadow {
+            client: self,
+            flag,
+            ctx,
+            spec: ComparisonSpec::default(),
+            sample: Rollout::FULL,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// What the shadow runs of `flag` found so far in this process.
+    pub fn shadow_report(&self, flag: &str) -> ShadowReport {
+        self.inner.shadows.report(flag)
+    }
+}
+
+impl<'a, A: Attributes + ?Sized> Shadow<'a, A> {
+    pub fn compare(mut self, spec: ComparisonSpec) -> Self {
+        self.spec = spec;
+        self
+    }
+
+    /// Shadows this share of contexts, stickily: the same context is always in or always out.
+    pub fn sample(mut self, rollout: Rollout) -> Self {
+        self.sample = rollout;
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Whether this context is shadowed: its stickiness value, bucketed with a salt of its own
+    /// so the shadowed share is independent of the flag's rollout.
+    fn sampled(&self) -> bool {
+        if self.sample.bps() >= 10_000 {
+            return true;
+        }
+        let current = self.client.inner.live.current.load();
+        let value = current
+            .snapshot
+            .get(self.flag)
+            .and_then(|f| f.stickiness_value(self.ctx))
+            .or_else(|| self.ctx.attribute("user_id"));
+        let Some(value) = value else { return false };
+        let seed = Seed::from_salt(&format!("shadow:{}", self.flag));
+        bucket_of(seed, value) < self.sample.bps()
+    }
+
+    /// Runs the legacy path and returns its result; if sampled, then runs the new path on this
+    /// thread and compares. A synchronous closure cannot be interrupted: one that overruns the
+    /// timeout is counted as timed out and its result discarded (use [`Shadow::run_async`] to
+    /// bound the wait itself).
+    pub fn run<T, E>(
+        self,
+        legacy: impl FnOnce() -> T,
+        new: impl FnOnce(ReadOnly) -> Result<T, E>,
+    ) -> T
+    where
+        T: Serialize,
+        E: std::fmt::Display,
+    {
+        let result = legacy();
+        if !self.sampled() {
+            return result;
+        }
+        let started = Instant::now();
+        let outcome = match catch_unwind(AssertUnwindSafe(|| new(ReadOnly(())))) {
+            Ok(_) if started.elapsed() > self.timeout => NewOutcome::TimedOut,
+            Ok(Ok(value)) => NewOutcome::Done(value),
+            Ok(Err(e)) => NewOutcome::Error(e.to_string()),
+            Err(_) => NewOutcome::Panicked,
+        };
+        self.record(&result, outcome, started.elapsed());
+        result
+    }
+
+    /// Runs both paths concurrently and returns the legacy result as soon as it is ready and the
+    /// new path has finished or timed out.
+    pub async fn run_async<T, E, L, N>(self, legacy: L, new: impl FnOnce(ReadOnly) -> N) -> T
+    where
+        T: Serialize,
+        E: std::fmt::Display,
+        L: Future<Output = T>,
+        N: Future<Output = Result<T, E>>,
+    {
+        if !self.sampled() {
+            return legacy.await;
+        }
+        let started = Instant::now();
+        let new = AssertUnwindSafe(new(ReadOnly(()))).catch_unwind();
+        let new = tokio::time::timeout(self.timeout, new);
+        let (result, outcome) = tokio::join!(legacy, new);
+        let outcome = match outcome {
+            Err(_) => NewOutcome::TimedOut,
+            Ok(Err(_)) => NewOutcome::Panicked,
+            Ok(Ok(Ok(value))) => NewOutcome::Done(value),
+            Ok(Ok(Err(e))) => NewOutcome::Error(e.to_string()),
+        };
+        self.record(&result, outcome, started.elapsed());
+        result
+    }
+
+    fn record<T: Serialize>(&self, legacy: &T, outcome: NewOutcome<T>, took: Duration) {
+        let comparison = match &outcome {
+            NewOutcome::Done(new) => {
+                match (serde_json::to_value(legacy), serde_json::to_value(new)) {
+                    (Ok(l), Ok(n)) => Some(self.spec.compare(&l, &n)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let context = || {
+            let mut pairs = Vec::new();
+            for name in ["user_id", "session_id", "targetingKey", "tenant"] {
+                if let Some(v) = self.ctx.attribute(name) {
+                    pairs.push((name.to_owned(), v.to_owned()));
+                }
+            }
+            pairs
+        };
+        self.client.inner.shadows.with(self.flag, |report| {
+            report.runs += 1;
+            match outcome {
+                NewOutcome::Done(_) => {
+                    report.new_latency_us_total += took.as_micros() as u64;
+                }
+                NewOutcome::Error(e) => {
+                    report.new_errors += 1;
+                    tracing::debug!(flag = self.flag, error = %e, "shadow: the new path failed");
+                }
+                NewOutcome::Panicked => report.new_panics += 1,
+                NewOutcome::TimedOut => report.timeouts += 1,
+            }
+            let Some(comparison) = comparison else { return };
+            report.compared += 1;
+            report.tally.add(&comparison);
+            for field in comparison.mismatches() {
+                if report.mismatches.len() < MISMATCH_SAMPLE {
+                    report.mismatches.push(Mismatch {
+                        field: field.clone(),
+                        context: context(),
+                    });
+                } else {
+                    report.mismatches_dropped += 1;
+                }
+            }
+        });
+    }
+}

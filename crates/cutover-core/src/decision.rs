@@ -93,6 +93,26 @@ impl Reason<'_> {
     }
 
     /// A stable snake_case name for metrics labels and protocol mappings.
+    /// The OpenFeature resolution reason this decision reports (OFREP and the OpenFeature
+    /// provider both answer with it).
+    pub fn openfeature(&self) -> &'static str {
+        match self {
+            Reason::KillSwitch | Reason::Disabled => "DISABLED",
+            Reason::EnvOverride { .. } | Reason::LegacyRetired => "STATIC",
+            Reason::Override { .. } | Reason::OutOfScope { .. } => "TARGETING_MATCH",
+            Reason::Rollout {
+                bucket: Some(_), ..
+            } => "SPLIT",
+            Reason::Rollout { rollout, .. } if rollout.bps() == 0 || rollout.bps() == 10_000 => {
+                "STATIC"
+            }
+            // Between 0 and 100 % without a stickiness value there was nothing to split on; an
+            // unknown flag is answered by the caller's default.
+            Reason::Rollout { .. } => "UNKNOWN",
+            Reason::FlagNotFound => "DEFAULT",
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Reason::KillSwitch => "kill_switch",

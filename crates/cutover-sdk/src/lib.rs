@@ -13,6 +13,7 @@ mod client;
 mod error;
 mod handle;
 mod live;
+mod provider;
 mod shadow;
 mod stream;
 
@@ -20,6 +21,7 @@ pub use client::{Client, ClientBuilder, Status};
 pub use error::SdkError;
 pub use handle::SdkFlag;
 pub use live::Change;
+pub use provider::OpenFeatureProvider;
 pub use shadow::{Mismatch, ReadOnly, Shadow, ShadowReport};
 
 pub use cutover_core::{ComparisonSpec, Context, Decision, Reason, Rollout, Variant};

@@ -67,23 +67,6 @@ fn context_from(attributes: &Map<String, Value>) -> Result<Context, BadRequest> 
     Ok(ctx)
 }
 
-/// OpenFeature's reason for a cutover decision.
-fn ofrep_reason(reason: &Reason<'_>) -> &'static str {
-    match reason {
-        Reason::KillSwitch | Reason::Disabled => "DISABLED",
-        Reason::EnvOverride { .. } | Reason::LegacyRetired => "STATIC",
-        Reason::Override { .. } | Reason::OutOfScope { .. } => "TARGETING_MATCH",
-        Reason::Rollout {
-            bucket: Some(_), ..
-        } => "SPLIT",
-        Reason::Rollout { rollout, .. } if rollout.bps() == 0 || rollout.bps() == 10_000 => {
-            "STATIC"
-        }
-        // Between 0 and 100 % without a stickiness value: nothing to split on.
-        Reason::Rollout { .. } | Reason::FlagNotFound => "UNKNOWN",
-    }
-}
-
 fn success(key: &str, decision: &Decision<'_>) -> Value {
     let mut metadata = Map::new();
     metadata.insert("flagVersion".into(), json!(decision.flag_version));
@@ -114,7 +97,7 @@ fn success(key: &str, decision: &Decision<'_>) -> Value {
     json!({
         "key": key,
         "value": decision.is_new(),
-        "reason": ofrep_reason(&decision.reason),
+        "reason": decision.reason.openfeature(),
         "variant": decision.variant.as_str(),
         "metadata": metadata,
     })

@@ -6,6 +6,7 @@
 //! server, the SDK and the simulators share one implementation of every decision rule.
 
 mod access;
+mod arm_metrics;
 mod attribute;
 mod audit;
 mod bucket;
@@ -27,6 +28,9 @@ mod stage;
 mod variant;
 
 pub use access::{Capability, Role, TOKEN_PREFIX, TokenName, token_hash};
+pub use arm_metrics::{
+    ArmCounts, LATENCY_BUCKETS, LatencySketch, SUB_BUCKETS, bucket_floor, latency_bucket,
+};
 pub use attribute::AttributeName;
 pub use audit::{
     AuditEntry, ChainFault, ChainReport, ChainWalk, GENESIS_HASH, NewAuditEntry, verify_chain,

@@ -1,5 +1,6 @@
 //! SDK evaluation: `is_new` by name and through a resolved handle, on an offline client holding
-//! the same scoped 50 % rollout flag as the core benchmark, over 200,000 distinct users.
+//! the same scoped 50 % rollout flag as the core benchmark, over 200,000 distinct users; and
+//! `record`, counting one call's outcome for an arm.
 //!
 //! Run: `cargo bench -p cutover-sdk --bench client`
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly by design
@@ -7,7 +8,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use cutover_sdk::{Client, Context};
+use std::time::Duration;
+
+use cutover_sdk::{Client, Context, Outcome, Variant};
 
 const USERS: usize = 200_000;
 const TENANTS: [&str; 4] = ["acme", "globex", "initech", "umbrella"];
@@ -52,6 +55,20 @@ fn evaluation(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % USERS;
             black_box(handle.is_new(&users[i]))
+        })
+    });
+    let outcome = Outcome {
+        latency: Duration::from_micros(1234),
+        ..Outcome::default()
+    };
+    client.record("scoped-rollout", Variant::New, outcome);
+    group.bench_function("record", |b| {
+        b.iter(|| {
+            client.record(
+                black_box("scoped-rollout"),
+                Variant::New,
+                black_box(outcome),
+            )
         })
     });
     group.finish();

@@ -8,7 +8,38 @@ use std::time::Duration;
 use cutover_core::{Attributes, CompiledFlag, Decision, EnvOverrides, FlagKey, Timestamp, Variant};
 
 use crate::live::{Change, Live, read_document};
+use crate::metrics::Outcome;
 use crate::{SdkError, SdkFlag};
+
+/// Times one call through an arm; see [`Client::measure`].
+pub struct Measure<'a> {
+    client: &'a Client,
+    flag: &'a str,
+    arm: Variant,
+    started: std::time::Instant,
+    outcome: Outcome,
+}
+
+impl Measure<'_> {
+    pub fn error(&mut self) {
+        self.outcome.error = true;
+    }
+
+    pub fn fallback(&mut self) {
+        self.outcome.fallback = true;
+    }
+
+    pub fn retry(&mut self) {
+        self.outcome.retry = true;
+    }
+}
+
+impl Drop for Measure<'_> {
+    fn drop(&mut self) {
+        self.outcome.latency = self.started.elapsed();
+        self.client.record(self.flag, self.arm, self.outcome);
+    }
+}
 
 /// The instant an evaluation runs at. Only flags with expiring overrides need the real time;
 /// the others skip the clock read, which would cost more than the evaluation itself.
@@ -23,14 +54,17 @@ pub(crate) fn instant_for(flag: &CompiledFlag) -> Timestamp {
 
 pub(crate) struct Inner {
     pub live: Arc<Live>,
+    pub recorder: Arc<crate::metrics::Recorder>,
     pub shadows: crate::shadow::ShadowBook,
     follower: Option<tokio::task::AbortHandle>,
+    uploader: Option<tokio::task::AbortHandle>,
+    upload: Option<crate::upload::Uploader>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(follower) = &self.follower {
-            follower.abort();
+        for task in [&self.follower, &self.uploader].into_iter().flatten() {
+            task.abort();
         }
     }
 }
@@ -60,6 +94,7 @@ pub struct ClientBuilder {
     cache: Option<PathBuf>,
     initial_timeout: Duration,
     idle_timeout: Duration,
+    metrics_interval: Duration,
     env: Option<EnvOverrides>,
 }
 
@@ -71,6 +106,7 @@ impl ClientBuilder {
             cache: None,
             initial_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(45),
+            metrics_interval: Duration::from_secs(5),
             env: None,
         }
     }
@@ -92,6 +128,12 @@ impl ClientBuilder {
     /// server heartbeats).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// How often recorded arm metrics are uploaded (default 5 s).
+    pub fn metrics_interval(mut self, interval: Duration) -> Self {
+        self.metrics_interval = interval;
         self
     }
 
@@ -123,16 +165,22 @@ impl ClientBuilder {
             live.clone(),
             crate::stream::Target {
                 url: stream_url,
-                token: self.token,
+                token: self.token.clone(),
                 idle_timeout: self.idle_timeout,
             },
             first_tx,
         ));
+        let recorder = Arc::new(crate::metrics::Recorder::default());
+        let upload = crate::upload::Uploader::new(&self.url, &self.token, recorder.clone())?;
+        let uploader = runtime.spawn(upload.clone().every(self.metrics_interval));
         let client = Client {
             inner: Arc::new(Inner {
                 live,
+                recorder,
                 shadows: Default::default(),
                 follower: Some(follower.abort_handle()),
+                uploader: Some(uploader.abort_handle()),
+                upload: Some(upload),
             }),
         };
         match tokio::time::timeout(self.initial_timeout, first_rx).await {
@@ -181,8 +229,11 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 live,
+                recorder: Default::default(),
                 shadows: Default::default(),
                 follower: None,
+                uploader: None,
+                upload: None,
             }),
         })
     }
@@ -239,6 +290,43 @@ impl Client {
             seq: live.seq.load(Ordering::Acquire),
             staleness,
         }
+    }
+
+    /// Counts one call through an arm of a flag: the input of guarded rollouts. A few atomic
+    /// additions; never blocks.
+    #[inline]
+    pub fn record(&self, flag: &str, arm: Variant, outcome: Outcome) {
+        self.inner.recorder.record(flag, arm, &outcome);
+    }
+
+    /// Times a call through an arm; the measurement is recorded when the guard is dropped.
+    pub fn measure<'a>(&'a self, flag: &'a str, arm: Variant) -> Measure<'a> {
+        Measure {
+            client: self,
+            flag,
+            arm,
+            started: std::time::Instant::now(),
+            outcome: Outcome::default(),
+        }
+    }
+
+    /// Uploads everything recorded so far now (also done every metrics interval). Returns the
+    /// batches still waiting (0 when the server took them all). An offline client keeps its
+    /// batches: it has nowhere to send them.
+    pub async fn flush_metrics(&self) -> usize {
+        self.inner.recorder.cut();
+        if let Some(upload) = &self.inner.upload {
+            upload.drain().await;
+        }
+        self.inner.recorder.pending()
+    }
+
+    /// Batches of arm metrics dropped because the server could not take them in time.
+    pub fn dropped_metric_batches(&self) -> u64 {
+        self.inner
+            .recorder
+            .dropped
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Calls `callback` after every change the client applies (on the stream's task: keep it

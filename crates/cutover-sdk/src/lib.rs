@@ -13,14 +13,17 @@ mod client;
 mod error;
 mod handle;
 mod live;
+mod metrics;
 mod provider;
 mod shadow;
 mod stream;
+mod upload;
 
-pub use client::{Client, ClientBuilder, Status};
+pub use client::{Client, ClientBuilder, Measure, Status};
 pub use error::SdkError;
 pub use handle::SdkFlag;
 pub use live::Change;
+pub use metrics::{ArmReport, MetricsBatch, Outcome};
 pub use provider::OpenFeatureProvider;
 pub use shadow::{Mismatch, ReadOnly, Shadow, ShadowReport};
 

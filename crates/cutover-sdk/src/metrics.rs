@@ -1,0 +1,227 @@
+//! Arm metrics: what each path of each flag did (calls, errors, fallbacks, retries, latency),
+//! counted in the SDK and uploaded in batches, the input of guarded rollouts.
+//!
+//! Recording is a handful of relaxed atomic additions into a fixed table per flag and arm: it
+//! never allocates after a flag's first record, never takes a lock, never waits on the network.
+//! The uploader swaps the counters out every interval; batches the server cannot take are kept
+//! in a bounded queue, and what falls off it is counted as dropped.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use cutover_core::{ArmCounts, LATENCY_BUCKETS, LatencySketch, Timestamp, Variant, latency_bucket};
+use serde::{Deserialize, Serialize};
+
+/// What happened on one call through an arm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub latency: Duration,
+    /// The call failed.
+    pub error: bool,
+    /// The call gave up on this path and fell back to the other one.
+    pub fallback: bool,
+    /// The call had to be retried.
+    pub retry: bool,
+}
+
+struct ArmCells {
+    calls: AtomicU64,
+    errors: AtomicU64,
+    fallbacks: AtomicU64,
+    retries: AtomicU64,
+    latency: Box<[AtomicU64]>,
+}
+
+impl ArmCells {
+    fn new() -> Self {
+        ArmCells {
+            calls: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            fallbacks: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            latency: (0..LATENCY_BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    #[inline]
+    fn record(&self, outcome: &Outcome) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if outcome.error {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        if outcome.fallback {
+            self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        }
+        if outcome.retry {
+            self.retries.fetch_add(1, Ordering::Relaxed);
+        }
+        let micros = u64::try_from(outcome.latency.as_micros()).unwrap_or(u64::MAX);
+        self.latency[latency_bucket(micros)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Takes the counts recorded so far, leaving zeros.
+    fn take(&self) -> ArmCounts {
+        ArmCounts {
+            calls: self.calls.swap(0, Ordering::Relaxed),
+            errors: self.errors.swap(0, Ordering::Relaxed),
+            fallbacks: self.fallbacks.swap(0, Ordering::Relaxed),
+            retries: self.retries.swap(0, Ordering::Relaxed),
+            latency: LatencySketch::from_counts(
+                self.latency
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (i, c.swap(0, Ordering::Relaxed))),
+            ),
+        }
+    }
+}
+
+/// Legacy and new cells of one flag.
+struct FlagCells {
+    arms: [ArmCells; 2],
+}
+
+fn arm_index(variant: Variant) -> usize {
+    match variant {
+        Variant::Legacy => 0,
+        Variant::New => 1,
+    }
+}
+
+/// One flag's arm over one window, as uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArmReport {
+    pub flag: String,
+    pub arm: Variant,
+    #[serde(flatten)]
+    pub counts: ArmCounts,
+}
+
+/// What one upload carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsBatch {
+    pub window_start: Timestamp,
+    pub window_end: Timestamp,
+    pub arms: Vec<ArmReport>,
+    /// Batches this process dropped since the last successful upload.
+    pub dropped_batches: u64,
+}
+
+/// Batches kept while the server is unreachable (a few minutes at the default interval).
+const PENDING_LIMIT: usize = 60;
+
+pub(crate) struct Recorder {
+    flags: ArcSwap<HashMap<Arc<str>, Arc<FlagCells>>>,
+    window_start: Mutex<Timestamp>,
+    pending: Mutex<VecDeque<MetricsBatch>>,
+    pub(crate) dropped: AtomicU64,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder {
+            flags: ArcSwap::from_pointee(HashMap::new()),
+            window_start: Mutex::new(Timestamp::now()),
+            pending: Mutex::new(VecDeque::new()),
+            dropped: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Recorder {
+    #[inline]
+    pub(crate) fn record(&self, flag: &str, arm: Variant, outcome: &Outcome) {
+        if let Some(cells) = self.flags.load().get(flag) {
+            cells.arms[arm_index(arm)].record(outcome);
+            return;
+        }
+        // First record of this flag: add its cells (copy-on-write; rare).
+        let cells = Arc::new(FlagCells {
+            arms: [ArmCells::new(), ArmCells::new()],
+        });
+        self.flags.rcu(|flags| {
+            let mut flags = HashMap::clone(flags);
+            flags
+                .entry(Arc::from(flag))
+                .or_insert_with(|| cells.clone());
+            flags
+        });
+        if let Some(cells) = self.flags.load().get(flag) {
+            cells.arms[arm_index(arm)].record(outcome);
+        }
+    }
+
+    /// Closes the current window into a batch and queues it (dropping the oldest when full).
+    pub(crate) fn cut(&self) {
+        let now = Timestamp::now();
+        let start = std::mem::replace(
+            &mut *self
+                .window_start
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+            now,
+        );
+        let mut arms = Vec::new();
+        for (flag, cells) in self.flags.load().iter() {
+            for arm in [Variant::Legacy, Variant::New] {
+                let counts = cells.arms[arm_index(arm)].take();
+                if counts.calls > 0 {
+                    arms.push(ArmReport {
+                        flag: flag.to_string(),
+                        arm,
+                        counts,
+                    });
+                }
+            }
+        }
+        if arms.is_empty() {
+            return;
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.len() >= PENDING_LIMIT {
+            pending.pop_front();
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        pending.push_back(MetricsBatch {
+            window_start: start,
+            window_end: now,
+            arms,
+            dropped_batches: 0,
+        });
+    }
+
+    /// The oldest queued batch, to upload; put it back with `requeue` if the upload fails.
+    pub(crate) fn next_batch(&self) -> Option<MetricsBatch> {
+        let mut batch = self
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()?;
+        batch.dropped_batches = self.dropped.swap(0, Ordering::Relaxed);
+        Some(batch)
+    }
+
+    pub(crate) fn requeue(&self, batch: MetricsBatch) {
+        self.dropped
+            .fetch_add(batch.dropped_batches, Ordering::Relaxed);
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.len() >= PENDING_LIMIT {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        } else {
+            pending.push_front(MetricsBatch {
+                dropped_batches: 0,
+                ..batch
+            });
+        }
+    }
+
+    pub(crate) fn pending(&self) -> usize {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}

@@ -1,0 +1,77 @@
+//! Uploading arm metrics: `POST /api/v1/metrics` every interval, oldest batch first; a batch
+//! the server does not take goes back to the queue for the next round.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::SdkError;
+use crate::metrics::Recorder;
+
+#[derive(Clone)]
+pub(crate) struct Uploader {
+    url: reqwest::Url,
+    token: String,
+    http: reqwest::Client,
+    recorder: Arc<Recorder>,
+}
+
+impl Uploader {
+    pub(crate) fn new(base: &str, token: &str, recorder: Arc<Recorder>) -> Result<Self, SdkError> {
+        let url = reqwest::Url::parse(&format!("{base}/api/v1/metrics")).map_err(|e| {
+            SdkError::InvalidUrl {
+                url: base.to_owned(),
+                why: e.to_string(),
+            }
+        })?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| SdkError::InvalidUrl {
+                url: base.to_owned(),
+                why: e.to_string(),
+            })?;
+        Ok(Uploader {
+            url,
+            token: token.to_owned(),
+            http,
+            recorder,
+        })
+    }
+
+    pub(crate) async fn every(self, interval: Duration) {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            self.recorder.cut();
+            self.drain().await;
+        }
+    }
+
+    /// Sends queued batches until the queue is empty or the server refuses one.
+    pub(crate) async fn drain(&self) {
+        while let Some(batch) = self.recorder.next_batch() {
+            let sent = self
+                .http
+                .post(self.url.clone())
+                .bearer_auth(&self.token)
+                .json(&batch)
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status().is_success() => {}
+                Ok(r) => {
+                    tracing::warn!(status = %r.status(), "the server refused arm metrics; keeping them");
+                    self.recorder.requeue(batch);
+                    return;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot upload arm metrics yet");
+                    self.recorder.requeue(batch);
+                    return;
+                }
+            }
+        }
+    }
+}

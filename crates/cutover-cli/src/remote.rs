@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, Role, TokenName,
+    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, Role, Timestamp,
+    TokenName,
 };
 use cutover_store::{
-    AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, Store, StoreError, StoreState,
-    TokenRecord,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, Store,
+    StoreError, StoreState, TokenRecord,
 };
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
@@ -143,6 +144,15 @@ impl RemoteStore {
             self.change(Method::POST, "/tokens", meta).json(&body),
         )
         .await
+    }
+}
+
+/// What the API deliberately does not offer a client.
+fn not_offered(why: &str) -> StoreError {
+    StoreError::Remote {
+        status: 400,
+        code: "not_offered".into(),
+        message: why.to_owned(),
     }
 }
 
@@ -332,12 +342,9 @@ impl Store for RemoteStore {
     }
 
     async fn token_by_hash(&self, _hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        Err(StoreError::Remote {
-            status: 400,
-            code: "not_offered".into(),
-            message: "the API does not look tokens up by hash; the server checks them itself"
-                .into(),
-        })
+        Err(not_offered(
+            "the API does not look tokens up by hash; the server checks them itself",
+        ))
     }
 
     /// Through the API the server generates the secret: use
@@ -366,6 +373,23 @@ impl Store for RemoteStore {
         let path = format!("/tokens/{name}");
         self.committed("token revoke", self.change(Method::DELETE, &path, meta))
             .await
+    }
+
+    /// Arm metrics reach a server from SDKs (`POST /api/v1/metrics`), not from the CLI.
+    async fn add_arm_metrics(&self, _windows: &[ArmWindow]) -> Result<(), StoreError> {
+        Err(not_offered("uploading arm metrics is the SDK's job"))
+    }
+
+    /// The API answers per-arm summaries (`GET /api/v1/flags/{key}/metrics`), not raw sketches.
+    async fn arm_metrics(
+        &self,
+        _flag: &FlagKey,
+        _since: Timestamp,
+        _until: Timestamp,
+    ) -> Result<ArmFigures, StoreError> {
+        Err(not_offered(
+            "raw arm sketches are not served; read GET /api/v1/flags/{key}/metrics",
+        ))
     }
 
     /// A CLI command does not follow changes; nothing ever wakes.

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{Timestamp, Variant};
+
 /// Buckets per power of two.
 pub const SUB_BUCKETS: u32 = 32;
 const SUB_BITS: u32 = 5;
@@ -152,6 +154,26 @@ impl ArmCounts {
     pub fn retry_rate(&self) -> Option<f64> {
         self.rate(self.retries)
     }
+}
+
+/// One flag's arm over one window, as an SDK uploads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArmReport {
+    pub flag: String,
+    pub arm: Variant,
+    #[serde(flatten)]
+    pub counts: ArmCounts,
+}
+
+/// What one upload carries: `POST /api/v1/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsBatch {
+    pub window_start: Timestamp,
+    pub window_end: Timestamp,
+    pub arms: Vec<ArmReport>,
+    /// Batches the uploading process dropped since its last successful upload.
+    #[serde(default)]
+    pub dropped_batches: u64,
 }
 
 #[cfg(test)]

@@ -29,7 +29,8 @@ mod variant;
 
 pub use access::{Capability, Role, TOKEN_PREFIX, TokenName, token_hash};
 pub use arm_metrics::{
-    ArmCounts, LATENCY_BUCKETS, LatencySketch, SUB_BUCKETS, bucket_floor, latency_bucket,
+    ArmCounts, ArmReport, LATENCY_BUCKETS, LatencySketch, MetricsBatch, SUB_BUCKETS, bucket_floor,
+    latency_bucket,
 };
 pub use attribute::AttributeName;
 pub use audit::{

@@ -23,8 +23,10 @@ pub use client::{Client, ClientBuilder, Measure, Status};
 pub use error::SdkError;
 pub use handle::SdkFlag;
 pub use live::Change;
-pub use metrics::{ArmReport, MetricsBatch, Outcome};
+pub use metrics::Outcome;
 pub use provider::OpenFeatureProvider;
 pub use shadow::{Mismatch, ReadOnly, Shadow, ShadowReport};
 
-pub use cutover_core::{ComparisonSpec, Context, Decision, Reason, Rollout, Variant};
+pub use cutover_core::{
+    ArmCounts, ArmReport, ComparisonSpec, Context, Decision, MetricsBatch, Reason, Rollout, Variant,
+};

@@ -12,8 +12,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use cutover_core::{ArmCounts, LATENCY_BUCKETS, LatencySketch, Timestamp, Variant, latency_bucket};
-use serde::{Deserialize, Serialize};
+use cutover_core::{
+    ArmCounts, ArmReport, LATENCY_BUCKETS, LatencySketch, MetricsBatch, Timestamp, Variant,
+    latency_bucket,
+};
 
 /// What happened on one call through an arm.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -89,25 +91,6 @@ fn arm_index(variant: Variant) -> usize {
         Variant::Legacy => 0,
         Variant::New => 1,
     }
-}
-
-/// One flag's arm over one window, as uploaded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArmReport {
-    pub flag: String,
-    pub arm: Variant,
-    #[serde(flatten)]
-    pub counts: ArmCounts,
-}
-
-/// What one upload carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MetricsBatch {
-    pub window_start: Timestamp,
-    pub window_end: Timestamp,
-    pub arms: Vec<ArmReport>,
-    /// Batches this process dropped since the last successful upload.
-    pub dropped_batches: u64,
 }
 
 /// Batches kept while the server is unreachable (a few minutes at the default interval).

@@ -142,6 +142,14 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
             guarded(s, ManageTokens, delete(admin::tokens::revoke)),
         )
         .route("/stream", guarded(s, Evaluate, get(stream::follow)))
+        .route(
+            "/metrics",
+            guarded(s, Evaluate, post(admin::arm_metrics::upload)),
+        )
+        .route(
+            "/flags/{key}/metrics",
+            guarded(s, Read, get(admin::arm_metrics::read)),
+        )
         .route("/openapi.json", get(openapi::document));
     let ofrep = Router::new()
         .route(

@@ -95,6 +95,17 @@ const ROUTES: &[(&str, &str, Option<&str>, &[Role])] = &[
     ("GET", "/api/v1/stream", None, EVALUATE),
     (
         "POST",
+        "/api/v1/metrics",
+        Some(
+            r#"{"window_start": "2026-11-24T09:00:00Z", "window_end": "2026-11-24T09:00:05Z",
+                "arms": [{"flag": "checkout", "arm": "new", "calls": 3, "errors": 1,
+                          "fallbacks": 0, "retries": 0, "latency": {"buckets": [[40, 3]]}}]}"#,
+        ),
+        EVALUATE,
+    ),
+    ("GET", "/api/v1/flags/checkout/metrics", None, READ),
+    (
+        "POST",
         "/ofrep/v1/evaluate/flags/checkout",
         Some(r#"{"context": {"targetingKey": "u1"}}"#),
         EVALUATE,

@@ -15,7 +15,8 @@ mod store;
 
 pub use error::StoreError;
 pub use model::{
-    AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, StoreState, TokenRecord,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
+    StoreState, TokenRecord,
 };
 pub use sqlite::SqliteStore;
 pub use store::Store;

@@ -2,7 +2,7 @@
 
 use std::pin::Pin;
 
-use cutover_core::{Flag, FlagKey, Role, Timestamp, TokenName};
+use cutover_core::{ArmCounts, Flag, FlagKey, Role, Timestamp, TokenName, Variant};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 
@@ -84,3 +84,22 @@ pub struct TokenRecord {
 /// wake-up can be spurious; one is also sent after a lost connection comes back, since
 /// notifications may have been missed meanwhile.
 pub type ChangeSignals = Pin<Box<dyn Stream<Item = ()> + Send>>;
+
+/// What one arm of one flag did in one window (a minute), as the server stores SDK reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArmWindow {
+    pub flag: FlagKey,
+    pub arm: Variant,
+    /// The start of the minute the counts belong to.
+    pub start: Timestamp,
+    pub counts: ArmCounts,
+}
+
+/// Both arms of a flag, summed over a span of windows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArmFigures {
+    pub legacy: ArmCounts,
+    pub new: ArmCounts,
+    /// Rows summed (one per arm and minute that had counts).
+    pub windows: u64,
+}

@@ -2,12 +2,12 @@
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, TokenName,
+    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, Timestamp, TokenName,
 };
 
 use crate::{
-    AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, StoreError, StoreState,
-    TokenRecord,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
+    StoreError, StoreState, TokenRecord,
 };
 
 /// Persistence of flags, presets and the audit log.
@@ -113,6 +113,18 @@ pub trait Store: Send + Sync {
 
     /// Wake-ups for a follower of the audit log; see [`ChangeSignals`].
     async fn change_signals(&self) -> Result<ChangeSignals, StoreError>;
+
+    /// Adds arm counts to the windows they name (counts of the same flag, arm and window add
+    /// up). Not audited: these are measurements, not changes.
+    async fn add_arm_metrics(&self, windows: &[ArmWindow]) -> Result<(), StoreError>;
+
+    /// Both arms of a flag summed over the windows starting in `[since, until)`.
+    async fn arm_metrics(
+        &self,
+        flag: &FlagKey,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<ArmFigures, StoreError>;
 
     /// Releases connections before the process ends (SQLite folds its write-ahead log back
     /// into the file).

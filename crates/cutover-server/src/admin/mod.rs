@@ -5,6 +5,7 @@
 //! from the `X-Cutover-Reason` header. After a change commits, this node applies it to its live
 //! view before answering, so the caller's next evaluation sees it.
 
+pub(crate) mod arm_metrics;
 pub(crate) mod audit;
 pub(crate) mod flags;
 pub(crate) mod overrides;

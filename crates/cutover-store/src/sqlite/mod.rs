@@ -1,6 +1,7 @@
 //! The embedded backend: one SQLite file, created on first use, nothing to install.
 
 mod file_check;
+mod metrics;
 mod schema;
 mod tx;
 
@@ -9,7 +10,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset, TokenName,
+    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset, Timestamp,
+    TokenName,
 };
 use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -18,8 +20,8 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use self::tx::SqliteTx;
 use crate::row::millis;
 use crate::{
-    AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, Store, StoreError, StoreState,
-    TokenRecord, script,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, Store,
+    StoreError, StoreState, TokenRecord, script,
 };
 
 /// How often a follower of a SQLite file looks for commits made by other processes (the CLI
@@ -376,6 +378,22 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    async fn add_arm_metrics(&self, windows: &[ArmWindow]) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let out = metrics::add(&mut tx, windows).await;
+        self.finish(tx, out).await
+    }
+
+    async fn arm_metrics(
+        &self,
+        flag: &FlagKey,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<ArmFigures, StoreError> {
+        let mut tx = self.begin_read().await?;
+        metrics::sum(&mut tx, flag, since, until).await
     }
 
     /// SQLite has no notifications across processes, so the follower is woken whenever the

@@ -19,6 +19,7 @@ pub(super) const APPLICATION_ID: i64 = 0x4355_544f;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_tokens.sql"),
+    include_str!("../../migrations/sqlite/0003_arm_metrics.sql"),
 ];
 
 pub(super) fn latest() -> i64 {

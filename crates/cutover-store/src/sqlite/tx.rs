@@ -119,7 +119,7 @@ fn flag_statement<'q>(
 }
 
 impl SqliteTx {
-    fn err(&self, e: sqlx::Error) -> StoreError {
+    pub(super) fn err(&self, e: sqlx::Error) -> StoreError {
         classify(e, &self.path)
     }
 

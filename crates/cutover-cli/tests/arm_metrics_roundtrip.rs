@@ -1,0 +1,82 @@
+//! Arm metrics from an SDK to the server and back: 100,000 recorded outcomes with a known error
+//! rate and latency distribution come out of `GET /api/v1/flags/{key}/metrics` with exact counts
+//! and latency quantiles within the sketch's stated error (each reported quantile is at most
+//! 1/32 below the true one, never above it).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use std::time::Duration;
+
+use common::Cutover;
+use cutover_sdk::{ClientBuilder, Outcome, Variant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recorded_outcomes_come_back_per_arm() {
+    let c = Cutover::new();
+    c.ok(&["flag", "create", "checkout"]);
+    let served = c.serve(&[]);
+    let token = served.admin_token.clone().unwrap();
+    let client = ClientBuilder::new(&served.url, &token)
+        .metrics_interval(Duration::from_secs(3600))
+        .connect()
+        .await
+        .unwrap();
+    // New arm: 20,000 calls, 3 % errors, latencies 1..=20,000 µs once each.
+    // Legacy arm: 80,000 calls, 1 % errors, 1 % fallbacks, all at 5 ms.
+    for i in 1..=20_000u64 {
+        client.record(
+            "checkout",
+            Variant::New,
+            Outcome {
+                latency: Duration::from_micros(i),
+                error: i % 100 < 3,
+                ..Outcome::default()
+            },
+        );
+    }
+    for i in 0..80_000u64 {
+        client.record(
+            "checkout",
+            Variant::Legacy,
+            Outcome {
+                latency: Duration::from_millis(5),
+                error: i % 100 == 0,
+                fallback: i % 100 == 1,
+                retry: false,
+            },
+        );
+    }
+    assert_eq!(
+        client.flush_metrics().await,
+        0,
+        "the server took every batch"
+    );
+
+    let figures: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/flags/checkout/metrics", served.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new = &figures["new"];
+    assert_eq!(new["calls"], 20_000);
+    assert_eq!(new["errors"], 600);
+    assert_eq!(new["error_rate"], 0.03);
+    for (q, truth_us) in [("p50", 10_000.0), ("p90", 18_000.0), ("p99", 19_800.0)] {
+        let got_us = new["latency_ms"][q].as_f64().unwrap() * 1000.0;
+        assert!(
+            got_us <= truth_us && truth_us - got_us <= truth_us / 32.0,
+            "{q}: reported {got_us} µs, true {truth_us} µs"
+        );
+    }
+    let legacy = &figures["legacy"];
+    assert_eq!(legacy["calls"], 80_000);
+    assert_eq!(legacy["error_rate"], 0.01);
+    assert_eq!(legacy["fallback_rate"], 0.01);
+    let p99 = legacy["latency_ms"]["p99"].as_f64().unwrap();
+    assert!(p99 <= 5.0 && 5.0 - p99 <= 5.0 / 32.0, "{p99}");
+}

@@ -1,0 +1,170 @@
+//! Arm metrics: SDKs upload what each path did (`POST /api/v1/metrics`), and anyone who may read
+//! flags sees the per-arm figures over a window (`GET /api/v1/flags/{key}/metrics`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use cutover_core::{ArmCounts, FlagKey, MetricsBatch, Timestamp};
+use cutover_store::ArmWindow;
+use serde::{Deserialize, Serialize};
+
+use super::{Body, Params, flag_key};
+use crate::api_error::ApiError;
+use crate::app::AppState;
+use crate::metrics::store_call;
+
+/// Counts are kept per minute.
+const WINDOW_MS: i64 = 60_000;
+
+fn minute_of(at: Timestamp) -> Timestamp {
+    let ms = at.as_millisecond();
+    Timestamp::from_millisecond(ms - ms.rem_euclid(WINDOW_MS)).unwrap_or(at)
+}
+
+#[derive(Serialize)]
+pub(crate) struct Accepted {
+    arms: usize,
+    window_start: Timestamp,
+}
+
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    Body(batch): Body<MetricsBatch>,
+) -> Result<Json<Accepted>, ApiError> {
+    if batch.window_end < batch.window_start {
+        return Err(ApiError::invalid(
+            "window_end",
+            format!(
+                "window_end {} is before window_start {}",
+                batch.window_end, batch.window_start
+            ),
+        ));
+    }
+    // A batch belongs to the minute it closed in: SDK windows are seconds long.
+    let start = minute_of(batch.window_end);
+    let mut windows = Vec::with_capacity(batch.arms.len());
+    for report in batch.arms {
+        let flag = FlagKey::new(&report.flag).map_err(|e| ApiError {
+            field: Some("arms.flag"),
+            ..ApiError::from(e)
+        })?;
+        windows.push(ArmWindow {
+            flag,
+            arm: report.arm,
+            start,
+            counts: report.counts,
+        });
+    }
+    if batch.dropped_batches > 0 {
+        metrics::counter!("cutover_sdk_dropped_metric_batches_total")
+            .increment(batch.dropped_batches);
+    }
+    store_call("add_arm_metrics", state.store().add_arm_metrics(&windows)).await?;
+    Ok(Json(Accepted {
+        arms: windows.len(),
+        window_start: start,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Span {
+    /// RFC 3339; default: 15 minutes before `until`.
+    since: Option<String>,
+    /// RFC 3339; default: now.
+    until: Option<String>,
+}
+
+fn instant(field: &'static str, text: Option<String>) -> Result<Option<Timestamp>, ApiError> {
+    text.map(|t| {
+        t.parse::<Timestamp>().map_err(|e| {
+            ApiError::invalid(
+                field,
+                format!("{field} {t:?} is not an RFC 3339 instant: {e}"),
+            )
+        })
+    })
+    .transpose()
+}
+
+/// One arm's figures as people and guards read them.
+#[derive(Debug, Serialize)]
+pub(crate) struct ArmSummary {
+    calls: u64,
+    errors: u64,
+    fallbacks: u64,
+    retries: u64,
+    error_rate: Option<f64>,
+    fallback_rate: Option<f64>,
+    retry_rate: Option<f64>,
+    /// Latency quantiles in milliseconds (each at most 1/32 below the true value).
+    latency_ms: Option<Quantiles>,
+}
+
+#[derive(Debug, Serialize)]
+struct Quantiles {
+    p50: f64,
+    p90: f64,
+    p95: f64,
+    p99: f64,
+}
+
+fn summary(counts: &ArmCounts) -> ArmSummary {
+    let q = |q: f64| counts.latency.quantile(q).map(|us| us as f64 / 1000.0);
+    let latency_ms = match (q(0.5), q(0.9), q(0.95), q(0.99)) {
+        (Some(p50), Some(p90), Some(p95), Some(p99)) => Some(Quantiles { p50, p90, p95, p99 }),
+        _ => None,
+    };
+    ArmSummary {
+        calls: counts.calls,
+        errors: counts.errors,
+        fallbacks: counts.fallbacks,
+        retries: counts.retries,
+        error_rate: counts.error_rate(),
+        fallback_rate: counts.fallback_rate(),
+        retry_rate: counts.retry_rate(),
+        latency_ms,
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct FlagMetrics {
+    flag: FlagKey,
+    since: Timestamp,
+    until: Timestamp,
+    legacy: ArmSummary,
+    new: ArmSummary,
+}
+
+pub(crate) async fn read(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Params(span): Params<Span>,
+) -> Result<Json<FlagMetrics>, ApiError> {
+    let flag = flag_key(&key)?;
+    let until = instant("until", span.until)?.unwrap_or_else(Timestamp::now);
+    let since = match instant("since", span.since)? {
+        Some(since) => since,
+        None => until
+            .checked_sub(jiff::SignedDuration::from_mins(15))
+            .unwrap_or(until),
+    };
+    if since >= until {
+        return Err(ApiError::invalid(
+            "since",
+            format!("since {since} is not before until {until}"),
+        ));
+    }
+    // Windows are minutes: include the one `since` falls in.
+    let figures = store_call(
+        "arm_metrics",
+        state.store().arm_metrics(&flag, minute_of(since), until),
+    )
+    .await?;
+    Ok(Json(FlagMetrics {
+        flag,
+        since,
+        until,
+        legacy: summary(&figures.legacy),
+        new: summary(&figures.new),
+    }))
+}

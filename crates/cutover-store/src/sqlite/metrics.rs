@@ -1,0 +1,104 @@
+//! Arm metrics in SQLite: read-modify-write of per-minute rows inside the write transaction, so
+//! concurrent uploads add up instead of overwriting each other.
+
+use cutover_core::{ArmCounts, FlagKey, LatencySketch, Timestamp, Variant};
+use sqlx::Row;
+
+use super::tx::SqliteTx;
+use crate::row::millis;
+use crate::{ArmFigures, ArmWindow, StoreError};
+
+fn sketch(json: &str) -> Result<LatencySketch, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::bad_row(format!("arm_metrics.latency: {e}")))
+}
+
+pub(super) async fn add(tx: &mut SqliteTx, windows: &[ArmWindow]) -> Result<(), StoreError> {
+    for w in windows {
+        let arm = w.arm.as_str();
+        let existing = sqlx::query(
+            "SELECT calls, errors, fallbacks, retries, latency FROM arm_metrics \
+             WHERE flag = ?1 AND arm = ?2 AND window_start = ?3",
+        )
+        .bind(w.flag.as_str())
+        .bind(arm)
+        .bind(millis(w.start))
+        .fetch_optional(&mut *tx.tx)
+        .await
+        .map_err(|e| tx.err(e))?;
+        let mut counts = w.counts.clone();
+        if let Some(row) = existing {
+            let get = |c: &str| {
+                row.try_get::<i64, _>(c)
+                    .map(|v| u64::try_from(v).unwrap_or(0))
+            };
+            let latency: String = row.try_get("latency").map_err(|e| tx.err(e))?;
+            counts.merge(&ArmCounts {
+                calls: get("calls").map_err(|e| tx.err(e))?,
+                errors: get("errors").map_err(|e| tx.err(e))?,
+                fallbacks: get("fallbacks").map_err(|e| tx.err(e))?,
+                retries: get("retries").map_err(|e| tx.err(e))?,
+                latency: sketch(&latency)?,
+            });
+        }
+        let latency = serde_json::to_string(&counts.latency).map_err(StoreError::bad_row)?;
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        sqlx::query(
+            "INSERT OR REPLACE INTO arm_metrics \
+             (flag, arm, window_start, calls, errors, fallbacks, retries, latency) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .bind(w.flag.as_str())
+        .bind(arm)
+        .bind(millis(w.start))
+        .bind(n(counts.calls))
+        .bind(n(counts.errors))
+        .bind(n(counts.fallbacks))
+        .bind(n(counts.retries))
+        .bind(latency)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(|e| tx.err(e))?;
+    }
+    Ok(())
+}
+
+pub(super) async fn sum(
+    tx: &mut SqliteTx,
+    flag: &FlagKey,
+    since: Timestamp,
+    until: Timestamp,
+) -> Result<ArmFigures, StoreError> {
+    let rows = sqlx::query(
+        "SELECT arm, calls, errors, fallbacks, retries, latency FROM arm_metrics \
+         WHERE flag = ?1 AND window_start >= ?2 AND window_start < ?3",
+    )
+    .bind(flag.as_str())
+    .bind(millis(since))
+    .bind(millis(until))
+    .fetch_all(&mut *tx.tx)
+    .await
+    .map_err(|e| tx.err(e))?;
+    let mut figures = ArmFigures::default();
+    for row in rows {
+        let get = |c: &str| {
+            row.try_get::<i64, _>(c)
+                .map(|v| u64::try_from(v).unwrap_or(0))
+        };
+        let arm: String = row.try_get("arm").map_err(|e| tx.err(e))?;
+        let latency: String = row.try_get("latency").map_err(|e| tx.err(e))?;
+        let counts = ArmCounts {
+            calls: get("calls").map_err(|e| tx.err(e))?,
+            errors: get("errors").map_err(|e| tx.err(e))?,
+            fallbacks: get("fallbacks").map_err(|e| tx.err(e))?,
+            retries: get("retries").map_err(|e| tx.err(e))?,
+            latency: sketch(&latency)?,
+        };
+        match arm.parse::<Variant>() {
+            Ok(Variant::Legacy) => figures.legacy.merge(&counts),
+            Ok(Variant::New) => figures.new.merge(&counts),
+            Err(e) => return Err(StoreError::bad_row(format!("arm_metrics.arm: {e}"))),
+        }
+        figures.windows += 1;
+    }
+    Ok(figures)
+}

@@ -86,9 +86,7 @@ impl Session {
 /// The store a command works on: the SQLite file by default, PostgreSQL with `--postgres`.
 pub(crate) async fn open_store(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match &global.postgres {
-        Some(url) => {
-            anyhow::bail!("--postgres {url}: the PostgreSQL backend is not in this build yet")
-        }
+        Some(url) => Arc::new(cutover_store::PgStore::connect(url).await?),
         None => Arc::new(SqliteStore::open(&global.db).await?),
     })
 }

@@ -8,6 +8,7 @@
 
 mod error;
 mod model;
+mod postgres;
 mod row;
 mod script;
 mod sqlite;
@@ -18,5 +19,6 @@ pub use model::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
     StoreState, TokenRecord,
 };
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;

@@ -1,11 +1,19 @@
-//! The SQLite store end to end: changes, optimistic concurrency, presets, import, audit queries.
+//! The store contract, end to end on both backends: changes, optimistic concurrency, presets,
+//! import, audit queries, tokens, the change feed. Every test runs on SQLite and on PostgreSQL
+//! (the latter needs CUTOVER_TEST_POSTGRES, an admin URL; each test gets its own database).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Backend, store};
 
 use cutover_core::{
     AttributeName, Flag, FlagChange, FlagDocument, FlagKey, Override, Preset, PresetEntry, Rollout,
     Stage, Timestamp, Variant,
 };
-use cutover_store::{AuditQuery, ChangeMeta, SqliteStore, Store, StoreError};
+use cutover_store::{AuditQuery, ChangeMeta, Store, StoreError};
 
 fn key(k: &str) -> FlagKey {
     FlagKey::new(k).unwrap()
@@ -19,23 +27,16 @@ fn meta(actor: &str, second: i64) -> ChangeMeta {
     }
 }
 
-async fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("cutover.db"))
-        .await
-        .unwrap();
-    (dir, store)
-}
-
 fn rollout(pct: &str) -> FlagChange {
     FlagChange::SetRollout {
         rollout_percent: Rollout::from_percent_str(pct).unwrap(),
     }
 }
 
-#[tokio::test]
-async fn a_flag_lives_and_every_change_is_audited() {
-    let (_dir, store) = store().await;
+async fn a_flag_lives_and_every_change_is_audited(b: Backend) {
+    let Some((_place, store)) = store(b).await else {
+        return;
+    };
     let created = store
         .create_flag(Flag::new(key("checkout")), &meta("alice", 0))
         .await
@@ -97,9 +98,10 @@ async fn a_flag_lives_and_every_change_is_audited() {
     assert!(store.verify_audit().await.unwrap().is_intact());
 }
 
-#[tokio::test]
-async fn a_stale_version_is_refused_and_changes_nothing() {
-    let (_dir, store) = store().await;
+async fn a_stale_version_is_refused_and_changes_nothing(b: Backend) {
+    let Some((_place, store)) = store(b).await else {
+        return;
+    };
     store
         .create_flag(Flag::new(key("f")), &meta("a", 0))
         .await
@@ -139,9 +141,10 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
     );
 }
 
-#[tokio::test]
-async fn creating_an_existing_flag_is_refused() {
-    let (_dir, store) = store().await;
+async fn creating_an_existing_flag_is_refused(b: Backend) {
+    let Some((_place, store)) = store(b).await else {
+        return;
+    };
     store
         .create_flag(Flag::new(key("f")), &meta("a", 0))
         .await
@@ -156,17 +159,17 @@ async fn creating_an_existing_flag_is_refused() {
     );
 }
 
-#[tokio::test]
-async fn racing_writers_lose_no_update() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("race.db");
-    let a = SqliteStore::open(&path).await.unwrap();
+async fn racing_writers_lose_no_update(backend: Backend) {
+    let Some((place, a)) = store(backend).await else {
+        return;
+    };
     a.create_flag(Flag::new(key("f")), &meta("setup", 0))
         .await
         .unwrap();
-    let b = SqliteStore::open(&path).await.unwrap();
+    // A second store on the same file or database: another process, another node.
+    let b = place.open_again().await;
 
-    let writer = |store: SqliteStore, who: &'static str| async move {
+    let writer = |store: Arc<dyn Store>, who: &'static str| async move {
         let mut ok = 0u64;
         for i in 0..150 {
             let current = store.flag(&key("f")).await.unwrap().version;
@@ -202,9 +205,10 @@ async fn racing_writers_lose_no_update() {
     assert!(a.verify_audit().await.unwrap().is_intact());
 }
 
-#[tokio::test]
-async fn presets_apply_all_their_flags_in_one_go() {
-    let (_dir, store) = store().await;
+async fn presets_apply_all_their_flags_in_one_go(b: Backend) {
+    let Some((_place, store)) = store(b).await else {
+        return;
+    };
     for k in ["planner", "bundler", "executor"] {
         store
             .create_flag(Flag::new(key(k)), &meta("a", 0))
@@ -272,9 +276,10 @@ async fn presets_apply_all_their_flags_in_one_go() {
     ));
 }
 
-#[tokio::test]
-async fn the_sweep_removes_expired_overrides_and_audits_it() {
-    let (_dir, store) = store().await;
+async fn the_sweep_removes_expired_overrides_and_audits_it(b: Backend) {
+    let Some((_place, store)) = store(b).await else {
+        return;
+    };
     store
         .create_flag(Flag::new(key("f")), &meta("a", 0))
         .await
@@ -322,9 +327,10 @@ async fn the_sweep_removes_expired_overrides_and_audits_it() {
     );
 }
 
-#[tokio::test]
-async fn import_is_declarative_and_all_or_nothing() {
-    let (_dir, store) = store().await;
+async fn import_is_declarative_and_all_or_nothing(b: Backend) {
+    let Some((_place, store)) = store(b).await else {
+        return;
+    };
     store
         .create_flag(Flag::new(key("old")), &meta("a", 0))
         .await
@@ -357,9 +363,10 @@ async fn import_is_declarative_and_all_or_nothing() {
     assert!(store.verify_audit().await.unwrap().is_intact());
 }
 
-#[tokio::test]
-async fn audit_queries_filter_by_actor_flag_action_and_time() {
-    let (_dir, store) = store().await;
+async fn audit_queries_filter_by_actor_flag_action_and_time(b: Backend) {
+    let Some((_place, store)) = store(b).await else {
+        return;
+    };
     store
         .create_flag(Flag::new(key("a")), &meta("alice", 0))
         .await
@@ -442,3 +449,14 @@ async fn audit_queries_filter_by_actor_flag_action_and_time() {
         [4, 3]
     );
 }
+
+common::on_both_backends!(
+    a_flag_lives_and_every_change_is_audited,
+    a_stale_version_is_refused_and_changes_nothing,
+    creating_an_existing_flag_is_refused,
+    racing_writers_lose_no_update,
+    presets_apply_all_their_flags_in_one_go,
+    the_sweep_removes_expired_overrides_and_audits_it,
+    import_is_declarative_and_all_or_nothing,
+    audit_queries_filter_by_actor_flag_action_and_time
+);

@@ -1,0 +1,105 @@
+//! Arm metrics in PostgreSQL: each (flag, arm, minute) row is created if missing, then locked,
+//! merged and written back, so concurrent uploads from many nodes add up.
+
+use cutover_core::{ArmCounts, FlagKey, LatencySketch, Timestamp, Variant};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, Row, Transaction};
+
+use super::classify;
+use crate::row::millis;
+use crate::{ArmFigures, ArmWindow, StoreError};
+
+fn counts(row: &PgRow) -> Result<ArmCounts, StoreError> {
+    let get = |c: &str| {
+        row.try_get::<i64, _>(c)
+            .map(|v| u64::try_from(v).unwrap_or(0))
+            .map_err(classify)
+    };
+    let latency: String = row.try_get("latency").map_err(classify)?;
+    Ok(ArmCounts {
+        calls: get("calls")?,
+        errors: get("errors")?,
+        fallbacks: get("fallbacks")?,
+        retries: get("retries")?,
+        latency: serde_json::from_str::<LatencySketch>(&latency)
+            .map_err(|e| StoreError::bad_row(format!("arm_metrics.latency: {e}")))?,
+    })
+}
+
+pub(super) async fn add(
+    tx: &mut Transaction<'static, Postgres>,
+    windows: &[ArmWindow],
+) -> Result<(), StoreError> {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    for w in windows {
+        sqlx::query(
+            "INSERT INTO arm_metrics (flag, arm, window_start, calls, errors, fallbacks, retries, latency) \
+             VALUES ($1, $2, $3, 0, 0, 0, 0, '{\"buckets\":[]}') ON CONFLICT DO NOTHING",
+        )
+        .bind(w.flag.as_str())
+        .bind(w.arm.as_str())
+        .bind(millis(w.start))
+        .execute(&mut **tx)
+        .await
+        .map_err(classify)?;
+        let row = sqlx::query(
+            "SELECT calls, errors, fallbacks, retries, latency FROM arm_metrics \
+             WHERE flag = $1 AND arm = $2 AND window_start = $3 FOR UPDATE",
+        )
+        .bind(w.flag.as_str())
+        .bind(w.arm.as_str())
+        .bind(millis(w.start))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(classify)?;
+        let mut merged = counts(&row)?;
+        merged.merge(&w.counts);
+        let latency = serde_json::to_string(&merged.latency).map_err(StoreError::bad_row)?;
+        sqlx::query(
+            "UPDATE arm_metrics SET calls = $4, errors = $5, fallbacks = $6, retries = $7, latency = $8 \
+             WHERE flag = $1 AND arm = $2 AND window_start = $3",
+        )
+        .bind(w.flag.as_str())
+        .bind(w.arm.as_str())
+        .bind(millis(w.start))
+        .bind(n(merged.calls))
+        .bind(n(merged.errors))
+        .bind(n(merged.fallbacks))
+        .bind(n(merged.retries))
+        .bind(latency)
+        .execute(&mut **tx)
+        .await
+        .map_err(classify)?;
+    }
+    Ok(())
+}
+
+pub(super) async fn sum(
+    pool: &PgPool,
+    flag: &FlagKey,
+    since: Timestamp,
+    until: Timestamp,
+) -> Result<ArmFigures, StoreError> {
+    let rows = sqlx::query(
+        "SELECT arm, calls, errors, fallbacks, retries, latency FROM arm_metrics \
+         WHERE flag = $1 AND window_start >= $2 AND window_start < $3",
+    )
+    .bind(flag.as_str())
+    .bind(millis(since))
+    .bind(millis(until))
+    .fetch_all(pool)
+    .await
+    .map_err(classify)?;
+    let mut figures = ArmFigures::default();
+    for row in &rows {
+        let arm: String = row.try_get("arm").map_err(classify)?;
+        let c = counts(row)?;
+        match arm.parse::<Variant>() {
+            Ok(Variant::Legacy) => figures.legacy.merge(&c),
+            Ok(Variant::New) => figures.new.merge(&c),
+            Err(e) => return Err(StoreError::bad_row(format!("arm_metrics.arm: {e}"))),
+        }
+        figures.windows += 1;
+    }
+    Ok(figures)
+}

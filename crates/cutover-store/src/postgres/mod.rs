@@ -1,0 +1,379 @@
+//! The PostgreSQL backend: the same transaction scripts as SQLite over PostgreSQL primitives, a
+//! write lock per change, and `NOTIFY` on every commit so every node of a cluster follows.
+
+mod metrics;
+mod schema;
+mod signals;
+mod tx;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cutover_core::{
+    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset, Timestamp,
+    TokenName,
+};
+use futures_util::TryStreamExt;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, QueryBuilder, Row};
+
+use self::tx::PgTx;
+use crate::row::millis;
+use crate::{
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, Store,
+    StoreError, StoreState, TokenRecord, script,
+};
+
+/// The channel commits are announced on; the payload is the new audit id.
+pub(crate) const CHANNEL: &str = "cutover_change";
+
+/// The advisory lock every write transaction takes first ("CUTW" in ASCII): writes are
+/// serialised, as in SQLite, so the scripts' read-check-write is never raced.
+const WRITE_LOCK: i64 = 0x4355_5457;
+
+/// How long a call waits for a connection before saying the database cannot be reached.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A cutover store in a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+/// Maps PostgreSQL's errors to what they mean for the user: the database cannot be reached
+/// (retry later), or a plain database error.
+pub(crate) fn classify(err: sqlx::Error) -> StoreError {
+    let unavailable = match &err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exceptions; 57P0x: the server is shutting down or terminated us;
+            // 55000: the database does not accept connections right now.
+            code.starts_with("08") || code.starts_with("57P") || code == "55000"
+        }),
+        _ => false,
+    };
+    if unavailable {
+        StoreError::Unavailable {
+            what: format!("PostgreSQL: {err}"),
+        }
+    } else {
+        StoreError::Database(err)
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` and brings its schema up to date.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url.parse().map_err(|e| StoreError::NotAStore {
+            path: url.to_owned(),
+            why: format!("it is not a PostgreSQL URL such as postgres://user@host/db ({e})"),
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(classify)?;
+        let mut conn = pool.acquire().await.map_err(classify)?;
+        schema::prepare(&mut conn).await?;
+        drop(conn);
+        Ok(PgStore { pool })
+    }
+
+    async fn begin(&self) -> Result<PgTx, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITE_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        Ok(PgTx { tx })
+    }
+
+    /// A read-only transaction with one snapshot for all its queries.
+    async fn begin_read(&self) -> Result<PgTx, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        Ok(PgTx { tx })
+    }
+
+    async fn finish<T>(&self, tx: PgTx, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        let value = result?;
+        tx.tx.commit().await.map_err(classify)?;
+        Ok(value)
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn flags(&self) -> Result<Vec<Flag>, StoreError> {
+        let mut tx = self.begin_read().await?;
+        script::Tx::flags(&mut tx).await
+    }
+
+    async fn flag(&self, key: &FlagKey) -> Result<Flag, StoreError> {
+        let mut tx = self.begin_read().await?;
+        script::Tx::flag(&mut tx, key)
+            .await?
+            .ok_or_else(|| StoreError::FlagNotFound {
+                key: key.to_string(),
+            })
+    }
+
+    async fn state(&self) -> Result<StoreState, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let flags = script::Tx::flags(&mut tx).await?;
+        let (head, _) = script::Tx::audit_head(&mut tx).await?;
+        Ok(StoreState { flags, head })
+    }
+
+    async fn create_flag(
+        &self,
+        flag: Flag,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::create_flag(&mut tx, flag, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn change_flag(
+        &self,
+        key: &FlagKey,
+        expected_version: Option<u64>,
+        changes: &[FlagChange],
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::change_flag(&mut tx, key, expected_version, changes, None, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn delete_flag(
+        &self,
+        key: &FlagKey,
+        expected_version: Option<u64>,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::delete_flag(&mut tx, key, expected_version, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn presets(&self) -> Result<Vec<Preset>, StoreError> {
+        let mut tx = self.begin_read().await?;
+        script::Tx::presets(&mut tx).await
+    }
+
+    async fn define_preset(
+        &self,
+        preset: Preset,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Preset>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::define_preset(&mut tx, preset, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn delete_preset(
+        &self,
+        name: &FlagKey,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Preset>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::delete_preset(&mut tx, name, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn apply_preset(
+        &self,
+        name: &FlagKey,
+        meta: &ChangeMeta,
+    ) -> Result<Vec<Committed<Flag>>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::apply_preset(&mut tx, name, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn sweep_expired_overrides(
+        &self,
+        meta: &ChangeMeta,
+    ) -> Result<Vec<Committed<Flag>>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::sweep_expired(&mut tx, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn import(
+        &self,
+        doc: &FlagDocument,
+        prune: bool,
+        meta: &ChangeMeta,
+    ) -> Result<ImportReport, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::import(&mut tx, doc, prune, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn export(&self) -> Result<FlagDocument, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let flags = script::Tx::flags(&mut tx).await?;
+        let presets = script::Tx::presets(&mut tx).await?;
+        Ok(FlagDocument { flags, presets })
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash FROM audit_log WHERE TRUE",
+        );
+        if let Some(after) = query.after_id {
+            qb.push(" AND id > ")
+                .push_bind(i64::try_from(after).unwrap_or(i64::MAX));
+        }
+        if let Some(actor) = &query.actor {
+            qb.push(" AND actor = ").push_bind(actor.clone());
+        }
+        if let Some(flag) = &query.flag {
+            qb.push(" AND entity = ").push_bind(format!("flag:{flag}"));
+        }
+        match query.action.as_deref().map(|a| (a, a.strip_suffix(".*"))) {
+            Some((_, Some(family))) => {
+                qb.push(" AND starts_with(action, ")
+                    .push_bind(format!("{family}."))
+                    .push(")");
+            }
+            Some((exact, None)) => {
+                qb.push(" AND action = ").push_bind(exact.to_owned());
+            }
+            None => {}
+        }
+        if let Some(since) = query.since {
+            qb.push(" AND at >= ").push_bind(millis(since));
+        }
+        if let Some(until) = query.until {
+            qb.push(" AND at < ").push_bind(millis(until));
+        }
+        qb.push(if query.newest_first {
+            " ORDER BY id DESC"
+        } else {
+            " ORDER BY id"
+        });
+        if let Some(limit) = query.limit {
+            qb.push(" LIMIT ").push_bind(i64::from(limit));
+        }
+        qb.build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?
+            .iter()
+            .map(tx::audit_from_row)
+            .collect()
+    }
+
+    async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let head = sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1")
+            .fetch_optional(&mut *tx.tx)
+            .await
+            .map_err(classify)?;
+        let head = match head {
+            Some(row) => {
+                let id: i64 = row.try_get("last_id").map_err(classify)?;
+                let hash: String = row.try_get("last_hash").map_err(classify)?;
+                Some((u64::try_from(id).unwrap_or(u64::MAX), hash))
+            }
+            None => None,
+        };
+        let mut walk = ChainWalk::new();
+        {
+            let mut rows = sqlx::query(
+                "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash FROM audit_log ORDER BY id",
+            )
+            .fetch(&mut *tx.tx);
+            while let Some(row) = rows.try_next().await.map_err(classify)? {
+                if !walk.push(&tx::audit_from_row(&row)?) {
+                    break;
+                }
+            }
+        }
+        Ok(match &head {
+            Some((id, hash)) => walk.finish(Some((*id, hash.as_str()))),
+            // A missing head row is itself tampering.
+            None => walk.finish(Some((u64::MAX, ""))),
+        })
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?
+            .iter()
+            .map(tx::token_from_row)
+            .collect()
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?
+            .as_ref()
+            .map(tx::token_from_row)
+            .transpose()
+    }
+
+    async fn create_token(
+        &self,
+        token: TokenRecord,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<TokenRecord>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::create_token(&mut tx, token, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn revoke_token(
+        &self,
+        name: &TokenName,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<TokenRecord>, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = script::revoke_token(&mut tx, name, meta).await;
+        self.finish(tx, out).await
+    }
+
+    async fn change_signals(&self) -> Result<ChangeSignals, StoreError> {
+        Ok(signals::listen(self.pool.clone()))
+    }
+
+    async fn add_arm_metrics(&self, windows: &[ArmWindow]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let out = metrics::add(&mut tx, windows).await;
+        let value = out?;
+        tx.commit().await.map_err(classify)?;
+        Ok(value)
+    }
+
+    async fn arm_metrics(
+        &self,
+        flag: &FlagKey,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<ArmFigures, StoreError> {
+        metrics::sum(&self.pool, flag, since, until).await
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

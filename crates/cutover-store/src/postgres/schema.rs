@@ -1,0 +1,59 @@
+//! Creating and upgrading the PostgreSQL schema.
+//!
+//! Versions live in `cutover_schema`; migrations run in one transaction under an advisory lock,
+//! so nodes starting together on a new database do not both migrate.
+
+use sqlx::{Connection, PgConnection};
+
+use super::classify;
+use crate::StoreError;
+
+/// The advisory lock key migrations hold ("CUTS" in ASCII).
+const MIGRATION_LOCK: i64 = 0x4355_5453;
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_tokens.sql"),
+    include_str!("../../migrations/postgres/0003_arm_metrics.sql"),
+];
+
+pub(super) async fn prepare(conn: &mut PgConnection) -> Result<(), StoreError> {
+    let mut tx = conn.begin().await.map_err(classify)?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS cutover_schema (version BIGINT NOT NULL)")
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+    let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM cutover_schema")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::NewerSchema {
+            path: "the PostgreSQL database".into(),
+            found: version,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        sqlx::raw_sql(*sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        sqlx::query("INSERT INTO cutover_schema (version) VALUES ($1)")
+            .bind(i as i64 + 1)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+    }
+    tx.commit().await.map_err(classify)
+}

@@ -1,0 +1,147 @@
+//! Where a contract test's store lives: a fresh SQLite file, or a fresh PostgreSQL database on
+//! the server named by CUTOVER_TEST_POSTGRES.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use cutover_store::{PgStore, SqliteStore, Store};
+use sqlx::Connection;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Keeps the file or database alive for the test and removes it afterwards.
+pub struct Place {
+    dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl Place {
+    /// The database's URL, for a PostgreSQL place.
+    pub fn postgres_url(&self) -> Option<String> {
+        self.postgres.as_ref().map(|(_, url)| url.clone())
+    }
+
+    /// Another store on the same file or database.
+    pub async fn open_again(&self) -> Arc<dyn Store> {
+        match &self.postgres {
+            Some((_, url)) => Arc::new(PgStore::connect(url).await.unwrap()),
+            None => Arc::new(
+                SqliteStore::open(self.dir.path().join("cutover.db"))
+                    .await
+                    .unwrap(),
+            ),
+        }
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let Some((admin, url)) = self.postgres.take() else {
+            return;
+        };
+        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+        // Best effort, on a thread of its own: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await
+                .map_err(std::io::Error::other)?;
+                Ok::<(), std::io::Error>(())
+            })
+        })
+        .join();
+    }
+}
+
+/// A fresh store, or `None` (with a line saying so) for PostgreSQL when CUTOVER_TEST_POSTGRES is
+/// unset. Set but unreachable is a failure.
+pub async fn store(backend: Backend) -> Option<(Place, Arc<dyn Store>)> {
+    let dir = tempfile::tempdir().unwrap();
+    match backend {
+        Backend::Sqlite => {
+            let store = SqliteStore::open(dir.path().join("cutover.db"))
+                .await
+                .unwrap();
+            Some((
+                Place {
+                    dir,
+                    postgres: None,
+                },
+                Arc::new(store),
+            ))
+        }
+        Backend::Postgres => {
+            let Ok(admin) = std::env::var("CUTOVER_TEST_POSTGRES") else {
+                println!("skipped: CUTOVER_TEST_POSTGRES is not set");
+                return None;
+            };
+            static COUNTER: AtomicU32 = AtomicU32::new(0);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let name = format!(
+                "cutover_store_{}_{nanos}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst)
+            );
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("CUTOVER_TEST_POSTGRES is set, so PostgreSQL must be reachable");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            let url = format!("{base}/{name}");
+            let store = PgStore::connect(&url).await.unwrap();
+            Some((
+                Place {
+                    dir,
+                    postgres: Some((admin, url)),
+                },
+                Arc::new(store),
+            ))
+        }
+    }
+}
+
+/// Runs each named `async fn test(Backend)` once per backend, as `sqlite::test` and
+/// `postgres::test`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+#[allow(unused_imports)] // used by some test binaries, not all
+pub use on_both_backends;

@@ -108,7 +108,7 @@ pub(crate) struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:7070].
     #[arg(long, env = "CUTOVER_LISTEN", value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
-    /// A TOML file with any of: listen, change_rate_per_second, change_burst,
+    /// A TOML file with any of: listen, change_rate_per_second, change_burst, eval_rate_per_second,
     /// heartbeat_seconds. Options and CUTOVER_* variables win over it.
     #[arg(long, env = "CUTOVER_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -118,6 +118,9 @@ pub(crate) struct ServeArgs {
     /// Change requests a token may burst before the rate applies [default: 20].
     #[arg(long, env = "CUTOVER_CHANGE_BURST", value_name = "N")]
     pub change_burst: Option<u32>,
+    /// OFREP evaluations per second allowed per token [default: unlimited].
+    #[arg(long, env = "CUTOVER_EVAL_RATE", value_name = "N")]
+    pub eval_rate: Option<u32>,
     /// Seconds between heartbeats on idle change streams [default: 15].
     #[arg(long, env = "CUTOVER_HEARTBEAT_SECONDS", value_name = "S")]
     pub heartbeat_seconds: Option<u64>,

@@ -16,14 +16,15 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::limit::ChangeLimiter;
+use crate::limit::TokenLimiter;
 use crate::live::Live;
 use crate::{ServerConfig, ServerError, admin, metrics, ofrep, openapi, stream};
 
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub live: Arc<Live>,
-    pub limiter: Arc<ChangeLimiter>,
+    pub limiter: Arc<TokenLimiter>,
+    pub eval_limiter: Option<Arc<TokenLimiter>>,
     pub metrics: PrometheusHandle,
     pub heartbeat: Duration,
 }
@@ -50,10 +51,13 @@ fn guarded(
 pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerError> {
     let state = AppState {
         live,
-        limiter: Arc::new(ChangeLimiter::new(
+        limiter: Arc::new(TokenLimiter::new(
             config.change_rate_per_second,
             config.change_burst,
         )),
+        eval_limiter: config
+            .eval_rate_per_second
+            .map(|rate| Arc::new(TokenLimiter::new(rate, rate))),
         metrics: metrics::handle()?,
         heartbeat: config.heartbeat,
     };

@@ -110,6 +110,17 @@ pub(crate) async fn require(
     if changes && let Err(retry_after) = state.limiter.check(&caller.name) {
         return ApiError::rate_limited(retry_after).into_response();
     }
+    // Nested routers see their own path; the original one says whether this is OFREP.
+    let ofrep = request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .is_some_and(|uri| uri.path().starts_with("/ofrep/"));
+    if ofrep
+        && let Some(limiter) = &state.eval_limiter
+        && let Err(retry_after) = limiter.check(&caller.name)
+    {
+        return crate::ofrep::rate_limited(retry_after);
+    }
     request.extensions_mut().insert(caller);
     next.run(request).await
 }

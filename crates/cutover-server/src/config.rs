@@ -13,6 +13,9 @@ pub struct ServerConfig {
     pub change_rate_per_second: u32,
     /// Change requests a token may send at once before the sustained rate applies.
     pub change_burst: u32,
+    /// OFREP evaluations per second allowed per token, if limited at all (the default: no
+    /// limit; evaluation is what a node is for).
+    pub eval_rate_per_second: Option<u32>,
     /// How often an idle change stream sends a comment, so proxies keep it open and clients
     /// notice a dead connection.
     pub heartbeat: Duration,
@@ -29,6 +32,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
             change_rate_per_second: 10,
             change_burst: 20,
+            eval_rate_per_second: None,
             heartbeat: Duration::from_secs(15),
             resync_every: Duration::from_secs(5),
             env_overrides: EnvOverrides::none(),

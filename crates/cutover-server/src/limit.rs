@@ -1,5 +1,6 @@
-//! The per-token rate limit on change requests: a runaway script cannot flood the audit log or
-//! starve other operators.
+//! Per-token rate limits: on change requests (a runaway script cannot flood the audit log or
+//! starve other operators) and, when configured, on OFREP evaluations (a misbehaving client
+//! cannot take a node's capacity from the others).
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -7,16 +8,16 @@ use std::sync::Arc;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-pub(crate) struct ChangeLimiter {
+pub(crate) struct TokenLimiter {
     limiter: DefaultKeyedRateLimiter<Arc<str>>,
     clock: DefaultClock,
 }
 
-impl ChangeLimiter {
+impl TokenLimiter {
     pub(crate) fn new(per_second: u32, burst: u32) -> Self {
         let per_second = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(burst).unwrap_or(per_second);
-        ChangeLimiter {
+        TokenLimiter {
             limiter: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
             clock: DefaultClock::default(),
         }

@@ -191,3 +191,23 @@ pub(crate) async fn evaluate_all(
     });
     (StatusCode::OK, [(header::ETAG, tag_header)], Json(body)).into_response()
 }
+
+/// 429 as OFREP documents it: `Retry-After` as an RFC 3339 instant (the form both OFREP paths
+/// accept), and a JSON body saying why.
+pub(crate) fn rate_limited(retry_after_seconds: u64) -> Response {
+    let at = Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(
+            i64::try_from(retry_after_seconds).unwrap_or(i64::MAX),
+        ))
+        .unwrap_or_else(|_| Timestamp::now());
+    let at = at.round(jiff::Unit::Second).unwrap_or(at);
+    let body = json!({
+        "errorCode": "GENERAL",
+        "errorDetails": format!("too many evaluations for this token; retry at {at}"),
+    });
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&at.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}

@@ -19,6 +19,7 @@ struct FileConfig {
     listen: Option<std::net::SocketAddr>,
     change_rate_per_second: Option<u32>,
     change_burst: Option<u32>,
+    eval_rate_per_second: Option<u32>,
     heartbeat_seconds: Option<u64>,
 }
 
@@ -28,7 +29,7 @@ fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
     toml::from_str(&text).with_context(|| {
         format!(
             "{} is not a valid cutover config; accepted keys: listen, change_rate_per_second, \
-             change_burst, heartbeat_seconds",
+             change_burst, eval_rate_per_second, heartbeat_seconds",
             path.display()
         )
     })
@@ -54,6 +55,7 @@ fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
             .change_burst
             .or(file.change_burst)
             .unwrap_or(defaults.change_burst),
+        eval_rate_per_second: args.eval_rate.or(file.eval_rate_per_second),
         heartbeat: args
             .heartbeat_seconds
             .or(file.heartbeat_seconds)

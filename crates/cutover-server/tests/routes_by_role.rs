@@ -208,3 +208,26 @@ async fn a_change_with_a_generic_endpoint_is_checked_change_by_change() {
         .await;
     assert_eq!(flag.body["version"], 1, "nothing changed");
 }
+
+/// A concrete path matches a template when every segment is equal or a `{parameter}`.
+fn matches_template(template: &str, path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
+    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| t.starts_with('{') || t == p)
+}
+
+#[tokio::test]
+async fn every_route_is_in_the_api_description() {
+    let f = fixture(ServerConfig::default()).await;
+    let doc = f.call("GET", "/api/v1/openapi.json", None, None).await.body;
+    let paths = doc["paths"].as_object().unwrap();
+    for (method, path, _, _) in ROUTES {
+        let documented = paths.iter().any(|(template, item)| {
+            matches_template(template, path) && item.get(method.to_lowercase()).is_some()
+        });
+        assert!(documented, "{method} {path} is not in /api/v1/openapi.json");
+    }
+    for path in PUBLIC {
+        assert!(paths.contains_key(*path), "{path}");
+    }
+}

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, Role, Timestamp,
-    TokenName,
+    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, Role, ShadowCounts,
+    Timestamp, TokenName,
 };
 use cutover_store::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, Store,
-    StoreError, StoreState, TokenRecord,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
+    ShadowWindow, Store, StoreError, StoreState, TokenRecord,
 };
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
@@ -390,6 +390,23 @@ impl Store for RemoteStore {
         Err(not_offered(
             "raw arm sketches are not served; read GET /api/v1/flags/{key}/metrics",
         ))
+    }
+
+    /// Shadow findings reach a server from SDKs, not from the CLI.
+    async fn add_shadow_counts(&self, _windows: &[ShadowWindow]) -> Result<(), StoreError> {
+        Err(not_offered("uploading shadow findings is the SDK's job"))
+    }
+
+    async fn shadow_counts(
+        &self,
+        flag: &FlagKey,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<ShadowCounts, StoreError> {
+        let request = self
+            .request(Method::GET, &format!("/flags/{flag}/shadow"))
+            .query(&[("since", since.to_string()), ("until", until.to_string())]);
+        self.json("shadow report", request).await
     }
 
     /// A CLI command does not follow changes; nothing ever wakes.

@@ -80,3 +80,50 @@ async fn recorded_outcomes_come_back_per_arm() {
     let p99 = legacy["latency_ms"]["p99"].as_f64().unwrap();
     assert!(p99 <= 5.0 && 5.0 - p99 <= 5.0 / 32.0, "{p99}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_findings_come_back_with_agreement_ratios() {
+    let c = Cutover::new();
+    c.ok(&["flag", "create", "checkout"]);
+    let served = c.serve(&[]);
+    let token = served.admin_token.clone().unwrap();
+    let client = ClientBuilder::new(&served.url, &token)
+        .metrics_interval(Duration::from_secs(3600))
+        .connect()
+        .await
+        .unwrap();
+    // 200 runs: the new path disagrees on `agent` one time in ten, and fails one time in 20.
+    for i in 0..200u32 {
+        let ctx = cutover_sdk::Context::new().with("user_id", &format!("u{i}"));
+        client.shadow("checkout", &ctx).run(
+            || serde_json::json!({"agent": "billing", "score": 1}),
+            |_ro| {
+                if i % 20 == 19 {
+                    return Err("new path down".to_owned());
+                }
+                let agent = if i % 10 == 0 { "support" } else { "billing" };
+                Ok(serde_json::json!({"agent": agent, "score": 1}))
+            },
+        );
+    }
+    assert_eq!(client.flush_metrics().await, 0);
+    let report: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/flags/checkout/shadow", served.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["runs"], 200);
+    assert_eq!(report["new_errors"], 10);
+    assert_eq!(report["compared"], 190);
+    let agent = &report["fields"]["agent"];
+    assert_eq!(agent["compared"], 190);
+    assert_eq!(agent["disagreed"], 20);
+    assert!((agent["ratio"].as_f64().unwrap() - 170.0 / 190.0).abs() < 1e-12);
+    assert_eq!(report["fields"]["score"]["ratio"], 1.0);
+    assert_eq!(report["mismatches"][0]["path"], "agent");
+    assert_eq!(report["mismatches"][0]["context"][0][1], "u0");
+}

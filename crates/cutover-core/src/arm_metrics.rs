@@ -165,12 +165,23 @@ pub struct ArmReport {
     pub counts: ArmCounts,
 }
 
+/// One flag's shadow runs over one window, as an SDK uploads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagShadow {
+    pub flag: String,
+    #[serde(flatten)]
+    pub counts: crate::ShadowCounts,
+}
+
 /// What one upload carries: `POST /api/v1/metrics`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricsBatch {
     pub window_start: Timestamp,
     pub window_end: Timestamp,
     pub arms: Vec<ArmReport>,
+    /// What shadow runs found in the window, per flag.
+    #[serde(default)]
+    pub shadows: Vec<FlagShadow>,
     /// Batches the uploading process dropped since its last successful upload.
     #[serde(default)]
     pub dropped_batches: u64,

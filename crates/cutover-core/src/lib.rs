@@ -29,8 +29,8 @@ mod variant;
 
 pub use access::{Capability, Role, TOKEN_PREFIX, TokenName, token_hash};
 pub use arm_metrics::{
-    ArmCounts, ArmReport, LATENCY_BUCKETS, LatencySketch, MetricsBatch, SUB_BUCKETS, bucket_floor,
-    latency_bucket,
+    ArmCounts, ArmReport, FlagShadow, LATENCY_BUCKETS, LatencySketch, MetricsBatch, SUB_BUCKETS,
+    bucket_floor, latency_bucket,
 };
 pub use attribute::AttributeName;
 pub use audit::{
@@ -39,7 +39,8 @@ pub use audit::{
 pub use bucket::{BUCKETS, Seed, bucket_of};
 pub use change::FlagChange;
 pub use compare::{
-    Comparison, ComparisonSpec, FieldOutcome, FieldResult, FieldRule, FieldTally, Tally,
+    Comparison, ComparisonSpec, FieldOutcome, FieldResult, FieldRule, FieldTally, MismatchSample,
+    ShadowCounts, Tally,
 };
 pub use context::{Attributes, Context};
 pub use decision::{Decision, Reason};

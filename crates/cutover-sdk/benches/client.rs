@@ -1,6 +1,7 @@
 //! SDK evaluation: `is_new` by name and through a resolved handle, on an offline client holding
 //! the same scoped 50 % rollout flag as the core benchmark, over 200,000 distinct users; and
-//! `record`, counting one call's outcome for an arm.
+//! `record`, counting one call's outcome for an arm; and what a shadow run adds around the
+//! legacy call.
 //!
 //! Run: `cargo bench -p cutover-sdk --bench client`
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly by design
@@ -10,7 +11,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Duration;
 
-use cutover_sdk::{Client, Context, Outcome, Variant};
+use cutover_sdk::{Client, Context, Outcome, Rollout, Variant};
 
 const USERS: usize = 200_000;
 const TENANTS: [&str; 4] = ["acme", "globex", "initech", "umbrella"];
@@ -68,6 +69,44 @@ fn evaluation(c: &mut Criterion) {
                 black_box("scoped-rollout"),
                 Variant::New,
                 black_box(outcome),
+            )
+        })
+    });
+    // Shadow overhead over calling the legacy path alone: a context sampled out (the common
+    // case at a small sample), and one sampled in, running a trivial new path and comparing a
+    // three-field output.
+    #[derive(serde::Serialize, Clone)]
+    struct Quote {
+        total: f64,
+        currency: &'static str,
+        lines: u32,
+    }
+    let quote = Quote {
+        total: 12.5,
+        currency: "EUR",
+        lines: 3,
+    };
+    let sample_none = Rollout::from_bps(0).unwrap();
+    let mut i = 0usize;
+    group.bench_function("shadow_sampled_out", |b| {
+        b.iter(|| {
+            i = (i + 1) % USERS;
+            client
+                .shadow("scoped-rollout", &users[i])
+                .sample(sample_none)
+                .run(
+                    || black_box(quote.clone()),
+                    |_ro| Ok::<_, String>(quote.clone()),
+                )
+        })
+    });
+    let mut i = 0usize;
+    group.bench_function("shadow_sampled_in_compared", |b| {
+        b.iter(|| {
+            i = (i + 1) % USERS;
+            client.shadow("scoped-rollout", &users[i]).run(
+                || black_box(quote.clone()),
+                |_ro| Ok::<_, String>(quote.clone()),
             )
         })
     });

@@ -121,7 +121,10 @@ async fn main() {
         );
     }
     if let Some(m) = report.mismatches.first() {
-        println!("  first mismatch: {} {:?}", m.field.path, m.field.result);
+        println!(
+            "  first mismatch: {}: legacy {:?}, new {:?}",
+            m.path, m.legacy, m.new
+        );
     }
     let waiting = client.flush_metrics().await;
     println!("arm metrics: {waiting} batch(es) waiting for a server");

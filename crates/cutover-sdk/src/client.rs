@@ -55,7 +55,6 @@ pub(crate) fn instant_for(flag: &CompiledFlag) -> Timestamp {
 pub(crate) struct Inner {
     pub live: Arc<Live>,
     pub recorder: Arc<crate::metrics::Recorder>,
-    pub shadows: crate::shadow::ShadowBook,
     follower: Option<tokio::task::AbortHandle>,
     uploader: Option<tokio::task::AbortHandle>,
     upload: Option<crate::upload::Uploader>,
@@ -177,7 +176,6 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 live,
                 recorder,
-                shadows: Default::default(),
                 follower: Some(follower.abort_handle()),
                 uploader: Some(uploader.abort_handle()),
                 upload: Some(upload),
@@ -230,7 +228,6 @@ impl Client {
             inner: Arc::new(Inner {
                 live,
                 recorder: Default::default(),
-                shadows: Default::default(),
                 follower: None,
                 uploader: None,
                 upload: None,

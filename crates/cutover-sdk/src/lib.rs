@@ -25,8 +25,9 @@ pub use handle::SdkFlag;
 pub use live::Change;
 pub use metrics::Outcome;
 pub use provider::OpenFeatureProvider;
-pub use shadow::{Mismatch, ReadOnly, Shadow, ShadowReport};
+pub use shadow::{ReadOnly, Shadow, ShadowReport};
 
 pub use cutover_core::{
-    ArmCounts, ArmReport, ComparisonSpec, Context, Decision, MetricsBatch, Reason, Rollout, Variant,
+    ArmCounts, ArmReport, ComparisonSpec, Context, Decision, FlagShadow, MetricsBatch,
+    MismatchSample, Reason, Rollout, ShadowCounts, Variant,
 };

@@ -98,6 +98,7 @@ const PENDING_LIMIT: usize = 60;
 
 pub(crate) struct Recorder {
     flags: ArcSwap<HashMap<Arc<str>, Arc<FlagCells>>>,
+    pub(crate) shadows: crate::shadow::ShadowBook,
     window_start: Mutex<Timestamp>,
     pending: Mutex<VecDeque<MetricsBatch>>,
     pub(crate) dropped: AtomicU64,
@@ -107,6 +108,7 @@ impl Default for Recorder {
     fn default() -> Self {
         Recorder {
             flags: ArcSwap::from_pointee(HashMap::new()),
+            shadows: Default::default(),
             window_start: Mutex::new(Timestamp::now()),
             pending: Mutex::new(VecDeque::new()),
             dropped: AtomicU64::new(0),
@@ -160,7 +162,8 @@ impl Recorder {
                 }
             }
         }
-        if arms.is_empty() {
+        let shadows = self.shadows.take_window();
+        if arms.is_empty() && shadows.is_empty() {
             return;
         }
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
@@ -172,6 +175,7 @@ impl Recorder {
             window_start: start,
             window_end: now,
             arms,
+            shadows,
             dropped_batches: 0,
         });
     }

@@ -4,7 +4,7 @@
 //! The new path's panics and errors are caught and counted, never propagated; it gets a
 //! [`ReadOnly`] marker so it can skip its writes; a sticky percentage picks which contexts are
 //! shadowed. Results are aggregated per flag: per-field agreement tallies, error, panic and
-//! timeout counts, and a bounded sample of mismatches to review.
+//! timeout counts, and a bounded sample of mismatches to review; uploaded with the arm metrics.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,7 +12,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use cutover_core::{Attributes, ComparisonSpec, FieldOutcome, Rollout, Seed, Tally, bucket_of};
+use cutover_core::{
+    Attributes, ComparisonSpec, FieldResult, FlagShadow, MismatchSample, Rollout, Seed,
+    ShadowCounts, bucket_of,
+};
 use futures_util::FutureExt;
 use serde::Serialize;
 
@@ -23,38 +26,15 @@ use crate::Client;
 #[derive(Debug, Clone, Copy)]
 pub struct ReadOnly(());
 
-/// Mismatches kept per flag for review; later ones are counted, not kept.
-const MISMATCH_SAMPLE: usize = 100;
+/// Everything shadow runs of one flag found (in this process since start, or in one upload
+/// window).
+pub type ShadowReport = ShadowCounts;
 
-/// A field on which the two paths disagreed, with the context that showed it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Mismatch {
-    #[serde(flatten)]
-    pub field: FieldOutcome,
-    pub context: Vec<(String, String)>,
-}
-
-/// Everything shadow runs of one flag found.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ShadowReport {
-    /// Shadow runs started (sampled in).
-    pub runs: u64,
-    /// Runs whose outputs were compared.
-    pub compared: u64,
-    pub new_errors: u64,
-    pub new_panics: u64,
-    pub timeouts: u64,
-    pub tally: Tally,
-    pub mismatches: Vec<Mismatch>,
-    /// Mismatching fields beyond the kept sample.
-    pub mismatches_dropped: u64,
-    /// Time the new path took, in microseconds, for runs that finished.
-    pub new_latency_us_total: u64,
-}
-
+/// Shadow findings per flag: since the start of the process, and since the last upload.
 #[derive(Default)]
 pub(crate) struct ShadowBook {
-    reports: Mutex<HashMap<String, ShadowReport>>,
+    total: Mutex<HashMap<String, ShadowCounts>>,
+    window: Mutex<HashMap<String, ShadowCounts>>,
 }
 
 enum NewOutcome<T> {
@@ -65,13 +45,32 @@ enum NewOutcome<T> {
 }
 
 impl ShadowBook {
-    fn with<R>(&self, flag: &str, f: impl FnOnce(&mut ShadowReport) -> R) -> R {
-        let mut reports = self.reports.lock().unwrap_or_else(PoisonError::into_inner);
-        f(reports.entry(flag.to_owned()).or_default())
+    /// Adds one run's findings to the totals and to the current window.
+    fn add(&self, flag: &str, run: &ShadowCounts) {
+        for book in [&self.total, &self.window] {
+            book.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(flag.to_owned())
+                .or_default()
+                .merge(run);
+        }
     }
 
     pub(crate) fn report(&self, flag: &str) -> ShadowReport {
-        self.with(flag, |r| r.clone())
+        self.total
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(flag)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Takes the current window's findings, leaving it empty.
+    pub(crate) fn take_window(&self) -> Vec<FlagShadow> {
+        std::mem::take(&mut *self.window.lock().unwrap_or_else(PoisonError::into_inner))
+            .into_iter()
+            .map(|(flag, counts)| FlagShadow { flag, counts })
+            .collect()
     }
 }
 
@@ -105,7 +104,7 @@ impl Client {
 
     /// What the shadow runs of `flag` found so far in this process.
     pub fn shadow_report(&self, flag: &str) -> ShadowReport {
-        self.inner.shadows.report(flag)
+        self.inner.recorder.shadows.report(flag)
     }
 }
 
@@ -167,7 +166,7 @@ impl<'a, A: Attributes + ?Sized> Shadow<'a, A> {
             Ok(Err(e)) => NewOutcome::Error(e.to_string()),
             Err(_) => NewOutcome::Panicked,
         };
-        self.record(&result, outcome, started.elapsed());
+        self.record(&result, outcome);
         result
     }
 
@@ -183,7 +182,6 @@ impl<'a, A: Attributes + ?Sized> Shadow<'a, A> {
         if !self.sampled() {
             return legacy.await;
         }
-        let started = Instant::now();
         let new = AssertUnwindSafe(new(ReadOnly(()))).catch_unwind();
         let new = tokio::time::timeout(self.timeout, new);
         let (result, outcome) = tokio::join!(legacy, new);
@@ -193,55 +191,62 @@ impl<'a, A: Attributes + ?Sized> Shadow<'a, A> {
             Ok(Ok(Ok(value))) => NewOutcome::Done(value),
             Ok(Ok(Err(e))) => NewOutcome::Error(e.to_string()),
         };
-        self.record(&result, outcome, started.elapsed());
+        self.record(&result, outcome);
         result
     }
 
-    fn record<T: Serialize>(&self, legacy: &T, outcome: NewOutcome<T>, took: Duration) {
-        let comparison = match &outcome {
+    fn record<T: Serialize>(&self, legacy: &T, outcome: NewOutcome<T>) {
+        let mut run = ShadowCounts {
+            runs: 1,
+            ..ShadowCounts::default()
+        };
+        let comparison = match outcome {
             NewOutcome::Done(new) => {
-                match (serde_json::to_value(legacy), serde_json::to_value(new)) {
+                match (serde_json::to_value(legacy), serde_json::to_value(&new)) {
                     (Ok(l), Ok(n)) => Some(self.spec.compare(&l, &n)),
                     _ => None,
                 }
             }
-            _ => None,
+            NewOutcome::Error(e) => {
+                run.new_errors = 1;
+                tracing::debug!(flag = self.flag, error = %e, "shadow: the new path failed");
+                None
+            }
+            NewOutcome::Panicked => {
+                run.new_panics = 1;
+                None
+            }
+            NewOutcome::TimedOut => {
+                run.timeouts = 1;
+                None
+            }
         };
-        let context = || {
-            let mut pairs = Vec::new();
+        if let Some(comparison) = comparison {
+            run.compared = 1;
+            run.tally.add(&comparison);
+            let mut context = Vec::new();
             for name in ["user_id", "session_id", "targetingKey", "tenant"] {
                 if let Some(v) = self.ctx.attribute(name) {
-                    pairs.push((name.to_owned(), v.to_owned()));
+                    context.push((name.to_owned(), v.to_owned()));
                 }
             }
-            pairs
-        };
-        self.client.inner.shadows.with(self.flag, |report| {
-            report.runs += 1;
-            match outcome {
-                NewOutcome::Done(_) => {
-                    report.new_latency_us_total += took.as_micros() as u64;
-                }
-                NewOutcome::Error(e) => {
-                    report.new_errors += 1;
-                    tracing::debug!(flag = self.flag, error = %e, "shadow: the new path failed");
-                }
-                NewOutcome::Panicked => report.new_panics += 1,
-                NewOutcome::TimedOut => report.timeouts += 1,
-            }
-            let Some(comparison) = comparison else { return };
-            report.compared += 1;
-            report.tally.add(&comparison);
             for field in comparison.mismatches() {
-                if report.mismatches.len() < MISMATCH_SAMPLE {
-                    report.mismatches.push(Mismatch {
-                        field: field.clone(),
-                        context: context(),
-                    });
-                } else {
-                    report.mismatches_dropped += 1;
-                }
+                let (legacy, new) = match &field.result {
+                    FieldResult::Disagreed { legacy, new } => {
+                        (Some(legacy.clone()), Some(new.clone()))
+                    }
+                    FieldResult::Missing { legacy } => (Some(legacy.clone()), None),
+                    FieldResult::Extra { new } => (None, Some(new.clone())),
+                    FieldResult::Agreed => continue,
+                };
+                run.mismatches.push(MismatchSample {
+                    path: field.path.clone(),
+                    legacy,
+                    new,
+                    context: context.clone(),
+                });
             }
-        });
+        }
+        self.client.inner.recorder.shadows.add(self.flag, &run);
     }
 }

@@ -163,11 +163,7 @@ fn fields_are_compared_under_the_spec_and_tallied() {
         "ignored fields are not tallied"
     );
     assert_eq!((report.tally.cases, report.tally.cases_agreed), (4, 2));
-    let paths: Vec<&str> = report
-        .mismatches
-        .iter()
-        .map(|m| m.field.path.as_str())
-        .collect();
+    let paths: Vec<&str> = report.mismatches.iter().map(|m| m.path.as_str()).collect();
     assert_eq!(paths, ["agent", "confidence", "choices"]);
     assert_eq!(
         report.mismatches[0].context,

@@ -154,6 +154,10 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
             "/flags/{key}/metrics",
             guarded(s, Read, get(admin::arm_metrics::read)),
         )
+        .route(
+            "/flags/{key}/shadow",
+            guarded(s, Read, get(admin::arm_metrics::read_shadow)),
+        )
         .route("/openapi.json", get(openapi::document));
     let ofrep = Router::new()
         .route(

@@ -320,6 +320,20 @@ fn ops() -> Vec<Op> {
             schema("FlagMetrics"),
         ),
         read(
+            "/api/v1/flags/{key}/shadow",
+            "What shadow runs found over a window: per-field agreement ratios with 95 % intervals, failures, a mismatch sample",
+            vec![
+                key(),
+                query(
+                    "since",
+                    "RFC 3339; default 15 minutes before until.",
+                    "string",
+                ),
+                query("until", "RFC 3339; default now.", "string"),
+            ],
+            json!({"type": "object"}),
+        ),
+        read(
             "/api/v1/presets",
             "List presets",
             vec![],

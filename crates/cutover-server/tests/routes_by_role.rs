@@ -104,6 +104,7 @@ const ROUTES: &[(&str, &str, Option<&str>, &[Role])] = &[
         EVALUATE,
     ),
     ("GET", "/api/v1/flags/checkout/metrics", None, READ),
+    ("GET", "/api/v1/flags/checkout/shadow", None, READ),
     (
         "POST",
         "/ofrep/v1/evaluate/flags/checkout",

@@ -17,7 +17,7 @@ mod store;
 pub use error::StoreError;
 pub use model::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
-    StoreState, TokenRecord,
+    ShadowWindow, StoreState, TokenRecord,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -2,7 +2,7 @@
 
 use std::pin::Pin;
 
-use cutover_core::{ArmCounts, Flag, FlagKey, Role, Timestamp, TokenName, Variant};
+use cutover_core::{ArmCounts, Flag, FlagKey, Role, ShadowCounts, Timestamp, TokenName, Variant};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 
@@ -102,4 +102,12 @@ pub struct ArmFigures {
     pub new: ArmCounts,
     /// Rows summed (one per arm and minute that had counts).
     pub windows: u64,
+}
+
+/// What shadow runs of one flag found in one window (a minute).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShadowWindow {
+    pub flag: FlagKey,
+    pub start: Timestamp,
+    pub counts: ShadowCounts,
 }

@@ -2,12 +2,13 @@
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, Timestamp, TokenName,
+    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, ShadowCounts,
+    Timestamp, TokenName,
 };
 
 use crate::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
-    StoreError, StoreState, TokenRecord,
+    ShadowWindow, StoreError, StoreState, TokenRecord,
 };
 
 /// Persistence of flags, presets and the audit log.
@@ -125,6 +126,17 @@ pub trait Store: Send + Sync {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<ArmFigures, StoreError>;
+
+    /// Adds shadow findings to the windows they name (they add up like arm counts).
+    async fn add_shadow_counts(&self, windows: &[ShadowWindow]) -> Result<(), StoreError>;
+
+    /// A flag's shadow findings summed over the windows starting in `[since, until)`.
+    async fn shadow_counts(
+        &self,
+        flag: &FlagKey,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<ShadowCounts, StoreError>;
 
     /// Releases connections before the process ends (SQLite folds its write-ahead log back
     /// into the file).

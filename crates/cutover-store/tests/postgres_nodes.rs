@@ -61,11 +61,13 @@ async fn nodes_starting_together_migrate_once() {
         j.await.unwrap().unwrap();
     }
     let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM cutover_schema")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(versions, 3, "each migration recorded once");
+    let (rows, versions): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT version) FROM cutover_schema")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(versions >= 4);
+    assert_eq!(rows, versions, "each migration recorded once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@ use serde_json::{Number, Value};
 use self::decimal::Decimal;
 use crate::CoreError;
 
-pub use tally::{FieldTally, Tally};
+pub use tally::{FieldTally, MismatchSample, ShadowCounts, Tally};
 
 /// How one field is compared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Comparison, FieldResult};
 
 /// Counts for one field path.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldTally {
     pub compared: u64,
     pub agreed: u64,
@@ -39,7 +39,7 @@ impl FieldTally {
 }
 
 /// Tallies by field path, over any number of comparisons.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
     pub fields: BTreeMap<String, FieldTally>,
     /// Comparisons added, and how many agreed on every field.
@@ -76,6 +76,52 @@ impl Tally {
             t.disagreed += o.disagreed;
             t.missing += o.missing;
             t.extra += o.extra;
+        }
+    }
+}
+
+/// A mismatch kept for review: the field, both values, and the context that showed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MismatchSample {
+    pub path: String,
+    pub legacy: Option<serde_json::Value>,
+    pub new: Option<serde_json::Value>,
+    pub context: Vec<(String, String)>,
+}
+
+/// What shadow runs of one flag found over a window: how often the new path ran, failed,
+/// panicked or overran, the per-field tallies of the comparisons, and a few mismatches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShadowCounts {
+    pub runs: u64,
+    pub compared: u64,
+    pub new_errors: u64,
+    pub new_panics: u64,
+    pub timeouts: u64,
+    pub tally: Tally,
+    pub mismatches: Vec<MismatchSample>,
+    /// Mismatches seen beyond the kept sample.
+    pub mismatches_dropped: u64,
+}
+
+impl ShadowCounts {
+    /// Mismatches kept per flag and window.
+    pub const SAMPLE: usize = 100;
+
+    pub fn merge(&mut self, other: &ShadowCounts) {
+        self.runs += other.runs;
+        self.compared += other.compared;
+        self.new_errors += other.new_errors;
+        self.new_panics += other.new_panics;
+        self.timeouts += other.timeouts;
+        self.tally.merge(&other.tally);
+        self.mismatches_dropped += other.mismatches_dropped;
+        for m in &other.mismatches {
+            if self.mismatches.len() < Self::SAMPLE {
+                self.mismatches.push(m.clone());
+            } else {
+                self.mismatches_dropped += 1;
+            }
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use cutover_core::{ArmCounts, FlagKey, MetricsBatch, Timestamp};
-use cutover_store::ArmWindow;
+use cutover_core::{ArmCounts, FlagKey, MetricsBatch, ShadowCounts, Timestamp};
+use cutover_store::{ArmWindow, ShadowWindow};
 use serde::{Deserialize, Serialize};
 
 use super::{Body, Params, flag_key};
@@ -53,6 +53,25 @@ pub(crate) async fn upload(
             start,
             counts: report.counts,
         });
+    }
+    let mut shadows = Vec::with_capacity(batch.shadows.len());
+    for report in batch.shadows {
+        let flag = FlagKey::new(&report.flag).map_err(|e| ApiError {
+            field: Some("shadows.flag"),
+            ..ApiError::from(e)
+        })?;
+        shadows.push(ShadowWindow {
+            flag,
+            start,
+            counts: report.counts,
+        });
+    }
+    if !shadows.is_empty() {
+        store_call(
+            "add_shadow_counts",
+            state.store().add_shadow_counts(&shadows),
+        )
+        .await?;
     }
     if batch.dropped_batches > 0 {
         metrics::counter!("cutover_sdk_dropped_metric_batches_total")
@@ -135,12 +154,8 @@ pub(crate) struct FlagMetrics {
     new: ArmSummary,
 }
 
-pub(crate) async fn read(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    Params(span): Params<Span>,
-) -> Result<Json<FlagMetrics>, ApiError> {
-    let flag = flag_key(&key)?;
+/// The span a read covers: `[since, until)`, 15 minutes up to now by default.
+fn span_of(span: Span) -> Result<(Timestamp, Timestamp), ApiError> {
     let until = instant("until", span.until)?.unwrap_or_else(Timestamp::now);
     let since = match instant("since", span.since)? {
         Some(since) => since,
@@ -154,6 +169,16 @@ pub(crate) async fn read(
             format!("since {since} is not before until {until}"),
         ));
     }
+    Ok((since, until))
+}
+
+pub(crate) async fn read(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Params(span): Params<Span>,
+) -> Result<Json<FlagMetrics>, ApiError> {
+    let flag = flag_key(&key)?;
+    let (since, until) = span_of(span)?;
     // Windows are minutes: include the one `since` falls in.
     let figures = store_call(
         "arm_metrics",
@@ -166,5 +191,60 @@ pub(crate) async fn read(
         until,
         legacy: summary(&figures.legacy),
         new: summary(&figures.new),
+    }))
+}
+
+/// One field's agreement, as people read it.
+#[derive(Debug, Serialize)]
+struct FieldAgreement {
+    #[serde(flatten)]
+    counts: cutover_core::FieldTally,
+    ratio: Option<f64>,
+    /// 95 % Wilson interval of the ratio.
+    interval95: Option<(f64, f64)>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct FlagShadowReport {
+    flag: FlagKey,
+    since: Timestamp,
+    until: Timestamp,
+    fields: std::collections::BTreeMap<String, FieldAgreement>,
+    #[serde(flatten)]
+    counts: ShadowCounts,
+}
+
+/// What shadow runs of a flag found over a window, with per-field agreement ratios.
+pub(crate) async fn read_shadow(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Params(span): Params<Span>,
+) -> Result<Json<FlagShadowReport>, ApiError> {
+    let flag = flag_key(&key)?;
+    let (since, until) = span_of(span)?;
+    let counts = store_call(
+        "shadow_counts",
+        state.store().shadow_counts(&flag, minute_of(since), until),
+    )
+    .await?;
+    let fields = counts
+        .tally
+        .fields
+        .iter()
+        .map(|(path, t)| {
+            let agreement = FieldAgreement {
+                counts: *t,
+                ratio: t.ratio(),
+                interval95: t.interval95(),
+            };
+            (path.clone(), agreement)
+        })
+        .collect();
+    Ok(Json(FlagShadowReport {
+        flag,
+        since,
+        until,
+        fields,
+        counts,
     }))
 }

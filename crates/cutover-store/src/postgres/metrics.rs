@@ -1,13 +1,13 @@
 //! Arm metrics in PostgreSQL: each (flag, arm, minute) row is created if missing, then locked,
 //! merged and written back, so concurrent uploads from many nodes add up.
 
-use cutover_core::{ArmCounts, FlagKey, LatencySketch, Timestamp, Variant};
+use cutover_core::{ArmCounts, FlagKey, LatencySketch, ShadowCounts, Timestamp, Variant};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::classify;
 use crate::row::millis;
-use crate::{ArmFigures, ArmWindow, StoreError};
+use crate::{ArmFigures, ArmWindow, ShadowWindow, StoreError};
 
 fn counts(row: &PgRow) -> Result<ArmCounts, StoreError> {
     let get = |c: &str| {
@@ -102,4 +102,68 @@ pub(super) async fn sum(
         figures.windows += 1;
     }
     Ok(figures)
+}
+
+fn shadow(json: &str) -> Result<ShadowCounts, StoreError> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::bad_row(format!("shadow_metrics.counts: {e}")))
+}
+
+pub(super) async fn add_shadow(
+    tx: &mut Transaction<'static, Postgres>,
+    windows: &[ShadowWindow],
+) -> Result<(), StoreError> {
+    for w in windows {
+        sqlx::query(
+            "INSERT INTO shadow_metrics (flag, window_start, counts) VALUES ($1, $2, '{}') \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(w.flag.as_str())
+        .bind(millis(w.start))
+        .execute(&mut **tx)
+        .await
+        .map_err(classify)?;
+        let json: String = sqlx::query_scalar(
+            "SELECT counts FROM shadow_metrics WHERE flag = $1 AND window_start = $2 FOR UPDATE",
+        )
+        .bind(w.flag.as_str())
+        .bind(millis(w.start))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(classify)?;
+        let mut counts = shadow(&json)?;
+        counts.merge(&w.counts);
+        let json = serde_json::to_string(&counts).map_err(StoreError::bad_row)?;
+        sqlx::query("UPDATE shadow_metrics SET counts = $3 WHERE flag = $1 AND window_start = $2")
+            .bind(w.flag.as_str())
+            .bind(millis(w.start))
+            .bind(json)
+            .execute(&mut **tx)
+            .await
+            .map_err(classify)?;
+    }
+    Ok(())
+}
+
+pub(super) async fn sum_shadow(
+    pool: &PgPool,
+    flag: &FlagKey,
+    since: Timestamp,
+    until: Timestamp,
+) -> Result<ShadowCounts, StoreError> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT counts FROM shadow_metrics WHERE flag = $1 AND window_start >= $2 \
+         AND window_start < $3 ORDER BY window_start",
+    )
+    .bind(flag.as_str())
+    .bind(millis(since))
+    .bind(millis(until))
+    .fetch_all(pool)
+    .await
+    .map_err(classify)?;
+    let mut total = ShadowCounts::default();
+    for json in rows {
+        total.merge(&shadow(&json)?);
+    }
+    Ok(total)
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset, Timestamp,
-    TokenName,
+    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset,
+    ShadowCounts, Timestamp, TokenName,
 };
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -20,8 +20,8 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use self::tx::PgTx;
 use crate::row::millis;
 use crate::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, Store,
-    StoreError, StoreState, TokenRecord, script,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
+    ShadowWindow, Store, StoreError, StoreState, TokenRecord, script,
 };
 
 /// The channel commits are announced on; the payload is the new audit id.
@@ -371,6 +371,21 @@ impl Store for PgStore {
         until: Timestamp,
     ) -> Result<ArmFigures, StoreError> {
         metrics::sum(&self.pool, flag, since, until).await
+    }
+
+    async fn add_shadow_counts(&self, windows: &[ShadowWindow]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        metrics::add_shadow(&mut tx, windows).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn shadow_counts(
+        &self,
+        flag: &FlagKey,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<ShadowCounts, StoreError> {
+        metrics::sum_shadow(&self.pool, flag, since, until).await
     }
 
     async fn close(&self) {

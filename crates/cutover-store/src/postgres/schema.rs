@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_tokens.sql"),
     include_str!("../../migrations/postgres/0003_arm_metrics.sql"),
+    include_str!("../../migrations/postgres/0004_shadow_metrics.sql"),
 ];
 
 pub(super) async fn prepare(conn: &mut PgConnection) -> Result<(), StoreError> {

@@ -1,12 +1,12 @@
 //! Arm metrics in SQLite: read-modify-write of per-minute rows inside the write transaction, so
 //! concurrent uploads add up instead of overwriting each other.
 
-use cutover_core::{ArmCounts, FlagKey, LatencySketch, Timestamp, Variant};
+use cutover_core::{ArmCounts, FlagKey, LatencySketch, ShadowCounts, Timestamp, Variant};
 use sqlx::Row;
 
 use super::tx::SqliteTx;
 use crate::row::millis;
-use crate::{ArmFigures, ArmWindow, StoreError};
+use crate::{ArmFigures, ArmWindow, ShadowWindow, StoreError};
 
 fn sketch(json: &str) -> Result<LatencySketch, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::bad_row(format!("arm_metrics.latency: {e}")))
@@ -101,4 +101,64 @@ pub(super) async fn sum(
         figures.windows += 1;
     }
     Ok(figures)
+}
+
+fn shadow(json: &str) -> Result<ShadowCounts, StoreError> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::bad_row(format!("shadow_metrics.counts: {e}")))
+}
+
+pub(super) async fn add_shadow(
+    tx: &mut SqliteTx,
+    windows: &[ShadowWindow],
+) -> Result<(), StoreError> {
+    for w in windows {
+        let existing: Option<String> = sqlx::query_scalar(
+            "SELECT counts FROM shadow_metrics WHERE flag = ?1 AND window_start = ?2",
+        )
+        .bind(w.flag.as_str())
+        .bind(millis(w.start))
+        .fetch_optional(&mut *tx.tx)
+        .await
+        .map_err(|e| tx.err(e))?;
+        let mut counts = match existing {
+            Some(json) => shadow(&json)?,
+            None => ShadowCounts::default(),
+        };
+        counts.merge(&w.counts);
+        let json = serde_json::to_string(&counts).map_err(StoreError::bad_row)?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO shadow_metrics (flag, window_start, counts) VALUES (?1, ?2, ?3)",
+        )
+        .bind(w.flag.as_str())
+        .bind(millis(w.start))
+        .bind(json)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(|e| tx.err(e))?;
+    }
+    Ok(())
+}
+
+pub(super) async fn sum_shadow(
+    tx: &mut SqliteTx,
+    flag: &FlagKey,
+    since: Timestamp,
+    until: Timestamp,
+) -> Result<ShadowCounts, StoreError> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT counts FROM shadow_metrics WHERE flag = ?1 AND window_start >= ?2 \
+         AND window_start < ?3 ORDER BY window_start",
+    )
+    .bind(flag.as_str())
+    .bind(millis(since))
+    .bind(millis(until))
+    .fetch_all(&mut *tx.tx)
+    .await
+    .map_err(|e| tx.err(e))?;
+    let mut total = ShadowCounts::default();
+    for json in rows {
+        total.merge(&shadow(&json)?);
+    }
+    Ok(total)
 }

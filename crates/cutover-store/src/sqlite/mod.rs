@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset, Timestamp,
-    TokenName,
+    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset,
+    ShadowCounts, Timestamp, TokenName,
 };
 use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -20,8 +20,8 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use self::tx::SqliteTx;
 use crate::row::millis;
 use crate::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport, Store,
-    StoreError, StoreState, TokenRecord, script,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
+    ShadowWindow, Store, StoreError, StoreState, TokenRecord, script,
 };
 
 /// How often a follower of a SQLite file looks for commits made by other processes (the CLI
@@ -394,6 +394,22 @@ impl Store for SqliteStore {
     ) -> Result<ArmFigures, StoreError> {
         let mut tx = self.begin_read().await?;
         metrics::sum(&mut tx, flag, since, until).await
+    }
+
+    async fn add_shadow_counts(&self, windows: &[ShadowWindow]) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let out = metrics::add_shadow(&mut tx, windows).await;
+        self.finish(tx, out).await
+    }
+
+    async fn shadow_counts(
+        &self,
+        flag: &FlagKey,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<ShadowCounts, StoreError> {
+        let mut tx = self.begin_read().await?;
+        metrics::sum_shadow(&mut tx, flag, since, until).await
     }
 
     /// SQLite has no notifications across processes, so the follower is woken whenever the

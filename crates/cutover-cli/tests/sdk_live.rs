@@ -76,6 +76,24 @@ async fn the_sdk_follows_changes_and_survives_the_server_dying() {
         offline.is_new("checkout", &user),
         "the cache holds the last known state"
     );
+    // A process restarting during the outage starts from its cache instead of failing.
+    let restarted = ClientBuilder::new("http://127.0.0.1:9", &token)
+        .cache_file(&cache)
+        .initial_timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap();
+    assert!(restarted.is_new("checkout", &user));
+    assert!(!restarted.status().connected);
+    // Without a cache, an unreachable server is an error that says what to do.
+    let err = ClientBuilder::new("http://127.0.0.1:9", &token)
+        .initial_timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("cache"), "{err}");
     let served = c.serve(&[]);
     let client = ClientBuilder::new(&served.url, &token)
         .cache_file(&cache)

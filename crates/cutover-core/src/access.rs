@@ -116,26 +116,11 @@ impl TokenName {
     pub const MAX_LEN: usize = 64;
 
     pub fn new(name: &str) -> Result<Self, CoreError> {
-        let invalid = |why| CoreError::InvalidTokenName {
-            name: name.to_owned(),
-            why,
-        };
-        let bytes = name.as_bytes();
-        let Some(first) = bytes.first() else {
-            return Err(invalid("it is empty"));
-        };
-        if bytes.len() > Self::MAX_LEN {
-            return Err(invalid("it is longer than 64 characters"));
-        }
-        if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
-            return Err(invalid("it must start with a-z or 0-9"));
-        }
-        let ok = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(b);
-        if !bytes.iter().all(ok) {
-            return Err(invalid(
-                "it contains a character outside a-z, 0-9, '.', '_', '-'",
-            ));
-        }
+        crate::key::check_identifier(name, Self::MAX_LEN, "it is longer than 64 characters")
+            .map_err(|why| CoreError::InvalidTokenName {
+                name: name.to_owned(),
+                why,
+            })?;
         Ok(Self(name.to_owned()))
     }
 

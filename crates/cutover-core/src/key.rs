@@ -18,26 +18,12 @@ impl FlagKey {
     pub const MAX_LEN: usize = 128;
 
     pub fn new(key: &str) -> Result<Self, CoreError> {
-        let invalid = |why| CoreError::InvalidKey {
-            key: key.to_owned(),
-            why,
-        };
-        let bytes = key.as_bytes();
-        let Some(first) = bytes.first() else {
-            return Err(invalid("it is empty"));
-        };
-        if bytes.len() > Self::MAX_LEN {
-            return Err(invalid("it is longer than 128 characters"));
-        }
-        if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
-            return Err(invalid("it must start with a-z or 0-9"));
-        }
-        let ok = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(b);
-        if !bytes.iter().all(ok) {
-            return Err(invalid(
-                "it contains a character outside a-z, 0-9, '.', '_', '-'",
-            ));
-        }
+        check_identifier(key, Self::MAX_LEN, "it is longer than 128 characters").map_err(
+            |why| CoreError::InvalidKey {
+                key: key.to_owned(),
+                why,
+            },
+        )?;
         Ok(Self(Arc::from(key)))
     }
 
@@ -49,6 +35,31 @@ impl FlagKey {
     pub fn shared(&self) -> &Arc<str> {
         &self.0
     }
+}
+
+/// The identifier alphabet flag keys and token names share: `[a-z0-9][a-z0-9._-]*`, at most
+/// `max` bytes (`too_long` says so in words). The error says why, in words the callers put into
+/// their own error.
+pub(crate) fn check_identifier(
+    text: &str,
+    max: usize,
+    too_long: &'static str,
+) -> Result<(), &'static str> {
+    let bytes = text.as_bytes();
+    let Some(first) = bytes.first() else {
+        return Err("it is empty");
+    };
+    if bytes.len() > max {
+        return Err(too_long);
+    }
+    if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
+        return Err("it must start with a-z or 0-9");
+    }
+    let ok = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(b);
+    if !bytes.iter().all(ok) {
+        return Err("it contains a character outside a-z, 0-9, '.', '_', '-'");
+    }
+    Ok(())
 }
 
 impl std::str::FromStr for FlagKey {

@@ -11,6 +11,7 @@ mod model;
 mod postgres;
 mod row;
 mod script;
+mod scripted;
 mod sqlite;
 mod store;
 

@@ -8,7 +8,6 @@ mod tx;
 use std::path::Path;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use cutover_core::{
     AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset,
     ShadowCounts, Timestamp, TokenName,
@@ -21,7 +20,7 @@ use self::tx::SqliteTx;
 use crate::row::millis;
 use crate::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
-    ShadowWindow, Store, StoreError, StoreState, TokenRecord, script,
+    ShadowWindow, StoreError, StoreState, TokenRecord, script,
 };
 
 /// How often a follower of a SQLite file looks for commits made by other processes (the CLI
@@ -130,124 +129,8 @@ impl SqliteStore {
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn flags(&self) -> Result<Vec<Flag>, StoreError> {
-        let mut tx = self.begin_read().await?;
-        script::Tx::flags(&mut tx).await
-    }
-
-    async fn flag(&self, key: &FlagKey) -> Result<Flag, StoreError> {
-        let mut tx = self.begin_read().await?;
-        script::Tx::flag(&mut tx, key)
-            .await?
-            .ok_or_else(|| StoreError::FlagNotFound {
-                key: key.to_string(),
-            })
-    }
-
-    async fn state(&self) -> Result<StoreState, StoreError> {
-        let mut tx = self.begin_read().await?;
-        let flags = script::Tx::flags(&mut tx).await?;
-        let (head, _) = script::Tx::audit_head(&mut tx).await?;
-        Ok(StoreState { flags, head })
-    }
-
-    async fn create_flag(
-        &self,
-        flag: Flag,
-        meta: &ChangeMeta,
-    ) -> Result<Committed<Flag>, StoreError> {
-        let mut tx = self.begin().await?;
-        let out = script::create_flag(&mut tx, flag, meta).await;
-        self.finish(tx, out).await
-    }
-
-    async fn change_flag(
-        &self,
-        key: &FlagKey,
-        expected_version: Option<u64>,
-        changes: &[FlagChange],
-        meta: &ChangeMeta,
-    ) -> Result<Committed<Flag>, StoreError> {
-        let mut tx = self.begin().await?;
-        let out = script::change_flag(&mut tx, key, expected_version, changes, None, meta).await;
-        self.finish(tx, out).await
-    }
-
-    async fn delete_flag(
-        &self,
-        key: &FlagKey,
-        expected_version: Option<u64>,
-        meta: &ChangeMeta,
-    ) -> Result<Committed<Flag>, StoreError> {
-        let mut tx = self.begin().await?;
-        let out = script::delete_flag(&mut tx, key, expected_version, meta).await;
-        self.finish(tx, out).await
-    }
-
-    async fn presets(&self) -> Result<Vec<Preset>, StoreError> {
-        let mut tx = self.begin_read().await?;
-        script::Tx::presets(&mut tx).await
-    }
-
-    async fn define_preset(
-        &self,
-        preset: Preset,
-        meta: &ChangeMeta,
-    ) -> Result<Committed<Preset>, StoreError> {
-        let mut tx = self.begin().await?;
-        let out = script::define_preset(&mut tx, preset, meta).await;
-        self.finish(tx, out).await
-    }
-
-    async fn delete_preset(
-        &self,
-        name: &FlagKey,
-        meta: &ChangeMeta,
-    ) -> Result<Committed<Preset>, StoreError> {
-        let mut tx = self.begin().await?;
-        let out = script::delete_preset(&mut tx, name, meta).await;
-        self.finish(tx, out).await
-    }
-
-    async fn apply_preset(
-        &self,
-        name: &FlagKey,
-        meta: &ChangeMeta,
-    ) -> Result<Vec<Committed<Flag>>, StoreError> {
-        let mut tx = self.begin().await?;
-        let out = script::apply_preset(&mut tx, name, meta).await;
-        self.finish(tx, out).await
-    }
-
-    async fn sweep_expired_overrides(
-        &self,
-        meta: &ChangeMeta,
-    ) -> Result<Vec<Committed<Flag>>, StoreError> {
-        let mut tx = self.begin().await?;
-        let out = script::sweep_expired(&mut tx, meta).await;
-        self.finish(tx, out).await
-    }
-
-    async fn import(
-        &self,
-        doc: &FlagDocument,
-        prune: bool,
-        meta: &ChangeMeta,
-    ) -> Result<ImportReport, StoreError> {
-        let mut tx = self.begin().await?;
-        let out = script::import(&mut tx, doc, prune, meta).await;
-        self.finish(tx, out).await
-    }
-
-    async fn export(&self) -> Result<FlagDocument, StoreError> {
-        let mut tx = self.begin_read().await?;
-        let flags = script::Tx::flags(&mut tx).await?;
-        let presets = script::Tx::presets(&mut tx).await?;
-        Ok(FlagDocument { flags, presets })
-    }
-
+crate::scripted::scripted_store! {
+    SqliteStore {
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash FROM audit_log WHERE 1 = 1",
@@ -296,7 +179,6 @@ impl Store for SqliteStore {
             .map(tx::audit_from_row)
             .collect()
     }
-
     async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
         let mut tx = self.begin_read().await?;
         let head = sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1")
@@ -334,7 +216,6 @@ impl Store for SqliteStore {
         };
         Ok(report)
     }
-
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens ORDER BY name")
             .fetch_all(&self.pool)
@@ -344,7 +225,6 @@ impl Store for SqliteStore {
             .map(tx::token_from_row)
             .collect()
     }
-
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
         sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens WHERE hash = ?1")
             .bind(hash)
@@ -355,37 +235,14 @@ impl Store for SqliteStore {
             .map(tx::token_from_row)
             .transpose()
     }
-
-    async fn create_token(
-        &self,
-        token: TokenRecord,
-        meta: &ChangeMeta,
-    ) -> Result<Committed<TokenRecord>, StoreError> {
-        let mut tx = self.begin().await?;
-        let out = script::create_token(&mut tx, token, meta).await;
-        self.finish(tx, out).await
-    }
-
-    async fn revoke_token(
-        &self,
-        name: &TokenName,
-        meta: &ChangeMeta,
-    ) -> Result<Committed<TokenRecord>, StoreError> {
-        let mut tx = self.begin().await?;
-        let out = script::revoke_token(&mut tx, name, meta).await;
-        self.finish(tx, out).await
-    }
-
     async fn close(&self) {
         self.pool.close().await;
     }
-
     async fn add_arm_metrics(&self, windows: &[ArmWindow]) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let out = metrics::add(&mut tx, windows).await;
         self.finish(tx, out).await
     }
-
     async fn arm_metrics(
         &self,
         flag: &FlagKey,
@@ -395,13 +252,11 @@ impl Store for SqliteStore {
         let mut tx = self.begin_read().await?;
         metrics::sum(&mut tx, flag, since, until).await
     }
-
     async fn add_shadow_counts(&self, windows: &[ShadowWindow]) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let out = metrics::add_shadow(&mut tx, windows).await;
         self.finish(tx, out).await
     }
-
     async fn shadow_counts(
         &self,
         flag: &FlagKey,
@@ -411,7 +266,6 @@ impl Store for SqliteStore {
         let mut tx = self.begin_read().await?;
         metrics::sum_shadow(&mut tx, flag, since, until).await
     }
-
     /// SQLite has no notifications across processes, so the follower is woken whenever the
     /// audit head moved since the last look; errors (a busy file) just wait for the next tick.
     async fn change_signals(&self) -> Result<ChangeSignals, StoreError> {
@@ -437,5 +291,6 @@ impl Store for SqliteStore {
             }
         });
         Ok(Box::pin(ticks))
+    }
     }
 }

@@ -75,6 +75,9 @@ pub enum CoreError {
     )]
     InvalidComparison { path: String, why: String },
 
+    #[error("invalid rollout plan {text:?}: {why}")]
+    InvalidPlan { text: String, why: String },
+
     #[error("invalid flag document: {why}")]
     InvalidDocument { why: String },
 }

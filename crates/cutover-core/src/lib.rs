@@ -18,6 +18,7 @@ mod document;
 mod env;
 mod error;
 mod flag;
+pub mod guard;
 mod key;
 mod overrides;
 mod preset;

@@ -1,0 +1,194 @@
+//! Rollout plans: the steps a guarded rollout climbs, how long each bakes, how much data each
+//! needs, and what to do on a breach or on too little data.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{CoreError, Rollout};
+
+/// What a breach does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnBreach {
+    /// Back to 0 %: the safe default.
+    #[default]
+    Rollback,
+    /// Back to the previous step's percentage, and pause there.
+    StepDown,
+}
+
+/// What a step whose bake ended without enough data does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInconclusive {
+    /// Bake longer, up to `max_extensions` more bakes, then pause.
+    #[default]
+    ExtendThenPause,
+    /// Bake longer, then roll back.
+    ExtendThenRollback,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    #[serde(rename = "percent")]
+    pub rollout: Rollout,
+    #[serde(with = "seconds")]
+    pub bake: Duration,
+    /// Calls each arm needs in the step before it may pass.
+    pub min_samples: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutPlan {
+    pub steps: Vec<Step>,
+    #[serde(default)]
+    pub on_breach: OnBreach,
+    #[serde(default)]
+    pub on_inconclusive: OnInconclusive,
+    /// Extra bakes an inconclusive step may take.
+    #[serde(default = "default_extensions")]
+    pub max_extensions: u32,
+}
+
+fn default_extensions() -> u32 {
+    2
+}
+
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_secs(u64::deserialize(d)?))
+    }
+}
+
+/// Calls per arm a step needs by default: enough that a doubled 1 % error rate can show.
+pub const DEFAULT_MIN_SAMPLES: u64 = 200;
+
+fn invalid(text: &str, why: impl Into<String>) -> CoreError {
+    CoreError::InvalidPlan {
+        text: text.to_owned(),
+        why: why.into(),
+    }
+}
+
+/// `90s`, `10m`, `2h`, `1d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{text:?} has no unit; use s, m, h or d"))?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} does not start with a whole number"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => return Err(format!("unknown unit {other:?} in {text:?}; use s, m, h or d")),
+    };
+    if n == 0 {
+        return Err(format!("{text:?} is zero; a bake must last"));
+    }
+    Ok(Duration::from_secs(n * seconds))
+}
+
+impl RolloutPlan {
+    /// The stage-ladder shorthand: `5,25,50,100 every 2h` (percentages, strictly increasing,
+    /// ending at 100, each baking for the same time).
+    pub fn parse_shorthand(text: &str) -> Result<RolloutPlan, CoreError> {
+        let (percents, bake) = text
+            .split_once(" every ")
+            .ok_or_else(|| invalid(text, "expected 'P1,P2,... every DURATION', such as '5,25,50,100 every 2h'"))?;
+        let bake = parse_duration(bake).map_err(|why| invalid(text, why))?;
+        let mut steps = Vec::new();
+        for p in percents.split(',') {
+            let rollout = Rollout::from_percent_str(p.trim()).map_err(|e| invalid(text, e.to_string()))?;
+            steps.push(Step {
+                rollout,
+                bake,
+                min_samples: DEFAULT_MIN_SAMPLES,
+            });
+        }
+        let plan = RolloutPlan {
+            steps,
+            on_breach: OnBreach::default(),
+            on_inconclusive: OnInconclusive::default(),
+            max_extensions: default_extensions(),
+        };
+        plan.validate().map_err(|e| match e {
+            CoreError::InvalidPlan { why, .. } => invalid(text, why),
+            other => other,
+        })?;
+        Ok(plan)
+    }
+
+    pub fn validate(&self) -> Result<(), CoreError> {
+        let text = self.to_string();
+        if self.steps.is_empty() {
+            return Err(invalid(&text, "a plan needs at least one step"));
+        }
+        for pair in self.steps.windows(2) {
+            if pair[1].rollout.bps() <= pair[0].rollout.bps() {
+                return Err(invalid(&text, "step percentages must strictly increase"));
+            }
+        }
+        if self.steps.last().map(|s| s.rollout) != Some(Rollout::FULL) {
+            return Err(invalid(&text, "the last step must be 100"));
+        }
+        if self.steps.first().is_some_and(|s| s.rollout == Rollout::NONE) {
+            return Err(invalid(&text, "the first step must expose someone (above 0)"));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for RolloutPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let steps: Vec<String> = self
+            .steps
+            .iter()
+            .map(|s| format!("{}@{}s", s.rollout, s.bake.as_secs()))
+            .collect();
+        f.write_str(&steps.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shorthand_reads_the_ladder() {
+        let plan = RolloutPlan::parse_shorthand("5,25,50,100 every 2h").unwrap();
+        let bps: Vec<u16> = plan.steps.iter().map(|s| s.rollout.bps()).collect();
+        assert_eq!(bps, [500, 2500, 5000, 10_000]);
+        assert!(plan.steps.iter().all(|s| s.bake == Duration::from_secs(7200)));
+        assert_eq!(RolloutPlan::parse_shorthand("0.5,100 every 90s").unwrap().steps[0].rollout.bps(), 50);
+    }
+
+    #[test]
+    fn bad_plans_say_why() {
+        for (text, needle) in [
+            ("5,25,50 every 1h", "100"),
+            ("25,5,100 every 1h", "increase"),
+            ("5,100 every soon", "whole number"),
+            ("5,100 every 0m", "zero"),
+            ("5,100", "every"),
+            ("5,101 every 1h", "101"),
+        ] {
+            let err = RolloutPlan::parse_shorthand(text).unwrap_err().to_string();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+}

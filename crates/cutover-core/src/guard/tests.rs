@@ -1,0 +1,107 @@
+//! The acceptance figures of guarded rollouts, from the simulator (which runs the real rule).
+
+use super::*;
+
+const ALPHA: f64 = 0.01;
+
+fn plan(text: &str) -> RolloutPlan {
+    RolloutPlan::parse_shorthand(text).unwrap()
+}
+
+#[test]
+fn a_a_rollouts_rarely_roll_back() {
+    let traffic = Traffic {
+        rps: 100.0,
+        legacy_error: 0.01,
+        new_error: 0.01,
+    };
+    let report = simulate(&plan("5,25,50,100 every 10m"), traffic, ALPHA, 300, 1);
+    assert!(report.rolled_back <= 3, "at most 1 % of 300: {report:?}");
+    assert_eq!(report.completed + report.rolled_back, report.runs, "{report:?}");
+    // Healthy rollouts finish on schedule: 4 bakes of 10 minutes, no extensions.
+    assert_eq!(report.complete_s.unwrap()[2], 2400, "{report:?}");
+}
+
+// Issue 5 asks for p90 within 8 minutes at a 5 % canary and within 1 minute at 50 %; this rule
+// reaches p50 near the sequential optimum but not those p90s yet (docs/guard.md has the figures).
+// These tests hold the figures it does reach, so a change can only make them better.
+#[test]
+fn a_doubled_error_rate_is_rolled_back_from_a_five_percent_canary() {
+    let traffic = Traffic {
+        rps: 100.0,
+        legacy_error: 0.01,
+        new_error: 0.02,
+    };
+    // A canary that stays at 5 % long enough to measure detection there.
+    let report = simulate(&plan("5,100 every 60m"), traffic, ALPHA, 200, 7);
+    let [p50, p90, _] = report.rollback_s.unwrap();
+    assert_eq!(report.rolled_back, report.runs, "{report:?}");
+    assert!(p50 <= 6 * 60, "p50 time to rollback {p50} s: {report:?}");
+    assert!(p90 <= 10 * 60, "p90 time to rollback {p90} s: {report:?}");
+}
+
+#[test]
+fn at_half_exposure_the_rollback_takes_about_a_minute() {
+    let traffic = Traffic {
+        rps: 100.0,
+        legacy_error: 0.01,
+        new_error: 0.02,
+    };
+    let report = simulate(&plan("50,100 every 60m"), traffic, ALPHA, 200, 11);
+    let [p50, p90, _] = report.rollback_s.unwrap();
+    assert!(p50 <= 60, "p50 time to rollback {p50} s: {report:?}");
+    assert!(p90 <= 2 * 60, "p90 time to rollback {p90} s: {report:?}");
+}
+
+#[test]
+fn without_enough_calls_a_step_extends_then_pauses() {
+    let traffic = Traffic {
+        rps: 0.1,
+        legacy_error: 0.01,
+        new_error: 0.01,
+    };
+    let mut p = plan("5,100 every 10m");
+    p.steps[0].min_samples = 1000;
+    let ending = simulate_once(&p, traffic, ALPHA, 3, std::time::Duration::from_secs(10_000));
+    assert_eq!(ending, Ending::Paused { after_s: 1800, step: 0 }, "two extensions, then pause");
+}
+
+#[test]
+fn step_down_goes_back_one_step() {
+    let mut p = plan("5,25,100 every 10m");
+    p.on_breach = OnBreach::StepDown;
+    assert_eq!(
+        decide(&p, 1, 0, Verdict::Fail, std::time::Duration::from_secs(5)),
+        Action::StepDown { to: p.steps[0].rollout }
+    );
+    assert_eq!(
+        decide(&p, 0, 0, Verdict::Fail, std::time::Duration::from_secs(5)),
+        Action::Rollback,
+        "nothing below the first step"
+    );
+}
+
+/// The figures of docs/guard.md:
+/// `cargo test --release -p cutover-core --lib guard::tests::figures -- --ignored --nocapture`
+#[test]
+#[ignore = "prints the documented figures; slow in debug builds"]
+fn figures() {
+    let healthy = Traffic {
+        rps: 100.0,
+        legacy_error: 0.01,
+        new_error: 0.01,
+    };
+    let doubled = Traffic {
+        new_error: 0.02,
+        ..healthy
+    };
+    for (name, p, traffic) in [
+        ("A/A, 5,25,50,100 every 10m", "5,25,50,100 every 10m", healthy),
+        ("1% -> 2%, 5% canary", "5,100 every 60m", doubled),
+        ("1% -> 2%, 50% exposure", "50,100 every 60m", doubled),
+        ("1% -> 2%, 5,25,50,100 every 10m", "5,25,50,100 every 10m", doubled),
+    ] {
+        let report = simulate(&plan(p), traffic, ALPHA, 1000, 1);
+        println!("{name}: {}", serde_json::to_string(&report).unwrap());
+    }
+}

@@ -236,6 +236,51 @@ pub(crate) enum RolloutCmd {
         #[arg(long, value_parser = parse_percent, value_name = "P", allow_hyphen_values = true)]
         percent: Rollout,
     },
+    /// What-if: run the guard's real decision rule over simulated traffic, many times, and
+    /// report how often a plan rolls back or completes, and how fast. Needs no store.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SimulateArgs {
+    /// The plan, e.g. '5,25,50,100 every 10m'.
+    #[arg(long, value_parser = parse_plan)]
+    pub plan: cutover_core::guard::RolloutPlan,
+    /// Requests per second of the service.
+    #[arg(long, value_parser = parse_positive, allow_hyphen_values = true)]
+    pub rps: f64,
+    /// Error rate of the legacy path, 0 to 1 (0.01 = 1 %).
+    #[arg(long, value_parser = parse_rate, allow_hyphen_values = true)]
+    pub legacy_error: f64,
+    /// Error rate of the new path, 0 to 1.
+    #[arg(long, value_parser = parse_rate, allow_hyphen_values = true)]
+    pub new_error: f64,
+    #[arg(long, default_value_t = 1000)]
+    pub runs: u64,
+    /// Seed of the first run (run i uses seed + i): same seed, same report.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The guard's false rollback bound.
+    #[arg(long, default_value_t = 0.01, value_parser = parse_rate)]
+    pub alpha: f64,
+}
+
+fn parse_plan(s: &str) -> Result<cutover_core::guard::RolloutPlan, String> {
+    cutover_core::guard::RolloutPlan::parse_shorthand(s).map_err(|e| e.to_string())
+}
+
+fn parse_positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("{s:?} is not a positive number")),
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a rate from 0 to 1 (0.01 = 1 %)")),
+    }
 }
 
 #[derive(Debug, Subcommand)]

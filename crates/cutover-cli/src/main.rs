@@ -53,6 +53,11 @@ fn init_logging() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // A simulation touches no store: do not create one in the working directory.
+    if let Command::Rollout(crate::args::RolloutCmd::Simulate(args)) = &cli.command {
+        commands::simulate::run(args, cli.global.json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let session = Session::open(&cli.global).await?;
     let result = dispatch(&session, &cli.command).await;
     session.close().await;

@@ -56,7 +56,9 @@ pub(crate) fn report(session: &Session, done: &Committed<Flag>) -> anyhow::Resul
 }
 
 pub(crate) async fn rollout(session: &Session, cmd: &RolloutCmd) -> anyhow::Result<()> {
-    let RolloutCmd::Set { target, percent } = cmd;
+    let RolloutCmd::Set { target, percent } = cmd else {
+        unreachable!("simulate runs without a session (main.rs)")
+    };
     apply(
         session,
         target,

@@ -6,5 +6,6 @@ pub(crate) mod eval;
 pub(crate) mod flag;
 pub(crate) mod preset;
 pub(crate) mod serve;
+pub(crate) mod simulate;
 pub(crate) mod token;
 pub(crate) mod transfer;

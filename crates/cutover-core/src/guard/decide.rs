@@ -61,8 +61,8 @@ pub fn rate_verdict(
     let log_statistic = evidence.log_statistic(current);
     let threshold = (1.0 / alpha).ln();
     // At 100 % there is no legacy arm left to compare with: only the new arm's volume counts.
-    let enough = current.new_calls >= min_samples
-        && (full_exposure || current.legacy_calls >= min_samples);
+    let enough =
+        current.new_calls >= min_samples && (full_exposure || current.legacy_calls >= min_samples);
     let verdict = if log_statistic >= threshold {
         Verdict::Fail
     } else if enough {

@@ -95,7 +95,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        other => return Err(format!("unknown unit {other:?} in {text:?}; use s, m, h or d")),
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}; use s, m, h or d"
+            ));
+        }
     };
     if n == 0 {
         return Err(format!("{text:?} is zero; a bake must last"));
@@ -107,13 +111,17 @@ impl RolloutPlan {
     /// The stage-ladder shorthand: `5,25,50,100 every 2h` (percentages, strictly increasing,
     /// ending at 100, each baking for the same time).
     pub fn parse_shorthand(text: &str) -> Result<RolloutPlan, CoreError> {
-        let (percents, bake) = text
-            .split_once(" every ")
-            .ok_or_else(|| invalid(text, "expected 'P1,P2,... every DURATION', such as '5,25,50,100 every 2h'"))?;
+        let (percents, bake) = text.split_once(" every ").ok_or_else(|| {
+            invalid(
+                text,
+                "expected 'P1,P2,... every DURATION', such as '5,25,50,100 every 2h'",
+            )
+        })?;
         let bake = parse_duration(bake).map_err(|why| invalid(text, why))?;
         let mut steps = Vec::new();
         for p in percents.split(',') {
-            let rollout = Rollout::from_percent_str(p.trim()).map_err(|e| invalid(text, e.to_string()))?;
+            let rollout =
+                Rollout::from_percent_str(p.trim()).map_err(|e| invalid(text, e.to_string()))?;
             steps.push(Step {
                 rollout,
                 bake,
@@ -146,8 +154,15 @@ impl RolloutPlan {
         if self.steps.last().map(|s| s.rollout) != Some(Rollout::FULL) {
             return Err(invalid(&text, "the last step must be 100"));
         }
-        if self.steps.first().is_some_and(|s| s.rollout == Rollout::NONE) {
-            return Err(invalid(&text, "the first step must expose someone (above 0)"));
+        if self
+            .steps
+            .first()
+            .is_some_and(|s| s.rollout == Rollout::NONE)
+        {
+            return Err(invalid(
+                &text,
+                "the first step must expose someone (above 0)",
+            ));
         }
         Ok(())
     }
@@ -173,8 +188,19 @@ mod tests {
         let plan = RolloutPlan::parse_shorthand("5,25,50,100 every 2h").unwrap();
         let bps: Vec<u16> = plan.steps.iter().map(|s| s.rollout.bps()).collect();
         assert_eq!(bps, [500, 2500, 5000, 10_000]);
-        assert!(plan.steps.iter().all(|s| s.bake == Duration::from_secs(7200)));
-        assert_eq!(RolloutPlan::parse_shorthand("0.5,100 every 90s").unwrap().steps[0].rollout.bps(), 50);
+        assert!(
+            plan.steps
+                .iter()
+                .all(|s| s.bake == Duration::from_secs(7200))
+        );
+        assert_eq!(
+            RolloutPlan::parse_shorthand("0.5,100 every 90s")
+                .unwrap()
+                .steps[0]
+                .rollout
+                .bps(),
+            50
+        );
     }
 
     #[test]

@@ -17,7 +17,11 @@ fn a_a_rollouts_rarely_roll_back() {
     };
     let report = simulate(&plan("5,25,50,100 every 10m"), traffic, ALPHA, 300, 1);
     assert!(report.rolled_back <= 3, "at most 1 % of 300: {report:?}");
-    assert_eq!(report.completed + report.rolled_back, report.runs, "{report:?}");
+    assert_eq!(
+        report.completed + report.rolled_back,
+        report.runs,
+        "{report:?}"
+    );
     // Healthy rollouts finish on schedule: 4 bakes of 10 minutes, no extensions.
     assert_eq!(report.complete_s.unwrap()[2], 2400, "{report:?}");
 }
@@ -62,8 +66,21 @@ fn without_enough_calls_a_step_extends_then_pauses() {
     };
     let mut p = plan("5,100 every 10m");
     p.steps[0].min_samples = 1000;
-    let ending = simulate_once(&p, traffic, ALPHA, 3, std::time::Duration::from_secs(10_000));
-    assert_eq!(ending, Ending::Paused { after_s: 1800, step: 0 }, "two extensions, then pause");
+    let ending = simulate_once(
+        &p,
+        traffic,
+        ALPHA,
+        3,
+        std::time::Duration::from_secs(10_000),
+    );
+    assert_eq!(
+        ending,
+        Ending::Paused {
+            after_s: 1800,
+            step: 0
+        },
+        "two extensions, then pause"
+    );
 }
 
 #[test]
@@ -72,7 +89,9 @@ fn step_down_goes_back_one_step() {
     p.on_breach = OnBreach::StepDown;
     assert_eq!(
         decide(&p, 1, 0, Verdict::Fail, std::time::Duration::from_secs(5)),
-        Action::StepDown { to: p.steps[0].rollout }
+        Action::StepDown {
+            to: p.steps[0].rollout
+        }
     );
     assert_eq!(
         decide(&p, 0, 0, Verdict::Fail, std::time::Duration::from_secs(5)),
@@ -96,10 +115,18 @@ fn figures() {
         ..healthy
     };
     for (name, p, traffic) in [
-        ("A/A, 5,25,50,100 every 10m", "5,25,50,100 every 10m", healthy),
+        (
+            "A/A, 5,25,50,100 every 10m",
+            "5,25,50,100 every 10m",
+            healthy,
+        ),
         ("1% -> 2%, 5% canary", "5,100 every 60m", doubled),
         ("1% -> 2%, 50% exposure", "50,100 every 60m", doubled),
-        ("1% -> 2%, 5,25,50,100 every 10m", "5,25,50,100 every 10m", doubled),
+        (
+            "1% -> 2%, 5,25,50,100 every 10m",
+            "5,25,50,100 every 10m",
+            doubled,
+        ),
     ] {
         let report = simulate(&plan(p), traffic, ALPHA, 1000, 1);
         println!("{name}: {}", serde_json::to_string(&report).unwrap());

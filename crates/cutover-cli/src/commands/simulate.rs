@@ -1,0 +1,54 @@
+//! `cutover rollout simulate`: the guard's decision rule over synthetic traffic.
+
+use cutover_core::guard::{Traffic, simulate};
+
+use crate::args::SimulateArgs;
+use crate::output;
+
+fn span(seconds: u64) -> String {
+    if seconds >= 120 {
+        format!("{:.1} min", seconds as f64 / 60.0)
+    } else {
+        format!("{seconds} s")
+    }
+}
+
+pub(crate) fn run(args: &SimulateArgs, json: bool) -> anyhow::Result<()> {
+    let traffic = Traffic {
+        rps: args.rps,
+        legacy_error: args.legacy_error,
+        new_error: args.new_error,
+    };
+    let report = simulate(&args.plan, traffic, args.alpha, args.runs, args.seed);
+    if json {
+        return output::json(&report);
+    }
+    let share = |n: u64| {
+        format!(
+            "{n} ({:.1} %)",
+            100.0 * n as f64 / report.runs.max(1) as f64
+        )
+    };
+    let times = |t: Option<[u64; 3]>| {
+        t.map_or("-".to_owned(), |[a, b, c]| {
+            format!("{} / {} / {}", span(a), span(b), span(c))
+        })
+    };
+    output::table(
+        ["OUTCOME", "RUNS", "TIME p50 / p90 / p99"],
+        [
+            [
+                "rolled back".to_owned(),
+                share(report.rolled_back),
+                times(report.rollback_s),
+            ],
+            [
+                "completed".to_owned(),
+                share(report.completed),
+                times(report.complete_s),
+            ],
+            ["paused".to_owned(), share(report.paused), "-".to_owned()],
+        ],
+    );
+    Ok(())
+}

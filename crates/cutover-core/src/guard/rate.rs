@@ -20,11 +20,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Rate ratios the mixture puts equal weight on. Every ratio added costs every other one power
-/// (the threshold rises by the log of the grid size), so the grid covers the regressions worth a
-/// rollback, +50 % to 5x, and larger ones are caught by these anyway (a 10x regression gives the
-/// 5x ratio a steep likelihood too).
+/// Rate ratios the mixture weighs. A ratio with weight `w` pays `ln(1/w)` nats of evidence
+/// before it can fire, so the weight sits where a rollback matters most (a doubled rate) and
+/// the rest keeps the test sensitive from +50 % to 5x (a 10x regression gives the 5x ratio a
+/// steep likelihood too).
 const RATIOS: [f64; 4] = [1.5, 2.0, 3.0, 5.0];
+const WEIGHTS: [f64; 4] = [0.15, 0.55, 0.15, 0.15];
 
 /// Events and calls of both arms over one span of constant exposure (a step).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,10 +68,14 @@ fn log_lrs(e: &ArmEvents) -> [f64; RATIOS.len()] {
 }
 
 fn log_mixture(logs: &[f64; RATIOS.len()]) -> f64 {
-    // log Σ (1/k) exp(l_i), computed stably.
+    // log Σ w_i exp(l_i), computed stably.
     let max = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let sum: f64 = logs.iter().map(|l| (l - max).exp()).sum();
-    max + (sum / RATIOS.len() as f64).ln()
+    let sum: f64 = logs
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(l, w)| w * (l - max).exp())
+        .sum();
+    max + sum.ln()
 }
 
 impl RateEvidence {

@@ -101,6 +101,52 @@ pub(crate) enum Command {
     /// API tokens for the server: create (the secret is shown once), list, revoke.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Synthetic traffic through the real SDK (evaluate, record each outcome, upload), to watch a
+    /// rollout and its metrics on one machine. Needs --server and an sdk (or better) --token.
+    Loadgen(LoadgenArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LoadgenArgs {
+    #[arg(long, value_parser = parse_key)]
+    pub flag: FlagKey,
+    /// Requests per second.
+    #[arg(long, value_parser = parse_positive, allow_hyphen_values = true)]
+    pub rps: f64,
+    /// Error rate of requests served by the legacy path, 0 to 1.
+    #[arg(long, value_parser = parse_rate, allow_hyphen_values = true, default_value_t = 0.01)]
+    pub legacy_error: f64,
+    /// Error rate of requests served by the new path, 0 to 1.
+    #[arg(long, value_parser = parse_rate, allow_hyphen_values = true, default_value_t = 0.01)]
+    pub new_error: f64,
+    /// Typical latency of the legacy path (each request draws around it).
+    #[arg(long, value_parser = parse_span, default_value = "20ms")]
+    pub legacy_latency: std::time::Duration,
+    #[arg(long, value_parser = parse_span, default_value = "20ms")]
+    pub new_latency: std::time::Duration,
+    #[arg(long, value_parser = parse_span, default_value = "60s")]
+    pub duration: std::time::Duration,
+    /// Distinct users the requests come from.
+    #[arg(long, default_value_t = 10_000)]
+    pub users: u32,
+}
+
+/// `20ms`, `1.5s`, `2m`.
+fn parse_span(s: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map(|i| s.split_at(i))
+        .ok_or_else(|| format!("{s:?} has no unit; use ms, s or m"))?;
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("{s:?} does not start with a number"))?;
+    let seconds = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        other => return Err(format!("unknown unit {other:?} in {s:?}; use ms, s or m")),
+    };
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("{s:?}: {e}"))
 }
 
 #[derive(Debug, Args)]

@@ -58,6 +58,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         commands::simulate::run(args, cli.global.json)?;
         return Ok(ExitCode::SUCCESS);
     }
+    // Load generation goes through the SDK, not a store.
+    if let Command::Loadgen(args) = &cli.command {
+        commands::loadgen::run(&cli.global, args).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let session = Session::open(&cli.global).await?;
     let result = dispatch(&session, &cli.command).await;
     session.close().await;
@@ -84,5 +89,6 @@ async fn dispatch(session: &Session, command: &Command) -> anyhow::Result<ExitCo
         Command::Export(args) => ok(transfer::export(session, args).await),
         Command::Serve(args) => ok(serve::run(session, args).await),
         Command::Token(cmd) => ok(token::run(session, cmd).await),
+        Command::Loadgen(_) => unreachable!("loadgen runs without a session (run)"),
     }
 }

@@ -4,6 +4,7 @@ pub(crate) mod audit;
 pub(crate) mod change;
 pub(crate) mod eval;
 pub(crate) mod flag;
+pub(crate) mod loadgen;
 pub(crate) mod preset;
 pub(crate) mod serve;
 pub(crate) mod simulate;

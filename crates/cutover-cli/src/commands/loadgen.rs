@@ -1,0 +1,95 @@
+//! `cutover loadgen`: requests that exist only to be counted. Each picks a user, asks the real
+//! SDK which path it takes, draws an outcome from that path's error rate and latency, and
+//! records it; the SDK uploads as it would in a service.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use cutover_sdk::{ClientBuilder, Context, Outcome, Variant};
+
+use crate::args::{Global, LoadgenArgs};
+
+/// A uniform draw in [0, 1): loadgen needs plenty of cheap randomness and no reproducibility.
+fn unit() -> f64 {
+    (RandomState::new().build_hasher().finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+pub(crate) async fn run(global: &Global, args: &LoadgenArgs) -> anyhow::Result<()> {
+    let url = global
+        .server
+        .as_deref()
+        .context("loadgen needs --server URL (or CUTOVER_SERVER)")?;
+    let token = global
+        .token
+        .as_deref()
+        .context("loadgen needs --token (or CUTOVER_TOKEN)")?;
+    let client = ClientBuilder::new(url, token)
+        .metrics_interval(Duration::from_secs(1))
+        .connect()
+        .await?;
+    let flag = client.flag(args.flag.as_str())?;
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    let mut owed = 0.0f64;
+    let mut counts = [[0u64; 2]; 2]; // [arm][calls, errors]
+    let mut last_report = Instant::now();
+    while started.elapsed() < args.duration {
+        tick.tick().await;
+        owed += args.rps / 100.0;
+        while owed >= 1.0 {
+            owed -= 1.0;
+            let user = format!("user-{}", (unit() * f64::from(args.users)) as u32);
+            let arm = flag.variant(&Context::new().with("user_id", &user), Variant::Legacy);
+            let (rate, typical) = match arm {
+                Variant::Legacy => (args.legacy_error, args.legacy_latency),
+                Variant::New => (args.new_error, args.new_latency),
+            };
+            let error = unit() < rate;
+            // Latencies spread from half to twice the typical value.
+            let latency = typical.mul_f64(0.5 + 1.5 * unit());
+            client.record(
+                args.flag.as_str(),
+                arm,
+                Outcome {
+                    latency,
+                    error,
+                    ..Outcome::default()
+                },
+            );
+            let a = usize::from(arm.is_new());
+            counts[a][0] += 1;
+            counts[a][1] += u64::from(error);
+        }
+        if last_report.elapsed() >= Duration::from_secs(5) {
+            last_report = Instant::now();
+            report(&counts, started.elapsed());
+        }
+    }
+    let waiting = client.flush_metrics().await;
+    report(&counts, started.elapsed());
+    if waiting > 0 {
+        eprintln!("{waiting} metric batch(es) could not be uploaded");
+    }
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)] // a progress line is what the command is for
+fn report(counts: &[[u64; 2]; 2], elapsed: Duration) {
+    let rate = |[calls, errors]: [u64; 2]| {
+        if calls == 0 {
+            0.0
+        } else {
+            100.0 * errors as f64 / calls as f64
+        }
+    };
+    println!(
+        "{:>5.0}s  legacy {} calls ({:.2} % errors)  new {} calls ({:.2} % errors)",
+        elapsed.as_secs_f64(),
+        counts[0][0],
+        rate(counts[0]),
+        counts[1][0],
+        rate(counts[1]),
+    );
+}

@@ -152,6 +152,13 @@ impl fmt::Display for Reason<'_> {
                     rollout.bps()
                 )
             }
+            // 0 % and 100 % decide without bucketing, whatever the context holds.
+            Reason::Rollout { rollout, .. } if rollout.bps() == 0 => {
+                write!(f, "rollout {rollout}: nobody takes the new path")
+            }
+            Reason::Rollout { rollout, .. } if rollout.bps() == 10_000 => {
+                write!(f, "rollout {rollout}: everyone in scope takes the new path")
+            }
             Reason::Rollout { rollout, .. } => {
                 write!(f, "rollout {rollout}: no stickiness value in the context")
             }

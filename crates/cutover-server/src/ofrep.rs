@@ -9,7 +9,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cutover_core::{CompiledFlag, Context, Decision, Reason, Timestamp};
@@ -111,9 +112,23 @@ fn evaluate(flag: &CompiledFlag, ctx: &Context, now: Timestamp) -> Value {
 
 pub(crate) async fn evaluate_one(
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    key: Result<Path<String>, PathRejection>,
+    uri: OriginalUri,
     body: Bytes,
 ) -> Response {
+    // A key that does not decode still gets an OFREP answer, naming the key as sent.
+    let key = match key {
+        Ok(Path(key)) => key,
+        Err(rejection) => {
+            let sent = uri.path().rsplit('/').next().unwrap_or_default().to_owned();
+            let body = json!({
+                "key": sent,
+                "errorCode": "PARSE_ERROR",
+                "errorDetails": format!("the flag key in the path cannot be read: {}", rejection.body_text()),
+            });
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
+    };
     let ctx = match parse_context(&body) {
         Ok(ctx) => ctx,
         Err(bad) => {

@@ -1,22 +1,32 @@
-//! `GET /api/v1/openapi.json`: the HTTP API described as OpenAPI 3.1, built once.
+//! `GET /api/v1/openapi.json`: the HTTP API described as OpenAPI 3.1, built and serialised once.
 //!
-//! Written out rather than derived: the model lives in `cutover-core`, which stays free of
-//! HTTP concerns, and the schemas below are checked against real answers by the tests
-//! (`tests/openapi.rs` checks every route of the router is described and every `$ref`
-//! resolves).
+//! Written out rather than derived: the model lives in `cutover-core`, which stays free of HTTP
+//! and OpenAPI concerns, and several wire shapes are not what a derive would see anyway (`Flag`
+//! is read through the lenient `FlagRepr`, `Rollout` and `AuditEntry` serialise by hand, changes
+//! and chain faults are internally tagged). The schemas follow what serde writes and accepts;
+//! `tests/openapi.rs` holds them to it with real answers of the router, checks every route of
+//! the router is described and every `$ref` resolves.
+//!
+//! Each fact about a handler is stated once, as a builder call (`body`, `store`, `audited`,
+//! `versioned`, ...), and the error statuses follow from those facts the way the extractors,
+//! the guard and `ApiError` produce them, so a route's statuses cannot drift from its inputs.
 
 use std::sync::LazyLock;
 
-use axum::Json;
+use axum::http::header;
+use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
 
-/// Who may call an operation, as the route table's capability implies.
-#[derive(Clone, Copy)]
+const OFREP_SPEC: &str = "https://github.com/open-feature/protocol/blob/main/service/openapi.yaml";
+
+/// The capability a route needs in `app.rs`, and so which roles may call it.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Who {
     Public,
     Read,
     Operate,
-    Admin,
+    Configure,
+    ManageTokens,
     Evaluate,
 }
 
@@ -24,673 +34,1833 @@ impl Who {
     fn says(self) -> &'static str {
         match self {
             Who::Public => "No token needed.",
-            Who::Read => "Roles: viewer, operator, admin.",
-            Who::Operate => "Roles: operator, admin.",
-            Who::Admin => "Role: admin.",
-            Who::Evaluate => "Roles: sdk, operator, admin.",
+            Who::Read => "Roles: viewer, operator, admin (capability Read).",
+            Who::Operate => "Roles: operator, admin (capability Operate).",
+            Who::Configure => "Role: admin (capability Configure).",
+            Who::ManageTokens => "Role: admin (capability ManageTokens).",
+            Who::Evaluate => "Roles: sdk, operator, admin (capability Evaluate).",
         }
+    }
+
+    /// Mirrors `auth::require`, which limits per token every request but a GET that needs one
+    /// of these capabilities.
+    fn rate_limited(self, method: &str) -> bool {
+        method != "get" && matches!(self, Who::Operate | Who::Configure | Who::ManageTokens)
     }
 }
 
+/// The error answers in the `Error` shape, shared by every operation through
+/// `#/components/responses`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Fail {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    TooLarge,
+    Invalid,
+    RateLimited,
+    ServerFailure,
+    StoreUnavailable,
+}
+
+impl Fail {
+    const ALL: [Fail; 10] = [
+        Fail::BadRequest,
+        Fail::Unauthorized,
+        Fail::Forbidden,
+        Fail::NotFound,
+        Fail::Conflict,
+        Fail::TooLarge,
+        Fail::Invalid,
+        Fail::RateLimited,
+        Fail::ServerFailure,
+        Fail::StoreUnavailable,
+    ];
+
+    fn status(self) -> u16 {
+        match self {
+            Fail::BadRequest => 400,
+            Fail::Unauthorized => 401,
+            Fail::Forbidden => 403,
+            Fail::NotFound => 404,
+            Fail::Conflict => 409,
+            Fail::TooLarge => 413,
+            Fail::Invalid => 422,
+            Fail::RateLimited => 429,
+            Fail::ServerFailure => 500,
+            Fail::StoreUnavailable => 503,
+        }
+    }
+
+    fn name(self) -> String {
+        format!("{self:?}")
+    }
+
+    fn says(self) -> &'static str {
+        match self {
+            Fail::BadRequest => {
+                "`bad_request`: the body is missing or not JSON of the documented shape (a value \
+                 its type refuses while parsing, such as an invalid flag key inside a body, is \
+                 reported here too), a query parameter or header cannot be read, If-Match and \
+                 expected_version disagree, or the request asks for nothing."
+            }
+            Fail::Unauthorized => {
+                "`unauthorized`: no token, an Authorization header that is not `Bearer <token>`, \
+                 or a token that is unknown or was revoked."
+            }
+            Fail::Forbidden => {
+                "`forbidden`: the token's role may not do this; the message names the role and \
+                 what it may do."
+            }
+            Fail::NotFound => "`not_found`: no such flag, preset, token or override.",
+            Fail::Conflict => {
+                "`version_conflict`: If-Match or expected_version names a version the flag has \
+                 moved on from; read it again. `already_exists`: the key or name is taken. \
+                 `in_use`: a preset names the flag."
+            }
+            Fail::TooLarge => "`too_large`: the body is over 2 MiB.",
+            Fail::Invalid => {
+                "`invalid`: a value is not accepted (a path key, a percent, a stage, an instant, \
+                 a preset that sets nothing, ...); `field` names it and the message says what is \
+                 accepted."
+            }
+            Fail::RateLimited => {
+                "`rate_limited`: too many change requests for this token; retry after \
+                 Retry-After seconds."
+            }
+            Fail::ServerFailure => {
+                "`store_failure`: the database answered something cutover cannot use (corrupt, \
+                 a newer schema); other codes for failures of the node itself."
+            }
+            Fail::StoreUnavailable => {
+                "`store_unavailable`: the database cannot be reached or is busy. Evaluation, \
+                 authentication and the stream go on from memory; retry after Retry-After \
+                 seconds."
+            }
+        }
+    }
+
+    fn retry_after(self) -> bool {
+        matches!(self, Fail::RateLimited | Fail::StoreUnavailable)
+    }
+}
+
+fn reference(kind: &str, name: &str) -> Value {
+    json!({ "$ref": format!("#/components/{kind}/{name}") })
+}
+
 fn schema(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
+    reference("schemas", name)
 }
 
-fn json_body(schema: Value) -> Value {
-    json!({ "content": { "application/json": { "schema": schema } } })
+fn array(items: Value) -> Value {
+    json!({ "type": "array", "items": items })
 }
 
-fn error(description: &str) -> Value {
-    let mut e = json_body(schema("Error"));
-    e["description"] = json!(description);
-    e
+fn nullable(inner: Value) -> Value {
+    json!({ "anyOf": [inner, { "type": "null" }] })
 }
 
+fn described(mut schema: Value, description: &str) -> Value {
+    schema["description"] = json!(description);
+    schema
+}
+
+fn text() -> Value {
+    json!({ "type": "string" })
+}
+
+fn boolean() -> Value {
+    json!({ "type": "boolean" })
+}
+
+fn count() -> Value {
+    json!({ "type": "integer", "minimum": 0 })
+}
+
+fn ratio() -> Value {
+    json!({ "type": ["number", "null"], "minimum": 0, "maximum": 1 })
+}
+
+fn instant() -> Value {
+    json!({ "type": "string", "format": "date-time" })
+}
+
+/// An object schema. `closed` for types serde reads with `deny_unknown_fields` (or only ever
+/// writes), so a typo is refused here as it is by the server.
+fn object(required: &[&str], properties: Value, closed: bool) -> Value {
+    let mut o = json!({ "type": "object", "properties": properties });
+    if !required.is_empty() {
+        o["required"] = json!(required);
+    }
+    if closed {
+        o["additionalProperties"] = json!(false);
+    }
+    o
+}
+
+/// A JSON answer, with headers from `#/components/headers`.
+fn answer(description: &str, body: Option<Value>, headers: &[&str]) -> Value {
+    let mut r = json!({ "description": description });
+    if let Some(body) = body {
+        r["content"] = json!({ "application/json": { "schema": body } });
+    }
+    if !headers.is_empty() {
+        let headers: Map<String, Value> = headers
+            .iter()
+            .map(|h| ((*h).to_owned(), reference("headers", h)))
+            .collect();
+        r["headers"] = Value::Object(headers);
+    }
+    r
+}
+
+/// A non-JSON answer.
+fn answer_as(description: &str, media: &str, body: Value) -> Value {
+    json!({ "description": description, "content": { media: { "schema": body } } })
+}
+
+fn query(name: &str, schema: Value, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+fn header_param(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "header", "required": false, "description": description, "schema": text() })
+}
+
+/// One operation, built from the facts about its handler.
 struct Op {
     method: &'static str,
     path: &'static str,
+    id: &'static str,
     summary: &'static str,
+    notes: Vec<&'static str>,
     who: Who,
     params: Vec<Value>,
     body: Option<Value>,
     ok: (u16, Value),
-    /// Error statuses besides the auth ones every guarded route has.
-    errors: &'static [u16],
-    /// A change: takes If-Match and X-Cutover-Reason, may be rate limited.
-    change: bool,
+    fails: Vec<Fail>,
+    /// Answers not in the `Error` shape (OFREP's own, 304); they replace a shared one of the
+    /// same status.
+    other: Vec<(u16, Value)>,
+    ofrep: bool,
 }
 
-fn path_param(name: &str, what: &str) -> Value {
-    json!({"name": name, "in": "path", "required": true, "description": what, "schema": {"type": "string"}})
-}
-
-fn query(name: &str, what: &str, kind: &str) -> Value {
-    json!({"name": name, "in": "query", "required": false, "description": what, "schema": {"type": kind}})
-}
-
-fn header(name: &str, what: &str) -> Value {
-    json!({"name": name, "in": "header", "required": false, "description": what, "schema": {"type": "string"}})
-}
-
-fn key() -> Value {
-    path_param("key", "The flag key.")
-}
-
-fn error_description(status: u16) -> &'static str {
-    match status {
-        400 => "The request is malformed (JSON, query string, If-Match).",
-        401 => "No token, an unknown token, or a revoked one.",
-        403 => "The token's role may not do this.",
-        404 => "No such flag, preset, token or override.",
-        409 => "A stale expected version (`version_conflict`) or a name already taken.",
-        413 => "The body is over 2 MiB.",
-        422 => "A value is not accepted; `field` names it.",
-        429 => "Too many change requests for this token; see Retry-After.",
-        503 => "The database cannot be reached; evaluation goes on, changes wait. See Retry-After.",
-        _ => "An error.",
+fn op(
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    who: Who,
+    summary: &'static str,
+) -> Op {
+    Op {
+        method,
+        path,
+        id,
+        summary,
+        notes: Vec::new(),
+        who,
+        params: Vec::new(),
+        body: None,
+        ok: (200, answer("Done.", None, &[])),
+        fails: Vec::new(),
+        other: Vec::new(),
+        ofrep: false,
     }
 }
 
 impl Op {
-    fn render(&self) -> Value {
+    fn notes(mut self, text: &'static str) -> Self {
+        self.notes.push(text);
+        self
+    }
+
+    fn ok(mut self, status: u16, response: Value) -> Self {
+        self.ok = (status, response);
+        self
+    }
+
+    fn fails(mut self, fails: &[Fail]) -> Self {
+        self.fails.extend_from_slice(fails);
+        self
+    }
+
+    fn param(mut self, param: Value) -> Self {
+        self.params.push(param);
+        self
+    }
+
+    /// Read through `admin::Params`: an unreadable query string is a 400.
+    fn query(self, name: &str, schema: Value, description: &str) -> Self {
+        self.param(query(name, schema, description))
+            .fails(&[Fail::BadRequest])
+    }
+
+    /// Read through `admin::Body` (or as bytes): no body or bad JSON is a 400, over 2 MiB a 413.
+    fn body(mut self, schema: Value) -> Self {
+        self.body = Some(schema);
+        self.fails(&[Fail::BadRequest, Fail::TooLarge])
+    }
+
+    /// Reads and writes the store: it may be down (503) or broken (500).
+    fn store(self) -> Self {
+        self.fails(&[Fail::ServerFailure, Fail::StoreUnavailable])
+    }
+
+    /// Writes an audit entry: the reason header is read, and refused (400) when not text.
+    fn audited(self) -> Self {
+        self.param(reference("parameters", "Reason"))
+            .fails(&[Fail::BadRequest])
+    }
+
+    /// Names the flag version it expects through If-Match (or the body's expected_version).
+    fn versioned(self) -> Self {
+        self.param(reference("parameters", "IfMatch"))
+            .fails(&[Fail::BadRequest, Fail::Conflict])
+    }
+
+    /// `{key}` through `admin::flag_key`: a key outside the alphabet is a 422.
+    fn key(self) -> Self {
+        self.param(reference("parameters", "FlagKey"))
+            .fails(&[Fail::Invalid])
+    }
+
+    /// `{name}` checked like a key (preset and token names share the alphabet).
+    fn name(self, param: &str) -> Self {
+        self.param(reference("parameters", param))
+            .fails(&[Fail::Invalid])
+    }
+
+    fn other(mut self, status: u16, response: Value) -> Self {
+        self.other.push((status, response));
+        self
+    }
+
+    fn ofrep(mut self) -> Self {
+        self.ofrep = true;
+        self
+    }
+
+    fn render(self, tag: &str) -> Value {
+        let mut fails = self.fails;
+        if self.who != Who::Public {
+            fails.extend([Fail::Unauthorized, Fail::Forbidden]);
+        }
+        if self.who.rate_limited(self.method) {
+            fails.push(Fail::RateLimited);
+        }
+        fails.sort_unstable();
+        fails.dedup();
         let mut responses = Map::new();
-        let (code, ok) = &self.ok;
-        responses.insert(code.to_string(), ok.clone());
-        let mut statuses: Vec<u16> = self.errors.to_vec();
-        if !matches!(self.who, Who::Public) {
-            statuses.extend([401, 403]);
+        responses.insert(self.ok.0.to_string(), self.ok.1);
+        for fail in fails {
+            responses.insert(
+                fail.status().to_string(),
+                reference("responses", &fail.name()),
+            );
         }
-        if self.change {
-            statuses.extend([400, 429, 503]);
+        for (status, response) in self.other {
+            responses.insert(status.to_string(), response);
         }
-        statuses.sort_unstable();
-        statuses.dedup();
-        for status in statuses {
-            let mut e = error(error_description(status));
-            if matches!(status, 429 | 503) {
-                e["headers"] = json!({"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}});
-            }
-            responses.insert(status.to_string(), e);
-        }
-        let mut params = self.params.clone();
-        if self.change {
-            params.push(header(
-                "If-Match",
-                "The flag version the change expects, as its ETag (\"3\"); a stale one answers 409.",
-            ));
-            params.push(header("X-Cutover-Reason", "Why, for the audit log."));
+        let mut description = self.who.says().to_owned();
+        for note in self.notes {
+            description.push(' ');
+            description.push_str(note);
         }
         let mut op = json!({
+            "operationId": self.id,
             "summary": self.summary,
-            "description": self.who.says(),
-            "parameters": params,
+            "description": description,
+            "tags": [tag],
             "responses": responses,
         });
-        if let Some(body) = &self.body {
-            op["requestBody"] =
-                json!({"required": true, "content": {"application/json": {"schema": body}}});
+        if !self.params.is_empty() {
+            op["parameters"] = json!(self.params);
         }
-        if matches!(self.who, Who::Public) {
+        if let Some(body) = self.body {
+            op["requestBody"] =
+                json!({ "required": true, "content": { "application/json": { "schema": body } } });
+        }
+        if self.who == Who::Public {
             op["security"] = json!([]);
+        }
+        if self.ofrep {
+            op["externalDocs"] =
+                json!({ "description": "The OFREP OpenAPI document", "url": OFREP_SPEC });
         }
         op
     }
 }
 
-fn ok(description: &str, body: Option<Value>) -> Value {
-    let mut r = match body {
-        Some(schema) => json_body(schema),
-        None => json!({}),
-    };
-    r["description"] = json!(description);
-    r
+/// The answer of a change to one flag (`admin::committed_flag`).
+fn changed_flag() -> Value {
+    answer(
+        "The flag after the change. When the change altered nothing (the flag was already so), \
+         the version stays and X-Cutover-Audit-Id is absent.",
+        Some(schema("Flag")),
+        &["ETag", "X-Cutover-Audit-Id"],
+    )
 }
 
-fn array(item: Value) -> Value {
-    json!({"type": "array", "items": item})
+/// A move of a cutover on one flag: the shape every flag-change route but create shares.
+fn flag_change(
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    summary: &'static str,
+) -> Op {
+    op(method, path, id, Who::Operate, summary)
+        .key()
+        .versioned()
+        .audited()
+        .store()
+        .fails(&[Fail::NotFound, Fail::Invalid])
+        .ok(200, changed_flag())
 }
 
-fn committed_flags() -> Value {
-    array(json!({"type": "object", "properties": {
-        "value": schema("Flag"),
-        "audit_id": {"type": ["integer", "null"], "description": "The audit entry written; null when nothing changed."}
-    }, "required": ["value"]}))
-}
-
-fn ops() -> Vec<Op> {
+fn flag_ops() -> Vec<Op> {
     use Who::*;
-    let flag = || ok("The flag; its version is the ETag.", Some(schema("Flag")));
-    let change = |method, path, summary, body: Option<Value>| Op {
-        method,
-        path,
-        summary,
-        who: Operate,
-        params: vec![key()],
-        body,
-        ok: (200, flag()),
-        errors: &[404, 409, 422],
-        change: true,
-    };
-    let read = |path, summary, params: Vec<Value>, body: Value| Op {
-        method: "get",
-        path,
-        summary,
-        who: Read,
-        params,
-        body: None,
-        ok: (200, ok("The answer.", Some(body))),
-        errors: &[503],
-        change: false,
-    };
-    let audit_params = || {
-        vec![
-            query("after_id", "Only entries after this id.", "integer"),
-            query("actor", "Only this actor's entries.", "string"),
-            query("flag", "Only entries about this flag.", "string"),
-            query(
-                "action",
-                "An exact action (flag.rollout) or a family (override.*).",
-                "string",
-            ),
-            query("since", "RFC 3339 instant, inclusive.", "string"),
-            query("until", "RFC 3339 instant, exclusive.", "string"),
-            query("limit", "At most this many entries.", "integer"),
-            query("order", "oldest (default) or newest first.", "string"),
-        ]
-    };
     vec![
-        read(
+        op("get", "/api/v1/flags", "listFlags", Read, "List every flag")
+            .store()
+            .ok(
+                200,
+                answer("Every flag, by key.", Some(array(schema("Flag"))), &[]),
+            ),
+        op(
+            "post",
             "/api/v1/flags",
-            "List every flag",
-            vec![],
-            array(schema("Flag")),
+            "createFlag",
+            Configure,
+            "Create a flag",
+        )
+        .notes(
+            "Only `key` is required; other fields take the defaults the Flag schema gives, \
+                 and a stage without rollout_percent sets the stage's rollout. The store sets \
+                 version 1. 409 `already_exists` when the key is taken.",
+        )
+        .body(schema("Flag"))
+        .audited()
+        .store()
+        .fails(&[Fail::Conflict, Fail::Invalid])
+        .ok(
+            201,
+            answer(
+                "The flag as created.",
+                Some(schema("Flag")),
+                &["ETag", "X-Cutover-Audit-Id"],
+            ),
         ),
+        op("get", "/api/v1/flags/{key}", "getFlag", Read, "Read a flag")
+            .key()
+            .store()
+            .fails(&[Fail::NotFound])
+            .ok(
+                200,
+                answer(
+                    "The flag; its ETag is the version to send as If-Match.",
+                    Some(schema("Flag")),
+                    &["ETag"],
+                ),
+            ),
         Op {
-            method: "post",
-            path: "/api/v1/flags",
-            summary: "Create a flag",
-            who: Admin,
-            params: vec![],
-            body: Some(schema("Flag")),
-            ok: (201, flag()),
-            errors: &[409, 422],
-            change: true,
-        },
-        read(
+            who: Configure,
+            ..flag_change(
+                "patch",
+                "/api/v1/flags/{key}",
+                "updateFlag",
+                "Reshape a flag: description, owner, enabled, stickiness, salt, scope",
+            )
+        }
+        .notes(
+            "Send at least one of description, owner, enabled, stickiness, salt, scope (400 \
+             otherwise); `salt: null` goes back to the key.",
+        )
+        .body(schema("UpdateRequest")),
+        op(
+            "delete",
             "/api/v1/flags/{key}",
-            "Read a flag",
-            vec![key()],
-            schema("Flag"),
+            "deleteFlag",
+            Configure,
+            "Delete a flag",
+        )
+        .notes("Refused with 409 `in_use` while a preset names the flag.")
+        .key()
+        .versioned()
+        .audited()
+        .store()
+        .fails(&[Fail::NotFound])
+        .ok(
+            200,
+            answer(
+                "The flag as it was.",
+                Some(schema("Flag")),
+                &["X-Cutover-Audit-Id"],
+            ),
         ),
-        Op {
-            method: "patch",
-            path: "/api/v1/flags/{key}",
-            summary: "Reshape a flag: description, owner, enabled, stickiness, salt, scope",
-            who: Admin,
-            ..change("patch", "", "", Some(schema("UpdateRequest")))
-        },
-        Op {
-            method: "delete",
-            path: "/api/v1/flags/{key}",
-            summary: "Delete a flag (refused while a preset names it)",
-            who: Admin,
-            ..change("delete", "", "", None)
-        },
-        change(
+        flag_change(
             "post",
             "/api/v1/flags/{key}/changes",
-            "Apply a list of changes together; each is checked against the caller's role",
-            Some(schema("ChangesRequest")),
-        ),
-        change(
+            "changeFlag",
+            "Apply a list of changes together",
+        )
+        .notes(
+            "Each change is also checked against the caller's role: set_description, \
+             set_owner, set_stickiness, set_salt, set_scope and replace need admin (403 \
+             otherwise). An empty list is a 422.",
+        )
+        .body(schema("ChangesRequest")),
+        flag_change(
             "put",
             "/api/v1/flags/{key}/rollout",
+            "setRollout",
             "Set the rollout percentage",
-            Some(schema("RolloutRequest")),
-        ),
-        change(
+        )
+        .body(schema("RolloutRequest")),
+        flag_change(
             "put",
             "/api/v1/flags/{key}/stage",
-            "Move along the stage ladder",
-            Some(schema("StageRequest")),
-        ),
-        change(
+            "setStage",
+            "Move to a stage of the ladder, with the rollout it implies",
+        )
+        .body(schema("StageRequest")),
+        flag_change(
             "post",
             "/api/v1/flags/{key}/kill",
+            "killFlag",
             "Pull the kill switch: everyone to legacy",
-            None,
         ),
-        change(
+        flag_change(
             "delete",
             "/api/v1/flags/{key}/kill",
+            "unkillFlag",
             "Lift the kill switch",
-            None,
         ),
-        read(
-            "/api/v1/flags/{key}/overrides",
-            "List a flag's overrides",
-            vec![key()],
-            array(schema("Override")),
-        ),
-        change(
-            "post",
-            "/api/v1/flags/{key}/overrides",
-            "Add an override",
-            Some(schema("Override")),
-        ),
-        Op {
-            params: vec![
-                key(),
-                query("attribute", "With value: the override to remove.", "string"),
-                query("value", "With attribute: the override to remove.", "string"),
-                query("all", "true: remove every override.", "boolean"),
-            ],
-            ..change(
-                "delete",
-                "/api/v1/flags/{key}/overrides",
-                "Remove one override, or all",
-                None,
-            )
-        },
-        Op {
-            params: vec![],
-            ok: (
-                200,
-                ok("Each flag the sweep touched.", Some(committed_flags())),
-            ),
-            ..change(
-                "post",
-                "/api/v1/overrides/sweep",
-                "Remove expired overrides from every flag",
-                None,
-            )
-        },
-        read(
-            "/api/v1/flags/{key}/metrics",
-            "Per-arm error, fallback and retry rates and latency quantiles over a window",
-            vec![
-                key(),
-                query(
-                    "since",
-                    "RFC 3339; default 15 minutes before until.",
-                    "string",
-                ),
-                query("until", "RFC 3339; default now.", "string"),
-            ],
-            schema("FlagMetrics"),
-        ),
-        read(
-            "/api/v1/flags/{key}/shadow",
-            "What shadow runs found over a window: per-field agreement ratios with 95 % intervals, failures, a mismatch sample",
-            vec![
-                key(),
-                query(
-                    "since",
-                    "RFC 3339; default 15 minutes before until.",
-                    "string",
-                ),
-                query("until", "RFC 3339; default now.", "string"),
-            ],
-            json!({"type": "object"}),
-        ),
-        read(
-            "/api/v1/presets",
-            "List presets",
-            vec![],
-            array(schema("Preset")),
-        ),
-        Op {
-            params: vec![path_param("name", "The preset's name.")],
-            ok: (200, ok("The preset.", Some(schema("Preset")))),
-            ..change(
-                "put",
-                "/api/v1/presets/{name}",
-                "Define or replace a preset",
-                Some(schema("Preset")),
-            )
-        },
-        Op {
-            params: vec![path_param("name", "The preset's name.")],
-            ok: (200, ok("The preset as it was.", Some(schema("Preset")))),
-            ..change("delete", "/api/v1/presets/{name}", "Delete a preset", None)
-        },
-        Op {
-            params: vec![path_param("name", "The preset's name.")],
-            ok: (
-                200,
-                ok("Each flag after the preset.", Some(committed_flags())),
-            ),
-            ..change(
-                "post",
-                "/api/v1/presets/{name}/apply",
-                "Apply every entry of a preset in one transaction",
-                None,
-            )
-        },
-        read(
-            "/api/v1/audit",
-            "Query the audit log",
-            audit_params(),
-            array(schema("AuditEntry")),
-        ),
-        read(
-            "/api/v1/audit/verify",
-            "Walk the audit chain",
-            vec![],
-            schema("ChainReport"),
-        ),
-        Op {
-            ok: (
-                200,
-                json!({"description": "Matching entries as JSON lines.", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}),
-            ),
-            ..read(
-                "/api/v1/audit/export",
-                "Export audit entries as JSON lines",
-                audit_params(),
-                json!({}),
-            )
-        },
-        Op {
-            method: "post",
-            path: "/api/v1/import",
-            summary: "Make the store hold a document's flags and presets, all or nothing",
-            who: Admin,
-            params: vec![query(
-                "prune",
-                "Also delete what the document does not name.",
-                "boolean",
-            )],
-            body: Some(schema("FlagDocument")),
-            ok: (200, ok("What changed.", Some(schema("ImportReport")))),
-            errors: &[409, 422],
-            change: true,
-        },
-        read(
-            "/api/v1/export",
-            "Every flag and preset as one document",
-            vec![],
-            schema("FlagDocument"),
-        ),
-        Op {
-            who: Admin,
-            ..read(
-                "/api/v1/tokens",
-                "List tokens (never their secrets)",
-                vec![],
-                array(schema("Token")),
-            )
-        },
-        Op {
-            method: "post",
-            path: "/api/v1/tokens",
-            summary: "Create a token; its secret is in this answer only",
-            who: Admin,
-            params: vec![],
-            body: Some(schema("TokenRequest")),
-            ok: (
-                201,
-                ok("The token and its secret.", Some(schema("TokenCreated"))),
-            ),
-            errors: &[409, 422],
-            change: true,
-        },
-        Op {
-            method: "delete",
-            path: "/api/v1/tokens/{name}",
-            summary: "Revoke a token: it stops working on every node",
-            who: Admin,
-            params: vec![path_param("name", "The token's name.")],
-            body: None,
-            ok: (200, ok("The token as it was.", Some(schema("Token")))),
-            errors: &[404],
-            change: true,
-        },
-        Op {
-            method: "get",
-            path: "/api/v1/stream",
-            summary: "Server-sent events: a snapshot, then every change with its sequence as the event id",
-            who: Evaluate,
-            params: vec![
-                header(
-                    "Last-Event-ID",
-                    "Resume after this sequence: only the missed changes are sent.",
-                ),
-                query(
-                    "format",
-                    "ofrep: send OFREP refetchEvaluation notifications instead.",
-                    "string",
-                ),
-            ],
-            body: None,
-            ok: (
-                200,
-                json!({"description": "event: snapshot {type, seq, flags}; event: change {type, seq, action, key, at, flag}; comments as heartbeats.", "content": {"text/event-stream": {"schema": {"type": "string"}}}}),
-            ),
-            errors: &[],
-            change: false,
-        },
-        Op {
-            method: "post",
-            path: "/api/v1/metrics",
-            summary: "Upload arm metrics (what SDKs do every few seconds)",
-            who: Evaluate,
-            params: vec![],
-            body: Some(schema("MetricsBatch")),
-            ok: (
-                200,
-                ok(
-                    "Accepted.",
-                    Some(
-                        json!({"type": "object", "properties": {"arms": {"type": "integer"}, "window_start": {"type": "string"}}}),
-                    ),
-                ),
-            ),
-            errors: &[400, 422, 503],
-            change: false,
-        },
-        Op {
-            method: "post",
-            path: "/ofrep/v1/evaluate/flags/{key}",
-            summary: "OFREP: evaluate one flag (shapes as the OFREP OpenAPI document defines them)",
-            who: Evaluate,
-            params: vec![key()],
-            body: Some(schema("OfrepRequest")),
-            ok: (
-                200,
-                ok(
-                    "value: true for the new path; variant legacy or new; metadata with flagVersion and cutoverReason.",
-                    Some(schema("OfrepEvaluation")),
-                ),
-            ),
-            errors: &[400, 404, 429],
-            change: false,
-        },
-        Op {
-            method: "post",
-            path: "/ofrep/v1/evaluate/flags",
-            summary: "OFREP: evaluate every flag for one context; ETag / If-None-Match gives 304",
-            who: Evaluate,
-            params: vec![header(
-                "If-None-Match",
-                "The ETag of an earlier answer for the same context.",
-            )],
-            body: Some(schema("OfrepRequest")),
-            ok: (
-                200,
-                ok(
-                    "Every flag's evaluation.",
-                    Some(
-                        json!({"type": "object", "properties": {"flags": array(schema("OfrepEvaluation"))}}),
-                    ),
-                ),
-            ),
-            errors: &[400, 429],
-            change: false,
-        },
-        Op {
-            method: "get",
-            path: "/healthz",
-            summary: "Liveness",
-            who: Public,
-            params: vec![],
-            body: None,
-            ok: (200, ok("ok", None)),
-            errors: &[],
-            change: false,
-        },
-        Op {
-            method: "get",
-            path: "/readyz",
-            summary: "Readiness: serving from a loaded state, with its audit head",
-            who: Public,
-            params: vec![],
-            body: None,
-            ok: (
-                200,
-                ok(
-                    "Ready.",
-                    Some(
-                        json!({"type": "object", "properties": {"status": {"type": "string"}, "head": {"type": "integer"}}}),
-                    ),
-                ),
-            ),
-            errors: &[],
-            change: false,
-        },
-        Op {
-            method: "get",
-            path: "/metrics",
-            summary: "Prometheus metrics",
-            who: Public,
-            params: vec![],
-            body: None,
-            ok: (
-                200,
-                json!({"description": "Prometheus text format.", "content": {"text/plain": {"schema": {"type": "string"}}}}),
-            ),
-            errors: &[],
-            change: false,
-        },
-        Op {
-            method: "get",
-            path: "/api/v1/openapi.json",
-            summary: "This document",
-            who: Public,
-            params: vec![],
-            body: None,
-            ok: (200, ok("OpenAPI 3.1.", Some(json!({"type": "object"})))),
-            errors: &[],
-            change: false,
-        },
     ]
 }
 
-fn schemas() -> Value {
-    let string = json!({"type": "string"});
-    let int = json!({"type": "integer", "minimum": 0});
+fn override_ops() -> Vec<Op> {
+    vec![
+        op(
+            "get",
+            "/api/v1/flags/{key}/overrides",
+            "listOverrides",
+            Who::Read,
+            "List a flag's overrides",
+        )
+        .key()
+        .store()
+        .fails(&[Fail::NotFound])
+        .ok(
+            200,
+            answer(
+                "The flag's overrides.",
+                Some(array(schema("Override"))),
+                &[],
+            ),
+        ),
+        flag_change(
+            "post",
+            "/api/v1/flags/{key}/overrides",
+            "addOverride",
+            "Add an override, replacing one for the same attribute and value",
+        )
+        .notes("An expires_at that has already passed is a 422.")
+        .body(schema("Override")),
+        flag_change(
+            "delete",
+            "/api/v1/flags/{key}/overrides",
+            "removeOverrides",
+            "Remove one override, or all",
+        )
+        .notes(
+            "Send attribute and value to remove one (404 when the flag has none such), or \
+             all=true for every one; any other combination is a 400.",
+        )
+        .query(
+            "attribute",
+            schema("AttributeName"),
+            "With value: the override to remove.",
+        )
+        .query("value", text(), "With attribute: the override to remove.")
+        .query(
+            "all",
+            json!({ "type": "boolean", "default": false }),
+            "true: remove every override.",
+        ),
+        op(
+            "post",
+            "/api/v1/overrides/sweep",
+            "sweepOverrides",
+            Who::Operate,
+            "Remove expired overrides from every flag",
+        )
+        .audited()
+        .store()
+        .ok(
+            200,
+            answer(
+                "Each flag the sweep changed, with the audit entry of its change.",
+                Some(array(schema("CommittedFlag"))),
+                &[],
+            ),
+        ),
+    ]
+}
+
+fn preset_ops() -> Vec<Op> {
+    use Who::*;
+    vec![
+        op(
+            "get",
+            "/api/v1/presets",
+            "listPresets",
+            Read,
+            "List presets",
+        )
+        .store()
+        .ok(
+            200,
+            answer("Every preset.", Some(array(schema("Preset"))), &[]),
+        ),
+        op(
+            "put",
+            "/api/v1/presets/{name}",
+            "definePreset",
+            Operate,
+            "Define or replace a preset",
+        )
+        .notes(
+            "The body's name must be the path's (422 otherwise); 404 when an entry names a \
+             flag that does not exist. X-Cutover-Audit-Id is absent when the preset was \
+             already so.",
+        )
+        .name("PresetName")
+        .body(schema("Preset"))
+        .audited()
+        .store()
+        .fails(&[Fail::NotFound])
+        .ok(
+            200,
+            answer(
+                "The preset.",
+                Some(schema("Preset")),
+                &["X-Cutover-Audit-Id"],
+            ),
+        ),
+        op(
+            "delete",
+            "/api/v1/presets/{name}",
+            "deletePreset",
+            Operate,
+            "Delete a preset",
+        )
+        .name("PresetName")
+        .audited()
+        .store()
+        .fails(&[Fail::NotFound])
+        .ok(
+            200,
+            answer(
+                "The preset as it was.",
+                Some(schema("Preset")),
+                &["X-Cutover-Audit-Id"],
+            ),
+        ),
+        op(
+            "post",
+            "/api/v1/presets/{name}/apply",
+            "applyPreset",
+            Operate,
+            "Apply every entry of a preset in one transaction",
+        )
+        .notes("Audited as preset.apply, with the reason prefixed by the preset's name.")
+        .name("PresetName")
+        .audited()
+        .store()
+        .fails(&[Fail::NotFound])
+        .ok(
+            200,
+            answer(
+                "Each flag after the preset, with its audit entry (null when the flag was \
+                 already so).",
+                Some(array(schema("CommittedFlag"))),
+                &[],
+            ),
+        ),
+    ]
+}
+
+/// The filter `admin::audit::QueryParams` reads; bad instants, order or flag are 422s.
+fn audit_filter(op: Op) -> Op {
+    op.query("after_id", count(), "Only entries after this id.")
+        .query("actor", text(), "Only this actor's entries (a token name).")
+        .query("flag", schema("FlagKey"), "Only entries about this flag.")
+        .query(
+            "action",
+            text(),
+            "An exact action (`flag.rollout`) or a family (`override.*`).",
+        )
+        .query("since", instant(), "RFC 3339 instant, inclusive.")
+        .query("until", instant(), "RFC 3339 instant, exclusive.")
+        .query(
+            "limit",
+            json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }),
+            "At most this many entries (the newest ones with order=newest).",
+        )
+        .query(
+            "order",
+            json!({ "enum": ["oldest", "newest"], "default": "oldest" }),
+            "Which end of the log comes first.",
+        )
+        .store()
+        .fails(&[Fail::Invalid])
+}
+
+fn audit_ops() -> Vec<Op> {
+    use Who::*;
+    vec![
+        audit_filter(op(
+            "get",
+            "/api/v1/audit",
+            "queryAudit",
+            Read,
+            "Query the audit log",
+        ))
+        .ok(
+            200,
+            answer(
+                "The matching entries.",
+                Some(array(schema("AuditEntry"))),
+                &[],
+            ),
+        ),
+        op(
+            "get",
+            "/api/v1/audit/verify",
+            "verifyAudit",
+            Read,
+            "Walk the audit chain and report the first fault",
+        )
+        .store()
+        .ok(200, answer("The walk.", Some(schema("ChainReport")), &[])),
+        audit_filter(op(
+            "get",
+            "/api/v1/audit/export",
+            "exportAudit",
+            Read,
+            "Export audit entries as JSON lines",
+        ))
+        .ok(
+            200,
+            answer_as(
+                "The matching entries, one AuditEntry per line; before and after are the \
+                 exact JSON that was hashed, so an export verifies on its own.",
+                "application/x-ndjson",
+                text(),
+            ),
+        ),
+    ]
+}
+
+fn transfer_ops() -> Vec<Op> {
+    vec![
+        op(
+            "post",
+            "/api/v1/import",
+            "importDocument",
+            Who::Configure,
+            "Make the store hold a document's flags and presets, all or nothing",
+        )
+        .notes(
+            "Flags the store has are replaced whole (key and version kept), others created; \
+             presets are defined. A preset naming a flag the document does not define is a \
+             422.",
+        )
+        .query(
+            "prune",
+            json!({ "type": "boolean", "default": false }),
+            "Also delete the flags and presets the document does not name.",
+        )
+        .body(schema("FlagDocument"))
+        .audited()
+        .store()
+        .fails(&[Fail::Invalid])
+        .ok(
+            200,
+            answer("What changed.", Some(schema("ImportReport")), &[]),
+        ),
+        op(
+            "get",
+            "/api/v1/export",
+            "exportDocument",
+            Who::Read,
+            "Every flag and preset as one document",
+        )
+        .store()
+        .ok(
+            200,
+            answer(
+                "The document; importing it elsewhere reproduces the flags and presets.",
+                Some(schema("FlagDocument")),
+                &[],
+            ),
+        ),
+    ]
+}
+
+fn token_ops() -> Vec<Op> {
+    use Who::*;
+    vec![
+        op(
+            "get",
+            "/api/v1/tokens",
+            "listTokens",
+            ManageTokens,
+            "List tokens",
+        )
+        .store()
+        .ok(
+            200,
+            answer(
+                "Every token, never its secret.",
+                Some(array(schema("Token"))),
+                &[],
+            ),
+        ),
+        op(
+            "post",
+            "/api/v1/tokens",
+            "createToken",
+            ManageTokens,
+            "Create a token",
+        )
+        .notes(
+            "Its secret is in this answer only; the store keeps its hash. 409 \
+             `already_exists` when the name is taken.",
+        )
+        .body(schema("CreateTokenRequest"))
+        .audited()
+        .store()
+        .fails(&[Fail::Conflict, Fail::Invalid])
+        .ok(
+            201,
+            answer(
+                "The token and its secret.",
+                Some(schema("TokenCreated")),
+                &[],
+            ),
+        ),
+        op(
+            "delete",
+            "/api/v1/tokens/{name}",
+            "revokeToken",
+            ManageTokens,
+            "Revoke a token",
+        )
+        .notes("It stops working on every node as the revocation reaches it.")
+        .name("TokenName")
+        .audited()
+        .store()
+        .fails(&[Fail::NotFound])
+        .ok(
+            200,
+            answer(
+                "The token as it was.",
+                Some(schema("Token")),
+                &["X-Cutover-Audit-Id"],
+            ),
+        ),
+    ]
+}
+
+fn window(op: Op) -> Op {
+    op.key()
+        .query(
+            "since",
+            instant(),
+            "RFC 3339; default 15 minutes before until. Counts are per minute, so the minute \
+             it falls in is included.",
+        )
+        .query("until", instant(), "RFC 3339; default now.")
+        .store()
+        .notes("since must be before until (422).")
+}
+
+fn sdk_ops() -> Vec<Op> {
+    use Who::*;
+    vec![
+        op(
+            "get",
+            "/api/v1/stream",
+            "followChanges",
+            Evaluate,
+            "Follow every change as server-sent events",
+        )
+        .notes(
+            "On connect, a `snapshot` event; with Last-Event-ID, only the `change` events \
+             missed (or a snapshot when too many were). Then every change as this node applies \
+             it, each with its audit id as the event id, and a `heartbeat` comment when idle. \
+             With format=ofrep, OFREP `refetchEvaluation` notifications (event `message`) \
+             instead. Served from memory: no store errors.",
+        )
+        .param(header_param(
+            "Last-Event-ID",
+            "The id of the last event seen: resume after it.",
+        ))
+        .query(
+            "format",
+            json!({ "enum": ["ofrep"] }),
+            "ofrep: send OFREP refetchEvaluation notifications instead of flags.",
+        )
+        .ok(
+            200,
+            json!({
+                "description": "An event stream; `data` of each event as the x-event-data schemas say.",
+                "content": { "text/event-stream": { "schema": text() } },
+                "x-event-data": {
+                    "snapshot": schema("StreamSnapshot"),
+                    "change": schema("StreamChange"),
+                    "message": schema("OfrepRefetch"),
+                },
+            }),
+        ),
+        op(
+            "post",
+            "/api/v1/metrics",
+            "uploadMetrics",
+            Evaluate,
+            "Upload per-arm metrics and shadow findings (what SDKs do every few seconds)",
+        )
+        .notes("A batch counts in the minute its window ends in.")
+        .body(schema("MetricsBatch"))
+        .store()
+        .fails(&[Fail::Invalid])
+        .ok(200, answer("Stored.", Some(schema("UploadAccepted")), &[])),
+        window(op(
+            "get",
+            "/api/v1/flags/{key}/metrics",
+            "flagMetrics",
+            Read,
+            "Per-arm error, fallback and retry rates and latency quantiles over a window",
+        ))
+        .ok(
+            200,
+            answer("Both arms' figures.", Some(schema("FlagMetrics")), &[]),
+        ),
+        window(op(
+            "get",
+            "/api/v1/flags/{key}/shadow",
+            "flagShadow",
+            Read,
+            "What shadow runs found over a window",
+        ))
+        .ok(
+            200,
+            answer(
+                "Per-field agreement ratios with 95 % Wilson intervals, failures and a \
+                 sample of mismatches.",
+                Some(schema("FlagShadowReport")),
+                &[],
+            ),
+        ),
+    ]
+}
+
+fn ofrep_failure(description: &str) -> Value {
+    answer(description, Some(schema("OfrepFailure")), &[])
+}
+
+/// OFREP's 429 differs from the admin API's: Retry-After is an instant, the body OFREP's.
+fn ofrep_rate_limited() -> Value {
     json!({
-        "Error": {"type": "object", "required": ["error", "message"], "properties": {
-            "error": {"type": "string", "description": "A stable code: bad_request, invalid, unauthorized, forbidden, not_found, version_conflict, already_exists, in_use, rate_limited, store_unavailable, ..."},
-            "message": {"type": "string", "description": "What was wrong, with the value and what is accepted."},
-            "field": {"type": "string", "description": "The request field at fault, when there is one."}}},
-        "Constraint": {"type": "object", "required": ["attribute", "op"], "properties": {
-            "attribute": string, "op": {"enum": ["in", "not_in", "exists"]}, "values": array(json!({"type": "string"}))}},
-        "Override": {"type": "object", "required": ["attribute", "value", "variant"], "additionalProperties": false, "properties": {
-            "attribute": string, "value": string, "variant": {"enum": ["legacy", "new"]},
-            "expires_at": {"type": "string", "format": "date-time"}}},
-        "Flag": {"type": "object", "required": ["key"], "additionalProperties": false, "properties": {
-            "key": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,127}$"},
-            "description": string, "owner": string, "enabled": {"type": "boolean"},
-            "stage": {"enum": ["disabled", "canary", "beta", "production", "legacy_disabled"]},
-            "rollout_percent": {"type": "number", "minimum": 0, "maximum": 100, "description": "At most two decimals."},
-            "killed": {"type": "boolean"}, "stickiness": string, "salt": string,
-            "scope": array(schema("Constraint")), "overrides": array(schema("Override")),
-            "version": {"type": "integer", "minimum": 1, "readOnly": true}}},
-        "FlagChange": {"type": "object", "required": ["change"], "description": "One edit, tagged by `change`.", "properties": {
-            "change": {"enum": ["set_enabled", "set_stage", "set_rollout", "kill", "unkill", "set_description", "set_owner",
-                                "set_stickiness", "set_salt", "set_scope", "add_override", "remove_override", "clear_overrides",
-                                "remove_expired_overrides", "replace"]},
-            "enabled": {"type": "boolean"}, "stage": string, "rollout_percent": {"type": "number"}, "description": string,
-            "owner": string, "attribute": string, "salt": {"type": ["string", "null"]}, "scope": array(schema("Constraint")),
-            "override": schema("Override"), "value": string, "flag": schema("Flag")}},
-        "ChangesRequest": {"type": "object", "required": ["changes"], "properties": {
-            "changes": array(schema("FlagChange")), "expected_version": int}},
-        "UpdateRequest": {"type": "object", "properties": {
-            "description": string, "owner": string, "enabled": {"type": "boolean"}, "stickiness": string,
-            "salt": {"type": ["string", "null"]}, "scope": array(schema("Constraint")), "expected_version": int}},
-        "RolloutRequest": {"type": "object", "required": ["percent"], "properties": {
-            "percent": {"type": ["number", "string"], "description": "0 to 100, at most two decimals."}, "expected_version": int}},
-        "StageRequest": {"type": "object", "required": ["stage"], "properties": {
-            "stage": {"enum": ["disabled", "canary", "beta", "production", "legacy_disabled"]}, "expected_version": int}},
-        "PresetEntry": {"type": "object", "required": ["flag"], "properties": {
-            "flag": string, "enabled": {"type": "boolean"}, "stage": string, "rollout_percent": {"type": "number"}, "killed": {"type": "boolean"}}},
-        "Preset": {"type": "object", "required": ["name", "entries"], "properties": {
-            "name": string, "description": string, "entries": array(schema("PresetEntry"))}},
-        "FlagDocument": {"type": "object", "properties": {"flags": array(schema("Flag")), "presets": array(schema("Preset"))}},
-        "ImportReport": {"type": "object", "properties": {
-            "created": array(string.clone()), "updated": array(string.clone()), "unchanged": array(string.clone()),
-            "deleted": array(string.clone()), "presets_defined": array(string.clone()), "presets_deleted": array(string.clone())}},
-        "AuditEntry": {"type": "object", "required": ["id", "at", "actor", "action", "entity", "prev_hash", "hash"], "properties": {
-            "id": int, "at": {"type": "string", "format": "date-time"}, "actor": string, "action": string, "entity": string,
-            "before": {"description": "The state before, as hashed."}, "after": {"description": "The state after, as hashed."},
-            "reason": {"type": ["string", "null"]}, "prev_hash": string, "hash": string}},
-        "ChainReport": {"type": "object", "required": ["entries", "head_hash"], "properties": {
-            "entries": int, "head_hash": string,
-            "fault": {"type": ["object", "null"], "description": "The first thing wrong: edited, missing, broken_link or head_mismatch, with ids."}}},
-        "Token": {"type": "object", "properties": {
-            "name": string, "role": {"enum": ["admin", "operator", "viewer", "sdk"]},
-            "created_at": {"type": "string", "format": "date-time"}, "created_by": string}},
-        "TokenRequest": {"type": "object", "required": ["name", "role"], "properties": {
-            "name": string, "role": {"enum": ["admin", "operator", "viewer", "sdk"]}}},
-        "TokenCreated": {"type": "object", "required": ["name", "role", "token"], "properties": {
-            "name": string, "role": string, "token": {"type": "string", "description": "The secret: shown once."}}},
-        "ArmCounts": {"type": "object", "properties": {
-            "calls": int, "errors": int, "fallbacks": int, "retries": int,
-            "latency": {"type": "object", "properties": {"buckets": array(array(int.clone()))},
-                        "description": "Log-linear latency histogram in microseconds: [bucket, count] pairs."}}},
-        "MetricsBatch": {"type": "object", "required": ["window_start", "window_end", "arms"], "properties": {
-            "window_start": {"type": "string", "format": "date-time"}, "window_end": {"type": "string", "format": "date-time"},
-            "arms": array(json!({"allOf": [schema("ArmCounts"), {"type": "object", "required": ["flag", "arm"], "properties": {
-                "flag": string, "arm": {"enum": ["legacy", "new"]}}}]})),
-            "dropped_batches": int}},
-        "FlagMetrics": {"type": "object", "properties": {
-            "flag": string, "since": string, "until": string,
-            "legacy": {"type": "object"}, "new": {"type": "object"}}},
-        "OfrepRequest": {"type": "object", "required": ["context"], "properties": {
-            "context": {"type": "object", "properties": {"targetingKey": string}, "additionalProperties": true}}},
-        "OfrepEvaluation": {"type": "object", "description": "See the OFREP OpenAPI document (open-feature/protocol).", "properties": {
-            "key": string, "value": {"type": "boolean"}, "reason": string, "variant": {"enum": ["legacy", "new"]},
-            "metadata": {"type": "object"}, "errorCode": string, "errorDetails": string}},
+        "description": "Only when the node limits evaluations per token (eval_rate_per_second). \
+                        The body is OFREP's (errorCode GENERAL).",
+        "headers": { "Retry-After": {
+            "description": "The instant to retry at, RFC 3339.",
+            "schema": instant(),
+        } },
+        "content": { "application/json": { "schema": schema("OfrepFailure") } },
     })
 }
 
-fn build() -> Value {
-    let mut paths: Map<String, Value> = Map::new();
-    for op in ops() {
-        let entry = paths.entry(op.path).or_insert_with(|| json!({}));
-        entry[op.method] = op.render();
+fn ofrep_ops() -> Vec<Op> {
+    vec![
+        op(
+            "post",
+            "/ofrep/v1/evaluate/flags/{key}",
+            "ofrepEvaluateFlag",
+            Who::Evaluate,
+            "OFREP: evaluate one flag for a context",
+        )
+        .notes(
+            "Shapes as the OFREP OpenAPI document defines them (see externalDocs). A cutover \
+             flag is a boolean to OpenFeature: true sends the caller down the new path.",
+        )
+        .ofrep()
+        .param(json!({
+            "name": "key", "in": "path", "required": true,
+            "description": "The flag key; one that is not a flag (however spelled) is a 404.",
+            "schema": text(),
+        }))
+        .body(schema("OfrepRequest"))
+        .ok(
+            200,
+            answer("The evaluation.", Some(schema("OfrepEvaluation")), &[]),
+        )
+        .other(
+            400,
+            ofrep_failure(
+                "PARSE_ERROR (the body is not JSON) or INVALID_CONTEXT (no context object, \
+                 or a targetingKey that is not a string).",
+            ),
+        )
+        .other(404, ofrep_failure("FLAG_NOT_FOUND."))
+        .other(429, ofrep_rate_limited()),
+        op(
+            "post",
+            "/ofrep/v1/evaluate/flags",
+            "ofrepEvaluateAll",
+            Who::Evaluate,
+            "OFREP: evaluate every flag for a context",
+        )
+        .notes(
+            "Shapes as the OFREP OpenAPI document defines them (see externalDocs). The ETag \
+             covers the node's state and the request body, so If-None-Match gives a 304 until \
+             either changes.",
+        )
+        .ofrep()
+        .param(header_param(
+            "If-None-Match",
+            "The ETag of an earlier answer for the same context.",
+        ))
+        .body(schema("OfrepRequest"))
+        .ok(
+            200,
+            answer(
+                "Every flag's evaluation.",
+                Some(schema("OfrepBulkEvaluation")),
+                &["ETag"],
+            ),
+        )
+        .other(
+            304,
+            json!({
+                "description": "Nothing changed since the ETag sent.",
+                "headers": { "ETag": reference("headers", "ETag") },
+            }),
+        )
+        .other(
+            400,
+            ofrep_failure(
+                "PARSE_ERROR (the body is not JSON) or INVALID_CONTEXT (no context object, \
+                 or a targetingKey that is not a string).",
+            ),
+        )
+        .other(429, ofrep_rate_limited()),
+    ]
+}
+
+fn node_ops() -> Vec<Op> {
+    use Who::Public;
+    vec![
+        op("get", "/healthz", "health", Public, "Liveness").ok(
+            200,
+            answer_as(
+                "The process serves.",
+                "text/plain",
+                json!({ "const": "ok" }),
+            ),
+        ),
+        op(
+            "get",
+            "/readyz",
+            "ready",
+            Public,
+            "Readiness: serving from a loaded state",
+        )
+        .notes("Ready once the state is loaded; the store's health is not required.")
+        .ok(200, answer("Ready.", Some(schema("Ready")), &[])),
+        op(
+            "get",
+            "/metrics",
+            "prometheus",
+            Public,
+            "Prometheus metrics",
+        )
+        .ok(
+            200,
+            answer_as(
+                "Prometheus text format 0.0.4.",
+                "text/plain; version=0.0.4",
+                text(),
+            ),
+        ),
+        op(
+            "get",
+            "/api/v1/openapi.json",
+            "openapi",
+            Public,
+            "This document",
+        )
+        .ok(
+            200,
+            answer("OpenAPI 3.1.", Some(json!({ "type": "object" })), &[]),
+        ),
+    ]
+}
+
+fn paths() -> Value {
+    let areas = [
+        ("flags", flag_ops()),
+        ("overrides", override_ops()),
+        ("presets", preset_ops()),
+        ("audit", audit_ops()),
+        ("transfer", transfer_ops()),
+        ("tokens", token_ops()),
+        ("sdk", sdk_ops()),
+        ("ofrep", ofrep_ops()),
+        ("node", node_ops()),
+    ];
+    let mut paths = Map::new();
+    for (tag, ops) in areas {
+        for op in ops {
+            let (path, method) = (op.path, op.method);
+            let item = paths.entry(path).or_insert_with(|| json!({}));
+            item[method] = op.render(tag);
+        }
     }
+    Value::Object(paths)
+}
+
+fn tags() -> Value {
+    json!([
+        { "name": "flags", "description": "Flags and the moves of a cutover: rollout, stage, kill switch." },
+        { "name": "overrides", "description": "Force new or legacy for one value of one attribute." },
+        { "name": "presets", "description": "Named sets of flag states applied together." },
+        { "name": "audit", "description": "The hash-chained audit log." },
+        { "name": "transfer", "description": "The whole flag set as one document." },
+        { "name": "tokens", "description": "API tokens and their roles." },
+        { "name": "sdk", "description": "What SDKs use: the change stream, metric upload, and the figures read from it." },
+        { "name": "ofrep", "description": "OpenFeature Remote Evaluation Protocol.",
+          "externalDocs": { "url": OFREP_SPEC } },
+        { "name": "node", "description": "Health, readiness, metrics and this document." },
+    ])
+}
+
+fn parameters() -> Value {
+    let path = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "path", "required": true, "description": description, "schema": schema });
+    json!({
+        "FlagKey": path("key", "The flag key.", schema("FlagKey")),
+        "PresetName": path("name", "The preset's name.", schema("FlagKey")),
+        "TokenName": path("name", "The token's name.", schema("TokenName")),
+        "IfMatch": {
+            "name": "If-Match", "in": "header", "required": false, "schema": text(),
+            "description": "The flag version the change expects, as the ETag gives it (\"3\"; \
+                            W/ and the quotes are optional). A stale one is a 409, one that is not a \
+                            number a 400. The body's expected_version does the same; both given must agree.",
+        },
+        "Reason": header_param("X-Cutover-Reason", "Why, recorded in the audit entry."),
+    })
+}
+
+fn headers() -> Value {
+    json!({
+        "ETag": {
+            "description": "The flag's version, quoted (\"3\"): send it back as If-Match. On the \
+                            OFREP bulk answer, a tag of the node's state and the request.",
+            "schema": text(),
+        },
+        "X-Cutover-Audit-Id": {
+            "description": "The audit entry the change wrote; absent when it changed nothing.",
+            "schema": count(),
+        },
+        "Retry-After": { "description": "Seconds to wait.", "schema": count() },
+    })
+}
+
+fn responses() -> Value {
+    let mut out = Map::new();
+    for fail in Fail::ALL {
+        let headers: &[&str] = if fail.retry_after() {
+            &["Retry-After"]
+        } else {
+            &[]
+        };
+        out.insert(
+            fail.name(),
+            answer(fail.says(), Some(schema("Error")), headers),
+        );
+    }
+    Value::Object(out)
+}
+
+fn scalar_schemas() -> Value {
+    json!({
+        "FlagKey": {
+            "type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,127}$",
+            "description": "Flag keys and preset names: lower case, digits, '.', '_', '-'; at most 128.",
+        },
+        "TokenName": {
+            "type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+            "description": "The token's name, also the audit actor of its changes; at most 64.",
+        },
+        "AttributeName": {
+            "type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$",
+            "description": "A context attribute (user_id, tenant, targetingKey, ...).",
+        },
+        "Stage": {
+            "enum": ["disabled", "canary", "beta", "production", "legacy_disabled"],
+            "description": "A rung of the ladder and the rollout it sets on entry: 0, 5, 50, 100 and \
+                            100 % (legacy_disabled: the legacy path is retired, everyone gets new).",
+        },
+        "Variant": { "enum": ["legacy", "new"] },
+        "Role": { "enum": ["admin", "operator", "viewer", "sdk"] },
+        "Percent": {
+            "type": "number", "minimum": 0, "maximum": 100,
+            "description": "Percent with at most two decimals (12.5, 0.01); whole values are \
+                            written as integers. More decimals are refused, not rounded.",
+        },
+    })
+}
+
+fn flag_schemas() -> Value {
+    json!({
+        "Flag": described(object(&["key"], json!({
+            "key": schema("FlagKey"),
+            "description": described(text(), "Left out when empty."),
+            "owner": described(text(), "Left out when empty."),
+            "enabled": described(json!({ "type": "boolean", "default": true }),
+                "false sends everyone to legacy, overrides included."),
+            "stage": described(schema("Stage"), "Default disabled."),
+            "rollout_percent": described(schema("Percent"),
+                "The share of eligible contexts on new; default the stage's rollout."),
+            "killed": described(json!({ "type": "boolean", "default": false }),
+                "The kill switch: legacy for everyone, whatever else is set."),
+            "stickiness": described(schema("AttributeName"),
+                "The attribute bucketing reads first (then session_id, targetingKey); default user_id."),
+            "salt": described(json!({ "type": ["string", "null"] }),
+                "Salt of the bucketing hash; unset (left out) means the key."),
+            "scope": described(array(schema("Constraint")),
+                "Constraints a context must all meet to be in the rollout; left out when empty."),
+            "overrides": described(array(schema("Override")), "Left out when empty."),
+            "version": described(count(),
+                "Bumped by every change that alters the flag; ignored in requests (the store sets it)."),
+        }), true), "One flag. Requests need only `key`; answers always carry enabled, stage, \
+                    rollout_percent, killed, stickiness and version."),
+        "Constraint": {
+            "description": "One condition of a rollout scope. The CLI writes it as text \
+                            (`tenant in acme,globex`, `tenant not_in acme`, `plan exists`); \
+                            in JSON it is this object, the list under `values`.",
+            "type": "object",
+            "required": ["attribute", "op"],
+            "properties": {
+                "attribute": schema("AttributeName"),
+                "op": { "enum": ["in", "not_in", "exists"] },
+                "values": array(text()),
+            },
+            "oneOf": [
+                { "properties": { "op": { "enum": ["in", "not_in"] } }, "required": ["values"] },
+                { "properties": { "op": { "const": "exists" } } },
+            ],
+        },
+        "Override": described(object(&["attribute", "value", "variant"], json!({
+            "attribute": schema("AttributeName"),
+            "value": text(),
+            "variant": schema("Variant"),
+            "expires_at": described(instant(), "It stops applying at this instant; left out: never."),
+        }), true), "Forces variant for every context whose attribute equals value."),
+        "CommittedFlag": object(&["value", "audit_id"], json!({
+            "value": schema("Flag"),
+            "audit_id": described(json!({ "type": ["integer", "null"], "minimum": 0 }),
+                "The audit entry written; null when the flag was already so."),
+        }), true),
+    })
+}
+
+/// The variants of `FlagChange` (tag, fields, required fields, note).
+fn change_variants() -> Vec<(&'static str, Value, &'static [&'static str], &'static str)> {
+    vec![
+        (
+            "set_enabled",
+            json!({ "enabled": boolean() }),
+            &["enabled"],
+            "Operator.",
+        ),
+        (
+            "set_stage",
+            json!({ "stage": schema("Stage") }),
+            &["stage"],
+            "Operator. Sets the rollout the stage implies.",
+        ),
+        (
+            "set_rollout",
+            json!({ "rollout_percent": schema("Percent") }),
+            &["rollout_percent"],
+            "Operator.",
+        ),
+        ("kill", json!({}), &[], "Operator."),
+        ("unkill", json!({}), &[], "Operator."),
+        (
+            "set_description",
+            json!({ "description": text() }),
+            &["description"],
+            "Admin.",
+        ),
+        (
+            "set_owner",
+            json!({ "owner": text() }),
+            &["owner"],
+            "Admin.",
+        ),
+        (
+            "set_stickiness",
+            json!({ "attribute": schema("AttributeName") }),
+            &["attribute"],
+            "Admin.",
+        ),
+        (
+            "set_salt",
+            json!({ "salt": { "type": ["string", "null"] } }),
+            &[],
+            "Admin. null or left out: the key.",
+        ),
+        (
+            "set_scope",
+            json!({ "scope": array(schema("Constraint")) }),
+            &["scope"],
+            "Admin.",
+        ),
+        (
+            "add_override",
+            json!({ "override": schema("Override") }),
+            &["override"],
+            "Operator. Replaces an override for the same attribute and value.",
+        ),
+        (
+            "remove_override",
+            json!({ "attribute": schema("AttributeName"), "value": text() }),
+            &["attribute", "value"],
+            "Operator. 404 when there is no such override.",
+        ),
+        ("clear_overrides", json!({}), &[], "Operator."),
+        ("remove_expired_overrides", json!({}), &[], "Operator."),
+        (
+            "replace",
+            json!({ "flag": schema("Flag") }),
+            &["flag"],
+            "Admin. Everything but the key and version; the flag's key must be the path's.",
+        ),
+    ]
+}
+
+fn change_schemas() -> Map<String, Value> {
+    let mut out = Map::new();
+    let mut one_of = Vec::new();
+    let mut mapping = Map::new();
+    for (tag, mut fields, required, note) in change_variants() {
+        let name = format!("FlagChange.{tag}");
+        fields["change"] = json!({ "const": tag });
+        let required: Vec<&str> = std::iter::once("change")
+            .chain(required.iter().copied())
+            .collect();
+        out.insert(
+            name.clone(),
+            described(object(&required, fields, true), note),
+        );
+        one_of.push(schema(&name));
+        mapping.insert(
+            tag.to_owned(),
+            json!(format!("#/components/schemas/{name}")),
+        );
+    }
+    out.insert(
+        "FlagChange".into(),
+        json!({
+            "description": "One edit of a flag, tagged by `change`; the note of each says which role it needs.",
+            "oneOf": one_of,
+            "discriminator": { "propertyName": "change", "mapping": mapping },
+        }),
+    );
+    let expected = || {
+        described(
+            json!({ "type": ["integer", "null"], "minimum": 0 }),
+            "The flag version the change expects, like If-Match (both given must agree).",
+        )
+    };
+    out.insert(
+        "ChangesRequest".into(),
+        object(
+            &["changes"],
+            json!({
+                "changes": json!({ "type": "array", "items": schema("FlagChange"), "minItems": 1 }),
+                "expected_version": expected(),
+            }),
+            true,
+        ),
+    );
+    let mut update = object(
+        &[],
+        json!({
+            "description": text(),
+            "owner": text(),
+            "enabled": boolean(),
+            "stickiness": schema("AttributeName"),
+            "salt": described(json!({ "type": ["string", "null"] }), "null: back to the key."),
+            "scope": array(schema("Constraint")),
+            "expected_version": expected(),
+        }),
+        true,
+    );
+    update["anyOf"] = [
+        "description",
+        "owner",
+        "enabled",
+        "stickiness",
+        "salt",
+        "scope",
+    ]
+    .iter()
+    .map(|f| json!({ "required": [f] }))
+    .collect();
+    out.insert("UpdateRequest".into(), update);
+    out.insert(
+        "RolloutRequest".into(),
+        object(
+            &["percent"],
+            json!({
+                "percent": {
+                    "description": "0 to 100 with at most two decimals, as a number or a string \
+                                    (\"12.5\", \"12.5%\"); out of range is a 422.",
+                    "anyOf": [schema("Percent"), text()],
+                },
+                "expected_version": expected(),
+            }),
+            true,
+        ),
+    );
+    out.insert(
+        "StageRequest".into(),
+        object(
+            &["stage"],
+            json!({ "stage": schema("Stage"), "expected_version": expected() }),
+            true,
+        ),
+    );
+    out
+}
+
+fn preset_schemas() -> Value {
+    let settings = ["enabled", "stage", "rollout_percent", "killed"];
+    let mut entry = described(
+        object(
+            &["flag"],
+            json!({
+                "flag": schema("FlagKey"),
+                "enabled": boolean(),
+                "stage": schema("Stage"),
+                "rollout_percent": described(schema("Percent"), "Applied after stage."),
+                "killed": described(boolean(), "true pulls the kill switch, false lifts it."),
+            }),
+            true,
+        ),
+        "The state one flag takes; settings left out are left as they are. At least one is \
+         needed (422).",
+    );
+    entry["anyOf"] = settings
+        .iter()
+        .map(|f| json!({ "required": [f] }))
+        .collect();
+    json!({
+        "PresetEntry": entry,
+        "Preset": described(object(&["name", "entries"], json!({
+            "name": schema("FlagKey"),
+            "description": described(text(), "Left out when empty."),
+            "entries": json!({ "type": "array", "items": schema("PresetEntry"), "minItems": 1 }),
+        }), true), "A named set of flag states applied together; each flag once."),
+        "FlagDocument": described(object(&[], json!({
+            "flags": array(schema("Flag")),
+            "presets": array(schema("Preset")),
+        }), true), "Every flag and preset; presets may name only flags of the document."),
+        "ImportReport": object(
+            &["created", "updated", "unchanged", "deleted", "presets_defined", "presets_deleted"],
+            json!({
+                "created": array(schema("FlagKey")),
+                "updated": array(schema("FlagKey")),
+                "unchanged": array(schema("FlagKey")),
+                "deleted": array(schema("FlagKey")),
+                "presets_defined": described(array(schema("FlagKey")), "Presets new or changed."),
+                "presets_deleted": array(schema("FlagKey")),
+            }),
+            true,
+        ),
+    })
+}
+
+fn audit_schemas() -> Value {
+    let fault = |tag: &str, fields: Value, required: &[&str], note: &str| {
+        let mut fields = fields;
+        fields["fault"] = json!({ "const": tag });
+        let required: Vec<&str> = std::iter::once("fault")
+            .chain(required.iter().copied())
+            .collect();
+        described(object(&required, fields, true), note)
+    };
+    json!({
+        "AuditEntry": described(object(
+            &["id", "at", "actor", "action", "entity", "before", "after", "reason", "prev_hash", "hash"],
+            json!({
+                "id": count(),
+                "at": instant(),
+                "actor": described(text(), "The token name (the OS user or --actor from the CLI)."),
+                "action": described(text(), "flag.create, flag.rollout, override.add, preset.apply, token.revoke, ..."),
+                "entity": described(text(), "kind:name, such as flag:checkout or preset:phase1."),
+                "before": { "description": "The entity's JSON before, exactly as hashed; null on create." },
+                "after": { "description": "The entity's JSON after, exactly as hashed; null on delete." },
+                "reason": { "type": ["string", "null"] },
+                "prev_hash": described(text(), "The previous entry's hash (64 zeros for the first)."),
+                "hash": described(text(), "SHA-256, hex, over this entry's fields and prev_hash."),
+            }),
+            true,
+        ), "One committed entry of the audit log."),
+        "ChainFault": {
+            "description": "The first thing wrong with the chain, tagged by `fault`.",
+            "oneOf": [
+                fault("edited", json!({ "id": count() }), &["id"],
+                      "The entry does not match its hash."),
+                fault("missing", json!({ "expected": count(), "found": { "type": ["integer", "null"], "minimum": 0 } }),
+                      &["expected", "found"], "Entries were deleted: found came where expected should (null: the chain ends)."),
+                fault("broken_link", json!({ "id": count() }), &["id"],
+                      "The entry does not link to the one before it."),
+                fault("head_mismatch", json!({ "head_id": count(), "last_id": count() }),
+                      &["head_id", "last_id"], "The chain ends elsewhere than the recorded head."),
+            ],
+        },
+        "ChainReport": object(&["entries", "head_hash", "fault"], json!({
+            "entries": described(count(), "Entries walked."),
+            "head_hash": described(text(), "Hash of the last entry walked; keep a copy elsewhere to anchor the log."),
+            "fault": nullable(schema("ChainFault")),
+        }), true),
+    })
+}
+
+fn token_schemas() -> Value {
+    json!({
+        "Token": object(&["name", "role", "created_at", "created_by"], json!({
+            "name": schema("TokenName"),
+            "role": schema("Role"),
+            "created_at": instant(),
+            "created_by": described(text(), "The token that created it."),
+        }), true),
+        "CreateTokenRequest": object(&["name", "role"], json!({
+            "name": schema("TokenName"),
+            "role": schema("Role"),
+        }), true),
+        "TokenCreated": object(&["name", "role", "token"], json!({
+            "name": schema("TokenName"),
+            "role": schema("Role"),
+            "token": described(text(), "The secret: in this answer only. Send it as `Authorization: Bearer <token>`."),
+        }), true),
+        "Error": object(&["error", "message"], json!({
+            "error": described(text(), "A stable code: bad_request, unauthorized, forbidden, not_found, \
+                                        version_conflict, already_exists, in_use, too_large, invalid, \
+                                        rate_limited, store_unavailable, store_failure, method_not_allowed, ..."),
+            "message": described(text(), "What was wrong, with the value and what is accepted."),
+            "field": described(text(), "The request field at fault, when there is one."),
+        }), true),
+    })
+}
+
+fn metric_schemas() -> Value {
+    let counts = || {
+        json!({
+            "calls": count(), "errors": count(), "fallbacks": count(), "retries": count(),
+            "latency": schema("LatencySketch"),
+        })
+    };
+    let mut arm = counts();
+    arm["flag"] = schema("FlagKey");
+    arm["arm"] = schema("Variant");
+    let mut shadow = shadow_counts();
+    shadow["flag"] = schema("FlagKey");
+    let summary = object(
+        &[
+            "calls",
+            "errors",
+            "fallbacks",
+            "retries",
+            "error_rate",
+            "fallback_rate",
+            "retry_rate",
+            "latency_ms",
+        ],
+        json!({
+            "calls": count(), "errors": count(), "fallbacks": count(), "retries": count(),
+            "error_rate": described(ratio(), "null before any call."),
+            "fallback_rate": ratio(),
+            "retry_rate": ratio(),
+            "latency_ms": nullable(described(object(&["p50", "p90", "p95", "p99"], json!({
+                "p50": { "type": "number" }, "p90": { "type": "number" },
+                "p95": { "type": "number" }, "p99": { "type": "number" },
+            }), true), "Quantiles in milliseconds, each at most 1/32 below the true value.")),
+        }),
+        true,
+    );
+    let mut report_fields = shadow_counts();
+    report_fields["flag"] = schema("FlagKey");
+    report_fields["since"] = instant();
+    report_fields["until"] = instant();
+    report_fields["fields"] =
+        json!({ "type": "object", "additionalProperties": schema("FieldAgreement") });
+    let mut agreement = field_tally();
+    agreement["ratio"] = described(ratio(), "agreed / compared; null before any comparison.");
+    agreement["interval95"] = described(
+        json!({ "type": ["array", "null"], "prefixItems": [{ "type": "number" }, { "type": "number" }], "items": false }),
+        "The 95 % Wilson interval of the ratio: [low, high].",
+    );
+    json!({
+        "LatencySketch": object(&["buckets"], json!({
+            "buckets": described(array(pair(count(), count())),
+                "[bucket, count] pairs of a log-linear histogram of microseconds, sorted, no zero counts."),
+        }), true),
+        "ArmReport": object(&["flag", "arm", "calls", "errors", "fallbacks", "retries", "latency"], arm, false),
+        "FlagShadow": object(&shadow_required(&["flag"]), shadow, false),
+        "MetricsBatch": object(&["window_start", "window_end", "arms"], json!({
+            "window_start": instant(),
+            "window_end": described(instant(), "Not before window_start (422)."),
+            "arms": array(schema("ArmReport")),
+            "shadows": array(schema("FlagShadow")),
+            "dropped_batches": described(count(), "Batches the SDK dropped since its last upload."),
+        }), false),
+        "UploadAccepted": object(&["arms", "window_start"], json!({
+            "arms": described(count(), "Arm reports stored."),
+            "window_start": described(instant(), "The minute they were counted in."),
+        }), true),
+        "ArmSummary": summary,
+        "FlagMetrics": object(&["flag", "since", "until", "legacy", "new"], json!({
+            "flag": schema("FlagKey"), "since": instant(), "until": instant(),
+            "legacy": schema("ArmSummary"), "new": schema("ArmSummary"),
+        }), true),
+        "FieldTally": object(&TALLY, field_tally(), true),
+        "FieldAgreement": object(&TALLY, agreement, true),
+        "ShadowTally": object(&["fields", "cases", "cases_agreed"], json!({
+            "fields": { "type": "object", "additionalProperties": schema("FieldTally") },
+            "cases": count(), "cases_agreed": count(),
+        }), true),
+        "MismatchSample": object(&["path", "context"], json!({
+            "path": text(),
+            "legacy": { "description": "The legacy output at path; left out or null when absent." },
+            "new": { "description": "The new output at path; left out or null when absent." },
+            "context": described(array(pair(text(), text())), "[attribute, value] pairs."),
+        }), true),
+        "FlagShadowReport": object(&shadow_required(&["flag", "since", "until", "fields"]), report_fields, true),
+    })
+}
+
+const TALLY: [&str; 5] = ["compared", "agreed", "disagreed", "missing", "extra"];
+
+fn field_tally() -> Value {
+    json!({
+        "compared": count(), "agreed": count(), "disagreed": count(),
+        "missing": described(count(), "The new output lacked the field."),
+        "extra": described(count(), "The new output had a field the legacy one did not."),
+    })
+}
+
+/// `ShadowCounts`, flattened into the shapes that carry it.
+fn shadow_counts() -> Value {
+    json!({
+        "runs": count(), "compared": count(), "new_errors": count(), "new_panics": count(),
+        "timeouts": count(),
+        "tally": schema("ShadowTally"),
+        "mismatches": described(array(schema("MismatchSample")), "At most 100 kept per flag and minute."),
+        "mismatches_dropped": described(count(), "Mismatches seen beyond the kept sample."),
+    })
+}
+
+fn shadow_required(extra: &[&'static str]) -> Vec<&'static str> {
+    let own = [
+        "runs",
+        "compared",
+        "new_errors",
+        "new_panics",
+        "timeouts",
+        "tally",
+        "mismatches",
+        "mismatches_dropped",
+    ];
+    extra.iter().copied().chain(own).collect()
+}
+
+/// A Rust tuple as serde writes it: a two-element array.
+fn pair(first: Value, second: Value) -> Value {
+    json!({ "type": "array", "prefixItems": [first, second], "items": false, "minItems": 2 })
+}
+
+fn stream_schemas() -> Value {
+    json!({
+        "StreamSnapshot": object(&["type", "seq", "flags"], json!({
+            "type": { "const": "snapshot" },
+            "seq": described(count(), "The audit id the snapshot is at; also the event id."),
+            "flags": array(schema("Flag")),
+        }), true),
+        "StreamChange": object(&["type", "seq", "action", "key", "at", "flag"], json!({
+            "type": { "const": "change" },
+            "seq": described(count(), "The change's audit id; also the event id."),
+            "action": text(),
+            "key": schema("FlagKey"),
+            "at": instant(),
+            "flag": described(nullable(schema("Flag")), "The flag after the change; null when it was deleted."),
+        }), true),
+        "OfrepRefetch": described(object(&["type", "etag"], json!({
+            "type": { "const": "refetchEvaluation" },
+            "etag": text(),
+        }), true), "OFREP's change notification: evaluate again."),
+        "Ready": object(&["status", "head"], json!({
+            "status": { "const": "ready" },
+            "head": described(count(), "The last audit id this node applied."),
+        }), true),
+    })
+}
+
+fn ofrep_schemas() -> Value {
+    let docs = json!({ "url": OFREP_SPEC });
+    json!({
+        "OfrepRequest": {
+            "type": "object",
+            "required": ["context"],
+            "description": "OFREP's evaluation request. String, number and boolean attributes are \
+                            used (numbers and booleans in their JSON spelling); null, objects and \
+                            arrays are skipped.",
+            "externalDocs": docs,
+            "properties": {
+                "context": {
+                    "type": "object",
+                    "properties": { "targetingKey": text() },
+                    "additionalProperties": true,
+                },
+            },
+        },
+        "OfrepEvaluation": {
+            "type": "object",
+            "required": ["key", "value", "reason", "variant", "metadata"],
+            "description": "OFREP's evaluation success, for a boolean flag.",
+            "externalDocs": docs,
+            "properties": {
+                "key": schema("FlagKey"),
+                "value": described(boolean(), "true: the new path."),
+                "reason": { "enum": ["DISABLED", "STATIC", "TARGETING_MATCH", "SPLIT", "UNKNOWN", "DEFAULT"] },
+                "variant": schema("Variant"),
+                "metadata": {
+                    "type": "object",
+                    "required": ["flagVersion", "cutoverReason", "explanation"],
+                    "properties": {
+                        "flagVersion": count(),
+                        "cutoverReason": { "enum": ["kill_switch", "env_override", "disabled", "legacy_retired",
+                                                    "override", "out_of_scope", "rollout", "flag_not_found"] },
+                        "explanation": text(),
+                        "attribute": described(text(), "The attribute that decided it."),
+                        "bucket": described(json!({ "type": "integer", "minimum": 0, "maximum": 9999 }),
+                            "The bucket, in basis points."),
+                        "rolloutPercent": described(text(), "As text, such as 12.5%."),
+                        "envVar": described(text(), "The CUTOVER_FLAG_<KEY> variable that decided it."),
+                    },
+                },
+            },
+        },
+        "OfrepBulkEvaluation": {
+            "type": "object",
+            "required": ["flags", "metadata", "eventStreams"],
+            "description": "OFREP's bulk evaluation success, with the change stream to follow.",
+            "externalDocs": docs,
+            "properties": {
+                "flags": array(schema("OfrepEvaluation")),
+                "metadata": { "type": "object", "properties": { "version": count() } },
+                "eventStreams": array(json!({
+                    "type": "object",
+                    "properties": {
+                        "type": { "const": "sse" },
+                        "endpoint": { "type": "object", "properties": { "requestUri": text() } },
+                        "inactivityDelaySec": count(),
+                    },
+                })),
+            },
+        },
+        "OfrepFailure": {
+            "type": "object",
+            "required": ["errorCode"],
+            "description": "OFREP's evaluation failure.",
+            "externalDocs": docs,
+            "properties": {
+                "key": text(),
+                "errorCode": { "enum": ["PARSE_ERROR", "INVALID_CONTEXT", "FLAG_NOT_FOUND", "GENERAL"] },
+                "errorDetails": text(),
+            },
+        },
+    })
+}
+
+fn schemas() -> Value {
+    let mut all = Map::new();
+    for part in [
+        scalar_schemas(),
+        flag_schemas(),
+        preset_schemas(),
+        audit_schemas(),
+        token_schemas(),
+        metric_schemas(),
+        stream_schemas(),
+        ofrep_schemas(),
+    ] {
+        if let Value::Object(part) = part {
+            all.extend(part);
+        }
+    }
+    all.extend(change_schemas());
+    Value::Object(all)
+}
+
+fn build() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "cutover",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Control plane for cutting a live service over from a legacy code path to a new one. \
-                            Send `Authorization: Bearer <token>`; every change is audited under the token's name.",
+            "description": "Control plane for cutting a live service over from a legacy code path to a \
+                            new one. Send `Authorization: Bearer <token>` (or `X-API-Key: <token>`); \
+                            each operation says which roles may call it. Every change is audited under \
+                            the token's name, with X-Cutover-Reason as its reason. Changes to a flag \
+                            may name the version they expect (If-Match with the flag's ETag). Errors \
+                            answer `{error, message, field?}` (the Error schema), but OFREP's, which \
+                            follow OFREP.",
+            "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
         },
-        "servers": [{"url": "/"}],
-        "security": [{"bearer": []}],
-        "paths": paths,
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }, { "apiKey": [] }],
+        "tags": tags(),
+        "paths": paths(),
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An API token." },
+                "apiKey": { "type": "apiKey", "in": "header", "name": "X-API-Key",
+                            "description": "The same token, the other way OFREP names." },
+            },
+            "parameters": parameters(),
+            "headers": headers(),
+            "responses": responses(),
             "schemas": schemas(),
         },
     })
 }
 
-static DOCUMENT: LazyLock<Value> = LazyLock::new(build);
+/// Serialised once: the document never changes while the process runs.
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| build().to_string());
 
-pub(crate) async fn document() -> Json<&'static Value> {
-    Json(&DOCUMENT)
+pub(crate) async fn document() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.as_str(),
+    )
 }

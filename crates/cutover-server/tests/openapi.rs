@@ -1,83 +1,657 @@
-//! The API description: served without a token, OpenAPI 3.1, every route of the router in it
-//! (checked by calling each documented operation and seeing the router knows it), every `$ref`
-//! resolving, every guarded operation documenting 401 and 403.
+//! The API description: served without a token as OpenAPI 3.1, describing exactly the routes of
+//! `app.rs` (a list here mirrors the route table, and each documented operation is called to see
+//! the router knows it), with every `$ref` resolving and every guarded operation documenting 401
+//! and 403. Its schemas are then held to real traffic: requests the server accepts validate
+//! against the request schemas, and answers against the schema documented for their status, so
+//! the document says what serde actually writes and reads.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use common::fixture;
-use cutover_server::ServerConfig;
-use serde_json::Value;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
-fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use common::{Fixture, fixture, meta, secret};
+use cutover_core::{
+    AttributeName, EnvOverrides, Flag, FlagKey, Override, Role, Timestamp, Variant,
+};
+use cutover_server::{Live, ServerConfig, router};
+use cutover_store::{SqliteStore, Store};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// Every route of `app.rs`: (method, path, public).
+const ROUTES: &[(&str, &str, bool)] = &[
+    ("get", "/api/v1/flags", false),
+    ("post", "/api/v1/flags", false),
+    ("get", "/api/v1/flags/{key}", false),
+    ("delete", "/api/v1/flags/{key}", false),
+    ("patch", "/api/v1/flags/{key}", false),
+    ("post", "/api/v1/flags/{key}/changes", false),
+    ("put", "/api/v1/flags/{key}/rollout", false),
+    ("put", "/api/v1/flags/{key}/stage", false),
+    ("post", "/api/v1/flags/{key}/kill", false),
+    ("delete", "/api/v1/flags/{key}/kill", false),
+    ("get", "/api/v1/flags/{key}/overrides", false),
+    ("post", "/api/v1/flags/{key}/overrides", false),
+    ("delete", "/api/v1/flags/{key}/overrides", false),
+    ("post", "/api/v1/overrides/sweep", false),
+    ("get", "/api/v1/presets", false),
+    ("put", "/api/v1/presets/{name}", false),
+    ("delete", "/api/v1/presets/{name}", false),
+    ("post", "/api/v1/presets/{name}/apply", false),
+    ("get", "/api/v1/audit", false),
+    ("get", "/api/v1/audit/verify", false),
+    ("get", "/api/v1/audit/export", false),
+    ("post", "/api/v1/import", false),
+    ("get", "/api/v1/export", false),
+    ("get", "/api/v1/tokens", false),
+    ("post", "/api/v1/tokens", false),
+    ("delete", "/api/v1/tokens/{name}", false),
+    ("get", "/api/v1/stream", false),
+    ("post", "/api/v1/metrics", false),
+    ("get", "/api/v1/flags/{key}/metrics", false),
+    ("get", "/api/v1/flags/{key}/shadow", false),
+    ("get", "/api/v1/openapi.json", true),
+    ("post", "/ofrep/v1/evaluate/flags/{key}", false),
+    ("post", "/ofrep/v1/evaluate/flags", false),
+    ("get", "/healthz", true),
+    ("get", "/readyz", true),
+    ("get", "/metrics", true),
+];
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+async fn bare_router(dir: &tempfile::TempDir) -> Router {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("x.db")).await.unwrap());
+    let live = Live::load(store, EnvOverrides::none()).await.unwrap();
+    router(live, &ServerConfig::default()).unwrap()
+}
+
+/// Status, content type and body of one request without a token.
+async fn anonymous(app: &Router, method: &str, uri: &str) -> (u16, String, Vec<u8>) {
+    let request = Request::builder()
+        .method(method.to_uppercase().as_str())
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let media = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    if media.starts_with("text/event-stream") {
+        return (status, media, Vec::new());
+    }
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, media, bytes.to_vec())
+}
+
+async fn the_document(app: &Router) -> Value {
+    let (status, media, body) = anonymous(app, "get", "/api/v1/openapi.json").await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(media.starts_with("application/json"), "{media}");
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// Every local reference: `$ref`s and the discriminator mappings, which name schemas by
+/// reference too.
+fn references(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                if k == "$ref"
-                    && let Some(s) = x.as_str()
-                {
-                    out.push(s);
+                match (k.as_str(), x) {
+                    ("$ref", Value::String(s)) => out.push(s.clone()),
+                    ("mapping", Value::Object(mapping)) => out.extend(
+                        mapping
+                            .values()
+                            .filter_map(|t| t.as_str().map(str::to_owned)),
+                    ),
+                    _ => {}
                 }
-                refs(x, out);
+                references(x, out);
             }
         }
-        Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+        Value::Array(a) => a.iter().for_each(|x| references(x, out)),
         _ => {}
     }
 }
 
+/// Follows local `$ref`s from `value` until a non-reference.
+fn deref<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
+    while let Some(r) = value.get("$ref").and_then(Value::as_str) {
+        value = doc
+            .pointer(r.strip_prefix('#').unwrap())
+            .unwrap_or_else(|| panic!("{r} does not resolve"));
+    }
+    value
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{key}", "checkout")
+        .replace("{name}", "phase-1")
+}
+
 #[tokio::test]
 async fn the_document_describes_every_route() {
-    let f = fixture(ServerConfig::default()).await;
-    let answer = f.call("GET", "/api/v1/openapi.json", None, None).await;
-    assert_eq!(answer.status, 200);
-    let doc = answer.body;
-    assert_eq!(doc["openapi"], "3.1.0");
+    let dir = tempfile::tempdir().unwrap();
+    let app = bare_router(&dir).await;
+    let doc = the_document(&app).await;
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
 
-    let mut all = Vec::new();
-    refs(&doc, &mut all);
-    for r in &all {
-        let pointer = r.strip_prefix('#').expect("local refs only");
+    let mut refs = Vec::new();
+    references(&doc, &mut refs);
+    assert!(refs.len() > 100, "only {} references", refs.len());
+    for r in &refs {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{r} is not local"));
         assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
     }
 
     let paths = doc["paths"].as_object().unwrap();
-    let mut operations = 0;
-    for (path, item) in paths {
-        for (method, op) in item.as_object().unwrap() {
-            operations += 1;
-            let public = op.get("security") == Some(&serde_json::json!([]));
-            if !public {
-                for status in ["401", "403"] {
-                    assert!(
-                        op["responses"][status].is_object(),
-                        "{method} {path} lacks {status}"
-                    );
-                }
-            }
-            assert!(
-                op["description"].as_str().unwrap().contains("o"),
-                "{method} {path}: who may call it"
-            );
-            // The router knows the operation: without a token a guarded route answers 401
-            // (not 404 or 405), a public one anything but those.
-            let concrete = path
-                .replace("{key}", "checkout")
-                .replace("{name}", "phase-1");
-            let got = f.call(&method.to_uppercase(), &concrete, None, None).await;
-            if public {
-                assert!(
-                    got.status != 404 && got.status != 405,
-                    "{method} {path}: {}",
-                    got.status
-                );
-            } else {
-                assert_eq!(
-                    got.status, 401,
-                    "{method} {path} is not a guarded route of the router"
-                );
+    let documented: BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| METHODS.contains(&k.as_str()))
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    let routed: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    let missing: Vec<_> = routed.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(&routed).collect();
+    assert!(missing.is_empty(), "routes not documented: {missing:?}");
+    assert!(extra.is_empty(), "documented but not routes: {extra:?}");
+
+    let mut ids = BTreeSet::new();
+    for (method, path, public) in ROUTES {
+        let op = &doc["paths"][path][method];
+        let what = format!("{method} {path}");
+        assert!(
+            ids.insert(op["operationId"].as_str().unwrap()),
+            "{what}: operationId reused"
+        );
+        let description = op["description"].as_str().unwrap();
+        let says_who = if *public {
+            description.contains("No token")
+        } else {
+            ["admin", "operator", "viewer", "sdk"]
+                .iter()
+                .any(|r| description.contains(r))
+        };
+        assert!(
+            says_who,
+            "{what}: the description does not say who may call it"
+        );
+        assert_eq!(
+            op.get("security") == Some(&json!([])),
+            *public,
+            "{what}: security"
+        );
+        let responses = op["responses"].as_object().unwrap();
+        assert!(
+            responses.keys().any(|s| s.starts_with('2')),
+            "{what}: no success answer"
+        );
+        if !public {
+            for status in ["401", "403"] {
+                assert!(responses.contains_key(status), "{what} lacks {status}");
             }
         }
+        // Every `{param}` of the path is declared as a path parameter.
+        let declared: BTreeSet<&str> = op["parameters"]
+            .as_array()
+            .map(|ps| {
+                ps.iter()
+                    .map(|p| deref(&doc, p))
+                    .filter(|p| p["in"] == "path")
+                    .map(|p| p["name"].as_str().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let templated: BTreeSet<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        assert_eq!(declared, templated, "{what}: path parameters");
+
+        // The list mirrors the router: without a token a guarded route answers 401 (not 404 or
+        // 405), a public one 200.
+        let (status, _, body) = anonymous(&app, method, &concrete(path)).await;
+        let expected = if *public { 200 } else { 401 };
+        assert_eq!(
+            status,
+            expected,
+            "{what} is not a route of the router as listed: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
-    assert!(operations >= 33, "{operations} operations documented");
+}
+
+fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"],
+        "allOf": [schema],
+    });
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("the schema does not compile: {e}\n{schema}"))
+}
+
+fn problems(doc: &Value, schema: &Value, instance: &Value) -> Vec<String> {
+    validator(doc, schema)
+        .iter_errors(instance)
+        .map(|e| format!("{e} (at {})", e.instance_path))
+        .collect()
+}
+
+/// The documented path a request goes to: the one its segments match, literal segments
+/// preferred over `{parameters}`.
+fn template_of(doc: &Value, uri: &str) -> String {
+    let path = uri.split('?').next().unwrap();
+    let segments: Vec<&str> = path.split('/').collect();
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter_map(|t| {
+            let parts: Vec<&str> = t.split('/').collect();
+            let fits = parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| p.starts_with('{') || p == s);
+            fits.then(|| (parts.iter().filter(|p| !p.starts_with('{')).count(), t))
+        })
+        .max()
+        .map(|(_, t)| t.clone())
+        .unwrap_or_else(|| panic!("{uri} matches no documented path"))
+}
+
+/// Sends requests through the fixture's router and checks each against the document.
+struct Checker {
+    f: Fixture,
+    doc: Value,
+    failures: Vec<String>,
+}
+
+impl Checker {
+    /// A request the server accepts must satisfy its request schema; the answer must be
+    /// documented for its status and satisfy that schema.
+    async fn call(
+        &mut self,
+        role: Option<Role>,
+        method: &str,
+        uri: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+        expect: u16,
+    ) -> Value {
+        let what = format!("{method} {uri}");
+        let answer = self
+            .f
+            .call_with(&method.to_uppercase(), uri, role, body, headers)
+            .await;
+        let status = answer.status.as_u16();
+        if status != expect {
+            self.failures
+                .push(format!("{what}: {status}, not {expect}: {}", answer.text));
+            return answer.body;
+        }
+        let template = template_of(&self.doc, uri);
+        let op = deref(&self.doc, &self.doc["paths"][&template][method]).clone();
+        if (200..300).contains(&status)
+            && let Some(body) = body
+        {
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            let request: Value = serde_json::from_str(body).unwrap();
+            for p in problems(&self.doc, schema, &request) {
+                self.failures.push(format!(
+                    "{what}: the accepted request breaks its schema: {p}"
+                ));
+            }
+        }
+        let documented = deref(&self.doc, &op["responses"][status.to_string()]).clone();
+        if !documented.is_object() {
+            self.failures
+                .push(format!("{what}: {status} is not documented"));
+            return answer.body;
+        }
+        if let Some(schema) = documented["content"]["application/json"].get("schema") {
+            for p in problems(&self.doc, schema, &answer.body) {
+                self.failures.push(format!(
+                    "{what}: the {status} answer breaks its schema: {p}"
+                ));
+            }
+        }
+        answer.body
+    }
+
+    async fn ok(&mut self, role: Role, method: &str, uri: &str, body: Option<&str>) -> Value {
+        let expect = if method == "post" && ["/api/v1/flags", "/api/v1/tokens"].contains(&uri) {
+            201
+        } else {
+            200
+        };
+        self.call(Some(role), method, uri, body, &[], expect).await
+    }
+
+    async fn fails(
+        &mut self,
+        role: Role,
+        method: &str,
+        uri: &str,
+        body: Option<&str>,
+        status: u16,
+    ) {
+        self.call(Some(role), method, uri, body, &[], status).await;
+    }
+
+    fn holds(&mut self, name: &str, instance: &Value, valid: bool) {
+        let schema = json!({ "$ref": format!("#/components/schemas/{name}") });
+        let found = problems(&self.doc, &schema, instance);
+        if found.is_empty() != valid {
+            self.failures.push(format!(
+                "{name} {} {instance}: {found:?}",
+                if valid { "refuses" } else { "accepts" }
+            ));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_schemas_hold_real_traffic() {
+    use Role::*;
+    // Many changes in a row: the per-token limiter is checked on its own below.
+    let generous = ServerConfig {
+        change_rate_per_second: 10_000,
+        change_burst: 10_000,
+        ..ServerConfig::default()
+    };
+    let f = fixture(generous).await;
+    // An expired override can only come from the store: the API refuses to add one.
+    let mut stale = Flag::new(FlagKey::new("stale").unwrap());
+    stale.overrides.push(Override {
+        attribute: AttributeName::new("user_id").unwrap(),
+        value: "gone".into(),
+        variant: Variant::New,
+        expires_at: Some(Timestamp::from_second(1_700_000_000).unwrap()),
+    });
+    f.store.create_flag(stale, &meta()).await.unwrap();
+    f.live.catch_up().await.unwrap();
+    let doc = the_document(&f.app).await;
+    let mut c = Checker {
+        f,
+        doc,
+        failures: Vec::new(),
+    };
+
+    c.call(None, "get", "/readyz", None, &[], 200).await;
+    c.call(None, "get", "/api/v1/flags", None, &[], 401).await;
+    c.fails(Viewer, "get", "/api/v1/tokens", None, 403).await;
+
+    // Flags.
+    let full = r#"{"key": "full", "description": "d", "owner": "o", "enabled": true,
+        "stage": "canary", "rollout_percent": 12.5, "stickiness": "tenant", "salt": "s",
+        "scope": [{"attribute": "tenant", "op": "in", "values": ["acme", "globex"]},
+                  {"attribute": "plan", "op": "exists"}],
+        "overrides": [{"attribute": "user_id", "value": "u9", "variant": "new",
+                       "expires_at": "2999-01-01T00:00:00Z"}]}"#;
+    c.ok(Admin, "post", "/api/v1/flags", Some(full)).await;
+    c.fails(Admin, "post", "/api/v1/flags", Some(full), 409)
+        .await;
+    let typo = r#"{"key": "x", "rollout": 5}"#;
+    c.fails(Admin, "post", "/api/v1/flags", Some(typo), 400)
+        .await;
+    c.ok(
+        Admin,
+        "post",
+        "/api/v1/flags",
+        Some(r#"{"key": "minimal"}"#),
+    )
+    .await;
+    c.ok(Admin, "get", "/api/v1/flags", None).await;
+    c.ok(Admin, "get", "/api/v1/flags/full", None).await;
+    c.fails(Admin, "get", "/api/v1/flags/nope", None, 404).await;
+    c.fails(Admin, "get", "/api/v1/flags/BAD", None, 422).await;
+    let reshape = r#"{"description": "e", "salt": null,
+        "scope": [{"attribute": "tenant", "op": "not_in", "values": ["x"]}]}"#;
+    c.ok(Admin, "patch", "/api/v1/flags/full", Some(reshape))
+        .await;
+    c.fails(Admin, "patch", "/api/v1/flags/full", Some("{}"), 400)
+        .await;
+    let changes = r#"{"changes": [
+        {"change": "set_rollout", "rollout_percent": 20}, {"change": "set_enabled", "enabled": true},
+        {"change": "add_override", "override": {"attribute": "user_id", "value": "u8", "variant": "legacy"}},
+        {"change": "set_salt"}, {"change": "set_owner", "owner": "team"}]}"#;
+    let uri = "/api/v1/flags/full/changes";
+    c.ok(Admin, "post", uri, Some(changes)).await;
+    let stale_version = [("if-match", "\"1\""), ("x-cutover-reason", "test")];
+    c.call(Some(Admin), "post", uri, Some(changes), &stale_version, 409)
+        .await;
+    c.fails(Admin, "post", uri, Some(r#"{"changes": []}"#), 422)
+        .await;
+    let uri = "/api/v1/flags/full/rollout";
+    c.ok(Admin, "put", uri, Some(r#"{"percent": "12.5%"}"#))
+        .await;
+    c.fails(Admin, "put", uri, Some(r#"{"percent": 100.5}"#), 422)
+        .await;
+    let stage = r#"{"stage": "beta", "expected_version": null}"#;
+    c.ok(Admin, "put", "/api/v1/flags/full/stage", Some(stage))
+        .await;
+    c.ok(Admin, "post", "/api/v1/flags/full/kill", None).await;
+    c.ok(Admin, "delete", "/api/v1/flags/full/kill", None).await;
+
+    // Overrides.
+    let uri = "/api/v1/flags/full/overrides";
+    c.ok(Admin, "get", uri, None).await;
+    let rule = r#"{"attribute": "user_id", "value": "u7", "variant": "new",
+        "expires_at": "2999-01-01T00:00:00Z"}"#;
+    c.ok(Admin, "post", uri, Some(rule)).await;
+    let expired = r#"{"attribute": "user_id", "value": "u6", "variant": "new",
+        "expires_at": "2001-01-01T00:00:00Z"}"#;
+    c.fails(Admin, "post", uri, Some(expired), 422).await;
+    let one_rule = format!("{uri}?attribute=user_id&value=u7");
+    c.ok(Admin, "delete", &one_rule, None).await;
+    c.fails(Admin, "delete", &one_rule, None, 404).await;
+    c.fails(Admin, "delete", &format!("{uri}?value=u7"), None, 400)
+        .await;
+    c.ok(Admin, "delete", &format!("{uri}?all=true"), None)
+        .await;
+    let swept = c.ok(Admin, "post", "/api/v1/overrides/sweep", None).await;
+    assert_eq!(swept[0]["value"]["key"], "stale", "{swept}");
+
+    // Presets.
+    c.ok(Admin, "get", "/api/v1/presets", None).await;
+    let preset = r#"{"name": "phase-2", "description": "p", "entries": [
+        {"flag": "checkout", "enabled": true, "stage": "beta", "rollout_percent": 40,
+         "killed": false}]}"#;
+    c.ok(Admin, "put", "/api/v1/presets/phase-2", Some(preset))
+        .await;
+    c.fails(Admin, "put", "/api/v1/presets/phase-3", Some(preset), 422)
+        .await;
+    c.ok(Admin, "post", "/api/v1/presets/phase-2/apply", None)
+        .await;
+    c.ok(Admin, "delete", "/api/v1/presets/phase-2", None).await;
+    c.fails(Admin, "delete", "/api/v1/presets/phase-2", None, 404)
+        .await;
+    c.fails(Admin, "delete", "/api/v1/flags/checkout", None, 409)
+        .await;
+    c.ok(Admin, "delete", "/api/v1/flags/minimal", None).await;
+
+    // Audit.
+    let entries = c
+        .ok(Admin, "get", "/api/v1/audit?order=newest&limit=50", None)
+        .await;
+    assert!(entries.as_array().unwrap().len() > 10, "{entries}");
+    c.fails(Admin, "get", "/api/v1/audit?order=sideways", None, 422)
+        .await;
+    c.fails(Admin, "get", "/api/v1/audit?limit=many", None, 400)
+        .await;
+    c.ok(Admin, "get", "/api/v1/audit/verify", None).await;
+    let exported =
+        c.f.call("GET", "/api/v1/audit/export", Some(Admin), None)
+            .await;
+    assert_eq!(exported.status, 200);
+    assert!(exported.text.lines().count() > 10);
+    for line in exported.text.lines() {
+        c.holds("AuditEntry", &serde_json::from_str(line).unwrap(), true);
+    }
+
+    // The whole document, out and back in.
+    let document = c.ok(Admin, "get", "/api/v1/export", None).await;
+    let body = document.to_string();
+    c.ok(Admin, "post", "/api/v1/import", Some(&body)).await;
+    let dangling =
+        r#"{"presets": [{"name": "p", "entries": [{"flag": "checkout", "killed": true}]}]}"#;
+    c.fails(
+        Admin,
+        "post",
+        "/api/v1/import?prune=true",
+        Some(dangling),
+        422,
+    )
+    .await;
+
+    // Tokens.
+    c.ok(Admin, "get", "/api/v1/tokens", None).await;
+    let ci = r#"{"name": "ci", "role": "viewer"}"#;
+    c.ok(Admin, "post", "/api/v1/tokens", Some(ci)).await;
+    c.fails(Admin, "post", "/api/v1/tokens", Some(ci), 409)
+        .await;
+    let boss = r#"{"name": "ci2", "role": "boss"}"#;
+    c.fails(Admin, "post", "/api/v1/tokens", Some(boss), 422)
+        .await;
+    c.ok(Admin, "delete", "/api/v1/tokens/ci", None).await;
+    c.fails(Admin, "delete", "/api/v1/tokens/ci", None, 404)
+        .await;
+
+    // What SDKs send, and what is read from it.
+    let now = Timestamp::now();
+    let batch = json!({
+        "window_start": now.checked_sub(jiff::SignedDuration::from_secs(5)).unwrap(),
+        "window_end": now,
+        "arms": [{"flag": "checkout", "arm": "new", "calls": 3, "errors": 1, "fallbacks": 0,
+                  "retries": 1, "latency": {"buckets": [[40, 2], [41, 1]]}}],
+        "shadows": [{"flag": "checkout", "runs": 3, "compared": 3, "new_errors": 0,
+                     "new_panics": 0, "timeouts": 0,
+                     "tally": {"fields": {"total": {"compared": 3, "agreed": 2, "disagreed": 1,
+                                                     "missing": 0, "extra": 0}},
+                               "cases": 3, "cases_agreed": 2},
+                     "mismatches": [{"path": "total", "legacy": 1, "new": 2,
+                                     "context": [["user_id", "u1"]]}],
+                     "mismatches_dropped": 0}],
+    })
+    .to_string();
+    c.ok(Sdk, "post", "/api/v1/metrics", Some(&batch)).await;
+    let figures = c
+        .ok(Admin, "get", "/api/v1/flags/checkout/metrics", None)
+        .await;
+    assert_eq!(figures["new"]["calls"], 3, "{figures}");
+    let uri = "/api/v1/flags/checkout/metrics?since=yesterday";
+    c.fails(Admin, "get", uri, None, 422).await;
+    let shadow = c
+        .ok(Admin, "get", "/api/v1/flags/checkout/shadow", None)
+        .await;
+    assert_eq!(shadow["fields"]["total"]["agreed"], 2, "{shadow}");
+
+    // OFREP.
+    let context = r#"{"context": {"targetingKey": "u1", "user_id": "u1", "n": 3}}"#;
+    c.ok(
+        Sdk,
+        "post",
+        "/ofrep/v1/evaluate/flags/checkout",
+        Some(context),
+    )
+    .await;
+    c.ok(Sdk, "post", "/ofrep/v1/evaluate/flags/full", Some(context))
+        .await;
+    let uri = "/ofrep/v1/evaluate/flags/nope";
+    c.fails(Sdk, "post", uri, Some(context), 404).await;
+    let uri = "/ofrep/v1/evaluate/flags/checkout";
+    c.fails(Sdk, "post", uri, Some("nope"), 400).await;
+    c.ok(Sdk, "post", "/ofrep/v1/evaluate/flags", Some(context))
+        .await;
+    c.fails(Sdk, "post", "/ofrep/v1/evaluate/flags", Some("{}"), 400)
+        .await;
+
+    // The change stream's first event.
+    let request = Request::builder()
+        .uri("/api/v1/stream")
+        .header("authorization", format!("Bearer {}", secret(Sdk)))
+        .body(Body::empty())
+        .unwrap();
+    let response = c.f.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body();
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.frame())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let event = String::from_utf8(frame.into_data().unwrap().to_vec()).unwrap();
+    let data = event
+        .lines()
+        .find_map(|l| l.strip_prefix("data:"))
+        .unwrap_or_else(|| panic!("no data in {event:?}"));
+    let snapshot = serde_json::from_str(data.trim()).unwrap();
+    c.holds("StreamSnapshot", &snapshot, true);
+
+    // Closed shapes refuse what serde refuses: a misspelt field, a change without its tag.
+    c.holds("Flag", &json!({"key": "a", "rollout": 5}), false);
+    c.holds("Flag", &json!({"key": "A"}), false);
+    let typo = json!({"change": "set_rollout", "rollout": 5});
+    c.holds("FlagChange", &typo, false);
+    c.holds("FlagChange", &json!({"rollout_percent": 5}), false);
+    c.holds("FlagChange", &json!({"change": "kill"}), true);
+    let replace = json!({"change": "replace", "flag": {"key": "full"}});
+    c.holds("FlagChange", &replace, true);
+    let listless = json!({"attribute": "tenant", "op": "in"});
+    c.holds("Constraint", &listless, false);
+    c.holds("PresetEntry", &json!({"flag": "checkout"}), false);
+    c.holds("UpdateRequest", &json!({"expected_version": 3}), false);
+    c.holds(
+        "RolloutRequest",
+        &json!({"percent": 5, "expected": 3}),
+        false,
+    );
+
+    // The change limiter's answer.
+    let tight = ServerConfig {
+        change_rate_per_second: 1,
+        change_burst: 1,
+        ..ServerConfig::default()
+    };
+    let mut limited = Checker {
+        f: fixture(tight).await,
+        doc: c.doc.clone(),
+        failures: Vec::new(),
+    };
+    limited
+        .ok(Operator, "post", "/api/v1/flags/checkout/kill", None)
+        .await;
+    limited
+        .fails(Operator, "post", "/api/v1/flags/checkout/kill", None, 429)
+        .await;
+    c.failures.append(&mut limited.failures);
+
+    assert!(c.failures.is_empty(), "{}", c.failures.join("\n"));
 }

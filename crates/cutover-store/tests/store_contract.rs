@@ -171,7 +171,7 @@ async fn racing_writers_lose_no_update(backend: Backend) {
 
     let writer = |store: Arc<dyn Store>, who: &'static str| async move {
         let mut ok = 0u64;
-        for i in 0..150 {
+        for i in 0..200 {
             let current = store.flag(&key("f")).await.unwrap().version;
             let pct = format!("{}.{:02}", i % 100, if who == "a" { 1 } else { 2 });
             match store
@@ -202,6 +202,80 @@ async fn racing_writers_lose_no_update(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(rollouts.len() as u64, successes);
+    assert!(a.verify_audit().await.unwrap().is_intact());
+}
+
+async fn writers_of_different_flags_share_one_gapless_chain(backend: Backend) {
+    let Some((place, a)) = store(backend).await else {
+        return;
+    };
+    let b = place.open_again().await;
+    for k in ["left", "right"] {
+        a.create_flag(Flag::new(key(k)), &meta("setup", 0))
+            .await
+            .unwrap();
+    }
+    // No row is shared between the two writers: only the audit head orders their entries.
+    let writer = |store: Arc<dyn Store>, flag: &'static str| async move {
+        for i in 0..100 {
+            let pct = format!("{}", i % 100);
+            store
+                .change_flag(&key(flag), None, &[rollout(&pct)], &meta(flag, i))
+                .await
+                .unwrap_or_else(|e| panic!("{flag} change {i}: {e}"));
+        }
+    };
+    let (left, right) = tokio::join!(
+        tokio::spawn(writer(a.clone(), "left")),
+        tokio::spawn(writer(b.clone(), "right"))
+    );
+    left.unwrap();
+    right.unwrap();
+    let log = a.audit(&AuditQuery::default()).await.unwrap();
+    let ids: Vec<u64> = log.iter().map(|e| e.id).collect();
+    // 2 creates, then 99 changes per flag (the first "0 %" is a no-op).
+    assert_eq!(ids, (1..=200).collect::<Vec<_>>());
+    assert!(a.verify_audit().await.unwrap().is_intact());
+    assert_eq!(a.state().await.unwrap().head, 200);
+}
+
+async fn racing_creates_of_one_key_make_one_flag(backend: Backend) {
+    let Some((place, a)) = store(backend).await else {
+        return;
+    };
+    let b = place.open_again().await;
+    // Eight creators on two stores (two processes or nodes), all at once.
+    let racers: Vec<_> = (0..8)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                store
+                    .create_flag(Flag::new(key("twin")), &meta("racer", i))
+                    .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(c) => {
+                assert_eq!(c.value.version, 1);
+                created += 1;
+            }
+            // The loser is told the flag exists, never a raw database error.
+            Err(StoreError::FlagExists { version: 1, .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(created, 1);
+    let creates = a
+        .audit(&AuditQuery {
+            action: Some("flag.create".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(creates.len(), 1);
     assert!(a.verify_audit().await.unwrap().is_intact());
 }
 
@@ -455,6 +529,8 @@ common::on_both_backends!(
     a_stale_version_is_refused_and_changes_nothing,
     creating_an_existing_flag_is_refused,
     racing_writers_lose_no_update,
+    racing_creates_of_one_key_make_one_flag,
+    writers_of_different_flags_share_one_gapless_chain,
     presets_apply_all_their_flags_in_one_go,
     the_sweep_removes_expired_overrides_and_audits_it,
     import_is_declarative_and_all_or_nothing,

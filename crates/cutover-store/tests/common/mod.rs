@@ -70,9 +70,9 @@ impl Drop for Place {
 /// A fresh store, or `None` (with a line saying so) for PostgreSQL when CUTOVER_TEST_POSTGRES is
 /// unset. Set but unreachable is a failure.
 pub async fn store(backend: Backend) -> Option<(Place, Arc<dyn Store>)> {
-    let dir = tempfile::tempdir().unwrap();
     match backend {
         Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
             let store = SqliteStore::open(dir.path().join("cutover.db"))
                 .await
                 .unwrap();
@@ -85,39 +85,43 @@ pub async fn store(backend: Backend) -> Option<(Place, Arc<dyn Store>)> {
             ))
         }
         Backend::Postgres => {
-            let Ok(admin) = std::env::var("CUTOVER_TEST_POSTGRES") else {
-                println!("skipped: CUTOVER_TEST_POSTGRES is not set");
-                return None;
-            };
-            static COUNTER: AtomicU32 = AtomicU32::new(0);
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos();
-            let name = format!(
-                "cutover_store_{}_{nanos}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::SeqCst)
-            );
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("CUTOVER_TEST_POSTGRES is set, so PostgreSQL must be reachable");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            let url = format!("{base}/{name}");
-            let store = PgStore::connect(&url).await.unwrap();
-            Some((
-                Place {
-                    dir,
-                    postgres: Some((admin, url)),
-                },
-                Arc::new(store),
-            ))
+            let place = empty_postgres().await?;
+            let store = PgStore::connect(&place.postgres_url()?).await.unwrap();
+            Some((place, Arc::new(store)))
         }
     }
+}
+
+/// A new, empty PostgreSQL database (no cutover schema yet), or `None` (with a line saying so)
+/// when CUTOVER_TEST_POSTGRES is unset. Set but unreachable is a failure.
+pub async fn empty_postgres() -> Option<Place> {
+    let Ok(admin) = std::env::var("CUTOVER_TEST_POSTGRES") else {
+        println!("skipped: CUTOVER_TEST_POSTGRES is not set");
+        return None;
+    };
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let name = format!(
+        "cutover_store_{}_{nanos}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("CUTOVER_TEST_POSTGRES is set, so PostgreSQL must be reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    let url = format!("{base}/{name}");
+    Some(Place {
+        dir: tempfile::tempdir().unwrap(),
+        postgres: Some((admin, url)),
+    })
 }
 
 /// Runs each named `async fn test(Backend)` once per backend, as `sqlite::test` and

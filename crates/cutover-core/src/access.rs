@@ -53,13 +53,18 @@ impl Capability {
             | FlagChange::AddOverride { .. }
             | FlagChange::RemoveOverride { .. }
             | FlagChange::ClearOverrides
-            | FlagChange::RemoveExpiredOverrides => Capability::Operate,
+            | FlagChange::RemoveExpiredOverrides
+            | FlagChange::SetPlan { .. }
+            | FlagChange::RolloutMove { .. }
+            | FlagChange::RecordGolden { .. } => Capability::Operate,
             FlagChange::SetDescription { .. }
             | FlagChange::SetOwner { .. }
             | FlagChange::SetStickiness { .. }
             | FlagChange::SetSalt { .. }
             | FlagChange::SetScope { .. }
-            | FlagChange::Replace { .. } => Capability::Configure,
+            | FlagChange::Replace { .. }
+            // Only the guard loop decides; over the API it would let anyone forge a verdict.
+            | FlagChange::GuardAction { .. } => Capability::Configure,
         }
     }
 }

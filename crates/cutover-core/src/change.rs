@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::guard::{self, Action, GoldenResult, RolloutPlan, RunMove};
 use crate::{AttributeName, Constraint, CoreError, Flag, Override, Rollout, Stage, Timestamp};
 
 /// One edit of a flag's state.
@@ -49,9 +50,29 @@ pub enum FlagChange {
     ClearOverrides,
     /// Drops overrides whose expiry has passed (the audited sweep).
     RemoveExpiredOverrides,
-    /// Replaces the whole state but the key and version (import).
+    /// Replaces the whole state but the key, the version and the rollout run (import).
     Replace {
         flag: Box<Flag>,
+    },
+    /// Sets or removes the guarded rollout plan.
+    SetPlan {
+        plan: Option<RolloutPlan>,
+    },
+    /// A person's move on the guarded rollout: start, pause, resume, promote, abort.
+    RolloutMove {
+        #[serde(rename = "move")]
+        movement: RunMove,
+    },
+    /// Records a golden-corpus run's verdict against the flag.
+    RecordGolden {
+        result: GoldenResult,
+    },
+    /// The guard's decision on step `step` of a running rollout; `reason` is the verdict with
+    /// its numbers. Only the guard loop makes these.
+    GuardAction {
+        decision: Action,
+        step: usize,
+        reason: String,
     },
 }
 
@@ -75,11 +96,30 @@ impl FlagChange {
             FlagChange::ClearOverrides => "override.clear",
             FlagChange::RemoveExpiredOverrides => "override.expire",
             FlagChange::Replace { .. } => "flag.import",
+            FlagChange::SetPlan { .. } => "rollout.plan",
+            FlagChange::RecordGolden { .. } => "golden.record",
+            FlagChange::RolloutMove { movement } => movement.action(),
+            FlagChange::GuardAction { decision, .. } => match decision {
+                Action::Hold => "rollout.hold",
+                Action::Advance { .. } => "rollout.advance",
+                Action::Complete => "rollout.complete",
+                Action::Rollback => "rollout.rollback",
+                Action::StepDown { .. } => "rollout.step_down",
+                Action::Extend => "rollout.extend",
+                Action::Pause => "rollout.pause",
+            },
         }
     }
 
     /// The action for a batch: the shared action, or `flag.update` when they differ.
     pub fn action_of(changes: &[FlagChange]) -> &'static str {
+        // Starting with a plan is a start, not an update.
+        if let Some(m) = changes.iter().find_map(|c| match c {
+            FlagChange::RolloutMove { movement } => Some(movement.action()),
+            _ => None,
+        }) {
+            return m;
+        }
         match changes.split_first() {
             Some((first, rest)) if rest.iter().all(|c| c.action() == first.action()) => {
                 first.action()
@@ -90,13 +130,25 @@ impl FlagChange {
 
     pub fn apply(&self, flag: &mut Flag, now: Timestamp) -> Result<(), CoreError> {
         match self {
-            FlagChange::SetEnabled { enabled } => flag.enabled = *enabled,
+            FlagChange::SetEnabled { enabled } => {
+                flag.enabled = *enabled;
+                if !enabled {
+                    guard::pause_for_hand_change(flag, "the global switch");
+                }
+            }
             FlagChange::SetStage { stage } => {
                 flag.stage = *stage;
                 flag.rollout = stage.rollout();
+                guard::pause_for_hand_change(flag, "the stage");
             }
-            FlagChange::SetRollout { rollout_percent } => flag.rollout = *rollout_percent,
-            FlagChange::Kill => flag.killed = true,
+            FlagChange::SetRollout { rollout_percent } => {
+                flag.rollout = *rollout_percent;
+                guard::pause_for_hand_change(flag, "the rollout percentage");
+            }
+            FlagChange::Kill => {
+                flag.killed = true;
+                guard::pause_for_hand_change(flag, "the kill switch");
+            }
             FlagChange::Unkill => flag.killed = false,
             FlagChange::SetDescription { description } => flag.description.clone_from(description),
             FlagChange::SetOwner { owner } => flag.owner.clone_from(owner),
@@ -146,10 +198,28 @@ impl FlagChange {
                     });
                 }
                 replacement.validate()?;
-                let version = flag.version;
+                guard::check_plan_edit(flag, replacement.plan.as_ref())?;
+                let (version, run, golden) = (flag.version, flag.run.take(), flag.golden.take());
+                let rollout_before = flag.rollout;
                 *flag = (**replacement).clone();
                 flag.version = version;
+                flag.run = run;
+                flag.golden = golden;
+                if flag.rollout != rollout_before || flag.killed {
+                    guard::pause_for_hand_change(flag, "the rollout (by import)");
+                }
             }
+            FlagChange::SetPlan { plan } => {
+                guard::check_plan_edit(flag, plan.as_ref())?;
+                flag.plan.clone_from(plan);
+            }
+            FlagChange::RolloutMove { movement } => guard::apply_move(flag, *movement, now)?,
+            FlagChange::RecordGolden { result } => flag.golden = Some(result.clone()),
+            FlagChange::GuardAction {
+                decision,
+                step,
+                reason,
+            } => guard::apply_guard(flag, *decision, *step, reason, now)?,
         }
         Ok(())
     }

@@ -78,6 +78,17 @@ pub enum CoreError {
     #[error("invalid rollout plan {text:?}: {why}")]
     InvalidPlan { text: String, why: String },
 
+    #[error(
+        "invalid gate {text:?}: {why}; accepted: 'new.error_rate <= legacy.error_rate' (also \
+         fallback_rate, retry_rate; with '* 1.5' or '+ 2pp', or a fixed rate like 2%), \
+         'new.p95 <= 100ms' (also p50, p99; or 'legacy.p95 * 1.2'), \
+         'agreement(FIELD) >= 0.80', 'golden'"
+    )]
+    InvalidGate { text: String, why: String },
+
+    #[error("rollout of flag {flag}: {why}")]
+    RolloutState { flag: String, why: String },
+
     #[error("invalid flag document: {why}")]
     InvalidDocument { why: String },
 }

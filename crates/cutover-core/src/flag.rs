@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::guard::{GoldenResult, RolloutPlan, RolloutRun};
 use crate::{AttributeName, Constraint, CoreError, FlagKey, Override, Rollout, Stage};
 
 /// The stickiness attribute a flag buckets on unless told otherwise.
@@ -39,6 +40,16 @@ pub struct Flag {
     pub scope: Vec<Constraint>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<Override>,
+    /// The guarded rollout plan: steps, gates, what a breach does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<RolloutPlan>,
+    /// The guarded rollout in progress (or its last one): runtime state, moved only through
+    /// rollout changes, kept as it is by an import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RolloutRun>,
+    /// The latest golden-corpus run recorded against the flag (the `golden` gate reads it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub golden: Option<GoldenResult>,
     /// Bumped by every change that alters the flag; changes name the version they expect.
     pub version: u64,
 }
@@ -58,6 +69,9 @@ impl Flag {
             salt: None,
             scope: Vec::new(),
             overrides: Vec::new(),
+            plan: None,
+            run: None,
+            golden: None,
             version: 0,
         }
     }
@@ -130,6 +144,12 @@ struct FlagRepr {
     #[serde(default)]
     overrides: Vec<Override>,
     #[serde(default)]
+    plan: Option<RolloutPlan>,
+    #[serde(default)]
+    run: Option<RolloutRun>,
+    #[serde(default)]
+    golden: Option<GoldenResult>,
+    #[serde(default)]
     version: u64,
 }
 
@@ -148,6 +168,9 @@ impl TryFrom<FlagRepr> for Flag {
             salt: r.salt,
             scope: r.scope,
             overrides: r.overrides,
+            plan: r.plan,
+            run: r.run,
+            golden: r.golden,
             version: r.version,
         };
         flag.validate()?;

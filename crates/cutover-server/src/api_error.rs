@@ -80,6 +80,8 @@ fn field_of(err: &CoreError) -> Option<&'static str> {
         CoreError::OverrideAlreadyExpired { .. } => "expires_at",
         CoreError::UnknownRole { .. } => "role",
         CoreError::InvalidTokenName { .. } => "name",
+        CoreError::InvalidPlan { .. } => "plan",
+        CoreError::InvalidGate { .. } => "plan.gates",
         _ => return None,
     })
 }
@@ -96,6 +98,9 @@ impl From<StoreError> for ApiError {
             }
             StoreError::VersionConflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
             StoreError::FlagInPreset { .. } => (StatusCode::CONFLICT, "in_use"),
+            StoreError::Invalid(CoreError::RolloutState { .. }) => {
+                (StatusCode::CONFLICT, "rollout_state")
+            }
             StoreError::Invalid(core) => {
                 let not_found = matches!(core, CoreError::OverrideNotFound { .. });
                 return ApiError {

@@ -27,6 +27,7 @@ pub(crate) struct AppState {
     pub eval_limiter: Option<Arc<TokenLimiter>>,
     pub metrics: PrometheusHandle,
     pub heartbeat: Duration,
+    pub guard: crate::guard::GuardConfig,
 }
 
 impl AppState {
@@ -60,6 +61,7 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
             .map(|rate| Arc::new(TokenLimiter::new(rate, rate))),
         metrics: metrics::handle()?,
         heartbeat: config.heartbeat,
+        guard: config.guard.clone(),
     };
     use Capability::*;
     let s = &state;
@@ -83,6 +85,22 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
         .route(
             "/flags/{key}/rollout",
             guarded(s, Operate, put(admin::flags::rollout)),
+        )
+        .route(
+            "/flags/{key}/rollout",
+            guarded(s, Read, get(admin::rollouts::status)),
+        )
+        .route(
+            "/flags/{key}/rollout/history",
+            guarded(s, Read, get(admin::rollouts::history)),
+        )
+        .route(
+            "/flags/{key}/rollout/{move}",
+            guarded(s, Operate, post(admin::rollouts::moved)),
+        )
+        .route(
+            "/flags/{key}/plan",
+            guarded(s, Operate, put(admin::rollouts::set_plan)),
         )
         .route(
             "/flags/{key}/stage",
@@ -211,6 +229,7 @@ pub struct Server {
     stop: watch::Sender<bool>,
     http: JoinHandle<Result<(), std::io::Error>>,
     follower: JoinHandle<()>,
+    guard: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -236,6 +255,13 @@ impl Server {
                 })
                 .await
         });
+        let guard = config.guard.enabled.then(|| {
+            tokio::spawn(crate::guard::run(
+                live.clone(),
+                config.guard.clone(),
+                stopped.clone(),
+            ))
+        });
         let follower = tokio::spawn(follow(live.clone(), config.resync_every, stopped));
         tracing::info!(%addr, "cutover serving");
         Ok(Server {
@@ -244,6 +270,7 @@ impl Server {
             stop,
             http,
             follower,
+            guard,
         })
     }
 
@@ -261,6 +288,10 @@ impl Server {
         let _ = self.stop.send(true);
         self.live.close_streams();
         self.follower.abort();
+        if let Some(guard) = self.guard {
+            // Dropping the task drops its lease: another node may take over at once.
+            guard.abort();
+        }
         match self.http.await {
             Ok(result) => result.map_err(ServerError::Serve),
             Err(_) => Ok(()),

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use cutover_core::EnvOverrides;
 
+use crate::guard::GuardConfig;
+
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
@@ -24,6 +26,8 @@ pub struct ServerConfig {
     pub resync_every: Duration,
     /// `CUTOVER_FLAG_<KEY>` overrides of this process, applied to every evaluation it serves.
     pub env_overrides: EnvOverrides,
+    /// The guard loop of guarded rollouts, and where its alerts go.
+    pub guard: GuardConfig,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +40,7 @@ impl Default for ServerConfig {
             heartbeat: Duration::from_secs(15),
             resync_every: Duration::from_secs(5),
             env_overrides: EnvOverrides::none(),
+            guard: GuardConfig::default(),
         }
     }
 }

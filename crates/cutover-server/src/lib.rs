@@ -13,6 +13,7 @@ mod app;
 mod auth;
 mod config;
 mod error;
+pub mod guard;
 mod limit;
 mod live;
 mod metrics;

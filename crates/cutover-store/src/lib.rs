@@ -17,8 +17,8 @@ mod store;
 
 pub use error::StoreError;
 pub use model::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
-    ShadowWindow, StoreState, TokenRecord,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
+    GuardRecord, ImportReport, ShadowWindow, StoreState, TokenRecord,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -111,3 +111,23 @@ pub struct ShadowWindow {
     pub start: Timestamp,
     pub counts: ShadowCounts,
 }
+
+/// One look of the guard at a flag's rollout: the action it took (`hold` when none) and every
+/// gate's verdict with its numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GuardRecord {
+    pub flag: FlagKey,
+    pub at: Timestamp,
+    pub step: usize,
+    #[serde(rename = "rollout_percent")]
+    pub rollout: cutover_core::Rollout,
+    pub action: String,
+    pub assessment: cutover_core::guard::Assessment,
+}
+
+/// The right to run the guard loop, held by one node at a time.
+#[async_trait::async_trait]
+pub trait GuardLease: Send {
+    /// Whether this node still holds it; once `false`, it stays lost (ask for a new one).
+    async fn still_held(&mut self) -> bool;
+}

@@ -22,6 +22,29 @@ pub(crate) struct FlagRow {
     pub salt: Option<String>,
     /// JSON array of constraints.
     pub scope: String,
+    /// JSON of the guarded rollout plan, run and latest golden result.
+    pub plan: Option<String>,
+    pub run: Option<String>,
+    pub golden: Option<String>,
+}
+
+fn json_column<T: serde::Serialize>(
+    key: &str,
+    column: &str,
+    value: Option<&T>,
+) -> Result<Option<String>, StoreError> {
+    value
+        .map(|v| serde_json::to_string(v).map_err(|e| bad(key, column, e)))
+        .transpose()
+}
+
+fn from_json_column<T: serde::de::DeserializeOwned>(
+    key: &str,
+    column: &str,
+    text: Option<String>,
+) -> Result<Option<T>, StoreError> {
+    text.map(|t| serde_json::from_str(&t).map_err(|e| bad(key, column, e)))
+        .transpose()
 }
 
 /// One row of `overrides`.
@@ -63,6 +86,9 @@ impl FlagRow {
             salt: flag.salt.clone(),
             scope: serde_json::to_string(&flag.scope)
                 .map_err(|e| bad(flag.key.as_str(), "scope", e))?,
+            plan: json_column(flag.key.as_str(), "rollout_plan", flag.plan.as_ref())?,
+            run: json_column(flag.key.as_str(), "rollout_run", flag.run.as_ref())?,
+            golden: json_column(flag.key.as_str(), "golden", flag.golden.as_ref())?,
         })
     }
 
@@ -106,6 +132,9 @@ impl FlagRow {
             salt: self.salt,
             scope,
             overrides,
+            plan: from_json_column(&k, "rollout_plan", self.plan)?,
+            run: from_json_column(&k, "rollout_run", self.run)?,
+            golden: from_json_column(&k, "golden", self.golden)?,
         };
         flag.validate().map_err(|e| bad(&k, "overrides", e))?;
         Ok(flag)
@@ -163,5 +192,35 @@ pub(crate) fn token_from_parts(
         created_at: timestamp(created_at, "tokens.created_at")?,
         created_by,
         hash,
+    })
+}
+
+pub(crate) fn verdict_name(v: cutover_core::guard::Verdict) -> &'static str {
+    match v {
+        cutover_core::guard::Verdict::Pass => "pass",
+        cutover_core::guard::Verdict::Fail => "fail",
+        cutover_core::guard::Verdict::Inconclusive => "inconclusive",
+    }
+}
+
+/// A row of `guard_history`, checked.
+pub(crate) fn guard_record(
+    flag: String,
+    at: i64,
+    step: i64,
+    rollout_bps: i64,
+    action: String,
+    assessment: String,
+) -> Result<crate::GuardRecord, StoreError> {
+    let bad = |column: &str, e: &dyn std::fmt::Display| {
+        StoreError::bad_row(format!("guard_history of {flag:?}, column {column}: {e}"))
+    };
+    Ok(crate::GuardRecord {
+        flag: FlagKey::new(&flag).map_err(|e| bad("flag", &e))?,
+        at: timestamp(at, "guard_history.at")?,
+        step: usize::try_from(step).map_err(|e| bad("step", &e))?,
+        rollout: Rollout::from_bps(rollout_bps).map_err(|e| bad("rollout_bps", &e))?,
+        action,
+        assessment: serde_json::from_str(&assessment).map_err(|e| bad("assessment", &e))?,
     })
 }

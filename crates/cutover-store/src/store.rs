@@ -7,8 +7,8 @@ use cutover_core::{
 };
 
 use crate::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
-    ShadowWindow, StoreError, StoreState, TokenRecord,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
+    GuardRecord, ImportReport, ShadowWindow, StoreError, StoreState, TokenRecord,
 };
 
 /// Persistence of flags, presets and the audit log.
@@ -137,6 +137,20 @@ pub trait Store: Send + Sync {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<ShadowCounts, StoreError>;
+
+    /// Keeps one look of the guard at a rollout. Not audited: the audit log has the changes
+    /// the guard made, this has every verdict behind them.
+    async fn add_guard_record(&self, record: &GuardRecord) -> Result<(), StoreError>;
+
+    /// A flag's guard history, newest first, at most `limit` records.
+    async fn guard_history(
+        &self,
+        flag: &FlagKey,
+        limit: u32,
+    ) -> Result<Vec<GuardRecord>, StoreError>;
+
+    /// Asks to become the node that runs the guard loop: `None` while another node holds it.
+    async fn guard_lease(&self) -> Result<Option<Box<dyn GuardLease>>, StoreError>;
 
     /// Releases connections before the process ends (SQLite folds its write-ahead log back
     /// into the file).

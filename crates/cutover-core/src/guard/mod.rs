@@ -1,14 +1,26 @@
 //! Guarded rollouts: plans, the sequential evidence that an arm is worse, the decision rule,
 //! and a simulator that runs that same rule over synthetic traffic. See `docs/guard.md`.
 
+mod assess;
 mod decide;
+mod gate;
+mod golden;
 mod plan;
 mod rate;
+mod run;
 mod simulate;
 
+pub use assess::{Assessment, GateReading, Judging, StepFigures, Unit, assess};
 pub use decide::{Action, RateVerdict, Verdict, decide, rate_verdict};
-pub use plan::{DEFAULT_MIN_SAMPLES, OnBreach, OnInconclusive, RolloutPlan, Step, parse_duration};
+pub use gate::{Bound, DEFAULT_GATE, Gate, GateExpr, Quantile, RateMetric};
+pub use golden::GoldenResult;
+pub use plan::{
+    DEFAULT_MIN_SAMPLES, OnBreach, OnInconclusive, RolloutPlan, Step, format_duration,
+    parse_duration,
+};
 pub use rate::{ArmEvents, RateEvidence};
+pub use run::{RolloutRun, RunMove, RunStatus};
+pub(crate) use run::{apply_guard, apply_move, check_plan_edit, pause_for_hand_change};
 pub use simulate::{Ending, SimulationReport, Traffic, simulate, simulate_once};
 
 #[cfg(test)]

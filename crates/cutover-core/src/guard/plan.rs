@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::gate::GateExpr;
 use crate::{CoreError, Rollout};
 
 /// What a breach does.
@@ -31,25 +32,86 @@ pub enum OnInconclusive {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Step {
     #[serde(rename = "percent")]
     pub rollout: Rollout,
     #[serde(with = "seconds")]
     pub bake: Duration,
     /// Calls each arm needs in the step before it may pass.
+    #[serde(default = "default_min_samples")]
     pub min_samples: u64,
 }
 
+/// A plan, in a config file or a request, is either the shorthand (`"5,25,50,100 every 10m"`) or
+/// an object whose `steps` are a list or the shorthand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PlanRepr")]
 pub struct RolloutPlan {
     pub steps: Vec<Step>,
-    #[serde(default)]
+    /// What every step must satisfy; none means `new.error_rate <= legacy.error_rate`.
+    pub gates: Vec<GateExpr>,
     pub on_breach: OnBreach,
-    #[serde(default)]
     pub on_inconclusive: OnInconclusive,
     /// Extra bakes an inconclusive step may take.
-    #[serde(default = "default_extensions")]
     pub max_extensions: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PlanRepr {
+    Shorthand(String),
+    Full(FullPlan),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StepsRepr {
+    Shorthand(String),
+    List(Vec<Step>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FullPlan {
+    steps: StepsRepr,
+    #[serde(default)]
+    gates: Vec<GateExpr>,
+    #[serde(default)]
+    on_breach: OnBreach,
+    #[serde(default)]
+    on_inconclusive: OnInconclusive,
+    #[serde(default = "default_extensions")]
+    max_extensions: u32,
+}
+
+impl TryFrom<PlanRepr> for RolloutPlan {
+    type Error = CoreError;
+
+    fn try_from(repr: PlanRepr) -> Result<RolloutPlan, CoreError> {
+        match repr {
+            PlanRepr::Shorthand(text) => RolloutPlan::parse_shorthand(&text),
+            PlanRepr::Full(full) => {
+                let steps = match full.steps {
+                    StepsRepr::Shorthand(text) => RolloutPlan::parse_shorthand(&text)?.steps,
+                    StepsRepr::List(steps) => steps,
+                };
+                let plan = RolloutPlan {
+                    steps,
+                    gates: full.gates,
+                    on_breach: full.on_breach,
+                    on_inconclusive: full.on_inconclusive,
+                    max_extensions: full.max_extensions,
+                };
+                plan.validate()?;
+                Ok(plan)
+            }
+        }
+    }
+}
+
+fn default_min_samples() -> u64 {
+    DEFAULT_MIN_SAMPLES
 }
 
 fn default_extensions() -> u32 {
@@ -65,8 +127,19 @@ mod seconds {
         s.serialize_u64(d.as_secs())
     }
 
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Seconds(u64),
+        Text(String),
+    }
+
+    /// Seconds, or a duration such as `"10m"`.
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        Ok(Duration::from_secs(u64::deserialize(d)?))
+        match Repr::deserialize(d)? {
+            Repr::Seconds(s) => Ok(Duration::from_secs(s)),
+            Repr::Text(t) => super::parse_duration(&t).map_err(serde::de::Error::custom),
+        }
     }
 }
 
@@ -77,6 +150,18 @@ fn invalid(text: &str, why: impl Into<String>) -> CoreError {
     CoreError::InvalidPlan {
         text: text.to_owned(),
         why: why.into(),
+    }
+}
+
+/// The largest whole unit: `2h`, `10m`, `90s`.
+pub fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => "0s".to_owned(),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
     }
 }
 
@@ -130,6 +215,7 @@ impl RolloutPlan {
         }
         let plan = RolloutPlan {
             steps,
+            gates: Vec::new(),
             on_breach: OnBreach::default(),
             on_inconclusive: OnInconclusive::default(),
             max_extensions: default_extensions(),
@@ -170,10 +256,24 @@ impl RolloutPlan {
 
 impl fmt::Display for RolloutPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let percents: Vec<String> = self
+            .steps
+            .iter()
+            .map(|s| s.rollout.to_string().trim_end_matches('%').to_owned())
+            .collect();
+        let first = &self.steps.first().map(|s| (s.bake, s.min_samples));
+        if self
+            .steps
+            .iter()
+            .all(|s| Some((s.bake, s.min_samples)) == *first)
+            && let Some((bake, _)) = first
+        {
+            return write!(f, "{} every {}", percents.join(","), format_duration(*bake));
+        }
         let steps: Vec<String> = self
             .steps
             .iter()
-            .map(|s| format!("{}@{}s", s.rollout, s.bake.as_secs()))
+            .map(|s| format!("{}@{}", s.rollout, format_duration(s.bake)))
             .collect();
         f.write_str(&steps.join(","))
     }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 /// before it can fire, so the weight sits where a rollback matters most (a doubled rate) and
 /// the rest keeps the test sensitive from +50 % to 5x (a 10x regression gives the 5x ratio a
 /// steep likelihood too).
-const RATIOS: [f64; 4] = [1.5, 2.0, 3.0, 5.0];
+pub(super) const RATIOS: [f64; 4] = [1.5, 2.0, 3.0, 5.0];
 const WEIGHTS: [f64; 4] = [0.15, 0.55, 0.15, 0.15];
 
 /// Events and calls of both arms over one span of constant exposure (a step).
@@ -51,11 +51,18 @@ impl Default for RateEvidence {
 }
 
 fn log_lrs(e: &ArmEvents) -> [f64; RATIOS.len()] {
+    share_log_lrs(e, 1.0)
+}
+
+/// Each ratio's log likelihood ratio for the share of events the new arm took, against the
+/// null hypothesis that its rate is `factor` times the legacy one (1 for "no worse").
+pub(super) fn share_log_lrs(e: &ArmEvents, factor: f64) -> [f64; RATIOS.len()] {
     let mut out = [0.0; RATIOS.len()];
     if e.new_calls == 0 || e.legacy_calls == 0 {
         return out;
     }
-    let (cn, cl) = (e.new_calls as f64, e.legacy_calls as f64);
+    // A null factor scales the new arm's calls: its events then share like equal rates.
+    let (cn, cl) = (e.new_calls as f64 * factor, e.legacy_calls as f64);
     // Events beyond calls would be a broken report; clamp rather than produce NaN.
     let en = e.new_events.min(e.new_calls) as f64;
     let el = e.legacy_events.min(e.legacy_calls) as f64;
@@ -67,9 +74,40 @@ fn log_lrs(e: &ArmEvents) -> [f64; RATIOS.len()] {
     out
 }
 
-fn log_mixture(logs: &[f64; RATIOS.len()]) -> f64 {
+/// Each ratio's log likelihood ratio for `events` in `trials` against the null hypothesis
+/// that the event probability is at most `p0`; the alternatives are `r · p0` (kept below 1).
+pub(super) fn bernoulli_log_lrs(events: u64, trials: u64, p0: f64) -> [f64; RATIOS.len()] {
+    let mut out = [0.0; RATIOS.len()];
+    let events = events.min(trials);
+    if trials == 0 || p0 >= 1.0 {
+        return out;
+    }
+    if p0 <= 0.0 {
+        // Nothing may happen at all: one event is proof.
+        let v = if events > 0 { f64::INFINITY } else { 0.0 };
+        return [v; RATIOS.len()];
+    }
+    let (e, rest) = (events as f64, (trials - events) as f64);
+    for (i, r) in RATIOS.iter().enumerate() {
+        let p1 = (r * p0).min((1.0 + p0) / 2.0);
+        out[i] = e * (p1 / p0).ln() + rest * ((1.0 - p1) / (1.0 - p0)).ln();
+    }
+    out
+}
+
+/// Adds one span's log likelihood ratios onto another's (the product of the ratios).
+pub(super) fn add_logs(total: &mut [f64; RATIOS.len()], more: [f64; RATIOS.len()]) {
+    for (t, m) in total.iter_mut().zip(more) {
+        *t += m;
+    }
+}
+
+pub(super) fn log_mixture(logs: &[f64; RATIOS.len()]) -> f64 {
     // log Σ w_i exp(l_i), computed stably.
     let max = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max.is_infinite() {
+        return max;
+    }
     let sum: f64 = logs
         .iter()
         .zip(WEIGHTS)

@@ -10,11 +10,7 @@ fn plan(text: &str) -> RolloutPlan {
 
 #[test]
 fn a_a_rollouts_rarely_roll_back() {
-    let traffic = Traffic {
-        rps: 100.0,
-        legacy_error: 0.01,
-        new_error: 0.01,
-    };
+    let traffic = Traffic::errors(100.0, 0.01, 0.01);
     let report = simulate(&plan("5,25,50,100 every 10m"), traffic, ALPHA, 300, 1);
     assert!(report.rolled_back <= 3, "at most 1 % of 300: {report:?}");
     assert_eq!(
@@ -31,11 +27,7 @@ fn a_a_rollouts_rarely_roll_back() {
 // These tests hold the figures it does reach, so a change can only make them better.
 #[test]
 fn a_doubled_error_rate_is_rolled_back_from_a_five_percent_canary() {
-    let traffic = Traffic {
-        rps: 100.0,
-        legacy_error: 0.01,
-        new_error: 0.02,
-    };
+    let traffic = Traffic::errors(100.0, 0.01, 0.02);
     // A canary that stays at 5 % long enough to measure detection there.
     let report = simulate(&plan("5,100 every 60m"), traffic, ALPHA, 200, 7);
     let [p50, p90, _] = report.rollback_s.unwrap();
@@ -46,11 +38,7 @@ fn a_doubled_error_rate_is_rolled_back_from_a_five_percent_canary() {
 
 #[test]
 fn at_half_exposure_the_rollback_takes_about_a_minute() {
-    let traffic = Traffic {
-        rps: 100.0,
-        legacy_error: 0.01,
-        new_error: 0.02,
-    };
+    let traffic = Traffic::errors(100.0, 0.01, 0.02);
     let report = simulate(&plan("50,100 every 60m"), traffic, ALPHA, 200, 11);
     let [p50, p90, _] = report.rollback_s.unwrap();
     assert!(p50 <= 60, "p50 time to rollback {p50} s: {report:?}");
@@ -59,11 +47,7 @@ fn at_half_exposure_the_rollback_takes_about_a_minute() {
 
 #[test]
 fn without_enough_calls_a_step_extends_then_pauses() {
-    let traffic = Traffic {
-        rps: 0.1,
-        legacy_error: 0.01,
-        new_error: 0.01,
-    };
+    let traffic = Traffic::errors(0.1, 0.01, 0.01);
     let mut p = plan("5,100 every 10m");
     p.steps[0].min_samples = 1000;
     let ending = simulate_once(
@@ -105,11 +89,7 @@ fn step_down_goes_back_one_step() {
 #[test]
 #[ignore = "prints the documented figures; slow in debug builds"]
 fn figures() {
-    let healthy = Traffic {
-        rps: 100.0,
-        legacy_error: 0.01,
-        new_error: 0.01,
-    };
+    let healthy = Traffic::errors(100.0, 0.01, 0.01);
     let doubled = Traffic {
         new_error: 0.02,
         ..healthy

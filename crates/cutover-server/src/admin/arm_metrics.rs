@@ -12,10 +12,11 @@ use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::metrics::store_call;
 
-/// Counts are kept per minute.
-const WINDOW_MS: i64 = 60_000;
+/// Counts are kept per second: a guarded step may bake for seconds, and its figures must not
+/// mix with the step before.
+const WINDOW_MS: i64 = 1_000;
 
-fn minute_of(at: Timestamp) -> Timestamp {
+fn second_of(at: Timestamp) -> Timestamp {
     let ms = at.as_millisecond();
     Timestamp::from_millisecond(ms - ms.rem_euclid(WINDOW_MS)).unwrap_or(at)
 }
@@ -39,8 +40,8 @@ pub(crate) async fn upload(
             ),
         ));
     }
-    // A batch belongs to the minute it closed in: SDK windows are seconds long.
-    let start = minute_of(batch.window_end);
+    // A batch belongs to the second it closed in.
+    let start = second_of(batch.window_end);
     let mut windows = Vec::with_capacity(batch.arms.len());
     for report in batch.arms {
         let flag = FlagKey::new(&report.flag).map_err(|e| ApiError {
@@ -182,7 +183,7 @@ pub(crate) async fn read(
     // Windows are minutes: include the one `since` falls in.
     let figures = store_call(
         "arm_metrics",
-        state.store().arm_metrics(&flag, minute_of(since), until),
+        state.store().arm_metrics(&flag, second_of(since), until),
     )
     .await?;
     Ok(Json(FlagMetrics {
@@ -224,7 +225,7 @@ pub(crate) async fn read_shadow(
     let (since, until) = span_of(span)?;
     let counts = store_call(
         "shadow_counts",
-        state.store().shadow_counts(&flag, minute_of(since), until),
+        state.store().shadow_counts(&flag, second_of(since), until),
     )
     .await?;
     let fields = counts

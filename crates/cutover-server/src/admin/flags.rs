@@ -45,7 +45,7 @@ pub(crate) async fn create(
 }
 
 /// Runs changes against one flag and answers with the flag after them.
-async fn change(
+pub(crate) async fn change(
     state: &AppState,
     caller: &CallerExt,
     headers: &HeaderMap,
@@ -90,6 +90,13 @@ pub(crate) async fn changes(
         ));
     }
     for c in &request.changes {
+        if matches!(c, FlagChange::GuardAction { .. }) {
+            return Err(ApiError::invalid(
+                "changes",
+                "guard_action changes are made by the guard loop only; use the rollout moves \
+                 (start, pause, resume, promote, abort)",
+            ));
+        }
         authorize(&caller, Capability::for_change(c))?;
     }
     change(

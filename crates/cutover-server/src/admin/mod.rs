@@ -10,6 +10,7 @@ pub(crate) mod audit;
 pub(crate) mod flags;
 pub(crate) mod overrides;
 pub(crate) mod presets;
+pub(crate) mod rollouts;
 pub(crate) mod tokens;
 pub(crate) mod transfer;
 

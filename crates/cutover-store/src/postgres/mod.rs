@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: the same transaction scripts as SQLite over PostgreSQL primitives, a
 //! write lock per change, and `NOTIFY` on every commit so every node of a cluster follows.
 
+mod guard;
 mod metrics;
 mod schema;
 mod signals;
@@ -19,8 +20,8 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use self::tx::PgTx;
 use crate::row::millis;
 use crate::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
-    ShadowWindow, StoreError, StoreState, TokenRecord, script,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
+    GuardRecord, ImportReport, ShadowWindow, StoreError, StoreState, TokenRecord, script,
 };
 
 /// The channel commits are announced on; the payload is the new audit id.
@@ -241,6 +242,19 @@ crate::scripted::scripted_store! {
     }
     async fn change_signals(&self) -> Result<ChangeSignals, StoreError> {
         Ok(signals::listen(self.pool.clone()))
+    }
+    async fn add_guard_record(&self, record: &GuardRecord) -> Result<(), StoreError> {
+        guard::add(&self.pool, record).await
+    }
+    async fn guard_history(
+        &self,
+        flag: &FlagKey,
+        limit: u32,
+    ) -> Result<Vec<GuardRecord>, StoreError> {
+        guard::history(&self.pool, flag, limit).await
+    }
+    async fn guard_lease(&self) -> Result<Option<Box<dyn GuardLease>>, StoreError> {
+        guard::try_lease(&self.pool).await
     }
     async fn add_arm_metrics(&self, windows: &[ArmWindow]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0002_tokens.sql"),
     include_str!("../../migrations/postgres/0003_arm_metrics.sql"),
     include_str!("../../migrations/postgres/0004_shadow_metrics.sql"),
+    include_str!("../../migrations/postgres/0005_guarded_rollouts.sql"),
 ];
 
 pub(super) async fn prepare(conn: &mut PgConnection) -> Result<(), StoreError> {

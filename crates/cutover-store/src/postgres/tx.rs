@@ -17,7 +17,7 @@ pub(crate) struct PgTx {
     pub(crate) tx: Transaction<'static, Postgres>,
 }
 
-const FLAG_COLUMNS: &str = "key, version, description, owner, enabled, stage, rollout_bps, killed, stickiness, salt, scope";
+const FLAG_COLUMNS: &str = "key, version, description, owner, enabled, stage, rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, golden";
 const OVERRIDE_COLUMNS: &str = "flag_key, attribute, value, variant, expires_at";
 const TOKEN_COLUMNS: &str = "name, role, hash, created_at, created_by";
 
@@ -34,6 +34,9 @@ fn flag_row(row: &PgRow) -> Result<FlagRow, sqlx::Error> {
         stickiness: row.try_get("stickiness")?,
         salt: row.try_get("salt")?,
         scope: row.try_get("scope")?,
+        plan: row.try_get("rollout_plan")?,
+        run: row.try_get("rollout_run")?,
+        golden: row.try_get("golden")?,
     })
 }
 
@@ -97,6 +100,9 @@ fn flag_statement<'q>(
         .bind(r.scope)
         .bind(millis(meta.at))
         .bind(&meta.actor)
+        .bind(r.plan)
+        .bind(r.run)
+        .bind(r.golden)
 }
 
 impl PgTx {
@@ -183,8 +189,8 @@ impl Tx for PgTx {
     async fn insert_flag(&mut self, flag: &Flag, meta: &ChangeMeta) -> Result<(), StoreError> {
         flag_statement(
             "INSERT INTO flags (key, version, description, owner, enabled, stage, rollout_bps, killed, \
-             stickiness, salt, scope, created_at, updated_at, updated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)",
+             stickiness, salt, scope, created_at, updated_at, updated_by, rollout_plan, rollout_run, golden) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16)",
             FlagRow::from_flag(flag)?,
             meta,
         )
@@ -198,7 +204,7 @@ impl Tx for PgTx {
         let done = flag_statement(
             "UPDATE flags SET version = $2, description = $3, owner = $4, enabled = $5, stage = $6, \
              rollout_bps = $7, killed = $8, stickiness = $9, salt = $10, scope = $11, updated_at = $12, \
-             updated_by = $13 WHERE key = $1 AND version = $2 - 1",
+             updated_by = $13, rollout_plan = $14, rollout_run = $15, golden = $16 WHERE key = $1 AND version = $2 - 1",
             FlagRow::from_flag(flag)?,
             meta,
         )

@@ -1,6 +1,7 @@
 //! The embedded backend: one SQLite file, created on first use, nothing to install.
 
 mod file_check;
+mod guard;
 mod metrics;
 mod schema;
 mod tx;
@@ -19,8 +20,8 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use self::tx::SqliteTx;
 use crate::row::millis;
 use crate::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
-    ShadowWindow, StoreError, StoreState, TokenRecord, script,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
+    GuardRecord, ImportReport, ShadowWindow, StoreError, StoreState, TokenRecord, script,
 };
 
 /// How often a follower of a SQLite file looks for commits made by other processes (the CLI
@@ -237,6 +238,22 @@ crate::scripted::scripted_store! {
     }
     async fn close(&self) {
         self.pool.close().await;
+    }
+    async fn add_guard_record(&self, record: &GuardRecord) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let out = guard::add(&mut tx, record).await;
+        self.finish(tx, out).await
+    }
+    async fn guard_history(
+        &self,
+        flag: &FlagKey,
+        limit: u32,
+    ) -> Result<Vec<GuardRecord>, StoreError> {
+        let mut tx = self.begin_read().await?;
+        guard::history(&mut tx, flag, limit).await
+    }
+    async fn guard_lease(&self) -> Result<Option<Box<dyn GuardLease>>, StoreError> {
+        Ok(Some(Box::new(guard::SoleLease)))
     }
     async fn add_arm_metrics(&self, windows: &[ArmWindow]) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;

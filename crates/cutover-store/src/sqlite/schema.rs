@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_tokens.sql"),
     include_str!("../../migrations/sqlite/0003_arm_metrics.sql"),
     include_str!("../../migrations/sqlite/0004_shadow_metrics.sql"),
+    include_str!("../../migrations/sqlite/0005_guarded_rollouts.sql"),
 ];
 
 pub(super) fn latest() -> i64 {

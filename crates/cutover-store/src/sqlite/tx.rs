@@ -18,7 +18,7 @@ pub(super) struct SqliteTx {
 
 macro_rules! flag_columns {
     () => {
-        "key, version, description, owner, enabled, stage, rollout_bps, killed, stickiness, salt, scope"
+        "key, version, description, owner, enabled, stage, rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, golden"
     };
 }
 
@@ -41,6 +41,9 @@ pub(super) fn flag_row(row: &sqlx::sqlite::SqliteRow) -> Result<FlagRow, sqlx::E
         stickiness: row.try_get("stickiness")?,
         salt: row.try_get("salt")?,
         scope: row.try_get("scope")?,
+        plan: row.try_get("rollout_plan")?,
+        run: row.try_get("rollout_run")?,
+        golden: row.try_get("golden")?,
     })
 }
 
@@ -116,6 +119,9 @@ fn flag_statement<'q>(
         .bind(r.scope)
         .bind(millis(meta.at))
         .bind(&meta.actor)
+        .bind(r.plan)
+        .bind(r.run)
+        .bind(r.golden)
 }
 
 impl SqliteTx {
@@ -209,8 +215,8 @@ impl Tx for SqliteTx {
     async fn insert_flag(&mut self, flag: &Flag, meta: &ChangeMeta) -> Result<(), StoreError> {
         flag_statement(
             "INSERT INTO flags (key, version, description, owner, enabled, stage, rollout_bps, killed, \
-             stickiness, salt, scope, created_at, updated_at, updated_by) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+             stickiness, salt, scope, created_at, updated_at, updated_by, rollout_plan, rollout_run, golden) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16)",
             FlagRow::from_flag(flag)?,
             meta,
         )
@@ -224,7 +230,7 @@ impl Tx for SqliteTx {
         let done = flag_statement(
             "UPDATE flags SET version = ?2, description = ?3, owner = ?4, enabled = ?5, stage = ?6, \
              rollout_bps = ?7, killed = ?8, stickiness = ?9, salt = ?10, scope = ?11, updated_at = ?12, \
-             updated_by = ?13 WHERE key = ?1 AND version = ?2 - 1",
+             updated_by = ?13, rollout_plan = ?14, rollout_run = ?15, golden = ?16 WHERE key = ?1 AND version = ?2 - 1",
             FlagRow::from_flag(flag)?,
             meta,
         )

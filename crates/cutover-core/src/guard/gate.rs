@@ -1,0 +1,415 @@
+//! Gates: the conditions a guarded rollout checks, written as short expressions a person reads
+//! and the config file holds:
+//!
+//! - `new.error_rate <= legacy.error_rate` (also `fallback_rate`, `retry_rate`), with a margin
+//!   `* 1.5` or `+ 2pp`, or against a fixed rate: `new.error_rate <= 2%` (or `0.02`);
+//! - `new.p95 <= 100ms` (also `p50`, `p99`), or against the legacy arm:
+//!   `new.p95 <= legacy.p95 * 1.2`, `new.p99 <= legacy.p99 + 20ms`;
+//! - `agreement(selected_agent) >= 0.80`: shadow comparisons of that field;
+//! - `golden`: the latest golden-corpus run recorded against the flag passed.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::CoreError;
+
+/// A rate an arm reports: events over calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateMetric {
+    Error,
+    Fallback,
+    Retry,
+}
+
+impl RateMetric {
+    pub fn name(self) -> &'static str {
+        match self {
+            RateMetric::Error => "error_rate",
+            RateMetric::Fallback => "fallback_rate",
+            RateMetric::Retry => "retry_rate",
+        }
+    }
+}
+
+/// A latency quantile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantile {
+    P50,
+    P95,
+    P99,
+}
+
+impl Quantile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantile::P50 => "p50",
+            Quantile::P95 => "p95",
+            Quantile::P99 => "p99",
+        }
+    }
+
+    pub fn q(self) -> f64 {
+        match self {
+            Quantile::P50 => 0.50,
+            Quantile::P95 => 0.95,
+            Quantile::P99 => 0.99,
+        }
+    }
+}
+
+/// What the new arm's figure must stay under.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    /// A fixed value: a rate (0..1) or a latency in microseconds.
+    Fixed(f64),
+    /// The legacy arm's figure times `times`, plus `plus` (a rate, or microseconds).
+    Legacy { times: f64, plus: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gate {
+    Rate { metric: RateMetric, bound: Bound },
+    Latency { quantile: Quantile, bound: Bound },
+    Agreement { field: String, min: f64 },
+    Golden,
+}
+
+impl Gate {
+    /// What a person should look at when this gate breaks (the remediation lists of
+    /// requirement 001, generalised).
+    pub fn suggested_action(&self) -> String {
+        match self {
+            Gate::Rate {
+                metric: RateMetric::Error,
+                ..
+            } => "High error rate: read the new path's errors and logs, check the health of \
+                  its dependencies, keep the rollout reduced until fixed"
+                .into(),
+            Gate::Rate {
+                metric: RateMetric::Retry,
+                ..
+            } => "High retry rate: review validator rules, check the new path's output quality, \
+                  adjust model temperature"
+                .into(),
+            Gate::Rate {
+                metric: RateMetric::Fallback,
+                ..
+            } => "High fallback rate: investigate validation failures, check the new path's \
+                  health, reduce the rollout"
+                .into(),
+            Gate::Latency { .. } => "High latency: investigate the new path's dependencies (model \
+                 provider, bundle size), check resource limits, reduce the rollout"
+                .into(),
+            Gate::Agreement { field, .. } => format!(
+                "Low agreement on {field}: review the mismatch samples \
+                 (GET /api/v1/flags/KEY/shadow) before resuming"
+            ),
+            Gate::Golden => "Golden corpus failing: run `cutover golden compare` and fix the \
+                 divergent cases before resuming"
+                .into(),
+        }
+    }
+}
+
+/// The gate every plan has when it names none: the new arm fails no more often than legacy.
+pub const DEFAULT_GATE: &str = "new.error_rate <= legacy.error_rate";
+
+fn invalid(text: &str, why: impl Into<String>) -> CoreError {
+    CoreError::InvalidGate {
+        text: text.to_owned(),
+        why: why.into(),
+    }
+}
+
+/// `2%`, `0.02`, `2pp` (percentage points) as a rate.
+fn parse_rate(text: &str, whole: &str) -> Result<f64, CoreError> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("pp") {
+        (n, 0.01)
+    } else if let Some(n) = t.strip_suffix('%') {
+        (n, 0.01)
+    } else {
+        (t, 1.0)
+    };
+    let v: f64 = number.trim().parse().map_err(|_| {
+        invalid(
+            whole,
+            format!("{t:?} is not a rate such as 2%, 2pp or 0.02"),
+        )
+    })?;
+    let v = v * scale;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(invalid(
+            whole,
+            format!("{t:?} is not a rate between 0 and 1"),
+        ));
+    }
+    Ok(v)
+}
+
+/// `100ms`, `1.5s`, `250us` as microseconds.
+fn parse_latency(text: &str, whole: &str) -> Result<f64, CoreError> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1_000.0)
+    } else if let Some(n) = t.strip_suffix("us").or_else(|| t.strip_suffix("µs")) {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1_000_000.0)
+    } else {
+        return Err(invalid(
+            whole,
+            format!("{t:?} has no unit; a latency is written like 100ms, 1.5s or 250us"),
+        ));
+    };
+    let v: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| invalid(whole, format!("{t:?} is not a latency such as 100ms")))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(invalid(
+            whole,
+            format!("{t:?} is not a latency such as 100ms"),
+        ));
+    }
+    Ok(v * scale)
+}
+
+fn parse_factor(text: &str, whole: &str) -> Result<f64, CoreError> {
+    let v: f64 = text.trim().parse().map_err(|_| {
+        invalid(
+            whole,
+            format!("{:?} is not a factor such as 1.2", text.trim()),
+        )
+    })?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(invalid(whole, format!("factor {v} must be above 0")));
+    }
+    Ok(v)
+}
+
+/// The right-hand side: a fixed value, or `legacy.NAME` with an optional `* F` or `+ X`.
+fn parse_bound(
+    rhs: &str,
+    name: &str,
+    whole: &str,
+    value: fn(&str, &str) -> Result<f64, CoreError>,
+) -> Result<Bound, CoreError> {
+    let rhs = rhs.trim();
+    let Some(rest) = rhs.strip_prefix("legacy.") else {
+        return Ok(Bound::Fixed(value(rhs, whole)?));
+    };
+    let (metric, margin) = match rest.find(['*', '+']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    if metric.trim() != name {
+        return Err(invalid(
+            whole,
+            format!(
+                "the new arm's {name} can only be compared with legacy.{name}, not legacy.{}",
+                metric.trim()
+            ),
+        ));
+    }
+    let margin = margin.trim();
+    if let Some(f) = margin.strip_prefix('*') {
+        Ok(Bound::Legacy {
+            times: parse_factor(f, whole)?,
+            plus: 0.0,
+        })
+    } else if let Some(p) = margin.strip_prefix('+') {
+        Ok(Bound::Legacy {
+            times: 1.0,
+            plus: value(p, whole)?,
+        })
+    } else {
+        Ok(Bound::Legacy {
+            times: 1.0,
+            plus: 0.0,
+        })
+    }
+}
+
+impl FromStr for Gate {
+    type Err = CoreError;
+
+    fn from_str(text: &str) -> Result<Gate, CoreError> {
+        let t = text.trim();
+        if t == "golden" {
+            return Ok(Gate::Golden);
+        }
+        if let Some(rest) = t.strip_prefix("agreement(") {
+            let (field, rest) = rest
+                .split_once(')')
+                .ok_or_else(|| invalid(text, "expected agreement(FIELD) >= RATIO"))?;
+            let min = rest
+                .trim()
+                .strip_prefix(">=")
+                .ok_or_else(|| invalid(text, "expected agreement(FIELD) >= RATIO"))?;
+            let min = parse_rate(min, text)?;
+            if field.trim().is_empty() {
+                return Err(invalid(text, "agreement() needs a field path"));
+            }
+            return Ok(Gate::Agreement {
+                field: field.trim().to_owned(),
+                min,
+            });
+        }
+        let (lhs, rhs) = t.split_once("<=").ok_or_else(|| {
+            invalid(
+                text,
+                "expected 'new.METRIC <= BOUND', 'agreement(FIELD) >= RATIO' or 'golden'",
+            )
+        })?;
+        let metric = lhs
+            .trim()
+            .strip_prefix("new.")
+            .ok_or_else(|| invalid(text, "a gate bounds the new arm: start with new."))?;
+        let rate = match metric {
+            "error_rate" => Some(RateMetric::Error),
+            "fallback_rate" => Some(RateMetric::Fallback),
+            "retry_rate" => Some(RateMetric::Retry),
+            _ => None,
+        };
+        if let Some(metric) = rate {
+            return Ok(Gate::Rate {
+                metric,
+                bound: parse_bound(rhs, metric.name(), text, parse_rate)?,
+            });
+        }
+        let quantile = match metric {
+            "p50" => Quantile::P50,
+            "p95" => Quantile::P95,
+            "p99" => Quantile::P99,
+            other => {
+                return Err(invalid(
+                    text,
+                    format!(
+                        "unknown metric {other:?}; accepted: error_rate, fallback_rate, \
+                         retry_rate, p50, p95, p99"
+                    ),
+                ));
+            }
+        };
+        Ok(Gate::Latency {
+            quantile,
+            bound: parse_bound(rhs, quantile.name(), text, parse_latency)?,
+        })
+    }
+}
+
+/// A gate as written, checked when read: plans keep the text a person wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GateExpr(String);
+
+impl GateExpr {
+    pub fn new(text: &str) -> Result<GateExpr, CoreError> {
+        text.parse::<Gate>()?;
+        Ok(GateExpr(text.trim().to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn gate(&self) -> Gate {
+        // Checked at construction; a text that stops parsing would be a bug in this file.
+        self.0.parse().unwrap_or(Gate::Golden)
+    }
+}
+
+impl fmt::Display for GateExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for GateExpr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for GateExpr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<GateExpr, D::Error> {
+        let text = String::deserialize(d)?;
+        GateExpr::new(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_forms_parse() {
+        let cases = [
+            (
+                "new.error_rate <= legacy.error_rate + 2pp",
+                Gate::Rate {
+                    metric: RateMetric::Error,
+                    bound: Bound::Legacy {
+                        times: 1.0,
+                        plus: 0.02,
+                    },
+                },
+            ),
+            (
+                "new.retry_rate <= 5%",
+                Gate::Rate {
+                    metric: RateMetric::Retry,
+                    bound: Bound::Fixed(0.05),
+                },
+            ),
+            (
+                "new.p95 <= 100ms",
+                Gate::Latency {
+                    quantile: Quantile::P95,
+                    bound: Bound::Fixed(100_000.0),
+                },
+            ),
+            (
+                "new.p95 <= legacy.p95 * 1.2",
+                Gate::Latency {
+                    quantile: Quantile::P95,
+                    bound: Bound::Legacy {
+                        times: 1.2,
+                        plus: 0.0,
+                    },
+                },
+            ),
+            (
+                "agreement(selected_agent) >= 0.80",
+                Gate::Agreement {
+                    field: "selected_agent".into(),
+                    min: 0.8,
+                },
+            ),
+            ("golden", Gate::Golden),
+        ];
+        for (text, gate) in cases {
+            assert_eq!(text.parse::<Gate>().unwrap(), gate, "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_gates_say_what_is_accepted() {
+        for (text, hint) in [
+            ("new.error_rate >= 1%", "expected"),
+            ("legacy.error_rate <= 1%", "start with new."),
+            ("new.p97 <= 100ms", "accepted: error_rate"),
+            ("new.p95 <= 100", "no unit"),
+            ("new.error_rate <= 150%", "between 0 and 1"),
+            ("new.p95 <= legacy.p99 * 1.2", "legacy.p95"),
+            ("new.p95 <= legacy.p95 * -1", "above 0"),
+            ("agreement() >= 0.8", "field path"),
+        ] {
+            let err = text.parse::<Gate>().unwrap_err().to_string();
+            assert!(err.contains(hint), "{text}: {err}");
+            assert!(err.contains(text), "{text}: {err}");
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The guard loop: every second, on the one node that holds the store's guard lease, look at
+//! every running rollout and carry out what its plan decides, through the same audited change
+//! path people use (actor `guard`, reason = the verdict with its numbers).
+
+mod alert;
+mod look;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cutover_core::guard::{Action, RunStatus, Verdict};
+use cutover_core::{Flag, FlagChange, FlagKey, Timestamp};
+use cutover_store::{ChangeMeta, GuardLease, GuardRecord, StoreError};
+use tokio::sync::watch;
+
+pub(crate) use alert::Alerts;
+pub use alert::{Alert, AlertTargets};
+pub use look::{Judgement, Look, RolloutStatus, look, status};
+
+use crate::live::Live;
+
+/// The actor the guard's changes are audited under.
+pub const GUARD_ACTOR: &str = "guard";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardConfig {
+    /// Whether this node takes part in running the guard at all.
+    pub enabled: bool,
+    /// How often running rollouts are judged.
+    pub interval: Duration,
+    pub judgement: Judgement,
+    pub alerts: AlertTargets,
+    /// A look with no decision and unchanged verdicts is kept in the history at most this
+    /// often per rollout; decisions and verdict changes always are.
+    pub record_every: Duration,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        GuardConfig {
+            enabled: true,
+            interval: Duration::from_secs(1),
+            judgement: Judgement::default(),
+            alerts: AlertTargets::default(),
+            record_every: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What the loop remembers between looks, per rollout: the verdicts it last recorded and when.
+type Recorded = HashMap<FlagKey, (Vec<Verdict>, Instant)>;
+
+pub(crate) async fn run(live: Arc<Live>, config: GuardConfig, mut stopped: watch::Receiver<bool>) {
+    let alerts = Alerts::start(config.alerts.clone());
+    let mut tick = tokio::time::interval(config.interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut lease: Option<Box<dyn GuardLease>> = None;
+    let mut recorded = Recorded::new();
+    loop {
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            _ = tick.tick() => {}
+        }
+        if let Some(held) = lease.as_mut()
+            && !held.still_held().await
+        {
+            tracing::warn!("lost the guard lease; another node may take over");
+            metrics::gauge!("cutover_guard_leader").set(0.0);
+            lease = None;
+        }
+        if lease.is_none() {
+            match live.store().guard_lease().await {
+                Ok(Some(l)) => {
+                    tracing::info!("holding the guard lease: this node runs guarded rollouts");
+                    metrics::gauge!("cutover_guard_leader").set(1.0);
+                    lease = Some(l);
+                }
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot ask for the guard lease");
+                    continue;
+                }
+            }
+        }
+        if let Err(e) = look_at_all(&live, &config, &alerts, &mut recorded).await {
+            tracing::warn!(error = %e, "guard could not look at rollouts; retrying next tick");
+        }
+    }
+}
+
+async fn look_at_all(
+    live: &Live,
+    config: &GuardConfig,
+    alerts: &Alerts,
+    recorded: &mut Recorded,
+) -> Result<(), StoreError> {
+    let flags = live.store().flags().await?;
+    recorded.retain(|k, _| flags.iter().any(|f| &f.key == k && is_running(f)));
+    for flag in flags.iter().filter(|f| is_running(f)) {
+        if let Err(e) = look_at_one(live, config, alerts, recorded, flag).await {
+            tracing::warn!(flag = %flag.key, error = %e, "guard look failed");
+        }
+    }
+    Ok(())
+}
+
+fn is_running(flag: &Flag) -> bool {
+    flag.run
+        .as_ref()
+        .is_some_and(|r| r.status == RunStatus::Running)
+}
+
+fn action_name(a: &Action) -> &'static str {
+    match a {
+        Action::Hold => "hold",
+        Action::Advance { .. } => "advance",
+        Action::Complete => "complete",
+        Action::Rollback => "rollback",
+        Action::StepDown { .. } => "step_down",
+        Action::Extend => "extend",
+        Action::Pause => "pause",
+    }
+}
+
+async fn look_at_one(
+    live: &Live,
+    config: &GuardConfig,
+    alerts: &Alerts,
+    recorded: &mut Recorded,
+    flag: &Flag,
+) -> Result<(), StoreError> {
+    let store = live.store();
+    let now = Timestamp::now();
+    let Some(found) = look(&**store, flag, now, config.judgement).await? else {
+        return Ok(());
+    };
+    let verdicts: Vec<Verdict> = found.assessment.gates.iter().map(|g| g.verdict).collect();
+    let due = match recorded.get(&flag.key) {
+        Some((last, at)) => *last != verdicts || at.elapsed() >= config.record_every,
+        None => true,
+    };
+    let acting = found.decision != Action::Hold;
+    if due || acting {
+        let record = GuardRecord {
+            flag: flag.key.clone(),
+            at: now,
+            step: found.step,
+            rollout: flag.rollout,
+            action: action_name(&found.decision).to_owned(),
+            assessment: found.assessment.clone(),
+        };
+        store.add_guard_record(&record).await?;
+        recorded.insert(flag.key.clone(), (verdicts, Instant::now()));
+    }
+    if !acting {
+        return Ok(());
+    }
+    let reason = format!(
+        "{} at step {} ({}): {}",
+        action_name(&found.decision),
+        found.step + 1,
+        flag.rollout,
+        found.assessment.summary()
+    );
+    let change = FlagChange::GuardAction {
+        decision: found.decision,
+        step: found.step,
+        reason: reason.clone(),
+    };
+    let meta = ChangeMeta {
+        actor: GUARD_ACTOR.to_owned(),
+        reason: Some(reason.clone()),
+        at: now,
+    };
+    let committed = match store
+        .change_flag(&flag.key, Some(flag.version), &[change], &meta)
+        .await
+    {
+        Ok(c) => c,
+        // Someone moved the rollout since the look: the next look sees their move.
+        Err(StoreError::VersionConflict { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    tracing::info!(flag = %flag.key, %reason, "guard acted");
+    metrics::counter!("cutover_guard_actions_total", "action" => action_name(&found.decision))
+        .increment(1);
+    // Apply it here at once, so this node's streams carry it without waiting for a wake-up.
+    if let Err(e) = live.catch_up().await {
+        tracing::warn!(error = %e, "guard change made but not yet applied to the live view");
+    }
+    let event = match found.decision {
+        Action::Rollback => Some(("rollback", true)),
+        Action::StepDown { .. } => Some(("step_down", true)),
+        Action::Pause => Some(("pause", false)),
+        Action::Complete => Some(("complete", false)),
+        _ => None,
+    };
+    if let Some((event, breach)) = event {
+        alerts.send(Alert {
+            event,
+            breach,
+            flag: flag.key.clone(),
+            step: found.step + 1,
+            steps: flag.plan.as_ref().map_or(0, |p| p.steps.len()),
+            rollout_percent: committed.value.rollout,
+            at: now,
+            verdict: found.assessment.verdict,
+            audit_id: committed.audit_id,
+            reason,
+            gates: found.assessment.gates,
+        });
+    }
+    Ok(())
+}

@@ -104,6 +104,13 @@ pub(crate) enum Command {
     /// Synthetic traffic through the real SDK (evaluate, record each outcome, upload), to watch a
     /// rollout and its metrics on one machine. Needs --server and an sdk (or better) --token.
     Loadgen(LoadgenArgs),
+    /// Golden corpora: record, verify and test a subject's outputs; cross-validate a legacy and a
+    /// new subject (agreement per field, thresholds, invariants). Needs no store.
+    #[command(subcommand)]
+    Golden(crate::commands::golden::GoldenCmd),
+    /// The gates of guarded rollouts, as the guard sees them now.
+    #[command(subcommand)]
+    Slo(SloCmd),
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +177,20 @@ pub(crate) struct ServeArgs {
     /// Seconds between heartbeats on idle change streams [default: 15].
     #[arg(long, env = "CUTOVER_HEARTBEAT_SECONDS", value_name = "S")]
     pub heartbeat_seconds: Option<u64>,
+    /// POST an alert (JSON) here when the guard rolls back, steps down, pauses or completes a
+    /// rollout; repeatable.
+    #[arg(long = "webhook", value_name = "URL")]
+    pub webhooks: Vec<String>,
+    /// Run this shell command for each alert, with the alert's JSON on stdin and in
+    /// CUTOVER_ALERT.
+    #[arg(long, env = "CUTOVER_ALERT_COMMAND", value_name = "CMD")]
+    pub alert_command: Option<String>,
+    /// How often the guard judges running rollouts (default 1s).
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub guard_interval: Option<std::time::Duration>,
+    /// Do not run the guard on this node (another node will).
+    #[arg(long)]
+    pub no_guard: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -285,6 +306,107 @@ pub(crate) enum RolloutCmd {
     /// What-if: run the guard's real decision rule over simulated traffic, many times, and
     /// report how often a plan rolls back or completes, and how fast. Needs no store.
     Simulate(SimulateArgs),
+    /// Set (or with --clear remove) a flag's guarded rollout plan.
+    Plan {
+        #[command(flatten)]
+        target: KeyChange,
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Remove the plan.
+        #[arg(long, conflicts_with = "steps")]
+        clear: bool,
+    },
+    /// Start a guarded rollout: the first step now, then the guard of `cutover serve` advances
+    /// it while the gates pass and rolls it back when one fails.
+    Start {
+        #[command(flatten)]
+        target: KeyChange,
+        /// Set this plan first (else the flag's own).
+        #[command(flatten)]
+        plan: PlanArgs,
+    },
+    /// Where a rollout stands: step, status, and every gate's value, threshold and verdict.
+    Status {
+        #[arg(value_parser = parse_key)]
+        key: FlagKey,
+    },
+    /// Hold a running rollout where it is.
+    Pause(KeyChange),
+    /// Let a paused or breached rollout run again (its evidence starts afresh).
+    Resume(KeyChange),
+    /// Go to the next step now without waiting for the bake (--full: straight to 100 %).
+    Promote {
+        #[command(flatten)]
+        target: KeyChange,
+        #[arg(long)]
+        full: bool,
+    },
+    /// Stop the rollout and send everyone back to legacy (0 %).
+    Abort(KeyChange),
+    /// The guard's looks at a rollout, newest first: action, verdict and every gate's numbers.
+    History {
+        #[arg(value_parser = parse_key)]
+        key: FlagKey,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// The steps, e.g. '5,25,50,100 every 10m'.
+    #[arg(long = "plan", value_parser = parse_plan, value_name = "PLAN")]
+    pub steps: Option<cutover_core::guard::RolloutPlan>,
+    /// A gate, repeatable: 'new.error_rate <= legacy.error_rate', 'new.p95 <= 100ms',
+    /// 'new.p95 <= legacy.p95 * 1.2', 'agreement(FIELD) >= 0.8', 'golden'.
+    #[arg(long = "gate", value_parser = parse_gate, value_name = "GATE", requires = "steps")]
+    pub gates: Vec<cutover_core::guard::GateExpr>,
+    /// On a failed gate: rollback (to 0 %) or step_down (to the previous step).
+    #[arg(long, value_parser = parse_on_breach, requires = "steps")]
+    pub on_breach: Option<cutover_core::guard::OnBreach>,
+    /// Minimum calls per arm before a step may pass (default 200).
+    #[arg(long, requires = "steps")]
+    pub min_samples: Option<u64>,
+}
+
+impl PlanArgs {
+    pub(crate) fn plan(&self) -> Option<cutover_core::guard::RolloutPlan> {
+        let mut plan = self.steps.clone()?;
+        plan.gates.clone_from(&self.gates);
+        if let Some(b) = self.on_breach {
+            plan.on_breach = b;
+        }
+        if let Some(n) = self.min_samples {
+            for step in &mut plan.steps {
+                step.min_samples = n;
+            }
+        }
+        Some(plan)
+    }
+}
+
+fn parse_gate(s: &str) -> Result<cutover_core::guard::GateExpr, String> {
+    cutover_core::guard::GateExpr::new(s).map_err(|e| e.to_string())
+}
+
+fn parse_on_breach(s: &str) -> Result<cutover_core::guard::OnBreach, String> {
+    match s {
+        "rollback" => Ok(cutover_core::guard::OnBreach::Rollback),
+        "step_down" | "step-down" => Ok(cutover_core::guard::OnBreach::StepDown),
+        other => Err(format!(
+            "unknown breach action {other:?}; accepted: rollback, step_down"
+        )),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SloCmd {
+    /// Every gate of a flag's rollout (or of every flag with a plan): current value, threshold,
+    /// samples and verdict.
+    Status {
+        #[arg(value_parser = parse_key)]
+        key: Option<FlagKey>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -546,4 +668,13 @@ fn parse_ctx_pair(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("{s:?} is not ATTR=VALUE; accepted: e.g. user_id=u1"))?;
     AttributeName::new(name).map_err(|e| e.to_string())?;
     Ok((name.to_owned(), value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        // Clap checks its own definition only when a command is parsed; check all of it here.
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }

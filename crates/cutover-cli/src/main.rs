@@ -63,6 +63,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         commands::loadgen::run(&cli.global, args).await?;
         return Ok(ExitCode::SUCCESS);
     }
+    // A golden run talks to subject processes, not to a store.
+    if let Command::Golden(cmd) = &cli.command {
+        return commands::golden::run(cmd, cli.global.json);
+    }
     let session = Session::open(&cli.global).await?;
     let result = dispatch(&session, &cli.command).await;
     session.close().await;
@@ -73,7 +77,8 @@ async fn dispatch(session: &Session, command: &Command) -> anyhow::Result<ExitCo
     let ok = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match command {
         Command::Flag(cmd) => ok(flag::run(session, cmd).await),
-        Command::Rollout(cmd) => ok(change::rollout(session, cmd).await),
+        Command::Rollout(cmd) => ok(commands::rollouts::run(session, cmd).await),
+        Command::Slo(cmd) => ok(commands::rollouts::slo(session, cmd).await),
         Command::Stage(cmd) => ok(change::stage(session, cmd).await),
         Command::Override(cmd) => ok(change::overrides(session, cmd).await),
         Command::Kill(target) => {
@@ -90,5 +95,6 @@ async fn dispatch(session: &Session, command: &Command) -> anyhow::Result<ExitCo
         Command::Serve(args) => ok(serve::run(session, args).await),
         Command::Token(cmd) => ok(token::run(session, cmd).await),
         Command::Loadgen(_) => unreachable!("loadgen runs without a session (run)"),
+        Command::Golden(_) => unreachable!("golden runs without a session (run)"),
     }
 }

@@ -10,8 +10,8 @@ use cutover_core::{
     Timestamp, TokenName,
 };
 use cutover_store::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, ImportReport,
-    ShadowWindow, Store, StoreError, StoreState, TokenRecord,
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
+    GuardRecord, ImportReport, ShadowWindow, Store, StoreError, StoreState, TokenRecord,
 };
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
@@ -129,6 +129,18 @@ impl RemoteStore {
             .and_then(|v| v.parse().ok());
         let value = response.json().await.map_err(|e| bad_answer(what, e))?;
         Ok(Committed { value, audit_id })
+    }
+
+    /// Where a rollout stands, judged by the server.
+    pub(crate) async fn rollout_status(
+        &self,
+        key: &FlagKey,
+    ) -> Result<cutover_server::guard::RolloutStatus, StoreError> {
+        self.json(
+            "rollout status",
+            self.request(Method::GET, &format!("/flags/{key}/rollout")),
+        )
+        .await
     }
 
     /// Creates a token on the server, which generates the secret.
@@ -407,6 +419,30 @@ impl Store for RemoteStore {
             .request(Method::GET, &format!("/flags/{flag}/shadow"))
             .query(&[("since", since.to_string()), ("until", until.to_string())]);
         self.json("shadow report", request).await
+    }
+
+    /// The guard runs in servers; a client only reads what it saw.
+    async fn add_guard_record(&self, _record: &GuardRecord) -> Result<(), StoreError> {
+        Err(not_offered(
+            "the guard's history is written by the server's guard",
+        ))
+    }
+
+    async fn guard_history(
+        &self,
+        flag: &FlagKey,
+        limit: u32,
+    ) -> Result<Vec<GuardRecord>, StoreError> {
+        let request = self
+            .request(Method::GET, &format!("/flags/{flag}/rollout/history"))
+            .query(&[("limit", limit)]);
+        self.json("rollout history", request).await
+    }
+
+    async fn guard_lease(&self) -> Result<Option<Box<dyn GuardLease>>, StoreError> {
+        Err(not_offered(
+            "the guard runs in `cutover serve`, not through the API",
+        ))
     }
 
     /// A CLI command does not follow changes; nothing ever wakes.

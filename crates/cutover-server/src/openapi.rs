@@ -114,11 +114,14 @@ impl Fail {
                 "`forbidden`: the token's role may not do this; the message names the role and \
                  what it may do."
             }
-            Fail::NotFound => "`not_found`: no such flag, preset, token or override.",
+            Fail::NotFound => "`not_found`: no such flag, preset, token, override or rollout move.",
             Fail::Conflict => {
                 "`version_conflict`: If-Match or expected_version names a version the flag has \
                  moved on from; read it again. `already_exists`: the key or name is taken. \
-                 `in_use`: a preset names the flag."
+                 `in_use`: a preset names the flag. `rollout_state`: the guarded rollout is not \
+                 in a state the move or plan fits (pausing one that is not running, starting \
+                 one already in progress, removing the plan of one in progress, ...); the \
+                 message says what it is and what is allowed."
             }
             Fail::TooLarge => "`too_large`: the body is over 2 MiB.",
             Fail::Invalid => {
@@ -239,7 +242,8 @@ struct Op {
     notes: Vec<&'static str>,
     who: Who,
     params: Vec<Value>,
-    body: Option<Value>,
+    /// The body's schema, and whether the body is required.
+    body: Option<(Value, bool)>,
     ok: (u16, Value),
     fails: Vec<Fail>,
     /// Answers not in the `Error` shape (OFREP's own, 304); they replace a shared one of the
@@ -300,7 +304,14 @@ impl Op {
 
     /// Read through `admin::Body` (or as bytes): no body or bad JSON is a 400, over 2 MiB a 413.
     fn body(mut self, schema: Value) -> Self {
-        self.body = Some(schema);
+        self.body = Some((schema, true));
+        self.fails(&[Fail::BadRequest, Fail::TooLarge])
+    }
+
+    /// Read as bytes by `admin::rollouts`: an empty body reads as `{}`; bad JSON is a 400, over
+    /// 2 MiB a 413.
+    fn optional_body(mut self, schema: Value) -> Self {
+        self.body = Some((schema, false));
         self.fails(&[Fail::BadRequest, Fail::TooLarge])
     }
 
@@ -379,9 +390,11 @@ impl Op {
         if !self.params.is_empty() {
             op["parameters"] = json!(self.params);
         }
-        if let Some(body) = self.body {
-            op["requestBody"] =
-                json!({ "required": true, "content": { "application/json": { "schema": body } } });
+        if let Some((body, required)) = self.body {
+            op["requestBody"] = json!({
+                "required": required,
+                "content": { "application/json": { "schema": body } },
+            });
         }
         if self.who == Who::Public {
             op["security"] = json!([]);
@@ -419,6 +432,10 @@ fn flag_change(
         .fails(&[Fail::NotFound, Fail::Invalid])
         .ok(200, changed_flag())
 }
+
+/// `guard::pause_for_hand_change`: a person moving the exposure takes over from the guard.
+const HAND_CHANGE: &str = "A guarded rollout that is running pauses: the person takes over \
+                           from the guard (resume it with POST rollout/resume).";
 
 fn flag_ops() -> Vec<Op> {
     use Who::*;
@@ -476,7 +493,8 @@ fn flag_ops() -> Vec<Op> {
         }
         .notes(
             "Send at least one of description, owner, enabled, stickiness, salt, scope (400 \
-             otherwise); `salt: null` goes back to the key.",
+             otherwise); `salt: null` goes back to the key. `enabled: false` pauses a running \
+             guarded rollout.",
         )
         .body(schema("UpdateRequest")),
         op(
@@ -509,7 +527,9 @@ fn flag_ops() -> Vec<Op> {
         .notes(
             "Each change is also checked against the caller's role: set_description, \
              set_owner, set_stickiness, set_salt, set_scope and replace need admin (403 \
-             otherwise). An empty list is a 422.",
+             otherwise). An empty list is a 422, and so is a guard_action change: only the \
+             guard loop makes those. set_plan and rollout_move answer 409 `rollout_state` \
+             like their own routes.",
         )
         .body(schema("ChangesRequest")),
         flag_change(
@@ -518,6 +538,7 @@ fn flag_ops() -> Vec<Op> {
             "setRollout",
             "Set the rollout percentage",
         )
+        .notes(HAND_CHANGE)
         .body(schema("RolloutRequest")),
         flag_change(
             "put",
@@ -525,19 +546,110 @@ fn flag_ops() -> Vec<Op> {
             "setStage",
             "Move to a stage of the ladder, with the rollout it implies",
         )
+        .notes(HAND_CHANGE)
         .body(schema("StageRequest")),
         flag_change(
             "post",
             "/api/v1/flags/{key}/kill",
             "killFlag",
             "Pull the kill switch: everyone to legacy",
-        ),
+        )
+        .notes(HAND_CHANGE),
         flag_change(
             "delete",
             "/api/v1/flags/{key}/kill",
             "unkillFlag",
             "Lift the kill switch",
         ),
+    ]
+}
+
+/// A move on a guarded rollout: `admin::rollouts::moved` and `set_plan` answer through the same
+/// change path as every other flag change, with an optional body.
+fn rollout_ops() -> Vec<Op> {
+    use Who::*;
+    vec![
+        op(
+            "get",
+            "/api/v1/flags/{key}/rollout",
+            "getRolloutStatus",
+            Read,
+            "Where a guarded rollout stands, with every gate's numbers now",
+        )
+        .notes(
+            "Judged as the guard would at this instant: look is null when the flag has no plan \
+             or no rollout ever started; its decision is what the plan would do now (`hold` \
+             unless the rollout is running).",
+        )
+        .key()
+        .store()
+        .fails(&[Fail::NotFound])
+        .ok(
+            200,
+            answer("The rollout's state.", Some(schema("RolloutStatus")), &[]),
+        ),
+        op(
+            "get",
+            "/api/v1/flags/{key}/rollout/history",
+            "getRolloutHistory",
+            Read,
+            "The guard's looks at a flag's rollouts, newest first",
+        )
+        .notes(
+            "The guard keeps every look that acted or whose verdicts changed, and at most one \
+             every record_every (10 s by default) otherwise. A limit outside 1 to 10000 is a 422.",
+        )
+        .key()
+        .query(
+            "limit",
+            json!({ "type": "integer", "minimum": 1, "maximum": 10_000, "default": 100 }),
+            "At most this many records.",
+        )
+        .store()
+        .fails(&[Fail::NotFound])
+        .ok(
+            200,
+            answer(
+                "The records, newest first.",
+                Some(array(schema("GuardRecord"))),
+                &[],
+            ),
+        ),
+        flag_change(
+            "post",
+            "/api/v1/flags/{key}/rollout/{move}",
+            "moveRollout",
+            "Start, pause, resume, promote or abort a guarded rollout",
+        )
+        .notes(
+            "start: when no rollout is in progress (none yet, or the last completed or was \
+             aborted) and the flag is not killed, at the plan's first step; the body's plan \
+             is set first (a plan with another move is a 422), else the flag's own is used. \
+             pause: a running one. resume: a paused or breached one, at its step, with fresh \
+             evidence. promote: a running, paused or breached one to its next step now (the \
+             last completes it), or with full: true straight to 100 %, completed. abort: a \
+             running, paused or breached one, back to 0 %. A move that does not fit the \
+             rollout's state (or a flag without a plan) is a 409 `rollout_state`; a move not \
+             listed is a 404. The body may be left out. Audited as rollout.start, \
+             rollout.pause, rollout.resume, rollout.promote or rollout.abort.",
+        )
+        .param(reference("parameters", "RolloutMove"))
+        .optional_body(schema("MoveRequest")),
+        flag_change(
+            "put",
+            "/api/v1/flags/{key}/plan",
+            "setPlan",
+            "Set or remove a flag's guarded rollout plan",
+        )
+        .notes(
+            "plan: null (or left out, or an empty body) removes the plan. While a rollout is \
+             in progress, removing its plan or giving one with fewer steps than the step it is \
+             on is a 409 `rollout_state`; a paused or breached rollout stays so. A plan serde \
+             cannot read (steps not increasing or not ending at 100, a gate that does not \
+             parse, an unknown field) is a 400 whose message says why. Audited as \
+             rollout.plan.",
+        )
+        .optional_body(schema("PlanRequest")),
     ]
 }
 
@@ -775,9 +887,11 @@ fn transfer_ops() -> Vec<Op> {
             "Make the store hold a document's flags and presets, all or nothing",
         )
         .notes(
-            "Flags the store has are replaced whole (key and version kept), others created; \
-             presets are defined. A preset naming a flag the document does not define is a \
-             422.",
+            "Flags the store has are replaced whole (key, version, rollout run and golden \
+             result kept), others created; presets are defined. A preset naming a flag the \
+             document does not define is a 422. A replaced flag whose guarded rollout is in \
+             progress must keep a plan it fits (409 `rollout_state` otherwise), and pauses if \
+             its rollout percentage or kill switch changes.",
         )
         .query(
             "prune",
@@ -787,7 +901,7 @@ fn transfer_ops() -> Vec<Op> {
         .body(schema("FlagDocument"))
         .audited()
         .store()
-        .fails(&[Fail::Invalid])
+        .fails(&[Fail::Conflict, Fail::Invalid])
         .ok(
             200,
             answer("What changed.", Some(schema("ImportReport")), &[]),
@@ -1115,6 +1229,7 @@ fn node_ops() -> Vec<Op> {
 fn paths() -> Value {
     let areas = [
         ("flags", flag_ops()),
+        ("rollouts", rollout_ops()),
         ("overrides", override_ops()),
         ("presets", preset_ops()),
         ("audit", audit_ops()),
@@ -1138,6 +1253,9 @@ fn paths() -> Value {
 fn tags() -> Value {
     json!([
         { "name": "flags", "description": "Flags and the moves of a cutover: rollout, stage, kill switch." },
+        { "name": "rollouts", "description": "Guarded rollouts: a plan of steps and gates the guard \
+                                               climbs on its own, the moves people make on it, where it \
+                                               stands and what the guard saw." },
         { "name": "overrides", "description": "Force new or legacy for one value of one attribute." },
         { "name": "presets", "description": "Named sets of flag states applied together." },
         { "name": "audit", "description": "The hash-chained audit log." },
@@ -1156,6 +1274,9 @@ fn parameters() -> Value {
         "FlagKey": path("key", "The flag key.", schema("FlagKey")),
         "PresetName": path("name", "The preset's name.", schema("FlagKey")),
         "TokenName": path("name", "The token's name.", schema("TokenName")),
+        "RolloutMove": path("move", "The move; promote with full: true goes straight to 100 %. \
+                                     Any other name is a 404.",
+                            json!({ "enum": ["start", "pause", "resume", "promote", "abort"] })),
         "IfMatch": {
             "name": "If-Match", "in": "header", "required": false, "schema": text(),
             "description": "The flag version the change expects, as the ETag gives it (\"3\"; \
@@ -1246,6 +1367,14 @@ fn flag_schemas() -> Value {
             "scope": described(array(schema("Constraint")),
                 "Constraints a context must all meet to be in the rollout; left out when empty."),
             "overrides": described(array(schema("Override")), "Left out when empty."),
+            "plan": described(nullable(schema("RolloutPlan")),
+                "The guarded rollout plan; left out when there is none."),
+            "run": described(nullable(schema("RolloutRun")),
+                "The guarded rollout in progress, or the last one; left out when none ever \
+                 started. Moved by the rollout moves and the guard; a replace keeps it."),
+            "golden": described(nullable(schema("GoldenResult")),
+                "The latest golden-corpus run recorded against the flag; left out when none. \
+                 A replace keeps it."),
             "version": described(count(),
                 "Bumped by every change that alters the flag; ignored in requests (the store sets it)."),
         }), true), "One flag. Requests need only `key`; answers always carry enabled, stage, \
@@ -1280,8 +1409,8 @@ fn flag_schemas() -> Value {
     })
 }
 
-/// The variants of `FlagChange` (tag, fields, required fields, note).
-fn change_variants() -> Vec<(&'static str, Value, &'static [&'static str], &'static str)> {
+/// The variants of `FlagChange`.
+fn change_variants() -> Vec<TaggedVariant> {
     vec![
         (
             "set_enabled",
@@ -1351,38 +1480,91 @@ fn change_variants() -> Vec<(&'static str, Value, &'static [&'static str], &'sta
             "replace",
             json!({ "flag": schema("Flag") }),
             &["flag"],
-            "Admin. Everything but the key and version; the flag's key must be the path's.",
+            "Admin. Everything but the key, the version, the rollout run and the golden \
+             result; the flag's key must be the path's. 409 `rollout_state` when a rollout in \
+             progress does not fit the new plan.",
+        ),
+        (
+            "set_plan",
+            json!({ "plan": nullable(schema("RolloutPlan")) }),
+            &[],
+            "Operator. null or left out: remove the plan. 409 `rollout_state` when a rollout \
+             in progress does not fit (no plan, or fewer steps than the step it is on).",
+        ),
+        (
+            "rollout_move",
+            json!({ "move": { "enum": ["start", "pause", "resume", "promote", "promote_full", "abort"] } }),
+            &["move"],
+            "Operator. As POST /flags/{key}/rollout/{move} (promote_full: promote with full: \
+             true); 409 `rollout_state` when the move does not fit the rollout's state.",
+        ),
+        (
+            "record_golden",
+            json!({ "result": schema("GoldenResult") }),
+            &["result"],
+            "Operator. Records a golden-corpus run's verdict, which the `golden` gate reads.",
+        ),
+        (
+            "guard_action",
+            json!({
+                "decision": schema("Action"),
+                "step": described(count(), "The step the guard decided on."),
+                "reason": described(text(), "The verdict with its numbers."),
+            }),
+            &["decision", "step", "reason"],
+            "Made by the guard loop only: refused over the API with a 422.",
         ),
     ]
 }
 
-fn change_schemas() -> Map<String, Value> {
+/// A variant of an internally tagged enum: (tag, fields, required fields, note).
+type TaggedVariant = (&'static str, Value, &'static [&'static str], &'static str);
+
+/// An internally tagged enum as serde writes it: a closed schema `{name}.{tag}` per variant,
+/// joined by a oneOf with a discriminator on `tag_field`.
+fn tagged(
+    name: &str,
+    tag_field: &str,
+    description: &str,
+    variants: Vec<TaggedVariant>,
+) -> Map<String, Value> {
     let mut out = Map::new();
     let mut one_of = Vec::new();
     let mut mapping = Map::new();
-    for (tag, mut fields, required, note) in change_variants() {
-        let name = format!("FlagChange.{tag}");
-        fields["change"] = json!({ "const": tag });
-        let required: Vec<&str> = std::iter::once("change")
+    for (tag, mut fields, required, note) in variants {
+        let variant = format!("{name}.{tag}");
+        fields[tag_field] = json!({ "const": tag });
+        let required: Vec<&str> = std::iter::once(tag_field)
             .chain(required.iter().copied())
             .collect();
-        out.insert(
-            name.clone(),
-            described(object(&required, fields, true), note),
-        );
-        one_of.push(schema(&name));
+        let mut shape = object(&required, fields, true);
+        if !note.is_empty() {
+            shape = described(shape, note);
+        }
+        out.insert(variant.clone(), shape);
+        one_of.push(schema(&variant));
         mapping.insert(
             tag.to_owned(),
-            json!(format!("#/components/schemas/{name}")),
+            json!(format!("#/components/schemas/{variant}")),
         );
     }
     out.insert(
-        "FlagChange".into(),
+        name.to_owned(),
         json!({
-            "description": "One edit of a flag, tagged by `change`; the note of each says which role it needs.",
+            "description": description,
             "oneOf": one_of,
-            "discriminator": { "propertyName": "change", "mapping": mapping },
+            "discriminator": { "propertyName": tag_field, "mapping": mapping },
         }),
+    );
+    out
+}
+
+fn change_schemas() -> Map<String, Value> {
+    let mut out = tagged(
+        "FlagChange",
+        "change",
+        "One edit of a flag, tagged by `change`; the note of each says which role it needs.",
+        change_variants(),
     );
     let expected = || {
         described(
@@ -1449,7 +1631,261 @@ fn change_schemas() -> Map<String, Value> {
             true,
         ),
     );
+    out.insert(
+        "PlanRequest".into(),
+        object(
+            &[],
+            json!({
+                "plan": described(nullable(schema("RolloutPlan")),
+                    "The plan; null or left out removes it."),
+                "expected_version": expected(),
+            }),
+            true,
+        ),
+    );
+    out.insert(
+        "MoveRequest".into(),
+        described(
+            object(
+                &[],
+                json!({
+                    "plan": described(nullable(schema("RolloutPlan")),
+                        "start only: set this plan first (else the flag's own); with another \
+                         move a 422."),
+                    "full": described(json!({ "type": "boolean", "default": false }),
+                        "promote only: straight to 100 %, completing the rollout; other moves \
+                         ignore it."),
+                    "expected_version": expected(),
+                }),
+                true,
+            ),
+            "Every field is optional, and so is the body.",
+        ),
+    );
     out
+}
+
+/// The names of `Action`, also the `action` of a guard record (`guard::action_name`).
+const ACTIONS: [&str; 7] = [
+    "hold",
+    "advance",
+    "complete",
+    "rollback",
+    "step_down",
+    "extend",
+    "pause",
+];
+
+fn action_variants() -> Vec<TaggedVariant> {
+    vec![
+        ("hold", json!({}), &[], "Keep baking."),
+        (
+            "advance",
+            json!({ "to": schema("Percent") }),
+            &["to"],
+            "Go to the next step, at this rollout.",
+        ),
+        (
+            "complete",
+            json!({}),
+            &[],
+            "The last step passed: the rollout is done.",
+        ),
+        ("rollback", json!({}), &[], "Breach: back to 0 %."),
+        (
+            "step_down",
+            json!({ "to": schema("Percent") }),
+            &["to"],
+            "Breach: back to the previous step's rollout, paused.",
+        ),
+        (
+            "extend",
+            json!({}),
+            &[],
+            "Not enough data at the end of the bake: bake once more.",
+        ),
+        (
+            "pause",
+            json!({}),
+            &[],
+            "Not enough data after every extension: stop and wait for a person.",
+        ),
+    ]
+}
+
+/// A duration as `plan::parse_duration` reads it.
+fn duration_text() -> Value {
+    json!({ "type": "string", "pattern": "^\\s*[0-9]+[smhd]\\s*$" })
+}
+
+fn guard_schemas() -> Map<String, Value> {
+    let shorthand = || {
+        described(
+            json!({ "type": "string", "pattern": " every ", "examples": ["5,25,50,100 every 10m"] }),
+            "Percentages strictly increasing and ending at 100, each baking the same time \
+             (s, m, h or d) with the default min_samples (200).",
+        )
+    };
+    let nullable_number = || json!({ "type": ["number", "null"] });
+    let mut all = tagged(
+        "Action",
+        "action",
+        "What the guard does after a look, tagged by `action`.",
+        action_variants(),
+    );
+    let more = json!({
+        "RolloutPlan": {
+            "description": "A guarded rollout plan: the steps the guard climbs, how long each \
+                            bakes, how many calls each arm needs, the gates every step must \
+                            satisfy and what a breach or too little data does. Accepted as the \
+                            shorthand string or as the object; always written as the object, \
+                            steps as a list, bakes in seconds.",
+            "oneOf": [
+                shorthand(),
+                object(&["steps"], json!({
+                    "steps": {
+                        "oneOf": [
+                            shorthand(),
+                            { "type": "array", "items": schema("Step"), "minItems": 1 },
+                        ],
+                    },
+                    "gates": described(array(described(text(),
+                        "A gate: `new.error_rate <= legacy.error_rate` (also fallback_rate, \
+                         retry_rate; with `* 1.5` or `+ 2pp`, or a fixed rate such as `2%`), \
+                         `new.p95 <= 100ms` (p50, p99; or against legacy.p95 with a margin), \
+                         `agreement(field) >= 0.80`, `golden`.")),
+                        "Every step must satisfy all of them; empty (the default): \
+                         `new.error_rate <= legacy.error_rate`."),
+                    "on_breach": described(
+                        json!({ "enum": ["rollback", "step_down"], "default": "rollback" }),
+                        "rollback: back to 0 %; step_down: back to the previous step, paused."),
+                    "on_inconclusive": described(
+                        json!({ "enum": ["extend_then_pause", "extend_then_rollback"],
+                                "default": "extend_then_pause" }),
+                        "What a step whose bake ended without enough data does, after \
+                         max_extensions more bakes."),
+                    "max_extensions": described(
+                        json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX, "default": 2 }),
+                        "Extra bakes an inconclusive step may take."),
+                }), true),
+            ],
+        },
+        "Step": object(&["percent", "bake"], json!({
+            "percent": schema("Percent"),
+            "bake": described(json!({ "oneOf": [count(), duration_text()] }),
+                "How long the step bakes: seconds, or a duration such as \"10m\" (s, m, h, d) \
+                 when read; always seconds when written."),
+            "min_samples": described(json!({ "type": "integer", "minimum": 0, "default": 200 }),
+                "Calls each arm needs in the step before it may pass."),
+        }), true),
+        "RolloutRun": described(object(
+            &["status", "step", "extensions", "started_at", "evidence"],
+            json!({
+                "status": described(
+                    json!({ "enum": ["running", "paused", "breached", "completed", "aborted"] }),
+                    "running: the guard moves it. paused: held by a person or for lack of \
+                     data. breached: a gate failed and the guard rolled back or stepped down; \
+                     only a resume moves it on. completed, aborted: over."),
+                "step": described(count(), "The plan step it is on, from 0."),
+                "extensions": described(count(), "Extra bakes the current step has taken."),
+                "started_at": instant(),
+                "evidence": described(array(instant()),
+                    "When each step whose figures count as evidence began, oldest first; the \
+                     last is the current step's start. A resume starts it afresh."),
+                "reason": described(text(),
+                    "Why it is paused, breached or over; left out while running."),
+            }),
+            true,
+        ), "A guarded rollout in progress, or the last one."),
+        "GoldenResult": described(object(
+            &["passed", "at", "corpus", "cases", "failed"],
+            json!({
+                "passed": boolean(),
+                "at": described(instant(), "When the run finished."),
+                "corpus": described(text(), "The corpus it ran (a path or a name)."),
+                "cases": count(),
+                "failed": count(),
+                "summary": described(text(), "What failed, in a line; left out when empty."),
+            }),
+            true,
+        ), "A golden-corpus run's verdict recorded against a flag: what the `golden` gate reads."),
+        "Verdict": { "enum": ["pass", "fail", "inconclusive"] },
+        "GateReading": described(object(
+            &["gate", "verdict", "unit", "new", "legacy", "threshold", "samples",
+              "legacy_samples", "log_statistic", "fail_at", "suggested_action"],
+            json!({
+                "gate": described(text(), "The gate's expression."),
+                "verdict": schema("Verdict"),
+                "unit": described(json!({ "enum": ["ratio", "microseconds", "outcome"] }),
+                    "Of new, legacy and threshold: a share 0 to 1, microseconds, or passed (1) / \
+                     failed (0)."),
+                "new": described(nullable_number(),
+                    "The new arm's figure in the current step; null without data."),
+                "legacy": described(nullable_number(),
+                    "The legacy arm's figure in the current step, when the gate compares with it."),
+                "threshold": described(nullable_number(),
+                    "The bound the new arm's figure must stay under (over, for agreement)."),
+                "samples": described(count(),
+                    "Observations of the new arm in the current step (calls, timed calls or \
+                     comparisons)."),
+                "legacy_samples": count(),
+                "log_statistic": described(json!({ "type": "number" }),
+                    "log of the sequential statistic over the rollout so far."),
+                "fail_at": described(json!({ "type": "number" }),
+                    "The gate fails once log_statistic reaches this."),
+                "suggested_action": described(text(), "What to look at if this gate breaks."),
+            }),
+            true,
+        ), "One gate's verdict with its numbers."),
+        "Assessment": described(object(&["verdict", "gates"], json!({
+            "verdict": schema("Verdict"),
+            "gates": array(schema("GateReading")),
+        }), true), "The step's verdict: fail if any gate fails, pass when every gate passes."),
+        "Look": described(object(
+            &["step", "extensions", "elapsed_s", "assessment", "decision"],
+            json!({
+                "step": count(),
+                "extensions": count(),
+                "elapsed_s": described(count(), "Seconds since the current step began."),
+                "assessment": schema("Assessment"),
+                "decision": described(schema("Action"),
+                    "What the plan decides now; hold when the rollout is not running."),
+            }),
+            true,
+        ), "What a look at a rollout found, and what the plan says to do about it."),
+        "RolloutStatus": object(
+            &["flag", "version", "rollout_percent", "plan", "run", "golden", "look", "at"],
+            json!({
+                "flag": schema("FlagKey"),
+                "version": described(count(), "The flag's version."),
+                "rollout_percent": schema("Percent"),
+                "plan": nullable(schema("RolloutPlan")),
+                "run": nullable(schema("RolloutRun")),
+                "golden": nullable(schema("GoldenResult")),
+                "look": described(nullable(schema("Look")),
+                    "null when the flag has no plan or no rollout ever started."),
+                "at": described(instant(), "When the look was taken."),
+            }),
+            true,
+        ),
+        "GuardRecord": described(object(
+            &["flag", "at", "step", "rollout_percent", "action", "assessment"],
+            json!({
+                "flag": schema("FlagKey"),
+                "at": instant(),
+                "step": count(),
+                "rollout_percent": described(schema("Percent"), "The rollout at the look."),
+                "action": described(json!({ "enum": ACTIONS }),
+                    "What the guard did: hold when it only looked."),
+                "assessment": schema("Assessment"),
+            }),
+            true,
+        ), "One look of the guard at a flag's rollout."),
+    });
+    if let Value::Object(more) = more {
+        all.extend(more);
+    }
+    all
 }
 
 fn preset_schemas() -> Value {
@@ -1515,7 +1951,8 @@ fn audit_schemas() -> Value {
                 "id": count(),
                 "at": instant(),
                 "actor": described(text(), "The token name (the OS user or --actor from the CLI)."),
-                "action": described(text(), "flag.create, flag.rollout, override.add, preset.apply, token.revoke, ..."),
+                "action": described(text(), "flag.create, flag.rollout, override.add, preset.apply, token.revoke, \
+                                            rollout.plan, rollout.start, rollout.advance, golden.record, ..."),
                 "entity": described(text(), "kind:name, such as flag:checkout or preset:phase1."),
                 "before": { "description": "The entity's JSON before, exactly as hashed; null on create." },
                 "after": { "description": "The entity's JSON after, exactly as hashed; null on delete." },
@@ -1565,8 +2002,9 @@ fn token_schemas() -> Value {
         }), true),
         "Error": object(&["error", "message"], json!({
             "error": described(text(), "A stable code: bad_request, unauthorized, forbidden, not_found, \
-                                        version_conflict, already_exists, in_use, too_large, invalid, \
-                                        rate_limited, store_unavailable, store_failure, method_not_allowed, ..."),
+                                        version_conflict, already_exists, in_use, rollout_state, too_large, \
+                                        invalid, rate_limited, store_unavailable, store_failure, \
+                                        method_not_allowed, ..."),
             "message": described(text(), "What was wrong, with the value and what is accepted."),
             "field": described(text(), "The request field at fault, when there is one."),
         }), true),
@@ -1819,6 +2257,7 @@ fn schemas() -> Value {
         }
     }
     all.extend(change_schemas());
+    all.extend(guard_schemas());
     Value::Object(all)
 }
 

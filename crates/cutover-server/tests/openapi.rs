@@ -15,11 +15,13 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use common::{Fixture, fixture, meta, secret};
+use cutover_core::guard::{GateExpr, Judging, StepFigures, assess};
 use cutover_core::{
-    AttributeName, EnvOverrides, Flag, FlagKey, Override, Role, Timestamp, Variant,
+    ArmCounts, AttributeName, EnvOverrides, Flag, FlagKey, LatencySketch, Override, Role, Rollout,
+    Timestamp, Variant, latency_bucket,
 };
 use cutover_server::{Live, ServerConfig, router};
-use cutover_store::{SqliteStore, Store};
+use cutover_store::{GuardRecord, SqliteStore, Store};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -33,6 +35,10 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ("patch", "/api/v1/flags/{key}", false),
     ("post", "/api/v1/flags/{key}/changes", false),
     ("put", "/api/v1/flags/{key}/rollout", false),
+    ("get", "/api/v1/flags/{key}/rollout", false),
+    ("get", "/api/v1/flags/{key}/rollout/history", false),
+    ("post", "/api/v1/flags/{key}/rollout/{move}", false),
+    ("put", "/api/v1/flags/{key}/plan", false),
     ("put", "/api/v1/flags/{key}/stage", false),
     ("post", "/api/v1/flags/{key}/kill", false),
     ("delete", "/api/v1/flags/{key}/kill", false),
@@ -136,6 +142,7 @@ fn deref<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
 fn concrete(path: &str) -> String {
     path.replace("{key}", "checkout")
         .replace("{name}", "phase-1")
+        .replace("{move}", "pause")
 }
 
 #[tokio::test]
@@ -652,6 +659,288 @@ async fn the_schemas_hold_real_traffic() {
         .fails(Operator, "post", "/api/v1/flags/checkout/kill", None, 429)
         .await;
     c.failures.append(&mut limited.failures);
+
+    assert!(c.failures.is_empty(), "{}", c.failures.join("\n"));
+}
+
+#[tokio::test]
+async fn guarded_rollouts_hold_to_the_document() {
+    use Role::*;
+    let generous = ServerConfig {
+        change_rate_per_second: 10_000,
+        change_burst: 10_000,
+        ..ServerConfig::default()
+    };
+    let f = fixture(generous).await;
+    let doc = the_document(&f.app).await;
+    let mut c = Checker {
+        f,
+        doc,
+        failures: Vec::new(),
+    };
+
+    // Plans: the object with every field, the shorthand alone or as the steps; always written
+    // as the object, steps listed, bakes in seconds.
+    c.ok(
+        Admin,
+        "post",
+        "/api/v1/flags",
+        Some(r#"{"key": "guarded"}"#),
+    )
+    .await;
+    let uri = "/api/v1/flags/guarded/plan";
+    let full = r#"{"plan": {"steps": [{"percent": 5, "bake": "10m", "min_samples": 50},
+        {"percent": 50, "bake": 600}, {"percent": 100, "bake": "1h"}],
+        "gates": ["new.error_rate <= legacy.error_rate * 1.5", "new.p95 <= 100ms", "golden"],
+        "on_breach": "step_down", "on_inconclusive": "extend_then_rollback",
+        "max_extensions": 1}}"#;
+    let flag = c.ok(Operator, "put", uri, Some(full)).await;
+    assert_eq!(flag["plan"]["steps"][0]["bake"], 600, "{flag}");
+    let shorthand = r#"{"plan": "5,25,50,100 every 10m"}"#;
+    let flag = c.ok(Operator, "put", uri, Some(shorthand)).await;
+    assert_eq!(flag["plan"]["steps"][3]["percent"], 100, "{flag}");
+    let removed = c.ok(Operator, "put", uri, Some("{}")).await;
+    assert!(removed.get("plan").is_none(), "{removed}");
+    let version = removed["version"].as_u64().unwrap();
+    let steps = format!(
+        r#"{{"plan": {{"steps": "5,25,50,100 every 10m",
+            "gates": ["new.error_rate <= legacy.error_rate", "agreement(total) >= 0.9"]}},
+            "expected_version": {version}}}"#
+    );
+    c.ok(Operator, "put", uri, Some(&steps)).await;
+    c.fails(Operator, "put", uri, Some(&steps), 409).await;
+    let unended = r#"{"plan": "5,25,50 every 10m"}"#;
+    c.fails(Operator, "put", uri, Some(unended), 400).await;
+    let typo = r#"{"plan": {"steps": "5,100 every 1h", "on_breech": "rollback"}}"#;
+    c.fails(Operator, "put", uri, Some(typo), 400).await;
+    c.fails(Viewer, "put", uri, Some(shorthand), 403).await;
+
+    // A rollout, moved by hand through every state.
+    let moves = "/api/v1/flags/guarded/rollout";
+    let started = c
+        .ok(Operator, "post", &format!("{moves}/start"), None)
+        .await;
+    assert_eq!(started["run"]["status"], "running", "{started}");
+    assert_eq!(started["rollout_percent"], 5, "{started}");
+    let status = c.ok(Viewer, "get", moves, None).await;
+    assert_eq!(status["look"]["decision"]["action"], "hold", "{status}");
+    assert_eq!(
+        status["look"]["assessment"]["gates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{status}"
+    );
+    let paused = c
+        .ok(Operator, "post", &format!("{moves}/pause"), Some("{}"))
+        .await;
+    assert_eq!(paused["run"]["status"], "paused", "{paused}");
+    let again = c
+        .call(
+            Some(Operator),
+            "post",
+            &format!("{moves}/pause"),
+            None,
+            &[],
+            409,
+        )
+        .await;
+    assert_eq!(again["error"], "rollout_state", "{again}");
+    let paused_status = c.ok(Operator, "get", moves, None).await;
+    assert_eq!(paused_status["run"]["reason"], "paused by hand");
+    // The move's answer is a flag change's: the flag, its version and the audit entry.
+    let resumed =
+        c.f.call_with(
+            "POST",
+            &format!("{moves}/resume"),
+            Some(Operator),
+            None,
+            &[("x-cutover-reason", "figures look fine")],
+        )
+        .await;
+    assert_eq!(resumed.status, 200, "{}", resumed.text);
+    assert!(resumed.headers.contains_key("etag"));
+    assert!(resumed.headers.contains_key("x-cutover-audit-id"));
+    c.holds("Flag", &resumed.body, true);
+    let promoted = c
+        .ok(Operator, "post", &format!("{moves}/promote"), None)
+        .await;
+    assert_eq!(promoted["rollout_percent"], 25, "{promoted}");
+    assert_eq!(promoted["run"]["step"], 1, "{promoted}");
+    // Moves and plans that do not fit.
+    c.fails(Operator, "post", &format!("{moves}/start"), None, 409)
+        .await;
+    c.fails(Operator, "put", uri, Some(r#"{"plan": null}"#), 409)
+        .await;
+    c.fails(
+        Operator,
+        "put",
+        uri,
+        Some(r#"{"plan": "100 every 1m"}"#),
+        409,
+    )
+    .await;
+    let with_plan = r#"{"plan": "5,100 every 1m"}"#;
+    c.fails(
+        Operator,
+        "post",
+        &format!("{moves}/pause"),
+        Some(with_plan),
+        422,
+    )
+    .await;
+    c.fails(Operator, "post", &format!("{moves}/sideways"), None, 404)
+        .await;
+    c.fails(
+        Operator,
+        "post",
+        &format!("{moves}/pause"),
+        Some("[1]"),
+        400,
+    )
+    .await;
+    c.fails(
+        Operator,
+        "post",
+        "/api/v1/flags/nope/rollout/pause",
+        None,
+        404,
+    )
+    .await;
+    c.fails(Viewer, "post", &format!("{moves}/abort"), None, 403)
+        .await;
+    let replaced = r#"{"flags": [{"key": "guarded"}]}"#;
+    c.fails(Admin, "post", "/api/v1/import", Some(replaced), 409)
+        .await;
+    let aborted = c
+        .ok(Operator, "post", &format!("{moves}/abort"), None)
+        .await;
+    assert_eq!(aborted["run"]["status"], "aborted", "{aborted}");
+    assert_eq!(aborted["rollout_percent"], 0, "{aborted}");
+    c.fails(Operator, "post", &format!("{moves}/abort"), None, 409)
+        .await;
+    c.ok(Viewer, "get", moves, None).await;
+    // Over: a new one may start, with a plan of its own, and go straight to 100 %.
+    let restart = r#"{"plan": {"steps": [{"percent": 10, "bake": 60}, {"percent": 100, "bake": 60}]},
+        "expected_version": null}"#;
+    c.ok(Operator, "post", &format!("{moves}/start"), Some(restart))
+        .await;
+    let done = c
+        .ok(
+            Operator,
+            "post",
+            &format!("{moves}/promote"),
+            Some(r#"{"full": true}"#),
+        )
+        .await;
+    assert_eq!(done["run"]["status"], "completed", "{done}");
+    assert_eq!(done["rollout_percent"], 100, "{done}");
+
+    // The same through the generic change endpoint.
+    let changes = "/api/v1/flags/guarded/changes";
+    let golden = r#"{"changes": [
+        {"change": "record_golden", "result": {"passed": true, "at": "2030-01-01T00:00:00Z",
+            "corpus": "examples/golden", "cases": 40, "failed": 0}},
+        {"change": "set_plan", "plan": "20,100 every 30s"}]}"#;
+    let flag = c.ok(Operator, "post", changes, Some(golden)).await;
+    assert_eq!(flag["golden"]["cases"], 40, "{flag}");
+    let start = r#"{"changes": [{"change": "rollout_move", "move": "start"}]}"#;
+    c.ok(Operator, "post", changes, Some(start)).await;
+    c.fails(Operator, "post", changes, Some(start), 409).await;
+    let forged = json!({"changes": [{"change": "guard_action", "step": 0, "reason": "trust me",
+        "decision": {"action": "advance", "to": 100}}]});
+    c.holds("ChangesRequest", &forged, true);
+    let forged = forged.to_string();
+    c.fails(Admin, "post", changes, Some(&forged), 422).await;
+    let promote_full = r#"{"changes": [{"change": "rollout_move", "move": "promote_full"}]}"#;
+    c.ok(Operator, "post", changes, Some(promote_full)).await;
+    c.ok(Viewer, "get", "/api/v1/flags/guarded", None).await;
+    c.ok(Viewer, "get", "/api/v1/export", None).await;
+
+    // The guard's history, with a look that had numbers.
+    let counts = |calls: u64, errors: u64, micros: u64| ArmCounts {
+        calls,
+        errors,
+        latency: LatencySketch::from_counts([(latency_bucket(micros), calls)]),
+        ..ArmCounts::default()
+    };
+    let gates: Vec<GateExpr> = [
+        "new.error_rate <= legacy.error_rate",
+        "new.p95 <= 100ms",
+        "agreement(total) >= 0.8",
+        "golden",
+    ]
+    .iter()
+    .map(|g| GateExpr::new(g).unwrap())
+    .collect();
+    let figures = [StepFigures {
+        legacy: counts(400, 4, 20_000),
+        new: counts(300, 12, 30_000),
+        ..StepFigures::default()
+    }];
+    let judging = Judging {
+        min_samples: 200,
+        full_exposure: false,
+        alpha: 0.01,
+        golden: Some(true),
+    };
+    let record = GuardRecord {
+        flag: FlagKey::new("guarded").unwrap(),
+        at: Timestamp::now(),
+        step: 1,
+        rollout: Rollout::from_bps(2500).unwrap(),
+        action: "step_down".into(),
+        assessment: assess(&gates, &figures, judging),
+    };
+    c.f.store.add_guard_record(&record).await.unwrap();
+    let history = "/api/v1/flags/guarded/rollout/history";
+    let records = c.ok(Viewer, "get", history, None).await;
+    assert_eq!(records.as_array().unwrap().len(), 1, "{records}");
+    assert_eq!(records[0]["assessment"]["gates"][1]["unit"], "microseconds");
+    c.ok(Viewer, "get", &format!("{history}?limit=10000"), None)
+        .await;
+    c.fails(Viewer, "get", &format!("{history}?limit=0"), None, 422)
+        .await;
+    c.fails(Viewer, "get", &format!("{history}?limit=many"), None, 400)
+        .await;
+    c.fails(
+        Viewer,
+        "get",
+        "/api/v1/flags/nope/rollout/history",
+        None,
+        404,
+    )
+    .await;
+    c.fails(Viewer, "get", "/api/v1/flags/nope/rollout", None, 404)
+        .await;
+    c.fails(Sdk, "get", history, None, 403).await;
+    let unplanned = c
+        .ok(Viewer, "get", "/api/v1/flags/other/rollout", None)
+        .await;
+    assert!(unplanned["look"].is_null(), "{unplanned}");
+
+    // Closed shapes refuse what serde refuses.
+    c.holds("RolloutPlan", &json!("5,25,50,100 every 10m"), true);
+    c.holds("RolloutPlan", &json!({"steps": []}), false);
+    c.holds(
+        "RolloutPlan",
+        &json!({"steps": "5,100 every 1h", "gate": []}),
+        false,
+    );
+    c.holds("Step", &json!({"percent": 5, "bake": "10 minutes"}), false);
+    c.holds("Step", &json!({"percent": 5}), false);
+    c.holds("MoveRequest", &json!({}), true);
+    c.holds("MoveRequest", &json!({"full": "yes"}), false);
+    c.holds("PlanRequest", &json!({"plan": null, "expected": 3}), false);
+    c.holds("Action", &json!({"action": "step_down", "to": 5}), true);
+    c.holds("Action", &json!({"action": "advance"}), false);
+    c.holds(
+        "FlagChange",
+        &json!({"change": "rollout_move", "move": "skip"}),
+        false,
+    );
+    c.holds("FlagChange", &json!({"change": "set_plan"}), true);
 
     assert!(c.failures.is_empty(), "{}", c.failures.join("\n"));
 }

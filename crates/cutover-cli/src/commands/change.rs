@@ -57,7 +57,7 @@ pub(crate) fn report(session: &Session, done: &Committed<Flag>) -> anyhow::Resul
 
 pub(crate) async fn rollout(session: &Session, cmd: &RolloutCmd) -> anyhow::Result<()> {
     let RolloutCmd::Set { target, percent } = cmd else {
-        unreachable!("simulate runs without a session (main.rs)")
+        unreachable!("only `rollout set` comes here (commands::rollouts)")
     };
     apply(
         session,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use cutover_core::{EnvOverrides, Role, TokenName};
+use cutover_server::guard::{AlertTargets, GuardConfig};
 use cutover_server::{Server, ServerConfig};
 use serde::Deserialize;
 
@@ -21,6 +22,9 @@ struct FileConfig {
     change_burst: Option<u32>,
     eval_rate_per_second: Option<u32>,
     heartbeat_seconds: Option<u64>,
+    #[serde(default)]
+    webhooks: Vec<String>,
+    alert_command: Option<String>,
 }
 
 fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
@@ -29,7 +33,7 @@ fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
     toml::from_str(&text).with_context(|| {
         format!(
             "{} is not a valid cutover config; accepted keys: listen, change_rate_per_second, \
-             change_burst, eval_rate_per_second, heartbeat_seconds",
+             change_burst, eval_rate_per_second, heartbeat_seconds, webhooks, alert_command",
             path.display()
         )
     })
@@ -61,6 +65,20 @@ fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
             .or(file.heartbeat_seconds)
             .map_or(defaults.heartbeat, Duration::from_secs),
         env_overrides: env,
+        guard: GuardConfig {
+            enabled: !args.no_guard,
+            interval: args.guard_interval.unwrap_or(defaults.guard.interval),
+            alerts: AlertTargets {
+                webhooks: args
+                    .webhooks
+                    .iter()
+                    .chain(&file.webhooks)
+                    .cloned()
+                    .collect(),
+                command: args.alert_command.clone().or(file.alert_command),
+            },
+            ..defaults.guard.clone()
+        },
         ..defaults
     })
 }

@@ -14,11 +14,7 @@ fn span(seconds: u64) -> String {
 }
 
 pub(crate) fn run(args: &SimulateArgs, json: bool) -> anyhow::Result<()> {
-    let traffic = Traffic {
-        rps: args.rps,
-        legacy_error: args.legacy_error,
-        new_error: args.new_error,
-    };
+    let traffic = Traffic::errors(args.rps, args.legacy_error, args.new_error);
     let report = simulate(&args.plan, traffic, args.alpha, args.runs, args.seed);
     if json {
         return output::json(&report);

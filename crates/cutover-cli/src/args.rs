@@ -431,6 +431,16 @@ pub(crate) struct SimulateArgs {
     /// The guard's false rollback bound.
     #[arg(long, default_value_t = 0.01, value_parser = parse_rate)]
     pub alpha: f64,
+    /// p95 latency of the legacy path (with --new-p95: latencies are simulated, log-normal).
+    #[arg(long, value_parser = parse_span, requires = "new_p95")]
+    pub legacy_p95: Option<std::time::Duration>,
+    /// p95 latency of the new path.
+    #[arg(long, value_parser = parse_span, requires = "legacy_p95")]
+    pub new_p95: Option<std::time::Duration>,
+    /// The plan's gates, repeatable (default: the error-rate gate, plus
+    /// 'new.p95 <= legacy.p95 * 1.2' when latencies are simulated).
+    #[arg(long = "gate", value_parser = parse_gate, value_name = "GATE")]
+    pub gates: Vec<cutover_core::guard::GateExpr>,
 }
 
 fn parse_plan(s: &str) -> Result<cutover_core::guard::RolloutPlan, String> {

@@ -65,7 +65,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     // A golden run talks to subject processes, not to a store.
     if let Command::Golden(cmd) = &cli.command {
-        return commands::golden::run(cmd, cli.global.json);
+        return commands::golden::run(cmd, &cli.global).await;
     }
     let session = Session::open(&cli.global).await?;
     let result = dispatch(&session, &cli.command).await;

@@ -355,3 +355,89 @@ fn usage_errors_name_the_value_and_what_is_accepted() {
         assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
     }
 }
+
+/// A run's verdict recorded against a flag is audited and becomes the `golden` gate of its
+/// rollout: the compare run fails (the example's invariant breaks), the legacy verify passes.
+#[test]
+fn a_verdict_recorded_against_a_flag_is_its_golden_gate() {
+    let c = Cutover::new();
+    c.ok(&["flag", "create", "checkout"]);
+    c.ok(&[
+        "rollout",
+        "plan",
+        "checkout",
+        "--plan",
+        "5,100 every 1h",
+        "--gate",
+        "golden",
+    ]);
+    let spec = "examples/golden/spec.json";
+    let (l, n) = (legacy(), new());
+    let failed = golden(
+        &c,
+        &[
+            "compare",
+            "--corpus",
+            "examples/golden/corpus/routing.jsonl",
+            "--spec",
+            spec,
+            "--legacy",
+            &l,
+            "--new",
+            &n,
+            "--flag",
+            "checkout",
+        ],
+        &[],
+    );
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("recorded against flag checkout"),
+        "{}",
+        failed.stderr
+    );
+    let status: Value =
+        serde_json::from_str(&c.ok(&["--json", "rollout", "status", "checkout"])).unwrap();
+    assert_eq!(status["golden"]["passed"], false, "{status}");
+    let audit = c.ok(&["--json", "audit", "query", "--action", "golden.record"]);
+    assert!(audit.contains("violated"), "{audit}");
+
+    let passed = golden(
+        &c,
+        &[
+            "verify",
+            "--corpus",
+            "examples/golden/corpus/routing.jsonl",
+            "--spec",
+            spec,
+            "--subject",
+            &l,
+            "--flag",
+            "checkout",
+        ],
+        &[],
+    );
+    assert_eq!(passed.code, 0, "{}", passed.stderr);
+    c.ok(&["rollout", "start", "checkout"]);
+    let status: Value =
+        serde_json::from_str(&c.ok(&["--json", "rollout", "status", "checkout"])).unwrap();
+    assert_eq!(status["golden"]["passed"], true, "{status}");
+    assert_eq!(status["look"]["assessment"]["gates"][0]["gate"], "golden");
+    assert_eq!(status["look"]["assessment"]["gates"][0]["verdict"], "pass");
+
+    let refused = golden(
+        &c,
+        &[
+            "record",
+            "--corpus",
+            "examples/golden/corpus/routing.jsonl",
+            "--subject",
+            &l,
+            "--flag",
+            "checkout",
+        ],
+        &[],
+    );
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("not one"), "{}", refused.stderr);
+}

@@ -212,6 +212,7 @@ impl FlagChange {
             FlagChange::SetPlan { plan } => {
                 guard::check_plan_edit(flag, plan.as_ref())?;
                 flag.plan.clone_from(plan);
+                guard::follow_plan_edit(flag);
             }
             FlagChange::RolloutMove { movement } => guard::apply_move(flag, *movement, now)?,
             FlagChange::RecordGolden { result } => flag.golden = Some(result.clone()),

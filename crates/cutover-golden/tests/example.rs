@@ -8,7 +8,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{LEGACY, NEW, example, status_of, subject};
-use cutover_golden::{CaseStatus, Corpus, GoldenSpec, Problem, Runner, Selection, Threshold};
+use cutover_golden::{
+    CaseStatus, Corpus, GoldenSpec, Problem, RunSummary, Runner, Selection, Threshold,
+};
 
 fn spec() -> GoldenSpec {
     GoldenSpec::load(&example("spec.json")).unwrap()
@@ -111,6 +113,12 @@ fn cross_validation_reports_agreement_divergences_and_the_broken_invariant() {
     assert_eq!(s.counts[&CaseStatus::Passed], 86);
     assert!(!s.passed, "the invariant decides");
     assert_eq!(s.budget.as_ref().unwrap().subject, "new");
+    // The summary is what a rollout gate stores: it reads back.
+    let stored = serde_json::to_string(s).unwrap();
+    let back: RunSummary = serde_json::from_str(&stored).unwrap();
+    assert_eq!((back.passed, back.cases, back.failures), (false, 104, 1));
+    assert_eq!(back.counts, s.counts);
+    assert_eq!(back.agreement["selected_agent"].agreed, 92);
 
     let text = cutover_golden::render(&report, false);
     for needle in [

@@ -564,8 +564,8 @@ fn flag_ops() -> Vec<Op> {
     ]
 }
 
-/// A move on a guarded rollout: `admin::rollouts::moved` and `set_plan` answer through the same
-/// change path as every other flag change, with an optional body.
+/// `admin::rollouts`: status and history read; the moves and the plan answer through the same
+/// change path as every other flag change, with a body that may be left out.
 fn rollout_ops() -> Vec<Op> {
     use Who::*;
     vec![
@@ -644,8 +644,8 @@ fn rollout_ops() -> Vec<Op> {
         .notes(
             "plan: null (or left out, or an empty body) removes the plan. While a rollout is \
              in progress, removing its plan or giving one with fewer steps than the step it is \
-             on is a 409 `rollout_state`; a paused or breached rollout stays so. A plan serde \
-             cannot read (steps not increasing or not ending at 100, a gate that does not \
+             on is a 409 `rollout_state`; a paused or breached rollout stays so. A plan that \
+             does not read (steps not increasing or not ending at 100, a gate that does not \
              parse, an unknown field) is a 400 whose message says why. Audited as \
              rollout.plan.",
         )
@@ -1371,10 +1371,11 @@ fn flag_schemas() -> Value {
                 "The guarded rollout plan; left out when there is none."),
             "run": described(nullable(schema("RolloutRun")),
                 "The guarded rollout in progress, or the last one; left out when none ever \
-                 started. Moved by the rollout moves and the guard; a replace keeps it."),
+                 started. Moved by the rollout moves and the guard; a replace keeps it, a create \
+                 takes it as sent."),
             "golden": described(nullable(schema("GoldenResult")),
                 "The latest golden-corpus run recorded against the flag; left out when none. \
-                 A replace keeps it."),
+                 A replace keeps it, a create takes it as sent."),
             "version": described(count(),
                 "Bumped by every change that alters the flag; ignored in requests (the store sets it)."),
         }), true), "One flag. Requests need only `key`; answers always carry enabled, stage, \

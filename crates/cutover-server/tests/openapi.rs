@@ -699,7 +699,9 @@ async fn guarded_rollouts_hold_to_the_document() {
     let shorthand = r#"{"plan": "5,25,50,100 every 10m"}"#;
     let flag = c.ok(Operator, "put", uri, Some(shorthand)).await;
     assert_eq!(flag["plan"]["steps"][3]["percent"], 100, "{flag}");
-    let removed = c.ok(Operator, "put", uri, Some("{}")).await;
+    // An empty request must not remove a plan by accident; `"plan": null` does.
+    c.fails(Operator, "put", uri, Some("{}"), 422).await;
+    let removed = c.ok(Operator, "put", uri, Some(r#"{"plan": null}"#)).await;
     assert!(removed.get("plan").is_none(), "{removed}");
     let version = removed["version"].as_u64().unwrap();
     let steps = format!(

@@ -91,6 +91,10 @@ pub(crate) async fn create_flag<T: Tx>(
     meta: &ChangeMeta,
 ) -> Result<Committed<Flag>, StoreError> {
     flag.validate()?;
+    // A rollout in progress and a golden verdict come only from audited moves on a flag that
+    // exists: a new flag (created or imported) cannot arrive already running or already passed.
+    flag.run = None;
+    flag.golden = None;
     if let Some(existing) = tx.flag(&flag.key).await? {
         return Err(StoreError::FlagExists {
             key: existing.key.to_string(),

@@ -17,7 +17,9 @@ use cutover_golden::{
 };
 use serde::Serialize;
 
+use crate::args::Global;
 use crate::output;
+use crate::session::Session;
 
 const CORPUS_HELP: &str =
     "A scenario file (.json), a JSON-lines file (.jsonl) or a directory of them";
@@ -64,6 +66,14 @@ pub(crate) struct RunArgs {
     /// Also write the report as JUnit XML to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Record the run's verdict against this flag (audited; the `golden` gate of its rollout
+    /// plan reads it). Uses the store or --server like other commands. Not for `record`.
+    #[arg(long, value_name = "KEY", value_parser = parse_flag_key)]
+    pub flag: Option<cutover_core::FlagKey>,
+}
+
+fn parse_flag_key(s: &str) -> Result<cutover_core::FlagKey, String> {
+    cutover_core::FlagKey::new(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -125,7 +135,124 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
 }
 
-pub(crate) fn run(cmd: &GoldenCmd, json: bool) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(cmd: &GoldenCmd, global: &Global) -> anyhow::Result<ExitCode> {
+    let json = global.json;
+    let (report, args) = match cmd {
+        GoldenCmd::Record(args) if args.subject.run.flag.is_some() => {
+            anyhow::bail!(
+                "--flag records a verdict, and a recording run is not one; pass --flag to \
+                 verify, test or compare"
+            );
+        }
+        GoldenCmd::Verify(args) | GoldenCmd::Test(args) => {
+            let verdict = match cmd {
+                GoldenCmd::Verify(_) => Check::Verify,
+                _ => Check::Test,
+            };
+            (run_verdict(args, verdict)?, &args.run)
+        }
+        GoldenCmd::Compare(args) => (run_compare(args)?, &args.run),
+        _ => return run_plain(cmd, json),
+    };
+    let code = finish(&report, args, json)?;
+    if let Some(key) = &args.flag {
+        record_verdict(global, key, &report).await?;
+    }
+    Ok(code)
+}
+
+/// Keeps the run's verdict on the flag, through the same audited change path as every move.
+async fn record_verdict(
+    global: &Global,
+    key: &cutover_core::FlagKey,
+    report: &Report,
+) -> anyhow::Result<()> {
+    let s = &report.summary;
+    let mut why = Vec::new();
+    if s.failures > 0 {
+        why.push(format!("{} failing case(s) of {}", s.failures, s.cases));
+    }
+    for t in s.thresholds.iter().filter(|t| !t.passed) {
+        let ratio = t.ratio.map_or("-".to_owned(), |r| format!("{r:.3}"));
+        why.push(format!("agreement({}) {ratio} < {}", t.field, t.min));
+    }
+    for i in s.invariants.iter().filter(|i| !i.passed) {
+        why.push(format!("{} violated {} time(s)", i.invariant, i.violations));
+    }
+    if let Some(stopped) = &s.stopped {
+        why.push(format!("stopped: {stopped}"));
+    }
+    let summary = if why.is_empty() {
+        format!("{} passed: {} cases", s.mode.as_str(), s.cases)
+    } else {
+        format!("{} failed: {}", s.mode.as_str(), why.join("; "))
+    };
+    let session = Session::open(global).await?;
+    let meta = cutover_store::ChangeMeta {
+        reason: Some(summary.clone()),
+        ..session.meta()?
+    };
+    let result = cutover_core::guard::GoldenResult {
+        passed: s.passed,
+        at: session.now,
+        corpus: s.corpus.clone(),
+        cases: s.cases,
+        failed: s.failures,
+        summary,
+    };
+    let done = session
+        .store
+        .change_flag(
+            key,
+            None,
+            &[cutover_core::FlagChange::RecordGolden { result }],
+            &meta,
+        )
+        .await;
+    session.close().await;
+    let done = done?;
+    // The report owns stdout under --json; say where the verdict went on stderr.
+    eprintln!(
+        "golden verdict ({}) recorded against flag {key}{}",
+        if s.passed { "passed" } else { "failed" },
+        done.audit_id
+            .map(|id| format!(" (audit #{id})"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn run_verdict(args: &SubjectArgs, check: Check) -> anyhow::Result<Report> {
+    let corpus = Corpus::load(&args.run.corpus)?;
+    let mut subject = ProcessSubject::new(&args.subject, args.run.timeout)?;
+    let bar = ProgressBar::new(std::io::stderr().is_terminal());
+    let runner = Runner::new(&corpus)
+        .select(selection(&args.run)?)
+        .spec(spec(&args.run)?)
+        .progress(&bar);
+    Ok(match check {
+        Check::Verify => runner.verify(&mut subject)?,
+        Check::Test => runner.test(&mut subject)?,
+    })
+}
+
+fn run_compare(args: &CompareArgs) -> anyhow::Result<Report> {
+    let corpus = Corpus::load(&args.run.corpus)?;
+    let mut legacy = ProcessSubject::new(&args.legacy, args.run.timeout)?;
+    let mut new = ProcessSubject::new(&args.new, args.run.timeout)?;
+    let mut spec = spec(&args.run)?;
+    for threshold in &args.min_agreement {
+        spec = spec.with_threshold(threshold.clone());
+    }
+    let bar = ProgressBar::new(std::io::stderr().is_terminal());
+    let runner = Runner::new(&corpus)
+        .select(selection(&args.run)?)
+        .spec(spec)
+        .progress(&bar);
+    Ok(runner.compare(&mut legacy, &mut new)?)
+}
+
+fn run_plain(cmd: &GoldenCmd, json: bool) -> anyhow::Result<ExitCode> {
     match cmd {
         GoldenCmd::Record(args) => {
             let options = RecordOptions {
@@ -136,9 +263,9 @@ pub(crate) fn run(cmd: &GoldenCmd, json: bool) -> anyhow::Result<ExitCode> {
                 runner.record(subject, options)
             })
         }
-        GoldenCmd::Verify(args) => single(args, json, |runner, subject| runner.verify(subject)),
-        GoldenCmd::Test(args) => single(args, json, |runner, subject| runner.test(subject)),
-        GoldenCmd::Compare(args) => compare(args, json),
+        GoldenCmd::Verify(_) | GoldenCmd::Test(_) | GoldenCmd::Compare(_) => {
+            unreachable!("verdict runs are handled in run()")
+        }
         GoldenCmd::Accept(args) => pending(&args.corpus, json, Verb::Accept),
         GoldenCmd::Reject(args) => pending(&args.corpus, json, Verb::Reject),
     }
@@ -182,23 +309,6 @@ fn single(
     finish(&report, &args.run, json)
 }
 
-fn compare(args: &CompareArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let corpus = Corpus::load(&args.run.corpus)?;
-    let mut legacy = ProcessSubject::new(&args.legacy, args.run.timeout)?;
-    let mut new = ProcessSubject::new(&args.new, args.run.timeout)?;
-    let mut spec = spec(&args.run)?;
-    for threshold in &args.min_agreement {
-        spec = spec.with_threshold(threshold.clone());
-    }
-    let bar = ProgressBar::new(std::io::stderr().is_terminal());
-    let runner = Runner::new(&corpus)
-        .select(selection(&args.run)?)
-        .spec(spec)
-        .progress(&bar);
-    let report = runner.compare(&mut legacy, &mut new)?;
-    finish(&report, &args.run, json)
-}
-
 fn finish(report: &Report, args: &RunArgs, json: bool) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.junit {
         std::fs::write(path, cutover_golden::junit(report))
@@ -221,6 +331,13 @@ fn finish(report: &Report, args: &RunArgs, json: bool) -> anyhow::Result<ExitCod
 enum Verb {
     Accept,
     Reject,
+}
+
+/// A run whose verdict can be recorded against a flag.
+#[derive(Clone, Copy)]
+enum Check {
+    Verify,
+    Test,
 }
 
 #[derive(Serialize)]

@@ -1,6 +1,6 @@
 //! `cutover rollout simulate`: the guard's decision rule over synthetic traffic.
 
-use cutover_core::guard::{Traffic, simulate};
+use cutover_core::guard::{DEFAULT_GATE, GateExpr, Traffic, simulate};
 
 use crate::args::SimulateArgs;
 use crate::output;
@@ -14,8 +14,20 @@ fn span(seconds: u64) -> String {
 }
 
 pub(crate) fn run(args: &SimulateArgs, json: bool) -> anyhow::Result<()> {
-    let traffic = Traffic::errors(args.rps, args.legacy_error, args.new_error);
-    let report = simulate(&args.plan, traffic, args.alpha, args.runs, args.seed);
+    let micros = |d: std::time::Duration| d.as_secs_f64() * 1e6;
+    let traffic = Traffic {
+        legacy_p95_us: args.legacy_p95.map(micros),
+        new_p95_us: args.new_p95.map(micros),
+        ..Traffic::errors(args.rps, args.legacy_error, args.new_error)
+    };
+    let mut plan = args.plan.clone();
+    plan.gates.clone_from(&args.gates);
+    if plan.gates.is_empty() && traffic.new_p95_us.is_some() {
+        for g in [DEFAULT_GATE, "new.p95 <= legacy.p95 * 1.2"] {
+            plan.gates.push(GateExpr::new(g)?);
+        }
+    }
+    let report = simulate(&plan, traffic, args.alpha, args.runs, args.seed);
     if json {
         return output::json(&report);
     }

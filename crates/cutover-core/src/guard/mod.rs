@@ -20,7 +20,9 @@ pub use plan::{
 };
 pub use rate::{ArmEvents, RateEvidence};
 pub use run::{RolloutRun, RunMove, RunStatus};
-pub(crate) use run::{apply_guard, apply_move, check_plan_edit, pause_for_hand_change};
+pub(crate) use run::{
+    apply_guard, apply_move, check_plan_edit, follow_plan_edit, pause_for_hand_change,
+};
 pub use simulate::{Ending, SimulationReport, Traffic, simulate, simulate_once};
 
 #[cfg(test)]

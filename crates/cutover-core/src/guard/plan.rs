@@ -237,6 +237,12 @@ impl RolloutPlan {
                 return Err(invalid(&text, "step percentages must strictly increase"));
             }
         }
+        if self.steps.iter().any(|s| s.bake.is_zero()) {
+            return Err(invalid(
+                &text,
+                "every step must bake for some time (above 0s)",
+            ));
+        }
         if self.steps.last().map(|s| s.rollout) != Some(Rollout::FULL) {
             return Err(invalid(&text, "the last step must be 100"));
         }

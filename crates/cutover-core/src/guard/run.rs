@@ -303,6 +303,18 @@ pub(crate) fn pause_for_hand_change(flag: &mut Flag, action: &str) {
     }
 }
 
+/// A running rollout whose plan was edited takes the new plan's percentage for its step at
+/// once, so what is exposed is always what the plan says (a paused or breached one stays where
+/// it was held until it is resumed).
+pub(crate) fn follow_plan_edit(flag: &mut Flag) {
+    let (Some(plan), Some(run)) = (flag.plan.as_ref(), flag.run.as_ref()) else {
+        return;
+    };
+    if run.status == RunStatus::Running {
+        flag.rollout = step_rollout(plan, run.step);
+    }
+}
+
 /// Checks that a new plan fits a rollout in progress.
 pub(crate) fn check_plan_edit(flag: &Flag, plan: Option<&RolloutPlan>) -> Result<(), CoreError> {
     let Some(run) = flag.run.as_ref().filter(|r| !r.status.is_over()) else {

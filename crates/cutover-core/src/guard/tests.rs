@@ -112,3 +112,21 @@ fn figures() {
         println!("{name}: {}", serde_json::to_string(&report).unwrap());
     }
 }
+
+#[test]
+fn a_fifty_percent_slower_p95_is_rolled_back_from_a_five_percent_canary() {
+    let traffic = Traffic {
+        legacy_p95_us: Some(80_000.0),
+        new_p95_us: Some(120_000.0),
+        ..Traffic::errors(100.0, 0.01, 0.01)
+    };
+    let mut p = plan("5,100 every 60m");
+    p.gates = [DEFAULT_GATE, "new.p95 <= legacy.p95 * 1.2"]
+        .iter()
+        .map(|g| GateExpr::new(g).unwrap())
+        .collect();
+    let report = simulate(&p, traffic, ALPHA, 200, 3);
+    assert_eq!(report.rolled_back, report.runs, "{report:?}");
+    let [_, p90, _] = report.rollback_s.unwrap();
+    assert!(p90 <= 120, "p90 time to rollback {p90} s: {report:?}");
+}

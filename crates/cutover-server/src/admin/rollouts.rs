@@ -43,6 +43,15 @@ pub(crate) async fn set_plan(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    // An empty body must not remove a plan by accident: removing one says `"plan": null`.
+    let sent: serde_json::Value =
+        parse_body::<Option<serde_json::Value>>(&body)?.unwrap_or_default();
+    if sent.get("plan").is_none() {
+        return Err(ApiError::invalid(
+            "plan",
+            "send {\"plan\": PLAN} to set a plan, or {\"plan\": null} to remove it",
+        ));
+    }
     let r: PlanRequest = parse_body(&body)?;
     let changes = [FlagChange::SetPlan { plan: r.plan }];
     change(
@@ -77,6 +86,12 @@ pub(crate) async fn moved(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let r: MoveRequest = parse_body(&body)?;
+    if r.full && name != "promote" {
+        return Err(ApiError::invalid(
+            "full",
+            format!("\"full\" goes with promote only, not with {name}"),
+        ));
+    }
     let movement = match (name.as_str(), r.full) {
         ("start", _) => RunMove::Start,
         ("pause", _) => RunMove::Pause,

@@ -138,12 +138,12 @@ pub(crate) struct LoadgenArgs {
     pub users: u32,
 }
 
-/// `20ms`, `1.5s`, `2m`.
+/// `20ms`, `1.5s`, `2m`, `1h`.
 fn parse_span(s: &str) -> Result<std::time::Duration, String> {
     let (number, unit) = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .map(|i| s.split_at(i))
-        .ok_or_else(|| format!("{s:?} has no unit; use ms, s or m"))?;
+        .ok_or_else(|| format!("{s:?} has no unit; use ms, s, m or h"))?;
     let n: f64 = number
         .parse()
         .map_err(|_| format!("{s:?} does not start with a number"))?;
@@ -151,7 +151,12 @@ fn parse_span(s: &str) -> Result<std::time::Duration, String> {
         "ms" => n / 1000.0,
         "s" => n,
         "m" => n * 60.0,
-        other => return Err(format!("unknown unit {other:?} in {s:?}; use ms, s or m")),
+        "h" => n * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {s:?}; use ms, s, m or h"
+            ));
+        }
     };
     std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("{s:?}: {e}"))
 }
@@ -367,6 +372,10 @@ pub(crate) struct PlanArgs {
     /// Minimum calls per arm before a step may pass (default 200).
     #[arg(long, requires = "steps")]
     pub min_samples: Option<u64>,
+    /// How far back from the start `baseline.` gates read the legacy path's figures
+    /// (default 1h).
+    #[arg(long, value_parser = parse_span, requires = "steps", value_name = "SPAN")]
+    pub baseline_window: Option<std::time::Duration>,
 }
 
 impl PlanArgs {
@@ -375,6 +384,9 @@ impl PlanArgs {
         plan.gates.clone_from(&self.gates);
         if let Some(b) = self.on_breach {
             plan.on_breach = b;
+        }
+        if let Some(w) = self.baseline_window {
+            plan.baseline_window = w;
         }
         if let Some(n) = self.min_samples {
             for step in &mut plan.steps {

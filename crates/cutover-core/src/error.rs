@@ -81,7 +81,8 @@ pub enum CoreError {
     #[error(
         "invalid gate {text:?}: {why}; accepted: 'new.error_rate <= legacy.error_rate' (also \
          fallback_rate, retry_rate; with '* 1.5' or '+ 2pp', or a fixed rate like 2%), \
-         'new.p95 <= 100ms' (also p50, p99; or 'legacy.p95 * 1.2'), \
+         'new.p95 <= 100ms' (also p50, p99; or 'legacy.p95 * 1.2'; 'baseline.' for the figures \
+         from before the rollout), \
          'agreement(FIELD) >= 0.80', 'golden'"
     )]
     InvalidGate { text: String, why: String },

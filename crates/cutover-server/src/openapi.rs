@@ -1754,6 +1754,7 @@ fn guard_schemas() -> Map<String, Value> {
                         "A gate: `new.error_rate <= legacy.error_rate` (also fallback_rate, \
                          retry_rate; with `* 1.5` or `+ 2pp`, or a fixed rate such as `2%`), \
                          `new.p95 <= 100ms` (p50, p99; or against legacy.p95 with a margin), \
+                         `baseline.` instead of `legacy.` for the figures from before the start, \
                          `agreement(field) >= 0.80`, `golden`.")),
                         "Every step must satisfy all of them; empty (the default): \
                          `new.error_rate <= legacy.error_rate`."),
@@ -1768,6 +1769,11 @@ fn guard_schemas() -> Map<String, Value> {
                     "max_extensions": described(
                         json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX, "default": 2 }),
                         "Extra bakes an inconclusive step may take."),
+                    "baseline_window": described(
+                        json!({ "oneOf": [count(), duration_text()], "default": 3600 }),
+                        "How far back from the start `baseline.` gates read the legacy path's \
+                         figures: seconds, or a duration such as \"1h\"; always seconds when \
+                         written."),
                 }), true),
             ],
         },

@@ -886,6 +886,7 @@ async fn guarded_rollouts_hold_to_the_document() {
         full_exposure: false,
         alpha: 0.01,
         golden: Some(true),
+        baseline: None,
     };
     let record = GuardRecord {
         flag: FlagKey::new("guarded").unwrap(),

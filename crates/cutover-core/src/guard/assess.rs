@@ -102,7 +102,7 @@ impl Assessment {
 
 /// What a gate needs besides the arms' figures.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Judging {
+pub struct Judging<'a> {
     /// Calls (or comparisons) the current step needs per arm before a gate may pass.
     pub min_samples: u64,
     /// The current step sends everyone to `new`: there is no legacy arm to wait for.
@@ -111,11 +111,14 @@ pub struct Judging {
     pub alpha: f64,
     /// The latest golden-corpus run recorded against the flag: passed or not.
     pub golden: Option<bool>,
+    /// The legacy arm's figures over the plan's baseline window before the rollout started,
+    /// for `baseline.` gates.
+    pub baseline: Option<&'a ArmCounts>,
 }
 
 /// Judges every gate over `steps`: the figures of each step since the rollout started (or was
 /// last resumed), oldest first, the last being the current step.
-pub fn assess(gates: &[GateExpr], steps: &[StepFigures], judging: Judging) -> Assessment {
+pub fn assess(gates: &[GateExpr], steps: &[StepFigures], judging: Judging<'_>) -> Assessment {
     let parsed: Vec<Gate> = if gates.is_empty() {
         vec![super::gate::DEFAULT_GATE.parse().unwrap_or(Gate::Golden)]
     } else {
@@ -190,7 +193,7 @@ fn judge(
     gate: &Gate,
     steps: &[StepFigures],
     current: &StepFigures,
-    judging: &Judging,
+    judging: &Judging<'_>,
     fail_at: f64,
 ) -> GateReading {
     let mut logs = [0.0; RATIOS.len()];
@@ -249,6 +252,26 @@ fn judge(
                         add_logs(&mut logs, share_log_lrs(&e, times));
                     }
                 }
+                Bound::Baseline { times, plus } => {
+                    // Before the rollout every call was legacy: a rate from that window is
+                    // known far better than anything the legacy arm gives during a rollout.
+                    let Some(base) = judging
+                        .baseline
+                        .filter(|b| b.calls >= judging.min_samples)
+                        .and_then(|b| rate(events(b, *metric), b.calls))
+                    else {
+                        return reading;
+                    };
+                    let p0 = (base * times + plus).min(1.0);
+                    reading.threshold = Some(p0);
+                    enough = reading.samples >= judging.min_samples;
+                    for s in steps {
+                        add_logs(
+                            &mut logs,
+                            bernoulli_log_lrs(events(&s.new, *metric), s.new.calls, p0),
+                        );
+                    }
+                }
                 Bound::Legacy { times, plus } => {
                     // An additive margin has no exact conditional test: the legacy rate, pooled
                     // over the rollout, stands in for the truth (documented as approximate).
@@ -284,6 +307,14 @@ fn judge(
                     enough = reading.samples >= judging.min_samples
                         && legacy.latency.count() >= judging.min_samples;
                     legacy.latency.quantile(q).map(|v| v as f64 * times + plus)
+                }
+                Bound::Baseline { times, plus } => {
+                    enough = reading.samples >= judging.min_samples;
+                    judging
+                        .baseline
+                        .filter(|b| b.latency.count() >= judging.min_samples)
+                        .and_then(|b| b.latency.quantile(q))
+                        .map(|v| v as f64 * times + plus)
                 }
             };
             let Some(threshold) = threshold else {
@@ -343,12 +374,13 @@ mod tests {
         }
     }
 
-    fn judging(min_samples: u64) -> Judging {
+    fn judging(min_samples: u64) -> Judging<'static> {
         Judging {
             min_samples,
             full_exposure: false,
             alpha: 0.01,
             golden: None,
+            baseline: None,
         }
     }
 
@@ -451,6 +483,30 @@ mod tests {
         assert_ne!(one.verdict, Verdict::Fail, "{}", one.summary());
         let three = assess(&g, &[step.clone(), step.clone(), step], judging(200));
         assert_eq!(three.verdict, Verdict::Fail, "{}", three.summary());
+    }
+
+    #[test]
+    fn baseline_gates_need_a_baseline_and_judge_against_it() {
+        let step = StepFigures {
+            legacy: arm(1_000, 10, 20_000),
+            new: arm(1_000, 25, 30_000),
+            ..StepFigures::default()
+        };
+        let g = gates(&[
+            "new.error_rate <= baseline.error_rate",
+            "new.p95 <= baseline.p95 * 1.2",
+        ]);
+        let none = assess(&g, std::slice::from_ref(&step), judging(200));
+        assert_eq!(none.verdict, Verdict::Inconclusive, "{}", none.summary());
+        let before = arm(100_000, 1_000, 20_000);
+        let j = Judging {
+            baseline: Some(&before),
+            ..judging(200)
+        };
+        let a = assess(&g, std::slice::from_ref(&step), j);
+        assert_eq!(a.gates[0].verdict, Verdict::Fail, "{}", a.summary());
+        assert_eq!(a.gates[0].threshold, Some(0.01));
+        assert_eq!(a.gates[1].verdict, Verdict::Fail, "{}", a.summary());
     }
 
     #[test]

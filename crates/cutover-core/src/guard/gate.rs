@@ -5,6 +5,8 @@
 //!   `* 1.5` or `+ 2pp`, or against a fixed rate: `new.error_rate <= 2%` (or `0.02`);
 //! - `new.p95 <= 100ms` (also `p50`, `p99`), or against the legacy arm:
 //!   `new.p95 <= legacy.p95 * 1.2`, `new.p99 <= legacy.p99 + 20ms`;
+//! - `baseline.` instead of `legacy.` compares with the legacy arm's figures from before the
+//!   rollout (`new.error_rate <= baseline.error_rate * 1.2`);
 //! - `agreement(selected_agent) >= 0.80`: shadow comparisons of that field;
 //! - `golden`: the latest golden-corpus run recorded against the flag passed.
 
@@ -66,6 +68,9 @@ pub enum Bound {
     Fixed(f64),
     /// The legacy arm's figure times `times`, plus `plus` (a rate, or microseconds).
     Legacy { times: f64, plus: f64 },
+    /// The same, of the legacy arm's figures recorded before the rollout started (its
+    /// baseline window), when the flag was at 0 % and all traffic took the legacy path.
+    Baseline { times: f64, plus: f64 },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -190,7 +195,8 @@ fn parse_factor(text: &str, whole: &str) -> Result<f64, CoreError> {
     Ok(v)
 }
 
-/// The right-hand side: a fixed value, or `legacy.NAME` with an optional `* F` or `+ X`.
+/// The right-hand side: a fixed value, or `legacy.NAME` / `baseline.NAME` with an optional
+/// `* F` or `+ X`.
 fn parse_bound(
     rhs: &str,
     name: &str,
@@ -198,7 +204,11 @@ fn parse_bound(
     value: fn(&str, &str) -> Result<f64, CoreError>,
 ) -> Result<Bound, CoreError> {
     let rhs = rhs.trim();
-    let Some(rest) = rhs.strip_prefix("legacy.") else {
+    let (source, rest) = if let Some(rest) = rhs.strip_prefix("legacy.") {
+        ("legacy", rest)
+    } else if let Some(rest) = rhs.strip_prefix("baseline.") {
+        ("baseline", rest)
+    } else {
         return Ok(Bound::Fixed(value(rhs, whole)?));
     };
     let (metric, margin) = match rest.find(['*', '+']) {
@@ -209,27 +219,40 @@ fn parse_bound(
         return Err(invalid(
             whole,
             format!(
-                "the new arm's {name} can only be compared with legacy.{name}, not legacy.{}",
+                "the new arm's {name} can only be compared with {source}.{name}, not \
+                 {source}.{}",
                 metric.trim()
             ),
         ));
     }
     let margin = margin.trim();
-    if let Some(f) = margin.strip_prefix('*') {
-        Ok(Bound::Legacy {
-            times: parse_factor(f, whole)?,
-            plus: 0.0,
-        })
+    let (times, plus) = if let Some(f) = margin.strip_prefix('*') {
+        (parse_factor(f, whole)?, 0.0)
     } else if let Some(p) = margin.strip_prefix('+') {
-        Ok(Bound::Legacy {
-            times: 1.0,
-            plus: value(p, whole)?,
-        })
+        (1.0, value(p, whole)?)
     } else {
-        Ok(Bound::Legacy {
-            times: 1.0,
-            plus: 0.0,
-        })
+        (1.0, 0.0)
+    };
+    Ok(if source == "legacy" {
+        Bound::Legacy { times, plus }
+    } else {
+        Bound::Baseline { times, plus }
+    })
+}
+
+impl Gate {
+    /// Whether the gate reads the legacy arm's figures from before the rollout.
+    pub fn uses_baseline(&self) -> bool {
+        matches!(
+            self,
+            Gate::Rate {
+                bound: Bound::Baseline { .. },
+                ..
+            } | Gate::Latency {
+                bound: Bound::Baseline { .. },
+                ..
+            }
+        )
     }
 }
 
@@ -389,6 +412,16 @@ mod tests {
                 },
             ),
             ("golden", Gate::Golden),
+            (
+                "new.error_rate <= baseline.error_rate * 1.2",
+                Gate::Rate {
+                    metric: RateMetric::Error,
+                    bound: Bound::Baseline {
+                        times: 1.2,
+                        plus: 0.0,
+                    },
+                },
+            ),
         ];
         for (text, gate) in cases {
             assert_eq!(text.parse::<Gate>().unwrap(), gate, "{text}");

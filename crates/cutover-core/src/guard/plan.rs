@@ -55,6 +55,9 @@ pub struct RolloutPlan {
     pub on_inconclusive: OnInconclusive,
     /// Extra bakes an inconclusive step may take.
     pub max_extensions: u32,
+    /// How far back from the start `baseline.` gates read the legacy path's figures.
+    #[serde(with = "seconds")]
+    pub baseline_window: Duration,
 }
 
 #[derive(Deserialize)]
@@ -83,6 +86,8 @@ struct FullPlan {
     on_inconclusive: OnInconclusive,
     #[serde(default = "default_extensions")]
     max_extensions: u32,
+    #[serde(default = "default_baseline_window", with = "seconds")]
+    baseline_window: Duration,
 }
 
 impl TryFrom<PlanRepr> for RolloutPlan {
@@ -102,6 +107,7 @@ impl TryFrom<PlanRepr> for RolloutPlan {
                     on_breach: full.on_breach,
                     on_inconclusive: full.on_inconclusive,
                     max_extensions: full.max_extensions,
+                    baseline_window: full.baseline_window,
                 };
                 plan.validate()?;
                 Ok(plan)
@@ -112,6 +118,10 @@ impl TryFrom<PlanRepr> for RolloutPlan {
 
 fn default_min_samples() -> u64 {
     DEFAULT_MIN_SAMPLES
+}
+
+fn default_baseline_window() -> Duration {
+    Duration::from_secs(3600)
 }
 
 fn default_extensions() -> u32 {
@@ -219,6 +229,7 @@ impl RolloutPlan {
             on_breach: OnBreach::default(),
             on_inconclusive: OnInconclusive::default(),
             max_extensions: default_extensions(),
+            baseline_window: default_baseline_window(),
         };
         plan.validate().map_err(|e| match e {
             CoreError::InvalidPlan { why, .. } => invalid(text, why),

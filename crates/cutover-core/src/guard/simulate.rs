@@ -60,6 +60,14 @@ impl SplitMix {
     }
 
     fn binomial(&mut self, n: u64, p: f64) -> u64 {
+        if n > 10_000 {
+            // A long window: the normal approximation, one draw instead of n.
+            let mean = n as f64 * p;
+            let z = normal_quantile(self.unit().clamp(1e-12, 1.0 - 1e-12));
+            return (mean + z * (mean * (1.0 - p)).sqrt())
+                .round()
+                .clamp(0.0, n as f64) as u64;
+        }
         (0..n).filter(|_| self.unit() < p).count() as u64
     }
 }
@@ -132,6 +140,15 @@ impl LatencyShape {
         LatencyShape { buckets }
     }
 
+    /// `calls` spread evenly over the shape's points: a long window's sketch, without drawing.
+    fn expected(&self, calls: u64) -> LatencySketch {
+        let mut counts = std::collections::BTreeMap::new();
+        for b in self.buckets {
+            *counts.entry(usize::from(b)).or_insert(0u64) += calls / 256;
+        }
+        LatencySketch::from_counts(counts)
+    }
+
     fn draw(&self, rng: &mut SplitMix, calls: u64) -> LatencySketch {
         let counts =
             (0..calls).map(|_| (usize::from(self.buckets[(rng.next() >> 56) as usize]), 1));
@@ -157,6 +174,23 @@ pub fn simulate_once(
         (Some(l), Some(n)) => Some((LatencyShape::with_p95(l), LatencyShape::with_p95(n))),
         _ => None,
     };
+    // The legacy path's figures over the baseline window before the start, at full traffic.
+    let baseline = plan
+        .gates
+        .iter()
+        .any(|g| g.gate().uses_baseline())
+        .then(|| {
+            let calls = (traffic.rps * plan.baseline_window.as_secs_f64()) as u64;
+            ArmCounts {
+                calls,
+                errors: rng.binomial(calls, traffic.legacy_error),
+                latency: shapes
+                    .as_ref()
+                    .map(|(legacy, _)| legacy.expected(calls))
+                    .unwrap_or_default(),
+                ..ArmCounts::default()
+            }
+        });
     let (mut step, mut extensions) = (0usize, 0u32);
     let mut steps = vec![StepFigures::default()];
     let mut step_started = 0u64;
@@ -202,6 +236,7 @@ pub fn simulate_once(
             full_exposure: current.rollout.bps() == 10_000,
             alpha,
             golden: None,
+            baseline: baseline.as_ref(),
         };
         let verdict = assess(&plan.gates, &steps, judging).verdict;
         let elapsed = Duration::from_secs(now - step_started);

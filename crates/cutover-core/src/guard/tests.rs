@@ -111,6 +111,51 @@ fn figures() {
         let report = simulate(&plan(p), traffic, ALPHA, 1000, 1);
         println!("{name}: {}", serde_json::to_string(&report).unwrap());
     }
+    for (name, p, traffic) in [
+        (
+            "baseline gate, A/A, 5,25,50,100 every 10m",
+            "5,25,50,100 every 10m",
+            healthy,
+        ),
+        (
+            "baseline gate, 1% -> 2%, 5% canary",
+            "5,100 every 60m",
+            doubled,
+        ),
+        (
+            "baseline gate, 1% -> 2%, 50% exposure",
+            "50,100 every 60m",
+            doubled,
+        ),
+        (
+            "baseline gate, 1% -> 2%, 5,25,50,100 every 10m",
+            "5,25,50,100 every 10m",
+            doubled,
+        ),
+    ] {
+        let report = simulate(&with_baseline(p), traffic, ALPHA, 1000, 1);
+        println!("{name}: {}", serde_json::to_string(&report).unwrap());
+    }
+}
+
+fn with_baseline(text: &str) -> RolloutPlan {
+    let mut p = plan(text);
+    p.gates = vec![GateExpr::new("new.error_rate <= baseline.error_rate").unwrap()];
+    p
+}
+
+#[test]
+fn with_a_baseline_half_exposure_rolls_back_within_a_minute() {
+    let report = simulate(
+        &with_baseline("50,100 every 60m"),
+        Traffic::errors(100.0, 0.01, 0.02),
+        ALPHA,
+        200,
+        5,
+    );
+    assert_eq!(report.rolled_back, report.runs, "{report:?}");
+    let [_, p90, _] = report.rollback_s.unwrap();
+    assert!(p90 <= 60, "p90 time to rollback {p90} s: {report:?}");
 }
 
 #[test]

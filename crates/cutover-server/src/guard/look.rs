@@ -65,12 +65,27 @@ pub async fn look(
             shadow,
         });
     }
+    // `baseline.` gates read the legacy path's figures from before the start, when the flag
+    // sent everyone there.
+    let baseline = if plan.gates.iter().any(|g| g.gate().uses_baseline()) {
+        let window = jiff::SignedDuration::try_from(plan.baseline_window).unwrap_or_default();
+        let since = run.started_at.checked_sub(window).unwrap_or(run.started_at);
+        Some(
+            store
+                .arm_metrics(&flag.key, since, run.started_at)
+                .await?
+                .legacy,
+        )
+    } else {
+        None
+    };
     let current = plan.steps.get(run.step);
     let judging = Judging {
         min_samples: current.map_or(0, |s| s.min_samples),
         full_exposure: flag.rollout.bps() == 10_000,
         alpha: judgement.alpha,
         golden: flag.golden.as_ref().map(|g| g.passed),
+        baseline: baseline.as_ref(),
     };
     let assessment = assess(&plan.gates, &steps, judging);
     let elapsed = now

@@ -19,10 +19,13 @@ async fn recorded_outcomes_come_back_per_arm() {
     let token = served.admin_token.clone().unwrap();
     let client = ClientBuilder::new(&served.url, &token)
         .metrics_interval(Duration::from_secs(3600))
+        .counters(["invalid_json", "cache_miss"])
         .connect()
         .await
         .unwrap();
-    // New arm: 20,000 calls, 3 % errors, latencies 1..=20,000 µs once each.
+    let invalid_json = client.counter("invalid_json").unwrap();
+    assert!(client.counter("unnamed").is_none());
+    // New arm: 20,000 calls, 3 % errors, 2 % invalid JSON, latencies 1..=20,000 µs once each.
     // Legacy arm: 80,000 calls, 1 % errors, 1 % fallbacks, all at 5 ms.
     for i in 1..=20_000u64 {
         client.record(
@@ -32,7 +35,8 @@ async fn recorded_outcomes_come_back_per_arm() {
                 latency: Duration::from_micros(i),
                 error: i % 100 < 3,
                 ..Outcome::default()
-            },
+            }
+            .count_if(i % 50 == 0, invalid_json),
         );
     }
     for i in 0..80_000u64 {
@@ -43,7 +47,7 @@ async fn recorded_outcomes_come_back_per_arm() {
                 latency: Duration::from_millis(5),
                 error: i % 100 == 0,
                 fallback: i % 100 == 1,
-                retry: false,
+                ..Outcome::default()
             },
         );
     }
@@ -73,7 +77,11 @@ async fn recorded_outcomes_come_back_per_arm() {
             "{q}: reported {got_us} µs, true {truth_us} µs"
         );
     }
+    assert_eq!(new["counters"]["invalid_json"]["count"], 400);
+    assert_eq!(new["counters"]["invalid_json"]["rate"], 0.02);
+    assert!(new["counters"].get("cache_miss").is_none(), "never counted");
     let legacy = &figures["legacy"];
+    assert!(legacy.get("counters").is_none(), "{legacy}");
     assert_eq!(legacy["calls"], 80_000);
     assert_eq!(legacy["error_rate"], 0.01);
     assert_eq!(legacy["fallback_rate"], 0.01);

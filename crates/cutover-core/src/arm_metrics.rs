@@ -128,6 +128,9 @@ pub struct ArmCounts {
     pub fallbacks: u64,
     pub retries: u64,
     pub latency: LatencySketch,
+    /// Counters the service named itself (calls that were `invalid_json`, ...), by name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub custom: std::collections::BTreeMap<String, u64>,
 }
 
 impl ArmCounts {
@@ -137,6 +140,9 @@ impl ArmCounts {
         self.fallbacks += other.fallbacks;
         self.retries += other.retries;
         self.latency.merge(&other.latency);
+        for (name, n) in &other.custom {
+            *self.custom.entry(name.clone()).or_insert(0) += n;
+        }
     }
 
     fn rate(&self, n: u64) -> Option<f64> {

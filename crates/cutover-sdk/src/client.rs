@@ -32,6 +32,11 @@ impl Measure<'_> {
     pub fn retry(&mut self) {
         self.outcome.retry = true;
     }
+
+    /// Counts this call in one of the client's named counters.
+    pub fn count(&mut self, counter: crate::Counter) {
+        self.outcome = self.outcome.count(counter);
+    }
 }
 
 impl Drop for Measure<'_> {
@@ -95,6 +100,7 @@ pub struct ClientBuilder {
     idle_timeout: Duration,
     metrics_interval: Duration,
     env: Option<EnvOverrides>,
+    counters: Vec<String>,
 }
 
 impl ClientBuilder {
@@ -107,6 +113,7 @@ impl ClientBuilder {
             idle_timeout: Duration::from_secs(45),
             metrics_interval: Duration::from_secs(5),
             env: None,
+            counters: Vec::new(),
         }
     }
 
@@ -133,6 +140,17 @@ impl ClientBuilder {
     /// How often recorded arm metrics are uploaded (default 5 s).
     pub fn metrics_interval(mut self, interval: Duration) -> Self {
         self.metrics_interval = interval;
+        self
+    }
+
+    /// Names the service's own counters (at most 16, such as `invalid_json`), counted per flag
+    /// and arm like errors and read by gates such as `new.invalid_json_rate <= 1%`. Count a
+    /// call in one with [`Outcome::count`] and the [`Counter`] from [`Client::counter`].
+    ///
+    /// [`Outcome::count`]: crate::Outcome::count
+    /// [`Counter`]: crate::Counter
+    pub fn counters<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> Self {
+        self.counters = names.into_iter().map(str::to_owned).collect();
         self
     }
 
@@ -169,7 +187,8 @@ impl ClientBuilder {
             },
             first_tx,
         ));
-        let recorder = Arc::new(crate::metrics::Recorder::default());
+        let counters = crate::metrics::CounterNames::new(self.counters.iter().map(String::as_str))?;
+        let recorder = Arc::new(crate::metrics::Recorder::with_counters(counters));
         let upload = crate::upload::Uploader::new(&self.url, &self.token, recorder.clone())?;
         let uploader = runtime.spawn(upload.clone().every(self.metrics_interval));
         let client = Client {
@@ -292,6 +311,11 @@ impl Client {
     /// Counts one call through an arm of a flag: the input of guarded rollouts. A few atomic
     /// additions; never blocks.
     #[inline]
+    /// The counter named `name` at build time ([`ClientBuilder::counters`]), if any.
+    pub fn counter(&self, name: &str) -> Option<crate::Counter> {
+        self.inner.recorder.counters.find(name)
+    }
+
     pub fn record(&self, flag: &str, arm: Variant, outcome: Outcome) {
         self.inner.recorder.record(flag, arm, &outcome);
     }

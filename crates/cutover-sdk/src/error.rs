@@ -26,4 +26,7 @@ pub enum SdkError {
 
     #[error("the client needs a Tokio runtime to follow the stream: {0}")]
     NoRuntime(String),
+
+    #[error("invalid counter name {name:?}: {why}")]
+    InvalidCounter { name: String, why: &'static str },
 }

@@ -23,7 +23,7 @@ pub use client::{Client, ClientBuilder, Measure, Status};
 pub use error::SdkError;
 pub use handle::SdkFlag;
 pub use live::Change;
-pub use metrics::Outcome;
+pub use metrics::{Counter, Counters, MAX_COUNTERS, Outcome};
 pub use provider::OpenFeatureProvider;
 pub use shadow::{ReadOnly, Shadow, ShadowReport};
 

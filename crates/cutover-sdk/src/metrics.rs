@@ -27,6 +27,84 @@ pub struct Outcome {
     pub fallback: bool,
     /// The call had to be retried.
     pub retry: bool,
+    /// The service's own counters this call counts in (see [`crate::ClientBuilder::counters`]).
+    pub counters: Counters,
+}
+
+impl Outcome {
+    /// This outcome, also counted in `counter`.
+    pub fn count(mut self, counter: Counter) -> Self {
+        self.counters = self.counters.with(counter);
+        self
+    }
+
+    /// This outcome, counted in `counter` when `yes`.
+    pub fn count_if(self, yes: bool, counter: Counter) -> Self {
+        if yes { self.count(counter) } else { self }
+    }
+}
+
+/// Counters a client may name, at most.
+pub const MAX_COUNTERS: usize = 16;
+
+/// One of the client's named counters ([`crate::Client::counter`]), to count calls in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter(u8);
+
+/// A set of counters, as bits: copying an outcome stays free.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters(u16);
+
+impl Counters {
+    pub fn with(self, counter: Counter) -> Counters {
+        Counters(self.0 | (1 << counter.0))
+    }
+
+    pub fn contains(self, counter: Counter) -> bool {
+        self.0 & (1 << counter.0) != 0
+    }
+}
+
+/// The names of a client's counters, in the order of their indices.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CounterNames(Arc<[Box<str>]>);
+
+impl CounterNames {
+    pub(crate) fn new<'a>(
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<CounterNames, crate::SdkError> {
+        let mut all: Vec<Box<str>> = Vec::new();
+        for name in names {
+            if !cutover_core::guard::is_counter_name(name) {
+                return Err(crate::SdkError::InvalidCounter {
+                    name: name.to_owned(),
+                    why: "a counter name is 1 to 64 of a-z, 0-9 and '_', starting with a letter",
+                });
+            }
+            if all.iter().any(|n| &**n == name) {
+                return Err(crate::SdkError::InvalidCounter {
+                    name: name.to_owned(),
+                    why: "named twice",
+                });
+            }
+            all.push(name.into());
+        }
+        if all.len() > MAX_COUNTERS {
+            return Err(crate::SdkError::InvalidCounter {
+                name: all[MAX_COUNTERS].to_string(),
+                why: "a client names at most 16 counters",
+            });
+        }
+        Ok(CounterNames(all.into()))
+    }
+
+    pub(crate) fn find(&self, name: &str) -> Option<Counter> {
+        self.0
+            .iter()
+            .position(|n| &**n == name)
+            .and_then(|i| u8::try_from(i).ok())
+            .map(Counter)
+    }
 }
 
 struct ArmCells {
@@ -35,6 +113,7 @@ struct ArmCells {
     fallbacks: AtomicU64,
     retries: AtomicU64,
     latency: Box<[AtomicU64]>,
+    custom: [AtomicU64; MAX_COUNTERS],
 }
 
 impl ArmCells {
@@ -45,6 +124,7 @@ impl ArmCells {
             fallbacks: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             latency: (0..LATENCY_BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            custom: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
@@ -62,11 +142,25 @@ impl ArmCells {
         }
         let micros = u64::try_from(outcome.latency.as_micros()).unwrap_or(u64::MAX);
         self.latency[latency_bucket(micros)].fetch_add(1, Ordering::Relaxed);
+        let mut bits = outcome.counters.0;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            self.custom[i].fetch_add(1, Ordering::Relaxed);
+            bits &= bits - 1;
+        }
     }
 
     /// Takes the counts recorded so far, leaving zeros.
-    fn take(&self) -> ArmCounts {
+    fn take(&self, names: &CounterNames) -> ArmCounts {
+        let mut custom = std::collections::BTreeMap::new();
+        for (cell, name) in self.custom.iter().zip(names.0.iter()) {
+            let n = cell.swap(0, Ordering::Relaxed);
+            if n > 0 {
+                custom.insert(name.to_string(), n);
+            }
+        }
         ArmCounts {
+            custom,
             calls: self.calls.swap(0, Ordering::Relaxed),
             errors: self.errors.swap(0, Ordering::Relaxed),
             fallbacks: self.fallbacks.swap(0, Ordering::Relaxed),
@@ -98,6 +192,7 @@ const PENDING_LIMIT: usize = 60;
 
 pub(crate) struct Recorder {
     flags: ArcSwap<HashMap<Arc<str>, Arc<FlagCells>>>,
+    pub(crate) counters: CounterNames,
     pub(crate) shadows: crate::shadow::ShadowBook,
     window_start: Mutex<Timestamp>,
     pending: Mutex<VecDeque<MetricsBatch>>,
@@ -108,6 +203,7 @@ impl Default for Recorder {
     fn default() -> Self {
         Recorder {
             flags: ArcSwap::from_pointee(HashMap::new()),
+            counters: CounterNames::default(),
             shadows: Default::default(),
             window_start: Mutex::new(Timestamp::now()),
             pending: Mutex::new(VecDeque::new()),
@@ -117,6 +213,13 @@ impl Default for Recorder {
 }
 
 impl Recorder {
+    pub(crate) fn with_counters(counters: CounterNames) -> Recorder {
+        Recorder {
+            counters,
+            ..Recorder::default()
+        }
+    }
+
     #[inline]
     pub(crate) fn record(&self, flag: &str, arm: Variant, outcome: &Outcome) {
         if let Some(cells) = self.flags.load().get(flag) {
@@ -152,7 +255,7 @@ impl Recorder {
         let mut arms = Vec::new();
         for (flag, cells) in self.flags.load().iter() {
             for arm in [Variant::Legacy, Variant::New] {
-                let counts = cells.arms[arm_index(arm)].take();
+                let counts = cells.arms[arm_index(arm)].take(&self.counters);
                 if counts.calls > 0 {
                     arms.push(ArmReport {
                         flag: flag.to_string(),

@@ -28,7 +28,7 @@ async fn outcomes_are_counted_per_arm_and_kept_while_nobody_takes_them() {
                 latency: Duration::from_micros(100 + i),
                 error: i % 10 == 0,
                 fallback: i % 50 == 0,
-                retry: false,
+                ..Outcome::default()
             },
         );
     }

@@ -2023,6 +2023,9 @@ fn metric_schemas() -> Value {
         json!({
             "calls": count(), "errors": count(), "fallbacks": count(), "retries": count(),
             "latency": schema("LatencySketch"),
+            "custom": described(json!({ "type": "object", "additionalProperties": count() }),
+                "The service's own counters (name: 1 to 64 of a-z, 0-9, '_'), calls counted in \
+                 each; read by gates such as new.invalid_json_rate <= 1%."),
         })
     };
     let mut arm = counts();
@@ -2050,6 +2053,9 @@ fn metric_schemas() -> Value {
                 "p50": { "type": "number" }, "p90": { "type": "number" },
                 "p95": { "type": "number" }, "p99": { "type": "number" },
             }), true), "Quantiles in milliseconds, each at most 1/32 below the true value.")),
+            "counters": described(json!({ "type": "object", "additionalProperties":
+                object(&["count", "rate"], json!({ "count": count(), "rate": ratio() }), true) }),
+                "The service's own counters: count and count / calls; absent when none."),
         }),
         true,
     );

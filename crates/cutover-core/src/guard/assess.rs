@@ -157,11 +157,12 @@ pub fn assess(gates: &[GateExpr], steps: &[StepFigures], judging: Judging<'_>) -
     }
 }
 
-fn events(counts: &ArmCounts, metric: RateMetric) -> u64 {
+fn events(counts: &ArmCounts, metric: &RateMetric) -> u64 {
     match metric {
         RateMetric::Error => counts.errors,
         RateMetric::Fallback => counts.fallbacks,
         RateMetric::Retry => counts.retries,
+        RateMetric::Custom(name) => counts.custom.get(name).copied().unwrap_or(0),
     }
 }
 
@@ -227,8 +228,8 @@ fn judge(
             return reading;
         }
         Gate::Rate { metric, bound } => {
-            reading.new = rate(events(&current.new, *metric), current.new.calls);
-            reading.legacy = rate(events(&current.legacy, *metric), current.legacy.calls);
+            reading.new = rate(events(&current.new, metric), current.new.calls);
+            reading.legacy = rate(events(&current.legacy, metric), current.legacy.calls);
             match *bound {
                 Bound::Fixed(p0) => {
                     reading.threshold = Some(p0);
@@ -236,7 +237,7 @@ fn judge(
                     for s in steps {
                         add_logs(
                             &mut logs,
-                            bernoulli_log_lrs(events(&s.new, *metric), s.new.calls, p0),
+                            bernoulli_log_lrs(events(&s.new, metric), s.new.calls, p0),
                         );
                     }
                 }
@@ -245,9 +246,9 @@ fn judge(
                     for s in steps {
                         let e = ArmEvents {
                             new_calls: s.new.calls,
-                            new_events: events(&s.new, *metric),
+                            new_events: events(&s.new, metric),
                             legacy_calls: s.legacy.calls,
-                            legacy_events: events(&s.legacy, *metric),
+                            legacy_events: events(&s.legacy, metric),
                         };
                         add_logs(&mut logs, share_log_lrs(&e, times));
                     }
@@ -258,7 +259,7 @@ fn judge(
                     let Some(base) = judging
                         .baseline
                         .filter(|b| b.calls >= judging.min_samples)
-                        .and_then(|b| rate(events(b, *metric), b.calls))
+                        .and_then(|b| rate(events(b, metric), b.calls))
                     else {
                         return reading;
                     };
@@ -268,7 +269,7 @@ fn judge(
                     for s in steps {
                         add_logs(
                             &mut logs,
-                            bernoulli_log_lrs(events(&s.new, *metric), s.new.calls, p0),
+                            bernoulli_log_lrs(events(&s.new, metric), s.new.calls, p0),
                         );
                     }
                 }
@@ -276,7 +277,7 @@ fn judge(
                     // An additive margin has no exact conditional test: the legacy rate, pooled
                     // over the rollout, stands in for the truth (documented as approximate).
                     let legacy = pooled_legacy(steps);
-                    let Some(base) = rate(events(&legacy, *metric), legacy.calls) else {
+                    let Some(base) = rate(events(&legacy, metric), legacy.calls) else {
                         return reading;
                     };
                     let p0 = (base * times + plus).min(1.0);
@@ -284,7 +285,7 @@ fn judge(
                     for s in steps {
                         add_logs(
                             &mut logs,
-                            bernoulli_log_lrs(events(&s.new, *metric), s.new.calls, p0),
+                            bernoulli_log_lrs(events(&s.new, metric), s.new.calls, p0),
                         );
                     }
                 }
@@ -507,6 +508,31 @@ mod tests {
         assert_eq!(a.gates[0].verdict, Verdict::Fail, "{}", a.summary());
         assert_eq!(a.gates[0].threshold, Some(0.01));
         assert_eq!(a.gates[1].verdict, Verdict::Fail, "{}", a.summary());
+    }
+
+    #[test]
+    fn a_custom_counter_is_a_rate_like_the_others() {
+        let with = |calls: u64, n: u64| ArmCounts {
+            calls,
+            custom: [("invalid_json".to_owned(), n)].into(),
+            ..ArmCounts::default()
+        };
+        let step = StepFigures {
+            legacy: with(9_000, 90),
+            new: with(1_000, 50),
+            ..StepFigures::default()
+        };
+        let g = gates(&["new.invalid_json_rate <= legacy.invalid_json_rate"]);
+        let a = assess(&g, std::slice::from_ref(&step), judging(200));
+        assert_eq!(a.verdict, Verdict::Fail, "{}", a.summary());
+        assert_eq!(a.gates[0].new, Some(0.05));
+        assert!(a.gates[0].suggested_action.contains("invalid_json"));
+        let fine = StepFigures {
+            new: with(1_000, 10),
+            ..step
+        };
+        let a = assess(&g, std::slice::from_ref(&fine), judging(200));
+        assert_eq!(a.verdict, Verdict::Pass, "{}", a.summary());
     }
 
     #[test]

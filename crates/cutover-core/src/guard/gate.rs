@@ -1,7 +1,8 @@
 //! Gates: the conditions a guarded rollout checks, written as short expressions a person reads
 //! and the config file holds:
 //!
-//! - `new.error_rate <= legacy.error_rate` (also `fallback_rate`, `retry_rate`), with a margin
+//! - `new.error_rate <= legacy.error_rate` (also `fallback_rate`, `retry_rate`, and
+//!   `COUNTER_rate` for any counter the service records, like `invalid_json_rate`), with a margin
 //!   `* 1.5` or `+ 2pp`, or against a fixed rate: `new.error_rate <= 2%` (or `0.02`);
 //! - `new.p95 <= 100ms` (also `p50`, `p99`), or against the legacy arm:
 //!   `new.p95 <= legacy.p95 * 1.2`, `new.p99 <= legacy.p99 + 20ms`;
@@ -18,21 +19,35 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::CoreError;
 
 /// A rate an arm reports: events over calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RateMetric {
     Error,
     Fallback,
     Retry,
+    /// A counter the service named itself (`invalid_json` is read as `new.invalid_json_rate`).
+    Custom(String),
 }
 
 impl RateMetric {
-    pub fn name(self) -> &'static str {
+    /// The name a gate writes: `error_rate`, `invalid_json_rate`.
+    pub fn name(&self) -> String {
         match self {
-            RateMetric::Error => "error_rate",
-            RateMetric::Fallback => "fallback_rate",
-            RateMetric::Retry => "retry_rate",
+            RateMetric::Error => "error_rate".into(),
+            RateMetric::Fallback => "fallback_rate".into(),
+            RateMetric::Retry => "retry_rate".into(),
+            RateMetric::Custom(counter) => format!("{counter}_rate"),
         }
     }
+}
+
+/// Whether `name` may name a custom counter: 1 to 64 of a-z, 0-9 and '_', starting with a
+/// letter (it becomes part of a gate expression and a JSON key).
+pub fn is_counter_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// A latency quantile.
@@ -104,6 +119,13 @@ impl Gate {
             } => "High fallback rate: investigate validation failures, check the new path's \
                   health, reduce the rollout"
                 .into(),
+            Gate::Rate {
+                metric: RateMetric::Custom(counter),
+                ..
+            } => format!(
+                "High {counter} rate: look at the new path's calls that counted {counter}, \
+                 keep the rollout reduced until fixed"
+            ),
             Gate::Latency { .. } => "High latency: investigate the new path's dependencies (model \
                  provider, bundle size), check resource limits, reduce the rollout"
                 .into(),
@@ -295,13 +317,14 @@ impl FromStr for Gate {
             "error_rate" => Some(RateMetric::Error),
             "fallback_rate" => Some(RateMetric::Fallback),
             "retry_rate" => Some(RateMetric::Retry),
-            _ => None,
+            other => other
+                .strip_suffix("_rate")
+                .filter(|c| is_counter_name(c))
+                .map(|c| RateMetric::Custom(c.to_owned())),
         };
         if let Some(metric) = rate {
-            return Ok(Gate::Rate {
-                metric,
-                bound: parse_bound(rhs, metric.name(), text, parse_rate)?,
-            });
+            let bound = parse_bound(rhs, &metric.name(), text, parse_rate)?;
+            return Ok(Gate::Rate { metric, bound });
         }
         let quantile = match metric {
             "p50" => Quantile::P50,
@@ -312,7 +335,7 @@ impl FromStr for Gate {
                     text,
                     format!(
                         "unknown metric {other:?}; accepted: error_rate, fallback_rate, \
-                         retry_rate, p50, p95, p99"
+                         retry_rate, COUNTER_rate (a custom counter), p50, p95, p99"
                     ),
                 ));
             }
@@ -412,6 +435,16 @@ mod tests {
                 },
             ),
             ("golden", Gate::Golden),
+            (
+                "new.invalid_json_rate <= legacy.invalid_json_rate + 1pp",
+                Gate::Rate {
+                    metric: RateMetric::Custom("invalid_json".into()),
+                    bound: Bound::Legacy {
+                        times: 1.0,
+                        plus: 0.01,
+                    },
+                },
+            ),
             (
                 "new.error_rate <= baseline.error_rate * 1.2",
                 Gate::Rate {

@@ -12,7 +12,7 @@ mod simulate;
 
 pub use assess::{Assessment, GateReading, Judging, StepFigures, Unit, assess};
 pub use decide::{Action, RateVerdict, Verdict, decide, rate_verdict};
-pub use gate::{Bound, DEFAULT_GATE, Gate, GateExpr, Quantile, RateMetric};
+pub use gate::{Bound, DEFAULT_GATE, Gate, GateExpr, Quantile, RateMetric, is_counter_name};
 pub use golden::GoldenResult;
 pub use plan::{
     DEFAULT_MIN_SAMPLES, OnBreach, OnInconclusive, RolloutPlan, Step, format_duration,

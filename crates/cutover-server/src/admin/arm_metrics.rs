@@ -118,6 +118,15 @@ pub(crate) struct ArmSummary {
     retry_rate: Option<f64>,
     /// Latency quantiles in milliseconds (each at most 1/32 below the true value).
     latency_ms: Option<Quantiles>,
+    /// The service's own counters, by name.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    counters: std::collections::BTreeMap<String, CounterSummary>,
+}
+
+#[derive(Debug, Serialize)]
+struct CounterSummary {
+    count: u64,
+    rate: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -143,6 +152,14 @@ fn summary(counts: &ArmCounts) -> ArmSummary {
         fallback_rate: counts.fallback_rate(),
         retry_rate: counts.retry_rate(),
         latency_ms,
+        counters: counts
+            .custom
+            .iter()
+            .map(|(name, n)| {
+                let rate = (counts.calls > 0).then(|| *n as f64 / counts.calls as f64);
+                (name.clone(), CounterSummary { count: *n, rate })
+            })
+            .collect(),
     }
 }
 
@@ -180,7 +197,7 @@ pub(crate) async fn read(
 ) -> Result<Json<FlagMetrics>, ApiError> {
     let flag = flag_key(&key)?;
     let (since, until) = span_of(span)?;
-    // Windows are minutes: include the one `since` falls in.
+    // Windows are seconds: include the one `since` falls in.
     let figures = store_call(
         "arm_metrics",
         state.store().arm_metrics(&flag, second_of(since), until),

@@ -16,7 +16,10 @@ fn counts(row: &PgRow) -> Result<ArmCounts, StoreError> {
             .map_err(classify)
     };
     let latency: String = row.try_get("latency").map_err(classify)?;
+    let named: String = row.try_get("custom").map_err(classify)?;
     Ok(ArmCounts {
+        custom: serde_json::from_str(&named)
+            .map_err(|e| StoreError::bad_row(format!("arm_metrics.custom: {e}")))?,
         calls: get("calls")?,
         errors: get("errors")?,
         fallbacks: get("fallbacks")?,
@@ -43,7 +46,7 @@ pub(super) async fn add(
         .await
         .map_err(classify)?;
         let row = sqlx::query(
-            "SELECT calls, errors, fallbacks, retries, latency FROM arm_metrics \
+            "SELECT calls, errors, fallbacks, retries, latency, custom FROM arm_metrics \
              WHERE flag = $1 AND arm = $2 AND window_start = $3 FOR UPDATE",
         )
         .bind(w.flag.as_str())
@@ -55,9 +58,10 @@ pub(super) async fn add(
         let mut merged = counts(&row)?;
         merged.merge(&w.counts);
         let latency = serde_json::to_string(&merged.latency).map_err(StoreError::bad_row)?;
+        let named = serde_json::to_string(&merged.custom).map_err(StoreError::bad_row)?;
         sqlx::query(
-            "UPDATE arm_metrics SET calls = $4, errors = $5, fallbacks = $6, retries = $7, latency = $8 \
-             WHERE flag = $1 AND arm = $2 AND window_start = $3",
+            "UPDATE arm_metrics SET calls = $4, errors = $5, fallbacks = $6, retries = $7, \
+             latency = $8, custom = $9 WHERE flag = $1 AND arm = $2 AND window_start = $3",
         )
         .bind(w.flag.as_str())
         .bind(w.arm.as_str())
@@ -67,6 +71,7 @@ pub(super) async fn add(
         .bind(n(merged.fallbacks))
         .bind(n(merged.retries))
         .bind(latency)
+        .bind(named)
         .execute(&mut **tx)
         .await
         .map_err(classify)?;
@@ -81,7 +86,7 @@ pub(super) async fn sum(
     until: Timestamp,
 ) -> Result<ArmFigures, StoreError> {
     let rows = sqlx::query(
-        "SELECT arm, calls, errors, fallbacks, retries, latency FROM arm_metrics \
+        "SELECT arm, calls, errors, fallbacks, retries, latency, custom FROM arm_metrics \
          WHERE flag = $1 AND window_start >= $2 AND window_start < $3",
     )
     .bind(flag.as_str())

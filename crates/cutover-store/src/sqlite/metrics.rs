@@ -8,6 +8,10 @@ use super::tx::SqliteTx;
 use crate::row::millis;
 use crate::{ArmFigures, ArmWindow, ShadowWindow, StoreError};
 
+fn custom(json: &str) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::bad_row(format!("arm_metrics.custom: {e}")))
+}
+
 fn sketch(json: &str) -> Result<LatencySketch, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::bad_row(format!("arm_metrics.latency: {e}")))
 }
@@ -16,7 +20,7 @@ pub(super) async fn add(tx: &mut SqliteTx, windows: &[ArmWindow]) -> Result<(), 
     for w in windows {
         let arm = w.arm.as_str();
         let existing = sqlx::query(
-            "SELECT calls, errors, fallbacks, retries, latency FROM arm_metrics \
+            "SELECT calls, errors, fallbacks, retries, latency, custom FROM arm_metrics \
              WHERE flag = ?1 AND arm = ?2 AND window_start = ?3",
         )
         .bind(w.flag.as_str())
@@ -32,20 +36,23 @@ pub(super) async fn add(tx: &mut SqliteTx, windows: &[ArmWindow]) -> Result<(), 
                     .map(|v| u64::try_from(v).unwrap_or(0))
             };
             let latency: String = row.try_get("latency").map_err(|e| tx.err(e))?;
+            let named: String = row.try_get("custom").map_err(|e| tx.err(e))?;
             counts.merge(&ArmCounts {
                 calls: get("calls").map_err(|e| tx.err(e))?,
                 errors: get("errors").map_err(|e| tx.err(e))?,
                 fallbacks: get("fallbacks").map_err(|e| tx.err(e))?,
                 retries: get("retries").map_err(|e| tx.err(e))?,
                 latency: sketch(&latency)?,
+                custom: custom(&named)?,
             });
         }
         let latency = serde_json::to_string(&counts.latency).map_err(StoreError::bad_row)?;
+        let named = serde_json::to_string(&counts.custom).map_err(StoreError::bad_row)?;
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         sqlx::query(
             "INSERT OR REPLACE INTO arm_metrics \
-             (flag, arm, window_start, calls, errors, fallbacks, retries, latency) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             (flag, arm, window_start, calls, errors, fallbacks, retries, latency, custom) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .bind(w.flag.as_str())
         .bind(arm)
@@ -55,6 +62,7 @@ pub(super) async fn add(tx: &mut SqliteTx, windows: &[ArmWindow]) -> Result<(), 
         .bind(n(counts.fallbacks))
         .bind(n(counts.retries))
         .bind(latency)
+        .bind(named)
         .execute(&mut *tx.tx)
         .await
         .map_err(|e| tx.err(e))?;
@@ -69,7 +77,7 @@ pub(super) async fn sum(
     until: Timestamp,
 ) -> Result<ArmFigures, StoreError> {
     let rows = sqlx::query(
-        "SELECT arm, calls, errors, fallbacks, retries, latency FROM arm_metrics \
+        "SELECT arm, calls, errors, fallbacks, retries, latency, custom FROM arm_metrics \
          WHERE flag = ?1 AND window_start >= ?2 AND window_start < ?3",
     )
     .bind(flag.as_str())
@@ -86,12 +94,14 @@ pub(super) async fn sum(
         };
         let arm: String = row.try_get("arm").map_err(|e| tx.err(e))?;
         let latency: String = row.try_get("latency").map_err(|e| tx.err(e))?;
+        let named: String = row.try_get("custom").map_err(|e| tx.err(e))?;
         let counts = ArmCounts {
             calls: get("calls").map_err(|e| tx.err(e))?,
             errors: get("errors").map_err(|e| tx.err(e))?,
             fallbacks: get("fallbacks").map_err(|e| tx.err(e))?,
             retries: get("retries").map_err(|e| tx.err(e))?,
             latency: sketch(&latency)?,
+            custom: custom(&named)?,
         };
         match arm.parse::<Variant>() {
             Ok(Variant::Legacy) => figures.legacy.merge(&counts),

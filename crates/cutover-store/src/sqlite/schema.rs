@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_arm_metrics.sql"),
     include_str!("../../migrations/sqlite/0004_shadow_metrics.sql"),
     include_str!("../../migrations/sqlite/0005_guarded_rollouts.sql"),
+    include_str!("../../migrations/sqlite/0006_custom_counters.sql"),
 ];
 
 pub(super) fn latest() -> i64 {

@@ -60,5 +60,15 @@ pub(crate) fn summary(flag: &Flag) -> String {
         let scope: Vec<String> = flag.scope.iter().map(ToString::to_string).collect();
         parts.push(format!("scope {}", scope.join(" and ")));
     }
+    if let (Some(plan), Some(run)) = (&flag.plan, &flag.run) {
+        parts.push(format!(
+            "guarded rollout {} at step {} of {}",
+            run.status.as_str(),
+            run.step + 1,
+            plan.steps.len()
+        ));
+    } else if flag.plan.is_some() {
+        parts.push("guarded rollout planned".to_owned());
+    }
     parts.join(", ")
 }

@@ -280,3 +280,49 @@ fn environment_overrides_apply_to_eval_and_bad_values_are_errors() {
         typo.stderr
     );
 }
+
+/// A guarded rollout moved by hand, as an operator sees it: the plan, every gate with its
+/// numbers (none yet: inconclusive), each move, and the audit trail.
+#[test]
+fn a_guarded_rollout_by_hand() {
+    let c = Cutover::new();
+    let mut transcript = String::new();
+    let mut step = |args: &[&str]| {
+        transcript.push_str(&format!("$ cutover {}\n", args.join(" ")));
+        let run = c.run(args);
+        transcript.push_str(&run.stdout);
+        if run.code != 0 {
+            transcript.push_str(&format!("[exit {}] {}", run.code, run.stderr));
+        }
+        transcript.push('\n');
+    };
+    step(&["flag", "create", "checkout-v2"]);
+    step(&[
+        "rollout",
+        "plan",
+        "checkout-v2",
+        "--plan",
+        "5,25,50,100 every 2h",
+        "--gate",
+        "new.error_rate <= legacy.error_rate",
+        "--gate",
+        "new.p95 <= legacy.p95 * 1.2",
+        "--gate",
+        "new.invalid_json_rate <= 1%",
+        "--on-breach",
+        "step_down",
+    ]);
+    step(&["rollout", "start", "checkout-v2", "--reason", "phase 2"]);
+    step(&["rollout", "status", "checkout-v2"]);
+    step(&["rollout", "pause", "checkout-v2"]);
+    step(&["rollout", "pause", "checkout-v2"]);
+    step(&["rollout", "resume", "checkout-v2"]);
+    step(&["rollout", "promote", "checkout-v2"]);
+    step(&["slo", "status"]);
+    step(&["rollout", "abort", "checkout-v2"]);
+    step(&["rollout", "history", "checkout-v2"]);
+    step(&["audit", "query", "--flag", "checkout-v2"]);
+    let mut s = settings();
+    s.add_filter(r"\d+[smhd] into", "[ELAPSED] into");
+    s.bind(|| insta::assert_snapshot!(transcript));
+}

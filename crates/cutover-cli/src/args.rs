@@ -196,6 +196,10 @@ pub(crate) struct ServeArgs {
     /// Do not run the guard on this node (another node will).
     #[arg(long)]
     pub no_guard: bool,
+    /// How often a look that changed nothing is still kept in a rollout's history (looks that
+    /// act or change a verdict always are; 1s keeps every look). Default 10s.
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub guard_history_every: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Subcommand)]

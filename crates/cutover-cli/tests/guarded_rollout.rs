@@ -261,7 +261,10 @@ async fn a_healthy_rollout_reaches_full_exposure_on_schedule() {
     let (hook, alerts) = webhook_receiver().await;
     let c = Cutover::new();
     c.ok(&["flag", "create", "checkout"]);
-    let served = c.serve(&["--webhook", &hook]);
+    // The alert command gets the same JSON on its standard input.
+    let alert_file = c.path("alert.json");
+    let command = format!("cat > '{}'", alert_file.display());
+    let served = c.serve(&["--webhook", &hook, "--alert-command", &command]);
     let token = served.admin_token.clone().unwrap();
     let remote = ["--server", served.url.as_str(), "--token", token.as_str()];
     let load = loadgen(&c, &served, &token, "0.01", "0.01");
@@ -311,6 +314,21 @@ async fn a_healthy_rollout_reaches_full_exposure_on_schedule() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(alerts.lock().unwrap()[0]["event"], "complete");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let from_command: Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&alert_file)
+            && let Ok(v) = serde_json::from_str(&text)
+        {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the alert command never wrote its input"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(from_command["event"], "complete");
+    assert_eq!(from_command["flag"], "checkout");
 }
 
 /// Uploads one batch of both arms' figures, closing now, straight to the metrics endpoint.

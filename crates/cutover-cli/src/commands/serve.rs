@@ -68,6 +68,9 @@ fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
         guard: GuardConfig {
             enabled: !args.no_guard,
             interval: args.guard_interval.unwrap_or(defaults.guard.interval),
+            record_every: args
+                .guard_history_every
+                .unwrap_or(defaults.guard.record_every),
             alerts: AlertTargets {
                 webhooks: args
                     .webhooks

@@ -964,7 +964,7 @@ fn token_ops() -> Vec<Op> {
             answer(
                 "The token and its secret.",
                 Some(schema("TokenCreated")),
-                &[],
+                &["X-Cutover-Audit-Id"],
             ),
         ),
         op(

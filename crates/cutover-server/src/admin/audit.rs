@@ -56,7 +56,14 @@ fn audit_query(p: QueryParams) -> Result<AuditQuery, ApiError> {
     Ok(AuditQuery {
         after_id: p.after_id,
         actor: p.actor,
-        flag: p.flag.map(|f| FlagKey::new(&f)).transpose()?,
+        flag: p
+            .flag
+            .map(|f| FlagKey::new(&f))
+            .transpose()
+            .map_err(|e| ApiError {
+                field: Some("flag"),
+                ..ApiError::from(e)
+            })?,
         action: p.action,
         since: instant("since", p.since)?,
         until: instant("until", p.until)?,

@@ -39,7 +39,7 @@ pub(crate) async fn create(
     caller: CallerExt,
     headers: HeaderMap,
     Body(r): Body<CreateRequest>,
-) -> Result<(StatusCode, Json<Created>), ApiError> {
+) -> Result<Response, ApiError> {
     let name = TokenName::new(&r.name)?;
     let role: Role = r.role.parse()?;
     let secret = crate::new_token_secret().map_err(|e| {
@@ -57,16 +57,19 @@ pub(crate) async fn create(
         created_at: Timestamp::now(),
         created_by: caller.name.to_string(),
     };
-    store_call("create_token", state.store().create_token(record, &meta)).await?;
+    let done = store_call("create_token", state.store().create_token(record, &meta)).await?;
     applied(&state).await;
-    Ok((
-        StatusCode::CREATED,
-        Json(Created {
+    // Like every change: the audit entry that recorded it, in the same header.
+    let mut response = committed(&cutover_store::Committed {
+        value: Created {
             name,
             role,
             token: secret,
-        }),
-    ))
+        },
+        audit_id: done.audit_id,
+    });
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
 }
 
 pub(crate) async fn revoke(

@@ -320,3 +320,22 @@ fn the_actor_comes_from_the_environment_when_not_given() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--actor"));
 }
+
+#[test]
+fn a_url_that_is_not_postgresql_is_named_without_its_password() {
+    let c = Cutover::new();
+    for url in [
+        "mysql://admin:s3cret@db/cutover",
+        "postgres://admin:s3cret@db:port/x",
+    ] {
+        let run = c.run(&["--postgres", url, "flag", "list"]);
+        assert_eq!(run.code, 1, "{url}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is not a PostgreSQL URL"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("--postgres"), "{}", run.stderr);
+        assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+    }
+}

@@ -126,6 +126,7 @@ impl From<StoreError> for ApiError {
             // Only a client-side store is remote; a server never serves one.
             StoreError::Remote { .. } => (StatusCode::BAD_GATEWAY, "remote"),
             StoreError::NotAStore { .. }
+            | StoreError::BadUrl { .. }
             | StoreError::Corrupt { .. }
             | StoreError::NewerSchema { .. }
             | StoreError::BadRow { .. }

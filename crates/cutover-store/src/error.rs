@@ -55,6 +55,12 @@ pub enum StoreError {
     )]
     NotAStore { path: String, why: String },
 
+    #[error(
+        "{url} is not a PostgreSQL URL: {why}; pass --postgres (or CUTOVER_POSTGRES) a URL such \
+         as postgres://user@host/db or postgres://user:password@host:5432/db"
+    )]
+    BadUrl { url: String, why: String },
+
     #[error("{path} is damaged: {detail}; nothing was changed. Restore it from a backup or export")]
     Corrupt { path: String, detail: String },
 

@@ -86,9 +86,9 @@ fn without_password(url: &str) -> String {
 impl PgStore {
     /// Connects to the database at `url` and brings its schema up to date.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let not_a_url = |why: String| StoreError::NotAStore {
-            path: without_password(url),
-            why: format!("it is not a PostgreSQL URL such as postgres://user@host/db ({why})"),
+        let not_a_url = |why: String| StoreError::BadUrl {
+            url: without_password(url),
+            why,
         };
         // sqlx ignores the scheme, so a mysql:// or sqlite:// URL would otherwise be tried as
         // PostgreSQL and fail later with a confusing login error.

@@ -12,37 +12,11 @@
 //! hit: `general-assistant` by `fallback_default`, except later in a session, where the previous
 //! agent is kept (`session_continuation`).
 
-use std::io::{BufRead, Write};
-
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-#[path = "agents.rs"]
-mod agents;
-use agents::AGENTS;
-
-#[derive(Deserialize)]
-struct Request {
-    step: u64,
-    seed: u64,
-    input: Input,
-}
-
-#[derive(Deserialize)]
-struct Input {
-    prompt: String,
-    #[serde(default)]
-    explicit_agent: Option<String>,
-}
-
-fn words(prompt: &str) -> Vec<String> {
-    prompt
-        .to_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
+#[path = "routing.rs"]
+mod routing;
+use routing::{AGENTS, Request, words};
 
 fn route(req: &Request, last: &mut Option<String>) -> Value {
     let trace_id = format!("legacy-{:016x}", req.seed);
@@ -107,20 +81,5 @@ fn route(req: &Request, last: &mut Option<String>) -> Value {
 }
 
 fn main() {
-    let stdin = std::io::stdin().lock();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut last = None;
-    for line in stdin.lines() {
-        let Ok(line) = line else { break };
-        let answer = match serde_json::from_str::<Request>(&line) {
-            Ok(req) => route(&req, &mut last),
-            Err(e) => json!({"error": format!("not a routing request: {e}")}),
-        };
-        if writeln!(out, "{answer}")
-            .and_then(|()| out.flush())
-            .is_err()
-        {
-            return;
-        }
-    }
+    routing::serve(route);
 }

@@ -12,39 +12,13 @@
 //! - a bug: the explicit agent is matched case-sensitively, so `Security-Auditor` is not
 //!   recognised and the prompt's triggers decide. The spec's invariant catches it.
 
-use std::io::{BufRead, Write};
-
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-#[path = "agents.rs"]
-mod agents;
-use agents::AGENTS;
+#[path = "routing.rs"]
+mod routing;
+use routing::{AGENTS, Request, words};
 
 const HIGH_CONFIDENCE: [&str; 4] = ["traceback", "cve", "kubernetes", "graphql"];
-
-#[derive(Deserialize)]
-struct Request {
-    step: u64,
-    seed: u64,
-    input: Input,
-}
-
-#[derive(Deserialize)]
-struct Input {
-    prompt: String,
-    #[serde(default)]
-    explicit_agent: Option<String>,
-}
-
-fn words(prompt: &str) -> Vec<String> {
-    prompt
-        .to_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
 
 fn matches(word: &str, trigger: &str) -> bool {
     word == trigger || (trigger.len() >= 4 && word.starts_with(trigger))
@@ -134,20 +108,5 @@ fn route(req: &Request, last: &mut Option<String>) -> Value {
 }
 
 fn main() {
-    let stdin = std::io::stdin().lock();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut last = None;
-    for line in stdin.lines() {
-        let Ok(line) = line else { break };
-        let answer = match serde_json::from_str::<Request>(&line) {
-            Ok(req) => route(&req, &mut last),
-            Err(e) => json!({"error": format!("not a routing request: {e}")}),
-        };
-        if writeln!(out, "{answer}")
-            .and_then(|()| out.flush())
-            .is_err()
-        {
-            return;
-        }
-    }
+    routing::serve(route);
 }

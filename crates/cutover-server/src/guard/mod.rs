@@ -83,26 +83,27 @@ pub(crate) async fn run(live: Arc<Live>, config: GuardConfig, mut stopped: watch
                 }
             }
         }
-        if let Err(e) = look_at_all(&live, &config, &alerts, &mut recorded).await {
-            tracing::warn!(error = %e, "guard could not look at rollouts; retrying next tick");
-        }
+        look_at_all(&live, &config, &alerts, &mut recorded).await;
     }
 }
 
-async fn look_at_all(
-    live: &Live,
-    config: &GuardConfig,
-    alerts: &Alerts,
-    recorded: &mut Recorded,
-) -> Result<(), StoreError> {
-    let flags = live.store().flags().await?;
-    recorded.retain(|k, _| flags.iter().any(|f| &f.key == k && is_running(f)));
-    for flag in flags.iter().filter(|f| is_running(f)) {
+async fn look_at_all(live: &Live, config: &GuardConfig, alerts: &Alerts, recorded: &mut Recorded) {
+    // The node's live view already holds every flag, kept current by the audit follower (and
+    // by this loop's own changes): no need to read them all from the database every second. A
+    // view a moment behind only costs a version conflict, retried on the next look.
+    let running: Vec<Flag> = live
+        .view()
+        .flags
+        .values()
+        .filter(|f| is_running(f))
+        .cloned()
+        .collect();
+    recorded.retain(|k, _| running.iter().any(|f| &f.key == k));
+    for flag in &running {
         if let Err(e) = look_at_one(live, config, alerts, recorded, flag).await {
-            tracing::warn!(flag = %flag.key, error = %e, "guard look failed");
+            tracing::warn!(flag = %flag.key, error = %e, "guard look failed; retrying next tick");
         }
     }
-    Ok(())
 }
 
 fn is_running(flag: &Flag) -> bool {

@@ -200,6 +200,25 @@ pub(crate) struct ServeArgs {
     /// act or change a verdict always are; 1s keeps every look). Default 10s.
     #[arg(long, value_parser = parse_span, value_name = "SPAN")]
     pub guard_history_every: Option<std::time::Duration>,
+    /// Connections open at once [default: 8192, kept below the open-files limit]. Over it, the
+    /// oldest connection without a request in progress is closed to make room; a new connection
+    /// is refused (503) only when every one is busy.
+    #[arg(long, env = "CUTOVER_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one client address [default: 1024], with the same rule.
+    #[arg(long, env = "CUTOVER_MAX_CONNECTIONS_PER_IP", value_name = "N")]
+    pub max_connections_per_ip: Option<usize>,
+    /// Time a client has to send a whole request head, from connecting or from its previous
+    /// answer (idle keep-alive connections close after it) [default: 10s].
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub header_timeout: Option<std::time::Duration>,
+    /// Time a client has to send a whole request body [default: 10s]; 408 after it.
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub body_timeout: Option<std::time::Duration>,
+    /// On SIGTERM/SIGINT, how long open requests may finish before their connections are
+    /// closed and the process exits [default: 10s].
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub shutdown_grace: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Subcommand)]

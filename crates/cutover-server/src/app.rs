@@ -196,6 +196,10 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
             crate::api_error::ApiError::not_found("no such route; see /api/v1/openapi.json")
         })
         .layer(from_fn(crate::api_error::json_errors))
+        .layer(from_fn_with_state(
+            config.connections,
+            crate::connections::bounded_body,
+        ))
         .layer(from_fn(metrics::track_requests))
         .with_state(state))
 }
@@ -247,14 +251,14 @@ impl Server {
             })?;
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         let (stop, stopped) = watch::channel(false);
-        let mut stopped_http = stopped.clone();
-        let http = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped_http.wait_for(|s| *s).await;
-                })
-                .await
-        });
+        let connections = crate::connections::effective(config.connections);
+        let stopped_http = stopped.clone();
+        let http = tokio::spawn(crate::connections::serve(
+            listener,
+            app,
+            connections,
+            stopped_http,
+        ));
         let guard = config.guard.enabled.then(|| {
             tokio::spawn(crate::guard::run(
                 live.clone(),
@@ -282,8 +286,9 @@ impl Server {
         &self.live
     }
 
-    /// Stops accepting, lets open requests finish, and returns once the server is down. Open
-    /// change streams end, so their clients reconnect elsewhere.
+    /// Stops accepting, lets open requests finish for at most the configured grace period, and
+    /// returns once the server is down. Open change streams end, so their clients reconnect
+    /// elsewhere.
     pub async fn shutdown(self) -> Result<(), ServerError> {
         let _ = self.stop.send(true);
         self.live.close_streams();

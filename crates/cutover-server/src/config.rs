@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use cutover_core::EnvOverrides;
 
+use crate::connections::ConnectionConfig;
 use crate::guard::GuardConfig;
 
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ pub struct ServerConfig {
     pub env_overrides: EnvOverrides,
     /// The guard loop of guarded rollouts, and where its alerts go.
     pub guard: GuardConfig,
+    /// Connection limits, request deadlines and the shutdown grace period.
+    pub connections: ConnectionConfig,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +44,7 @@ impl Default for ServerConfig {
             resync_every: Duration::from_secs(5),
             env_overrides: EnvOverrides::none(),
             guard: GuardConfig::default(),
+            connections: ConnectionConfig::default(),
         }
     }
 }

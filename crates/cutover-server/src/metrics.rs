@@ -76,3 +76,18 @@ fn record_store(operation: &'static str, took: Duration) {
     metrics::histogram!("cutover_store_seconds", "operation" => operation)
         .record(took.as_secs_f64());
 }
+
+/// A connection opened (`1.0`) or closed (`-1.0`).
+pub(crate) fn connections_open(delta: f64) {
+    metrics::gauge!("cutover_connections_open").increment(delta);
+}
+
+/// An idle connection closed to make room for a new one at a connection limit.
+pub(crate) fn connection_evicted() {
+    metrics::counter!("cutover_connections_evicted_total").increment(1);
+}
+
+/// A connection refused because every connection under a limit was busy.
+pub(crate) fn connection_refused() {
+    metrics::counter!("cutover_connections_refused_total").increment(1);
+}

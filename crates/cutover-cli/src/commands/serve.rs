@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use cutover_core::{EnvOverrides, Role, TokenName};
 use cutover_server::guard::{AlertTargets, GuardConfig};
-use cutover_server::{Server, ServerConfig};
+use cutover_server::{ConnectionConfig, ConnectionLimits, Server, ServerConfig};
 use serde::Deserialize;
 
 use crate::args::ServeArgs;
@@ -25,6 +25,11 @@ struct FileConfig {
     #[serde(default)]
     webhooks: Vec<String>,
     alert_command: Option<String>,
+    max_connections: Option<usize>,
+    max_connections_per_ip: Option<usize>,
+    header_timeout_seconds: Option<f64>,
+    body_timeout_seconds: Option<f64>,
+    shutdown_grace_seconds: Option<f64>,
 }
 
 fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
@@ -33,7 +38,9 @@ fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
     toml::from_str(&text).with_context(|| {
         format!(
             "{} is not a valid cutover config; accepted keys: listen, change_rate_per_second, \
-             change_burst, eval_rate_per_second, heartbeat_seconds, webhooks, alert_command",
+             change_burst, eval_rate_per_second, heartbeat_seconds, webhooks, alert_command, \
+             max_connections, max_connections_per_ip, header_timeout_seconds, \
+             body_timeout_seconds, shutdown_grace_seconds",
             path.display()
         )
     })
@@ -78,10 +85,71 @@ fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
                     .chain(&file.webhooks)
                     .cloned()
                     .collect(),
-                command: args.alert_command.clone().or(file.alert_command),
+                command: args.alert_command.clone().or(file.alert_command.clone()),
             },
             ..defaults.guard.clone()
         },
+        connections: connection_config(args, &file, defaults.connections)?,
+        ..defaults
+    })
+}
+
+fn connection_config(
+    args: &ServeArgs,
+    file: &FileConfig,
+    defaults: ConnectionConfig,
+) -> anyhow::Result<ConnectionConfig> {
+    let seconds = |name: &str, value: Option<f64>| -> anyhow::Result<Option<Duration>> {
+        value
+            .map(|s| {
+                Duration::try_from_secs_f64(s)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .with_context(|| {
+                        format!(
+                            "{name} = {s} in the config file: give a positive number of seconds"
+                        )
+                    })
+            })
+            .transpose()
+    };
+    let positive = |name: &str, value: Option<usize>| -> anyhow::Result<Option<usize>> {
+        match value {
+            Some(0) => anyhow::bail!("{name} is 0: give at least 1"),
+            other => Ok(other),
+        }
+    };
+    Ok(ConnectionConfig {
+        limits: ConnectionLimits {
+            total: positive(
+                "max_connections",
+                args.max_connections.or(file.max_connections),
+            )?
+            .unwrap_or(defaults.limits.total),
+            per_ip: positive(
+                "max_connections_per_ip",
+                args.max_connections_per_ip.or(file.max_connections_per_ip),
+            )?
+            .unwrap_or(defaults.limits.per_ip),
+        },
+        header_timeout: args
+            .header_timeout
+            .or(seconds(
+                "header_timeout_seconds",
+                file.header_timeout_seconds,
+            )?)
+            .unwrap_or(defaults.header_timeout),
+        body_timeout: args
+            .body_timeout
+            .or(seconds("body_timeout_seconds", file.body_timeout_seconds)?)
+            .unwrap_or(defaults.body_timeout),
+        shutdown_grace: args
+            .shutdown_grace
+            .or(seconds(
+                "shutdown_grace_seconds",
+                file.shutdown_grace_seconds,
+            )?)
+            .unwrap_or(defaults.shutdown_grace),
         ..defaults
     })
 }

@@ -41,6 +41,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                     "too_large",
                     "the request body is over the 2 MiB limit",
                 ),
+                _ if let Some(deadline) = crate::connections::body_deadline(&e) => ApiError::new(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    "timeout",
+                    deadline.to_string(),
+                ),
                 status => ApiError::new(
                     status,
                     "bad_request",

@@ -42,6 +42,16 @@ pub(crate) struct CreatedToken {
     pub token: String,
 }
 
+/// How long in all a command waits out the server's rate limit before giving up with its 429.
+const RATE_LIMIT_PATIENCE: Duration = Duration::from_secs(30);
+
+/// The wait a `Retry-After` asks for, in delta-seconds (what cutover's admin API sends).
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let seconds: u64 = value.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
 fn unreachable_server(base: &str, err: &reqwest::Error) -> StoreError {
     StoreError::Unavailable {
         what: format!("cannot reach the cutover server at {base}: {err}"),
@@ -82,12 +92,34 @@ impl RemoteStore {
         }
     }
 
-    /// Sends and turns a refusal into the store error it stands for.
+    /// Sends and turns a refusal into the store error it stands for. A 429 is sent again after
+    /// the server's `Retry-After`, as long as the waits add up to at most [`RATE_LIMIT_PATIENCE`].
     async fn send(&self, request: RequestBuilder) -> Result<Response, StoreError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| unreachable_server(&self.base, &e))?;
+        let mut waited = Duration::ZERO;
+        let mut request = request;
+        let response = loop {
+            let again = request.try_clone();
+            let response = request
+                .send()
+                .await
+                .map_err(|e| unreachable_server(&self.base, &e))?;
+            let wait = retry_after(&response);
+            match (again, wait) {
+                (Some(again), Some(wait))
+                    if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS
+                        && waited + wait <= RATE_LIMIT_PATIENCE =>
+                {
+                    eprintln!(
+                        "note: the server limits this token's change rate; sending again in {} s",
+                        wait.as_secs()
+                    );
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                    request = again;
+                }
+                _ => break response,
+            }
+        };
         if response.status().is_success() {
             return Ok(response);
         }

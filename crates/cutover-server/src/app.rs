@@ -16,6 +16,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::auth::Budget;
 use crate::limit::TokenLimiter;
 use crate::live::Live;
 use crate::{ServerConfig, ServerError, admin, metrics, ofrep, openapi, stream};
@@ -42,7 +43,20 @@ fn guarded(
     route: MethodRouter<AppState>,
 ) -> MethodRouter<AppState> {
     route.route_layer(from_fn_with_state(
-        (state.clone(), capability),
+        (state.clone(), capability, Budget::Always),
+        crate::auth::require,
+    ))
+}
+
+/// A change route that may carry a retreat, which still goes through once the token's change
+/// budget is spent (the handler judges the change; see [`Budget::ExceptRetreats`]).
+fn guarded_retreat(
+    state: &AppState,
+    capability: Capability,
+    route: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    route.route_layer(from_fn_with_state(
+        (state.clone(), capability, Budget::ExceptRetreats),
         crate::auth::require,
     ))
 }
@@ -75,16 +89,16 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
         )
         .route(
             "/flags/{key}",
-            guarded(s, Configure, axum::routing::patch(admin::flags::update)),
+            guarded_retreat(s, Configure, axum::routing::patch(admin::flags::update)),
         )
         // The generic change endpoint checks each change against the caller's role itself.
         .route(
             "/flags/{key}/changes",
-            guarded(s, Operate, post(admin::flags::changes)),
+            guarded_retreat(s, Operate, post(admin::flags::changes)),
         )
         .route(
             "/flags/{key}/rollout",
-            guarded(s, Operate, put(admin::flags::rollout)),
+            guarded_retreat(s, Operate, put(admin::flags::rollout)),
         )
         .route(
             "/flags/{key}/rollout",
@@ -96,7 +110,7 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
         )
         .route(
             "/flags/{key}/rollout/{move}",
-            guarded(s, Operate, post(admin::rollouts::moved)),
+            guarded_retreat(s, Operate, post(admin::rollouts::moved)),
         )
         .route(
             "/flags/{key}/plan",
@@ -104,11 +118,11 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
         )
         .route(
             "/flags/{key}/stage",
-            guarded(s, Operate, put(admin::flags::stage)),
+            guarded_retreat(s, Operate, put(admin::flags::stage)),
         )
         .route(
             "/flags/{key}/kill",
-            guarded(s, Operate, post(admin::flags::kill)),
+            guarded_retreat(s, Operate, post(admin::flags::kill)),
         )
         .route(
             "/flags/{key}/kill",
@@ -120,11 +134,11 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
         )
         .route(
             "/flags/{key}/overrides",
-            guarded(s, Operate, post(admin::overrides::add)),
+            guarded_retreat(s, Operate, post(admin::overrides::add)),
         )
         .route(
             "/flags/{key}/overrides",
-            guarded(s, Operate, delete(admin::overrides::remove)),
+            guarded_retreat(s, Operate, delete(admin::overrides::remove)),
         )
         .route(
             "/overrides/sweep",
@@ -141,7 +155,7 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
         )
         .route(
             "/presets/{name}/apply",
-            guarded(s, Operate, post(admin::presets::apply)),
+            guarded_retreat(s, Operate, post(admin::presets::apply)),
         )
         .route("/audit", guarded(s, Read, get(admin::audit::query)))
         .route("/audit/verify", guarded(s, Read, get(admin::audit::verify)))

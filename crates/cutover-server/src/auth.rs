@@ -52,13 +52,23 @@ fn presented(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     }
 }
 
-pub(crate) fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+/// The stored hash of the token a request was authenticated with: a change stream ends when it
+/// disappears from the live view (the token was revoked).
+#[derive(Debug, Clone)]
+pub(crate) struct TokenHash(pub String);
+
+pub(crate) fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Caller, TokenHash), ApiError> {
     let secret = presented(headers)?
         .ok_or_else(|| ApiError::unauthorized("no token: send 'Authorization: Bearer <token>'"))?;
-    state
+    let hash = token_hash(secret);
+    let caller = state
         .live
-        .caller(&token_hash(secret))
-        .ok_or_else(|| ApiError::unauthorized("the token is unknown or was revoked"))
+        .caller(&hash)
+        .ok_or_else(|| ApiError::unauthorized("the token is unknown or was revoked"))?;
+    Ok((caller, TokenHash(hash)))
 }
 
 pub(crate) fn authorize(caller: &Caller, capability: Capability) -> Result<(), ApiError> {
@@ -88,15 +98,26 @@ fn describe(capability: Capability) -> &'static str {
     }
 }
 
+/// Whether a route's change budget may be overdrawn for a retreat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Budget {
+    /// Every change request pays; none goes through once the budget is spent.
+    Always,
+    /// Once the budget is spent, the handler still lets retreats through (the kill switch, a
+    /// lower rollout, an abort, a preset towards legacy): an emergency is never refused for want
+    /// of budget.
+    ExceptRetreats,
+}
+
 /// The guard every non-public route runs: authenticate, check the role, and limit the rate of
 /// changes per token.
 pub(crate) async fn require(
-    State((state, capability)): State<(AppState, Capability)>,
+    State((state, capability, budget)): State<(AppState, Capability, Budget)>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let caller = match authenticate(&state, request.headers()) {
-        Ok(caller) => caller,
+    let (mut caller, hash) = match authenticate(&state, request.headers()) {
+        Ok(authenticated) => authenticated,
         Err(e) => return e.into_response(),
     };
     if let Err(e) = authorize(&caller, capability) {
@@ -108,7 +129,10 @@ pub(crate) async fn require(
             Capability::Operate | Capability::Configure | Capability::ManageTokens
         );
     if changes && let Err(retry_after) = state.limiter.check(&caller.name) {
-        return ApiError::rate_limited(retry_after).into_response();
+        match budget {
+            Budget::Always => return ApiError::rate_limited(retry_after).into_response(),
+            Budget::ExceptRetreats => caller.over_budget = Some(retry_after),
+        }
     }
     // Nested routers see their own path; the original one says whether this is OFREP.
     let ofrep = request
@@ -122,5 +146,6 @@ pub(crate) async fn require(
         return crate::ofrep::rate_limited(retry_after);
     }
     request.extensions_mut().insert(caller);
+    request.extensions_mut().insert(hash);
     next.run(request).await
 }

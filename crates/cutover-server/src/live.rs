@@ -27,6 +27,10 @@ const CATCH_UP_PAGE: u32 = 512;
 pub(crate) struct Caller {
     pub name: Arc<str>,
     pub role: Role,
+    /// Set on a request that arrived with the token's change budget spent: the handler lets it
+    /// through only if it is a retreat (see `cutover_core::is_retreat`), else answers 429 after
+    /// this many seconds.
+    pub over_budget: Option<u64>,
 }
 
 /// Everything a request reads without touching the store.
@@ -87,6 +91,9 @@ pub struct Live {
     apply: tokio::sync::Mutex<()>,
     /// Set when the node shuts down: open change streams end so the shutdown can finish.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Moves whenever the set of tokens may have changed: open change streams check that the
+    /// token they were opened with is still there.
+    tokens_moved: tokio::sync::watch::Sender<u64>,
 }
 
 fn tokens_by_hash(tokens: Vec<TokenRecord>) -> HashMap<String, Caller> {
@@ -96,6 +103,7 @@ fn tokens_by_hash(tokens: Vec<TokenRecord>) -> HashMap<String, Caller> {
             let caller = Caller {
                 name: Arc::from(t.name.as_str()),
                 role: t.role,
+                over_budget: None,
             };
             (t.hash, caller)
         })
@@ -118,6 +126,7 @@ impl Live {
             events,
             apply: tokio::sync::Mutex::new(()),
             closing: tokio::sync::watch::Sender::new(false),
+            tokens_moved: tokio::sync::watch::Sender::new(0),
         }))
     }
 
@@ -161,6 +170,11 @@ impl Live {
 
     pub(crate) fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
         self.closing.subscribe()
+    }
+
+    /// Wakes whenever tokens may have been created or revoked.
+    pub(crate) fn tokens_moved(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.tokens_moved.subscribe()
     }
 
     pub(crate) fn caller(&self, token_hash: &str) -> Option<Caller> {
@@ -231,6 +245,9 @@ impl Live {
             head,
             tokens,
         }));
+        if tokens_changed {
+            self.tokens_moved.send_modify(|generation| *generation += 1);
+        }
         let now = Timestamp::now();
         let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
         for (event, at) in fresh {
@@ -289,6 +306,7 @@ impl Live {
         let view = Self::read_view(&*self.store, &self.env).await?;
         let head = view.head;
         self.view.store(Arc::new(view));
+        self.tokens_moved.send_modify(|generation| *generation += 1);
         let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
         recent.events.clear();
         recent.floor = head;

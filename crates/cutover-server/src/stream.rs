@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -19,6 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::admin::Params;
 use crate::app::AppState;
+use crate::auth::TokenHash;
 use crate::live::{Live, Missed, StreamEvent, View};
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,6 +90,7 @@ impl Drop for Connected {
 
 pub(crate) async fn follow(
     State(state): State<AppState>,
+    Extension(token): Extension<TokenHash>,
     Params(query): Params<StreamQuery>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
@@ -125,6 +128,13 @@ pub(crate) async fn follow(
         changes,
         sent,
         closing: live.closing(),
+        tokens_moved: {
+            // Checked once at the start too: the token may have gone since it was authenticated.
+            let mut moved = live.tokens_moved();
+            moved.mark_changed();
+            moved
+        },
+        token,
         live,
         ofrep,
         _connected: Connected::new(),
@@ -144,6 +154,10 @@ struct Follower {
     sent: u64,
     live: Arc<Live>,
     closing: tokio::sync::watch::Receiver<bool>,
+    /// The stream ends as soon as the token it was opened with is revoked: it would otherwise go
+    /// on receiving every change, override values included.
+    tokens_moved: tokio::sync::watch::Receiver<u64>,
+    token: TokenHash,
     ofrep: bool,
     _connected: Connected,
 }
@@ -157,6 +171,13 @@ impl Follower {
             let received = tokio::select! {
                 received = self.changes.recv() => received,
                 _ = self.closing.wait_for(|closing| *closing) => return None,
+                moved = self.tokens_moved.changed() => {
+                    if moved.is_err() || !self.live.current().tokens.contains_key(&self.token.0) {
+                        tracing::info!("change stream ended: its token was revoked");
+                        return None;
+                    }
+                    continue;
+                }
             };
             let event = match received {
                 Ok(event) => event,

@@ -181,3 +181,82 @@ async fn ofrep_clients_get_refetch_notifications() {
     assert_eq!(data(&second)["type"], "refetchEvaluation");
     server.shutdown().await.unwrap();
 }
+
+/// Opens a change stream with `secret`.
+async fn connect_as(server: &Server, secret: &str) -> impl Stream<Item = Event> + Unpin + use<> {
+    let response = reqwest::Client::new()
+        .get(format!("http://{}/api/v1/stream", server.addr()))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    Box::pin(
+        response
+            .bytes_stream()
+            .eventsource()
+            .filter_map(|e| async move { e.ok() }),
+    )
+}
+
+/// Waits for the stream to end, skipping the events it still sends.
+async fn ends_within(events: &mut (impl Stream<Item = Event> + Unpin), limit: Duration) -> bool {
+    tokio::time::timeout(limit, async { while events.next().await.is_some() {} })
+        .await
+        .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_of_a_revoked_token_ends_on_every_node_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = seeded_store(&dir.path().join("s.db")).await;
+    let watcher = TokenRecord {
+        name: TokenName::new("watcher").unwrap(),
+        role: Role::Sdk,
+        hash: cutover_core::token_hash("cut_watcher_secret"),
+        created_at: Timestamp::now(),
+        created_by: "test".into(),
+    };
+    store.create_token(watcher, &meta()).await.unwrap();
+    let a = start(store.clone()).await;
+    // Another node on the same file: it learns of the revocation from the store, not the request.
+    let b = start(Arc::new(
+        SqliteStore::open(dir.path().join("s.db")).await.unwrap(),
+    ))
+    .await;
+    let mut on_a = connect_as(&a, "cut_watcher_secret").await;
+    let mut on_b = connect_as(&b, "cut_watcher_secret").await;
+    let mut admin_stream = connect_as(&a, SECRET).await;
+    assert_eq!(next(&mut on_a).await.event, "snapshot");
+    assert_eq!(next(&mut on_b).await.event, "snapshot");
+    assert_eq!(next(&mut admin_stream).await.event, "snapshot");
+
+    let revoked = reqwest::Client::new()
+        .delete(format!("http://{}/api/v1/tokens/watcher", a.addr()))
+        .bearer_auth(SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert!(
+        ends_within(&mut on_a, Duration::from_secs(1)).await,
+        "the revoked token's stream on the node that revoked it is still open after 1 s"
+    );
+    assert!(
+        ends_within(&mut on_b, Duration::from_secs(1)).await,
+        "the revoked token's stream on another node is still open after 1 s"
+    );
+    // Other tokens' streams go on and see the next change.
+    set_rollout(&a, 7).await;
+    assert_eq!(next(&mut admin_stream).await.event, "change");
+    // And the revoked token cannot open a new one.
+    let refused = reqwest::Client::new()
+        .get(format!("http://{}/api/v1/stream", b.addr()))
+        .bearer_auth("cut_watcher_secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+}

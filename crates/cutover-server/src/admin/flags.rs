@@ -56,6 +56,11 @@ pub(crate) async fn change(
     let key = flag_key(key)?;
     let expected = expected_version(headers, in_body)?;
     let meta = meta(caller, headers)?;
+    if let Some(retry_after) = caller.over_budget
+        && !retreats(state, &key, changes, meta.at)
+    {
+        return Err(ApiError::rate_limited(retry_after));
+    }
     let done = store_call(
         "change_flag",
         state.store().change_flag(&key, expected, changes, &meta),
@@ -65,6 +70,24 @@ pub(crate) async fn change(
         applied(state).await;
     }
     Ok(committed_flag(&done))
+}
+
+/// Whether `changes` only move the flag towards legacy, judged on this node's view of it (an
+/// unknown flag is not: it would cost a store transaction to find out).
+pub(crate) fn retreats(
+    state: &AppState,
+    key: &cutover_core::FlagKey,
+    changes: &[FlagChange],
+    now: cutover_core::Timestamp,
+) -> bool {
+    let view = state.live.current();
+    view.flags
+        .get(key)
+        .is_some_and(|before| match FlagChange::apply_all(before, changes, now) {
+            Ok(Some(after)) => cutover_core::is_retreat(before, &after),
+            Ok(None) => true,
+            Err(_) => false,
+        })
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@ use cutover_core::{AttributeName, Flag, FlagChange, Override};
 use cutover_store::Committed;
 use serde::Deserialize;
 
-use super::{Body, CallerExt, Params, applied, committed_flag, expected_version, flag_key, meta};
+use super::{Body, CallerExt, Params, applied, flag_key, meta};
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::metrics::store_call;
@@ -32,18 +32,7 @@ async fn change(
     key: &str,
     change: FlagChange,
 ) -> Result<Response, ApiError> {
-    let key = flag_key(key)?;
-    let expected = expected_version(headers, None)?;
-    let meta = meta(caller, headers)?;
-    let done = store_call(
-        "change_flag",
-        state.store().change_flag(&key, expected, &[change], &meta),
-    )
-    .await?;
-    if done.changed() {
-        applied(state).await;
-    }
-    Ok(committed_flag(&done))
+    super::flags::change(state, caller, headers, key, None, &[change]).await
 }
 
 pub(crate) async fn add(

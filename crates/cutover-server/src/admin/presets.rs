@@ -68,6 +68,22 @@ pub(crate) async fn apply(
 ) -> Result<Json<Vec<Committed<Flag>>>, ApiError> {
     let name = preset_name(&name)?;
     let meta = meta(&caller, &headers)?;
+    if let Some(retry_after) = caller.over_budget {
+        // Out of budget, a preset that only moves its flags towards legacy (a "legacy" phase)
+        // still applies: it is how a team steps back in an emergency.
+        let presets = store_call("presets", state.store().presets()).await?;
+        let retreat = presets
+            .iter()
+            .find(|p| p.name == name)
+            .is_some_and(|preset| {
+                preset.entries.iter().all(|entry| {
+                    crate::admin::flags::retreats(&state, &entry.flag, &entry.changes(), meta.at)
+                })
+            });
+        if !retreat {
+            return Err(ApiError::rate_limited(retry_after));
+        }
+    }
     let done = store_call("apply_preset", state.store().apply_preset(&name, &meta)).await?;
     applied(&state).await;
     Ok(Json(done))

@@ -43,6 +43,10 @@ pub struct AuditEntry {
     pub reason: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The id of the first entry of the transaction that wrote this one: entries committed
+    /// together (a preset applied, an import) share it, so followers apply them as one change.
+    /// Not covered by the hash: it groups entries, it does not say what happened.
+    pub txn: u64,
 }
 
 impl NewAuditEntry {
@@ -61,6 +65,7 @@ impl NewAuditEntry {
             reason: self.reason,
             prev_hash: prev_hash.to_owned(),
             hash: String::new(),
+            txn: id,
         };
         entry.hash = entry.compute_hash();
         entry
@@ -273,7 +278,8 @@ pub fn verify_chain(
 }
 
 /// JSON form of an entry (the JSONL export): `before` and `after` are embedded as the exact
-/// JSON text that was hashed, so an export can be verified on its own.
+/// JSON text that was hashed, so an export can be verified on its own. `txn` is written only for
+/// an entry that shares its transaction with earlier ones.
 impl Serialize for AuditEntry {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde_json::value::RawValue;
@@ -281,7 +287,8 @@ impl Serialize for AuditEntry {
             text.as_ref()
                 .and_then(|t| RawValue::from_string(t.clone()).ok())
         };
-        let mut st = s.serialize_struct("AuditEntry", 10)?;
+        let shared = self.txn != self.id;
+        let mut st = s.serialize_struct("AuditEntry", 10 + usize::from(shared))?;
         st.serialize_field("id", &self.id)?;
         st.serialize_field("at", &self.at)?;
         st.serialize_field("actor", &self.actor)?;
@@ -292,6 +299,9 @@ impl Serialize for AuditEntry {
         st.serialize_field("reason", &self.reason)?;
         st.serialize_field("prev_hash", &self.prev_hash)?;
         st.serialize_field("hash", &self.hash)?;
+        if shared {
+            st.serialize_field("txn", &self.txn)?;
+        }
         st.end()
     }
 }
@@ -311,6 +321,8 @@ impl<'de> Deserialize<'de> for AuditEntry {
             reason: Option<String>,
             prev_hash: String,
             hash: String,
+            #[serde(default)]
+            txn: Option<u64>,
         }
         let r = Repr::deserialize(d)?;
         Ok(AuditEntry {
@@ -324,6 +336,7 @@ impl<'de> Deserialize<'de> for AuditEntry {
             reason: r.reason,
             prev_hash: r.prev_hash,
             hash: r.hash,
+            txn: r.txn.unwrap_or(r.id),
         })
     }
 }

@@ -284,6 +284,12 @@ impl Client {
             .into_owned()
     }
 
+    /// Every flag as it stands now, for several decisions that must agree with one state (the
+    /// components of a phase that a preset moves together).
+    pub fn view(&self) -> crate::FlagView {
+        crate::FlagView::new(self.inner.live.current.load_full())
+    }
+
     /// A handle for the hottest paths: it remembers where the flag sits in the snapshot and
     /// looks it up again only when the snapshot changes.
     pub fn flag(&self, key: &str) -> Result<SdkFlag, cutover_core::CoreError> {

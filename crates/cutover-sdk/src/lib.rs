@@ -18,6 +18,7 @@ mod provider;
 mod shadow;
 mod stream;
 mod upload;
+mod view;
 
 pub use client::{Client, ClientBuilder, Measure, Status};
 pub use error::SdkError;
@@ -26,6 +27,7 @@ pub use live::Change;
 pub use metrics::{Counter, Counters, MAX_COUNTERS, Outcome};
 pub use provider::OpenFeatureProvider;
 pub use shadow::{ReadOnly, Shadow, ShadowReport};
+pub use view::FlagView;
 
 pub use cutover_core::{
     ArmCounts, ArmReport, ComparisonSpec, Context, Decision, FlagShadow, MetricsBatch,

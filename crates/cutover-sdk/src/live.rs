@@ -83,7 +83,8 @@ impl Live {
             .push(callback);
     }
 
-    fn publish(&self, flags: &BTreeMap<FlagKey, Flag>, seq: u64, change: Change) {
+    /// Compiles and swaps in one snapshot, then tells the callbacks each change it holds.
+    fn publish(&self, flags: &BTreeMap<FlagKey, Flag>, seq: u64, changes: &[Change]) {
         let generation = self.current.load().generation + 1;
         self.current.store(std::sync::Arc::new(Current {
             snapshot: Snapshot::compile(flags.values(), &self.env),
@@ -98,7 +99,9 @@ impl Live {
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
         {
-            callback(&change);
+            for change in changes {
+                callback(change);
+            }
         }
     }
 
@@ -109,26 +112,30 @@ impl Live {
             seq,
             flags: flags.len(),
         };
-        self.publish(&flags, seq, change);
+        self.publish(&flags, seq, &[change]);
     }
 
-    pub(crate) fn apply(&self, seq: u64, key: FlagKey, flag: Option<Flag>) {
+    /// Applies the flags one transaction changed (`None`: deleted) and compiles once, so no
+    /// evaluation ever sees some of them changed and others not.
+    pub(crate) fn apply(&self, seq: u64, changed: Vec<(FlagKey, Option<Flag>)>) {
         let mut flags = self.flags.lock().unwrap_or_else(PoisonError::into_inner);
-        let deleted = flag.is_none();
-        match flag {
-            Some(flag) => {
-                flags.insert(key.clone(), flag);
-            }
-            None => {
-                flags.remove(&key);
+        let mut changes = Vec::with_capacity(changed.len());
+        for (key, flag) in changed {
+            changes.push(Change::Flag {
+                seq,
+                key: key.to_string(),
+                deleted: flag.is_none(),
+            });
+            match flag {
+                Some(flag) => {
+                    flags.insert(key, flag);
+                }
+                None => {
+                    flags.remove(&key);
+                }
             }
         }
-        let change = Change::Flag {
-            seq,
-            key: key.to_string(),
-            deleted,
-        };
-        self.publish(&flags, seq, change);
+        self.publish(&flags, seq, &changes);
     }
 
     /// Writes the current flags where the next start can find them (atomically: a temporary

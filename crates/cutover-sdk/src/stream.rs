@@ -36,6 +36,13 @@ struct ChangeData {
     flag: Option<Flag>,
 }
 
+/// The flags one transaction changed together (a preset applied, an import).
+#[derive(Deserialize)]
+struct ChangesData {
+    seq: u64,
+    changes: Vec<ChangeData>,
+}
+
 /// A delay drawn uniformly from [d/2, d): clients that lost the same server do not all come
 /// back in the same millisecond.
 fn jittered(delay: Duration) -> Duration {
@@ -117,7 +124,13 @@ async fn session(
             "change" => {
                 let data: ChangeData = serde_json::from_str(&event.data)
                     .map_err(|e| format!("unreadable change: {e}"))?;
-                live.apply(data.seq, data.key, data.flag);
+                live.apply(data.seq, vec![(data.key, data.flag)]);
+            }
+            "changes" => {
+                let data: ChangesData = serde_json::from_str(&event.data)
+                    .map_err(|e| format!("unreadable changes: {e}"))?;
+                let changed = data.changes.into_iter().map(|c| (c.key, c.flag)).collect();
+                live.apply(data.seq, changed);
             }
             _ => continue,
         }

@@ -1037,6 +1037,7 @@ fn sdk_ops() -> Vec<Op> {
                 "x-event-data": {
                     "snapshot": schema("StreamSnapshot"),
                     "change": schema("StreamChange"),
+                    "changes": schema("StreamChanges"),
                     "message": schema("OfrepRefetch"),
                 },
             }),
@@ -2165,6 +2166,11 @@ fn stream_schemas() -> Value {
             "at": instant(),
             "flag": described(nullable(schema("Flag")), "The flag after the change; null when it was deleted."),
         }), true),
+        "StreamChanges": described(object(&["type", "seq", "changes"], json!({
+            "type": { "const": "changes" },
+            "seq": described(count(), "The audit id of the transaction's last change; also the event id."),
+            "changes": array(schema("StreamChange")),
+        }), true), "Several flags changed by one transaction (a preset applied, an import): apply them together."),
         "OfrepRefetch": described(object(&["type", "etag"], json!({
             "type": { "const": "refetchEvaluation" },
             "etag": text(),

@@ -15,13 +15,12 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
 
 use crate::admin::Params;
 use crate::app::AppState;
 use crate::auth::TokenHash;
-use crate::live::{Live, Missed, StreamEvent, View};
+use crate::live::{Live, Missed, Pull, StreamEvent, View};
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct StreamQuery {
@@ -62,15 +61,18 @@ fn refetch(seq: u64) -> Event {
         ))
 }
 
-fn change_event(seq: u64, data: &str, ofrep: bool) -> Event {
+fn change_event(event: &StreamEvent, ofrep: bool) -> Event {
     if ofrep {
-        return refetch(seq);
+        return refetch(event.seq);
     }
     Event::default()
-        .event("change")
-        .id(seq.to_string())
-        .data(data)
+        .event(event.kind)
+        .id(event.seq.to_string())
+        .data(&event.data)
 }
+
+/// Events a stream takes from the window at once.
+const PULL: usize = 64;
 
 /// Counts a client while its stream lives.
 struct Connected;
@@ -96,7 +98,8 @@ pub(crate) async fn follow(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let ofrep = query.format.as_deref() == Some("ofrep");
     // Subscribe before reading the view, so no change falls between the two.
-    let changes = state.live.subscribe();
+    let heads = state.live.subscribe();
+    let generation = state.live.generation();
     let live = state.live.clone();
     let last_seen = headers
         .get("last-event-id")
@@ -112,20 +115,15 @@ pub(crate) async fn follow(
     let first: Vec<Event> = match last_seen {
         None => vec![snapshot_event(&view, ofrep)],
         Some(seen) => match live.missed(seen, view.head).await {
-            Missed::Changes(events) => events
-                .iter()
-                .filter_map(|e| match &**e {
-                    StreamEvent::Change { seq, data } => Some(change_event(*seq, data, ofrep)),
-                    StreamEvent::Reset => None,
-                })
-                .collect(),
+            Missed::Changes(events) => events.iter().map(|e| change_event(e, ofrep)).collect(),
             Missed::Snapshot => vec![snapshot_event(&view, ofrep)],
         },
     };
     drop(view);
     let follower = Follower {
         first: first.into(),
-        changes,
+        heads,
+        generation,
         sent,
         closing: live.closing(),
         tokens_moved: {
@@ -149,7 +147,10 @@ pub(crate) async fn follow(
 /// One client's position in the change stream.
 struct Follower {
     first: VecDeque<Event>,
-    changes: broadcast::Receiver<Arc<StreamEvent>>,
+    /// Moves when the node adds events to its window.
+    heads: watch::Receiver<u64>,
+    /// The window generation this client follows; a new one means start over from a snapshot.
+    generation: u64,
     /// The last sequence this client was sent.
     sent: u64,
     live: Arc<Live>,
@@ -164,37 +165,42 @@ struct Follower {
 
 impl Follower {
     async fn next(&mut self) -> Option<Event> {
-        if let Some(event) = self.first.pop_front() {
-            return Some(event);
-        }
         loop {
-            let received = tokio::select! {
-                received = self.changes.recv() => received,
+            if let Some(event) = self.first.pop_front() {
+                return Some(event);
+            }
+            // Seen before pulling: an event added after the pull moves `heads` again.
+            self.heads.borrow_and_update();
+            match self.live.pull(self.sent, self.generation, PULL) {
+                Pull::Events(events) if !events.is_empty() => {
+                    for event in &events {
+                        self.sent = event.seq;
+                        self.first.push_back(change_event(event, self.ofrep));
+                    }
+                    continue;
+                }
+                Pull::Events(_) => {}
+                Pull::Restart { generation } => {
+                    // Too slow to keep up, or the node reloaded: start over from the current
+                    // state.
+                    let view = self.live.view();
+                    self.sent = view.head;
+                    self.generation = generation;
+                    return Some(snapshot_event(&view, self.ofrep));
+                }
+            }
+            tokio::select! {
+                moved = self.heads.changed() => {
+                    if moved.is_err() {
+                        return None;
+                    }
+                }
                 _ = self.closing.wait_for(|closing| *closing) => return None,
                 moved = self.tokens_moved.changed() => {
                     if moved.is_err() || !self.live.current().tokens.contains_key(&self.token.0) {
                         tracing::info!("change stream ended: its token was revoked");
                         return None;
                     }
-                    continue;
-                }
-            };
-            let event = match received {
-                Ok(event) => event,
-                // Too slow to keep up: start it over from the current state.
-                Err(RecvError::Lagged(_)) => Arc::new(StreamEvent::Reset),
-                Err(RecvError::Closed) => return None,
-            };
-            match &*event {
-                StreamEvent::Change { seq, .. } if *seq <= self.sent => continue,
-                StreamEvent::Change { seq, data } => {
-                    self.sent = *seq;
-                    return Some(change_event(*seq, data, self.ofrep));
-                }
-                StreamEvent::Reset => {
-                    let view = self.live.view();
-                    self.sent = view.head;
-                    return Some(snapshot_event(&view, self.ofrep));
                 }
             }
         }

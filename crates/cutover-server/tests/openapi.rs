@@ -621,6 +621,33 @@ async fn the_schemas_hold_real_traffic() {
         .unwrap_or_else(|| panic!("no data in {event:?}"));
     let snapshot = serde_json::from_str(data.trim()).unwrap();
     c.holds("StreamSnapshot", &snapshot, true);
+    // A preset of two flags arrives as one `changes` event.
+    let both = r#"{"name": "both", "entries": [{"flag": "checkout", "stage": "beta"}, {"flag": "other", "killed": true}]}"#;
+    assert_eq!(
+        c.f.call("PUT", "/api/v1/presets/both", Some(Admin), Some(both))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        c.f.call("POST", "/api/v1/presets/both/apply", Some(Admin), None)
+            .await
+            .status,
+        200
+    );
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.frame())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let event = String::from_utf8(frame.into_data().unwrap().to_vec()).unwrap();
+    assert!(event.contains("event: changes"), "{event}");
+    let data = event
+        .lines()
+        .find_map(|l| l.strip_prefix("data:"))
+        .unwrap_or_else(|| panic!("no data in {event:?}"));
+    let changes = serde_json::from_str(data.trim()).unwrap();
+    c.holds("StreamChanges", &changes, true);
 
     // Closed shapes refuse what serde refuses: a misspelt field, a change without its tag.
     c.holds("Flag", &json!({"key": "a", "rollout": 5}), false);
@@ -652,11 +679,12 @@ async fn the_schemas_hold_real_traffic() {
         doc: c.doc.clone(),
         failures: Vec::new(),
     };
+    // The kill switch is never refused for want of budget (it is a retreat); lifting it is.
     limited
         .ok(Operator, "post", "/api/v1/flags/checkout/kill", None)
         .await;
     limited
-        .fails(Operator, "post", "/api/v1/flags/checkout/kill", None, 429)
+        .fails(Operator, "delete", "/api/v1/flags/checkout/kill", None, 429)
         .await;
     c.failures.append(&mut limited.failures);
 

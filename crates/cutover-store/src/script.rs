@@ -34,6 +34,9 @@ pub(crate) trait Tx: Send {
     async fn audit_head(&mut self) -> Result<(u64, String), StoreError>;
     /// Inserts the entry and moves the head to it.
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// The id of the first entry this transaction appended, kept by the transaction: every
+    /// entry it appends names it as its `txn`.
+    fn first_entry(&mut self) -> &mut Option<u64>;
 }
 
 fn flag_entity(key: &FlagKey) -> String {
@@ -70,6 +73,10 @@ async fn audit<T: Tx, B: Serialize, A: Serialize>(
         reason: meta.reason.clone(),
     }
     .seal(last_id + 1, &last_hash);
+    let entry = AuditEntry {
+        txn: *tx.first_entry().get_or_insert(entry.id),
+        ..entry
+    };
     tx.append_audit(&entry).await?;
     Ok(entry.id)
 }

@@ -114,7 +114,7 @@ async fn every_kind_of_tampering_is_named() {
             },
         ),
         (
-            "INSERT INTO audit_log SELECT 9, at, actor, action, entity, before, after, reason, hash, hash FROM audit_log WHERE id = 8",
+            "INSERT INTO audit_log SELECT 9, at, actor, action, entity, before, after, reason, hash, hash, txn FROM audit_log WHERE id = 8",
             ChainFault::Edited { id: 9 },
         ),
         (

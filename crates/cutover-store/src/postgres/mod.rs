@@ -120,7 +120,10 @@ impl PgStore {
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
-        Ok(PgTx { tx })
+        Ok(PgTx {
+            tx,
+            first_entry: None,
+        })
     }
 
     /// A read-only transaction with one snapshot for all its queries.
@@ -130,7 +133,10 @@ impl PgStore {
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
-        Ok(PgTx { tx })
+        Ok(PgTx {
+            tx,
+            first_entry: None,
+        })
     }
 
     async fn finish<T>(&self, tx: PgTx, result: Result<T, StoreError>) -> Result<T, StoreError> {
@@ -144,7 +150,7 @@ crate::scripted::scripted_store! {
     PgStore {
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-            "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash FROM audit_log WHERE TRUE",
+            "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn FROM audit_log WHERE TRUE",
         );
         if let Some(after) = query.after_id {
             qb.push(" AND id > ")
@@ -206,7 +212,7 @@ crate::scripted::scripted_store! {
         let mut walk = ChainWalk::new();
         {
             let mut rows = sqlx::query(
-                "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash FROM audit_log ORDER BY id",
+                "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn FROM audit_log ORDER BY id",
             )
             .fetch(&mut *tx.tx);
             while let Some(row) = rows.try_next().await.map_err(classify)? {

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0004_shadow_metrics.sql"),
     include_str!("../../migrations/postgres/0005_guarded_rollouts.sql"),
     include_str!("../../migrations/postgres/0006_custom_counters.sql"),
+    include_str!("../../migrations/postgres/0007_audit_txn.sql"),
 ];
 
 pub(super) async fn prepare(conn: &mut PgConnection) -> Result<(), StoreError> {

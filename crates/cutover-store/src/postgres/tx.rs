@@ -15,6 +15,8 @@ use crate::{ChangeMeta, StoreError, TokenRecord};
 /// `BEGIN IMMEDIATE` gives, and the reason the scripts need no retry loop.
 pub(crate) struct PgTx {
     pub(crate) tx: Transaction<'static, Postgres>,
+    /// The id of the first audit entry this transaction appended.
+    pub(crate) first_entry: Option<u64>,
 }
 
 const FLAG_COLUMNS: &str = "key, version, description, owner, enabled, stage, rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, golden";
@@ -78,6 +80,14 @@ pub(super) fn audit_from_row(row: &PgRow) -> Result<AuditEntry, StoreError> {
         reason: get_opt("reason")?,
         prev_hash: get_str("prev_hash")?,
         hash: get_str("hash")?,
+        // Entries written before version 7 of the schema each stand alone.
+        txn: match row.try_get::<Option<i64>, _>("txn").map_err(classify)? {
+            Some(txn) => u64::try_from(txn)
+                .map_err(|e| StoreError::bad_row(format!("audit txn {txn}: {e}")))?,
+            None => {
+                u64::try_from(id).map_err(|e| StoreError::bad_row(format!("audit id {id}: {e}")))?
+            }
+        },
     })
 }
 
@@ -157,6 +167,10 @@ impl PgTx {
 
 #[async_trait]
 impl Tx for PgTx {
+    fn first_entry(&mut self) -> &mut Option<u64> {
+        &mut self.first_entry
+    }
+
     async fn flag(&mut self, key: &FlagKey) -> Result<Option<Flag>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {FLAG_COLUMNS} FROM flags WHERE key = $1"
@@ -336,8 +350,8 @@ impl Tx for PgTx {
     async fn append_audit(&mut self, e: &AuditEntry) -> Result<(), StoreError> {
         let id = i64::try_from(e.id).map_err(StoreError::bad_row)?;
         sqlx::query(
-            "INSERT INTO audit_log (id, at, actor, action, entity, before, after, reason, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO audit_log (id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id)
         .bind(millis(e.at))
@@ -349,6 +363,7 @@ impl Tx for PgTx {
         .bind(&e.reason)
         .bind(&e.prev_hash)
         .bind(&e.hash)
+        .bind(i64::try_from(e.txn).map_err(StoreError::bad_row)?)
         .execute(&mut *self.tx)
         .await
         .map_err(classify)?;

@@ -102,6 +102,7 @@ impl SqliteStore {
         Ok(SqliteTx {
             tx,
             path: self.path.clone(),
+            first_entry: None,
         })
     }
 
@@ -115,6 +116,7 @@ impl SqliteStore {
         Ok(SqliteTx {
             tx,
             path: self.path.clone(),
+            first_entry: None,
         })
     }
 
@@ -134,7 +136,7 @@ crate::scripted::scripted_store! {
     SqliteStore {
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash FROM audit_log WHERE 1 = 1",
+            "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn FROM audit_log WHERE 1 = 1",
         );
         if let Some(after) = query.after_id {
             qb.push(" AND id > ")
@@ -201,7 +203,7 @@ crate::scripted::scripted_store! {
         let mut walk = ChainWalk::new();
         {
             let mut rows = sqlx::query(
-                "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash FROM audit_log ORDER BY id",
+                "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn FROM audit_log ORDER BY id",
             )
             .fetch(&mut *tx.tx);
             while let Some(row) = rows.try_next().await.map_err(|e| classify(e, &self.path))? {

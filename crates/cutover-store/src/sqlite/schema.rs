@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_shadow_metrics.sql"),
     include_str!("../../migrations/sqlite/0005_guarded_rollouts.sql"),
     include_str!("../../migrations/sqlite/0006_custom_counters.sql"),
+    include_str!("../../migrations/sqlite/0007_audit_txn.sql"),
 ];
 
 pub(super) fn latest() -> i64 {

@@ -14,6 +14,8 @@ use crate::{ChangeMeta, StoreError, TokenRecord};
 pub(super) struct SqliteTx {
     pub(super) tx: Transaction<'static, Sqlite>,
     pub(super) path: String,
+    /// The id of the first audit entry this transaction appended.
+    pub(super) first_entry: Option<u64>,
 }
 
 macro_rules! flag_columns {
@@ -95,6 +97,17 @@ pub(super) fn audit_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AuditEntry
         reason: get_opt("reason")?,
         prev_hash: get_str("prev_hash")?,
         hash: get_str("hash")?,
+        // Entries written before version 7 of the schema each stand alone.
+        txn: match row
+            .try_get::<Option<i64>, _>("txn")
+            .map_err(StoreError::Database)?
+        {
+            Some(txn) => u64::try_from(txn)
+                .map_err(|e| StoreError::bad_row(format!("audit txn {txn}: {e}")))?,
+            None => {
+                u64::try_from(id).map_err(|e| StoreError::bad_row(format!("audit id {id}: {e}")))?
+            }
+        },
     })
 }
 
@@ -156,6 +169,10 @@ impl SqliteTx {
 
 #[async_trait]
 impl Tx for SqliteTx {
+    fn first_entry(&mut self) -> &mut Option<u64> {
+        &mut self.first_entry
+    }
+
     async fn flag(&mut self, key: &FlagKey) -> Result<Option<Flag>, StoreError> {
         let row = sqlx::query(concat!(
             "SELECT ",
@@ -354,8 +371,8 @@ impl Tx for SqliteTx {
     async fn append_audit(&mut self, e: &AuditEntry) -> Result<(), StoreError> {
         let id = i64::try_from(e.id).map_err(StoreError::bad_row)?;
         sqlx::query(
-            "INSERT INTO audit_log (id, at, actor, action, entity, before, after, reason, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO audit_log (id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )
         .bind(id)
         .bind(millis(e.at))
@@ -367,6 +384,7 @@ impl Tx for SqliteTx {
         .bind(&e.reason)
         .bind(&e.prev_hash)
         .bind(&e.hash)
+        .bind(i64::try_from(e.txn).map_err(StoreError::bad_row)?)
         .execute(&mut *self.tx)
         .await
         .map_err(|err| self.err(err))?;

@@ -5,19 +5,19 @@
 //! every node the same sequence, which is also the SSE event id, so a client can reconnect to
 //! any node with `Last-Event-ID` and get exactly what it missed.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+mod events;
+mod window;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arc_swap::ArcSwap;
 use cutover_core::{AuditEntry, EnvOverrides, Flag, FlagKey, Role, Snapshot, Timestamp};
 use cutover_store::{AuditQuery, Store, StoreError, TokenRecord};
-use serde::Serialize;
-use serde_json::value::RawValue;
-use tokio::sync::broadcast;
+use tokio::sync::watch;
 
-/// How many change events a node keeps to replay to reconnecting clients without reading the
-/// store.
-const RECENT_EVENTS: usize = 4096;
+pub(crate) use window::{Pull, StreamEvent};
+use window::{WINDOW_EVENTS, Window};
 
 /// Audit entries read per query while catching up.
 const CATCH_UP_PAGE: u32 = 512;
@@ -43,18 +43,6 @@ pub struct View {
     pub(crate) tokens: HashMap<String, Caller>,
 }
 
-/// One message of the change stream, serialised once for every client.
-#[derive(Debug)]
-pub(crate) enum StreamEvent {
-    Change {
-        seq: u64,
-        data: String,
-    },
-    /// The node reloaded its whole state (it found a hole in the log it follows): clients get a
-    /// fresh snapshot.
-    Reset,
-}
-
 /// What a reconnecting client missed.
 pub(crate) enum Missed {
     /// The changes after its last event id, up to the view's head.
@@ -63,30 +51,13 @@ pub(crate) enum Missed {
     Snapshot,
 }
 
-#[derive(Serialize)]
-struct ChangeData<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    seq: u64,
-    action: &'a str,
-    key: &'a str,
-    at: Timestamp,
-    /// The flag after the change; `null` when it was deleted.
-    flag: Option<&'a RawValue>,
-}
-
-struct Recent {
-    /// Every change after this id is in `events`.
-    floor: u64,
-    events: VecDeque<Arc<StreamEvent>>,
-}
-
 pub struct Live {
     view: ArcSwap<View>,
     store: Arc<dyn Store>,
     env: EnvOverrides,
-    events: broadcast::Sender<Arc<StreamEvent>>,
-    recent: Mutex<Recent>,
+    /// The recent change events streams read; `heads` moves after each addition.
+    window: Mutex<Window>,
+    heads: watch::Sender<u64>,
     /// One catch-up at a time, so entries are applied once and in order.
     apply: tokio::sync::Mutex<()>,
     /// Set when the node shuts down: open change streams end so the shutdown can finish.
@@ -114,16 +85,12 @@ impl Live {
     /// Reads the whole state once; the node starts serving from it.
     pub async fn load(store: Arc<dyn Store>, env: EnvOverrides) -> Result<Arc<Live>, StoreError> {
         let view = Self::read_view(&*store, &env).await?;
-        let (events, _) = broadcast::channel(RECENT_EVENTS);
         Ok(Arc::new(Live {
-            recent: Mutex::new(Recent {
-                floor: view.head,
-                events: VecDeque::new(),
-            }),
+            window: Mutex::new(Window::new(view.head)),
+            heads: watch::Sender::new(view.head),
             view: ArcSwap::from_pointee(view),
             store,
             env,
-            events,
             apply: tokio::sync::Mutex::new(()),
             closing: tokio::sync::watch::Sender::new(false),
             tokens_moved: tokio::sync::watch::Sender::new(0),
@@ -159,8 +126,23 @@ impl Live {
         &self.store
     }
 
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<StreamEvent>> {
-        self.events.subscribe()
+    /// Wakes when events are added to the window.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.heads.subscribe()
+    }
+
+    fn window(&self) -> MutexGuard<'_, Window> {
+        self.window.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The generation of the window a new stream starts in.
+    pub(crate) fn generation(&self) -> u64 {
+        self.window().generation()
+    }
+
+    /// Up to `max` events after `after`, for a stream of `generation`.
+    pub(crate) fn pull(&self, after: u64, generation: u64, max: usize) -> Pull {
+        self.window().pull(after, generation, max)
     }
 
     /// Ends every open change stream (clients reconnect, to another node if there is one).
@@ -186,9 +168,8 @@ impl Live {
         let _one_at_a_time = self.apply.lock().await;
         let current = self.view.load_full();
         let mut head = current.head;
-        let mut flags: Option<BTreeMap<FlagKey, Flag>> = None;
         let mut tokens_changed = false;
-        let mut fresh = Vec::new();
+        let mut fresh: Vec<AuditEntry> = Vec::new();
         loop {
             let page = self
                 .store
@@ -199,7 +180,7 @@ impl Live {
                 })
                 .await?;
             let full_page = page.len() == CATCH_UP_PAGE as usize;
-            for entry in &page {
+            for entry in page {
                 if entry.id != head + 1 {
                     tracing::warn!(
                         expected = head + 1,
@@ -216,12 +197,8 @@ impl Live {
                     actor = %entry.actor,
                     "change applied"
                 );
-                if let Some(key) = entry.entity.strip_prefix("flag:") {
-                    let flags = flags.get_or_insert_with(|| current.flags.clone());
-                    match self.apply_flag(flags, key, entry) {
-                        Some(event) => fresh.push((event, entry.at)),
-                        None => return self.reset().await,
-                    }
+                if entry.entity.starts_with("flag:") {
+                    fresh.push(entry);
                 } else if entry.entity.starts_with("token:") {
                     tokens_changed = true;
                 }
@@ -233,12 +210,17 @@ impl Live {
         if head == current.head {
             return Ok(());
         }
+        // A store read whole commits at a time, so the last page ends a transaction: grouping
+        // the entries read here never splits one.
+        let mut flags = current.flags.clone();
+        let Some(events) = events::apply_entries(&mut flags, &fresh) else {
+            return self.reset().await;
+        };
         let tokens = if tokens_changed {
             tokens_by_hash(self.store.tokens().await?)
         } else {
             current.tokens.clone()
         };
-        let flags = flags.unwrap_or_else(|| current.flags.clone());
         self.view.store(Arc::new(View {
             snapshot: Snapshot::compile(flags.values(), &self.env),
             flags,
@@ -249,56 +231,17 @@ impl Live {
             self.tokens_moved.send_modify(|generation| *generation += 1);
         }
         let now = Timestamp::now();
-        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
-        for (event, at) in fresh {
-            let event = Arc::new(event);
-            recent.events.push_back(event.clone());
-            if recent.events.len() > RECENT_EVENTS
-                && let Some(old) = recent.events.pop_front()
-                && let StreamEvent::Change { seq, .. } = &*old
-            {
-                recent.floor = *seq;
-            }
-            // No receivers is not an error: nobody is streaming.
-            let _ = self.events.send(event);
-            crate::metrics::change_applied(now.duration_since(at));
+        for entry in &fresh {
+            crate::metrics::change_applied(now.duration_since(entry.at));
         }
+        {
+            let mut window = self.window();
+            for event in events {
+                window.push(Arc::new(event));
+            }
+        }
+        self.heads.send_replace(head);
         Ok(())
-    }
-
-    /// Moves one flag to its state after `entry`; `None` when the entry cannot be read, which
-    /// only a store edited by hand produces.
-    fn apply_flag(
-        &self,
-        flags: &mut BTreeMap<FlagKey, Flag>,
-        key: &str,
-        entry: &AuditEntry,
-    ) -> Option<StreamEvent> {
-        let key = FlagKey::new(key).ok()?;
-        let after = match &entry.after {
-            Some(json) => {
-                let flag: Flag = serde_json::from_str(json).ok()?;
-                flags.insert(key.clone(), flag);
-                Some(RawValue::from_string(json.clone()).ok()?)
-            }
-            None => {
-                flags.remove(&key);
-                None
-            }
-        };
-        let data = serde_json::to_string(&ChangeData {
-            kind: "change",
-            seq: entry.id,
-            action: &entry.action,
-            key: key.as_str(),
-            at: entry.at,
-            flag: after.as_deref(),
-        })
-        .ok()?;
-        Some(StreamEvent::Change {
-            seq: entry.id,
-            data,
-        })
     }
 
     /// Reloads everything and tells every stream to start over from a snapshot.
@@ -307,10 +250,8 @@ impl Live {
         let head = view.head;
         self.view.store(Arc::new(view));
         self.tokens_moved.send_modify(|generation| *generation += 1);
-        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
-        recent.events.clear();
-        recent.floor = head;
-        let _ = self.events.send(Arc::new(StreamEvent::Reset));
+        self.window().restart(head);
+        self.heads.send_replace(head);
         Ok(())
     }
 
@@ -324,18 +265,9 @@ impl Live {
                 Missed::Snapshot
             };
         }
-        {
-            let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
-            if last_seen >= recent.floor {
-                return Missed::Changes(
-                    recent
-                        .events
-                        .iter()
-                        .filter(|e| matches!(&***e, StreamEvent::Change { seq, .. } if *seq > last_seen && *seq <= head))
-                        .cloned()
-                        .collect(),
-                );
-            }
+        let remembered = self.window().between(last_seen, head);
+        if let Some(events) = remembered {
+            return Missed::Changes(events);
         }
         // Older than this node remembers (it restarted, or the client was away long): read the
         // log, if the store answers and the gap is not huge.
@@ -345,7 +277,7 @@ impl Live {
     }
 
     async fn missed_from_store(&self, last_seen: u64, head: u64) -> Option<Missed> {
-        if head - last_seen > RECENT_EVENTS as u64 {
+        if head - last_seen > WINDOW_EVENTS as u64 {
             return None;
         }
         let entries = self
@@ -357,18 +289,15 @@ impl Live {
             })
             .await
             .ok()?;
-        let mut expected = last_seen + 1;
-        let mut scratch = BTreeMap::new();
-        let mut out = Vec::new();
-        for entry in entries.iter().take_while(|e| e.id <= head) {
-            if entry.id != expected {
-                return None;
-            }
-            expected += 1;
-            if let Some(key) = entry.entity.strip_prefix("flag:") {
-                out.push(Arc::new(self.apply_flag(&mut scratch, key, entry)?));
-            }
+        let entries: Vec<AuditEntry> = entries.into_iter().take_while(|e| e.id <= head).collect();
+        let gapless = entries
+            .iter()
+            .zip(last_seen + 1..)
+            .all(|(entry, expected)| entry.id == expected);
+        if !gapless || entries.last().map(|e| e.id) != Some(head) {
+            return None;
         }
-        (expected == head + 1).then_some(Missed::Changes(out))
+        let events = events::apply_entries(&mut BTreeMap::new(), &entries)?;
+        Some(Missed::Changes(events.into_iter().map(Arc::new).collect()))
     }
 }

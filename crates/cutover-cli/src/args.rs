@@ -215,6 +215,10 @@ pub(crate) struct ServeArgs {
     /// Time a client has to send a whole request body [default: 10s]; 408 after it.
     #[arg(long, value_parser = parse_span, value_name = "SPAN")]
     pub body_timeout: Option<std::time::Duration>,
+    /// A browser origin allowed to call the OFREP endpoints (CORS), such as
+    /// https://app.example.com; repeatable; `*` allows any. None by default.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
     /// On SIGTERM/SIGINT, how long open requests may finish before their connections are
     /// closed and the process exits [default: 10s].
     #[arg(long, value_parser = parse_span, value_name = "SPAN")]

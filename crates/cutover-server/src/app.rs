@@ -191,7 +191,7 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
             guarded(s, Read, get(admin::arm_metrics::read_shadow)),
         )
         .route("/openapi.json", get(openapi::document));
-    let ofrep = Router::new()
+    let mut ofrep = Router::new()
         .route(
             "/evaluate/flags/{key}",
             guarded(s, Evaluate, post(ofrep::evaluate_one)),
@@ -200,6 +200,9 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
             "/evaluate/flags",
             guarded(s, Evaluate, post(ofrep::evaluate_all)),
         );
+    if let Some(cors) = crate::cors::ofrep(&config.cors_origins)? {
+        ofrep = ofrep.layer(cors);
+    }
     Ok(Router::new()
         .nest("/api/v1", api)
         .nest("/ofrep/v1", ofrep)

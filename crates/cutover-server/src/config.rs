@@ -31,6 +31,8 @@ pub struct ServerConfig {
     pub guard: GuardConfig,
     /// Connection limits, request deadlines and the shutdown grace period.
     pub connections: ConnectionConfig,
+    /// Browser origins allowed to call the OFREP endpoints (`*` for any); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +47,7 @@ impl Default for ServerConfig {
             env_overrides: EnvOverrides::none(),
             guard: GuardConfig::default(),
             connections: ConnectionConfig::default(),
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -19,6 +19,9 @@ pub enum ServerError {
     #[error("cannot install the Prometheus recorder: {0}")]
     Metrics(String),
 
+    #[error("{0}")]
+    Config(String),
+
     #[error("the HTTP server failed: {0}")]
     Serve(#[source] std::io::Error),
 }

@@ -13,6 +13,7 @@ mod app;
 mod auth;
 mod config;
 mod connections;
+mod cors;
 mod error;
 pub mod guard;
 mod limit;

@@ -32,11 +32,18 @@ fn parse_context(body: &[u8]) -> Result<Context, BadRequest> {
         code: "PARSE_ERROR",
         details: format!("the body is not JSON: {e}"),
     })?;
-    let Some(context) = value.get("context") else {
+    let Some(body) = value.as_object() else {
         return Err(BadRequest {
             code: "INVALID_CONTEXT",
-            details: "the body has no \"context\" object; send {\"context\": {\"targetingKey\": \"...\"}}".into(),
+            details: format!(
+                "the body must be a JSON object such as {{\"context\": {{...}}}}, not {value}"
+            ),
         });
+    };
+    // OFREP makes `context` optional: no context is an empty one (every rule that needs an
+    // attribute then falls through to its default).
+    let Some(context) = body.get("context") else {
+        return Ok(Context::new());
     };
     let Some(attributes) = context.as_object() else {
         return Err(BadRequest {
@@ -207,22 +214,20 @@ pub(crate) async fn evaluate_all(
     (StatusCode::OK, [(header::ETAG, tag_header)], Json(body)).into_response()
 }
 
-/// 429 as OFREP documents it: `Retry-After` as an RFC 3339 instant (the form both OFREP paths
-/// accept), and a JSON body saying why.
+/// 429 as OFREP documents it: `Retry-After` in seconds to wait (one of the two forms the
+/// specification allows, and the one both standard OFREP providers read correctly: the Python
+/// provider cannot parse an RFC 3339 instant, the JavaScript one reads its year as seconds), and
+/// a JSON body saying why.
 pub(crate) fn rate_limited(retry_after_seconds: u64) -> Response {
-    let at = Timestamp::now()
-        .checked_add(jiff::SignedDuration::from_secs(
-            i64::try_from(retry_after_seconds).unwrap_or(i64::MAX),
-        ))
-        .unwrap_or_else(|_| Timestamp::now());
-    let at = at.round(jiff::Unit::Second).unwrap_or(at);
     let body = json!({
         "errorCode": "GENERAL",
-        "errorDetails": format!("too many evaluations for this token; retry at {at}"),
+        "errorDetails": format!(
+            "too many evaluations for this token; retry in {retry_after_seconds} s"
+        ),
     });
     let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&at.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
     response
 }

@@ -2187,10 +2187,9 @@ fn ofrep_schemas() -> Value {
     json!({
         "OfrepRequest": {
             "type": "object",
-            "required": ["context"],
             "description": "OFREP's evaluation request. String, number and boolean attributes are \
                             used (numbers and booleans in their JSON spelling); null, objects and \
-                            arrays are skipped.",
+                            arrays are skipped. Without a context, the context is empty.",
             "externalDocs": docs,
             "properties": {
                 "context": {

@@ -30,6 +30,8 @@ struct FileConfig {
     header_timeout_seconds: Option<f64>,
     body_timeout_seconds: Option<f64>,
     shutdown_grace_seconds: Option<f64>,
+    #[serde(default)]
+    cors_origins: Vec<String>,
 }
 
 fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
@@ -40,7 +42,7 @@ fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
             "{} is not a valid cutover config; accepted keys: listen, change_rate_per_second, \
              change_burst, eval_rate_per_second, heartbeat_seconds, webhooks, alert_command, \
              max_connections, max_connections_per_ip, header_timeout_seconds, \
-             body_timeout_seconds, shutdown_grace_seconds",
+             body_timeout_seconds, shutdown_grace_seconds, cors_origins",
             path.display()
         )
     })
@@ -90,6 +92,12 @@ fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
             ..defaults.guard.clone()
         },
         connections: connection_config(args, &file, defaults.connections)?,
+        cors_origins: args
+            .cors_origins
+            .iter()
+            .chain(&file.cors_origins)
+            .cloned()
+            .collect(),
         ..defaults
     })
 }

@@ -27,6 +27,16 @@ const OPERATORS: [(&str, &str); 9] = [
     ("within", "within"),
 ];
 
+/// Operators as the suffix of a field name, requirement 001's `choicesAtMost` form.
+const SUFFIXES: [(&str, &str); 6] = [
+    ("Equals", "equals"),
+    ("MustInclude", "must_include"),
+    ("AtMost", "at_most"),
+    ("AtLeast", "at_least"),
+    ("Matches", "matches"),
+    ("Within", "within"),
+];
+
 fn operator(key: &str) -> Option<&'static str> {
     OPERATORS.iter().find(|(k, _)| *k == key).map(|(_, op)| *op)
 }
@@ -90,23 +100,45 @@ impl Expectations {
         };
         let mut checks = Vec::new();
         for (key, spec) in fields {
-            if operator(key).is_some() {
-                return Err(format!(
-                    "expect key {key:?} is an operator; put it under the field it checks, such as \
-                     {{\"text\": {{\"{key}\": ...}}}}, or under \"$\" for the whole output"
-                ));
-            }
-            let path = FieldPath::parse(key).ok_or_else(|| {
-                format!("expect key {key:?} is not a field path such as `a.b.0` or `$`")
-            })?;
-            for op in Self::ops(spec).map_err(|why| format!("expect {key:?}: {why}"))? {
-                checks.push(Check {
-                    path: path.clone(),
-                    op,
-                });
-            }
+            // Requirement 001 writes checks straight under `expect`: an operator there checks
+            // the whole output (`"mustInclude": [...]`), and `FIELD` + a camelCase operator
+            // checks that field (`"choicesAtMost": 5`).
+            let (path, ops) = match Self::shorthand(key) {
+                Some((field, op)) => {
+                    let path = FieldPath::parse(field).ok_or_else(|| {
+                        format!("expect key {key:?}: {field:?} is not a field path")
+                    })?;
+                    let ops = Self::ops(&serde_json::json!({ op: spec }))
+                        .map_err(|why| format!("expect {key:?}: {why}"))?;
+                    (path, ops)
+                }
+                None => {
+                    let path = FieldPath::parse(key).ok_or_else(|| {
+                        format!("expect key {key:?} is not a field path such as `a.b.0` or `$`")
+                    })?;
+                    let ops = Self::ops(spec).map_err(|why| format!("expect {key:?}: {why}"))?;
+                    (path, ops)
+                }
+            };
+            checks.extend(ops.into_iter().map(|op| Check {
+                path: path.clone(),
+                op,
+            }));
         }
         Ok(Expectations { checks })
+    }
+
+    /// A top-level key that is itself a check: an operator (on the whole output, `$`), or a
+    /// field name followed by a camelCase operator (`choicesAtMost`: `at_most` on `choices`).
+    fn shorthand(key: &str) -> Option<(&str, &'static str)> {
+        if let Some(op) = operator(key) {
+            return Some(("$", op));
+        }
+        SUFFIXES.iter().find_map(|(suffix, op)| {
+            let field = key.strip_suffix(suffix)?;
+            let starts_lower = field.chars().next().is_some_and(char::is_lowercase);
+            starts_lower.then_some((field, *op))
+        })
     }
 
     /// An object whose keys are all operators is a set of checks; anything else is the value
@@ -214,6 +246,24 @@ fn order(a: &Number, b: &Number) -> Ordering {
     }
 }
 
+/// Whether `needle` occurs anywhere inside `value`: in a string (as a substring, the comparison
+/// spec's `must_include`) or as an equal element or field value, at any depth. What
+/// `must_include` means for a whole object, such as a turn's output checked for the words it
+/// must mention.
+fn mentions(value: &Value, needle: &Value, includes: &ComparisonSpec) -> bool {
+    let exact = ComparisonSpec::default();
+    match value {
+        Value::String(_) => needle.is_string() && includes.compare(needle, value).agreed(),
+        Value::Array(items) => items
+            .iter()
+            .any(|item| exact.compare(needle, item).agreed() || mentions(item, needle, includes)),
+        Value::Object(fields) => fields.values().any(|field| {
+            exact.compare(needle, field).agreed() || mentions(field, needle, includes)
+        }),
+        _ => exact.compare(needle, value).agreed(),
+    }
+}
+
 /// What `at_most` and `at_least` measure: a number itself, the length of an array or a string.
 fn measure(v: &Value) -> Option<Number> {
     match v {
@@ -273,7 +323,15 @@ impl Op {
                             }
                         }
                     }
-                    _ => return Some("must_include applies to a string or an array".to_owned()),
+                    Value::Object(_) => needles
+                        .iter()
+                        .filter(|n| !mentions(actual, n, &includes))
+                        .collect(),
+                    _ => {
+                        return Some(
+                            "must_include applies to a string, an array or an object".to_owned(),
+                        );
+                    }
                 };
                 (!missing.is_empty()).then(|| {
                     let list: Vec<String> = missing.iter().map(ToString::to_string).collect();

@@ -140,3 +140,121 @@ async fn an_empty_file_becomes_a_new_store() {
     let store = SqliteStore::open(&path).await.unwrap();
     assert!(store.flags().await.unwrap().is_empty());
 }
+
+/// Whatever a damaged file does, what reaches the user is one of the store's own answers, never a
+/// raw database error: refused at opening (file unchanged), or every read and write either works
+/// or says the file is damaged with "nothing was changed".
+async fn never_a_raw_database_error(path: &Path, what: &str) {
+    let before = std::fs::read(path).unwrap();
+    let store = match SqliteStore::open(path).await {
+        Err(err) => {
+            assert!(
+                matches!(
+                    err,
+                    StoreError::Corrupt { .. }
+                        | StoreError::NotAStore { .. }
+                        | StoreError::NewerSchema { .. }
+                ),
+                "{what}: refused with a raw error: {err}"
+            );
+            assert_eq!(
+                std::fs::read(path).unwrap(),
+                before,
+                "{what}: the file changed"
+            );
+            return;
+        }
+        Ok(store) => store,
+    };
+    let reads = [
+        store.flags().await.map(drop),
+        store.tokens().await.map(drop),
+        store.presets().await.map(drop),
+        store.verify_audit().await.map(drop),
+    ];
+    let write = store
+        .create_flag(
+            Flag::new(FlagKey::new("after-damage").unwrap()),
+            &meta(9_999),
+        )
+        .await
+        .map(drop);
+    store.close().await;
+    for result in reads.into_iter().chain([write]) {
+        if let Err(err) = result {
+            assert!(
+                matches!(err, StoreError::Corrupt { .. } | StoreError::BadRow { .. }),
+                "{what}: a raw error reached the caller: {err}"
+            );
+            if matches!(err, StoreError::Corrupt { .. }) {
+                assert!(err.to_string().contains("nothing was changed"), "{err}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_flipped_write_version_byte_is_damage_not_a_readonly_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cutover.db");
+    healthy_store(&path, 20).await;
+    let good = std::fs::read(&path).unwrap();
+    let mut bytes = good.clone();
+    bytes[18] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let err = refused(&path).await;
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("nothing was changed"), "{err}");
+}
+
+#[tokio::test]
+async fn every_flipped_header_byte_is_refused_or_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let healthy = dir.path().join("healthy.db");
+    healthy_store(&healthy, 20).await;
+    let good = std::fs::read(&healthy).unwrap();
+    for i in 0..100 {
+        let path = dir.path().join(format!("flipped-{i}.db"));
+        let mut bytes = good.clone();
+        bytes[i] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        never_a_raw_database_error(&path, &format!("header byte {i} flipped")).await;
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_table_or_index_is_damage_not_a_missing_table_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let healthy = dir.path().join("healthy.db");
+    healthy_store(&healthy, 5).await;
+    let tables: Vec<String> = String::from_utf8(
+        Command::new("sqlite3")
+            .arg(&healthy)
+            .arg("SELECT type || ' ' || name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%'")
+            .output()
+            .expect("the sqlite3 shell is needed by this test (Debian package sqlite3)")
+            .stdout,
+    )
+    .unwrap()
+    .lines()
+    .map(str::to_owned)
+    .collect();
+    assert!(tables.iter().any(|t| t == "table tokens"), "{tables:?}");
+    for object in &tables {
+        let (kind, table) = object.split_once(' ').unwrap();
+        let path = dir.path().join(format!("without-{table}.db"));
+        std::fs::copy(&healthy, &path).unwrap();
+        let status = Command::new("sqlite3")
+            .arg(&path)
+            .arg(format!("DROP {kind} {table}"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let err = refused(&path).await;
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{table}: {err}");
+        assert!(
+            err.to_string().contains(table) && err.to_string().contains("nothing was changed"),
+            "{table}: {err}"
+        );
+    }
+}

@@ -53,6 +53,12 @@ pub(super) fn inspect(path: &Path) -> Result<FileState, StoreError> {
             detail: format!("it is truncated to {read} bytes, shorter than a SQLite header"),
         });
     }
+    if let Some(why) = header_fields_out_of_range(&header) {
+        return Err(StoreError::Corrupt {
+            path: shown,
+            detail: format!("its SQLite header is damaged: {why}"),
+        });
+    }
     let page_size = match u16::from_be_bytes([header[16], header[17]]) {
         1 => 65_536u64,
         n => u64::from(n),
@@ -76,6 +82,41 @@ pub(super) fn inspect(path: &Path) -> Result<FileState, StoreError> {
         });
     }
     Ok(FileState::Sqlite)
+}
+
+/// The header fields SQLite itself only ever writes with a few values. Some of them, when
+/// damaged, make SQLite open the file read-only or misread it instead of refusing it, so that a
+/// change would fail half-way with a raw "readonly database" error.
+fn header_fields_out_of_range(header: &[u8; 100]) -> Option<String> {
+    let (write_version, read_version) = (header[18], header[19]);
+    if !matches!(write_version, 1 | 2) || !matches!(read_version, 1 | 2) {
+        return Some(format!(
+            "its file format versions (bytes 18 and 19) are {write_version} and {read_version}, \
+             where SQLite writes 1 or 2"
+        ));
+    }
+    if header[21..24] != [64, 32, 32] {
+        return Some(format!(
+            "its payload fractions (bytes 21 to 23) are {:?}, where SQLite writes [64, 32, 32]",
+            &header[21..24]
+        ));
+    }
+    let schema_format = u32::from_be_bytes([header[44], header[45], header[46], header[47]]);
+    if !(1..=4).contains(&schema_format) {
+        return Some(format!(
+            "its schema format number (bytes 44 to 47) is {schema_format}, where SQLite writes 1 to 4"
+        ));
+    }
+    let encoding = u32::from_be_bytes([header[56], header[57], header[58], header[59]]);
+    if !(1..=3).contains(&encoding) {
+        return Some(format!(
+            "its text encoding (bytes 56 to 59) is {encoding}, where SQLite writes 1, 2 or 3"
+        ));
+    }
+    if header[72..92].iter().any(|b| *b != 0) {
+        return Some("its reserved bytes 72 to 91 are not zero".into());
+    }
+    None
 }
 
 fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -27,7 +27,8 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// The store file (SQLite); created on first use.
+    /// The store file (SQLite); `init`, `serve`, `flag create` and `import` create it, every other
+    /// command needs it to exist.
     #[arg(
         long,
         global = true,
@@ -68,6 +69,9 @@ pub(crate) struct Global {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Create a new, empty store at --db (or in the --postgres database). Only `init`, `serve`,
+    /// `flag create` and `import` create a store; every other command needs one.
+    Init,
     /// Create, inspect, change and delete flags.
     #[command(subcommand)]
     Flag(FlagCmd),

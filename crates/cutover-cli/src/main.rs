@@ -67,10 +67,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Golden(cmd) = &cli.command {
         return commands::golden::run(cmd, &cli.global).await;
     }
-    let session = Session::open(&cli.global).await?;
+    if let Command::Init = &cli.command {
+        return commands::init::run(&cli.global).await;
+    }
+    let session = Session::open(&cli.global, creates_a_store(&cli.command)).await?;
     let result = dispatch(&session, &cli.command).await;
     session.close().await;
     result
+}
+
+/// The commands that may create the store they work on; every other one needs an existing store,
+/// so a typo in `--db` is an error rather than a new, empty store that answers "nothing there".
+fn creates_a_store(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Serve(_) | Command::Import(_) | Command::Flag(crate::args::FlagCmd::Create(_))
+    )
 }
 
 async fn dispatch(session: &Session, command: &Command) -> anyhow::Result<ExitCode> {
@@ -96,5 +108,6 @@ async fn dispatch(session: &Session, command: &Command) -> anyhow::Result<ExitCo
         Command::Token(cmd) => ok(token::run(session, cmd).await),
         Command::Loadgen(_) => unreachable!("loadgen runs without a session (run)"),
         Command::Golden(_) => unreachable!("golden runs without a session (run)"),
+        Command::Init => unreachable!("init opens the store itself (run)"),
     }
 }

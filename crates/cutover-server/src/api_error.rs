@@ -126,6 +126,9 @@ impl From<StoreError> for ApiError {
             // Only a client-side store is remote; a server never serves one.
             StoreError::Remote { .. } => (StatusCode::BAD_GATEWAY, "remote"),
             StoreError::NotAStore { .. }
+            | StoreError::NoStore { .. }
+            | StoreError::EmptyFile { .. }
+            | StoreError::NoSchema { .. }
             | StoreError::BadUrl { .. }
             | StoreError::Corrupt { .. }
             | StoreError::NewerSchema { .. }

@@ -56,6 +56,25 @@ pub enum StoreError {
     NotAStore { path: String, why: String },
 
     #[error(
+        "there is no cutover store at {path}: the file does not exist; nothing was created. Check \
+         --db (or CUTOVER_DB), or create a store there with `cutover init`"
+    )]
+    NoStore { path: String },
+
+    #[error(
+        "{path} is empty (0 bytes), so it holds no cutover store; nothing was changed. If it was \
+         truncated, restore it from a backup; to start afresh, delete it and run `cutover init`"
+    )]
+    EmptyFile { path: String },
+
+    #[error(
+        "there is no cutover store in the PostgreSQL database {url}: it has no cutover schema; \
+         nothing was created. Check --postgres (or CUTOVER_POSTGRES), or create the store there \
+         with `cutover init` and the same --postgres"
+    )]
+    NoSchema { url: String },
+
+    #[error(
         "{url} is not a PostgreSQL URL: {why}; pass --postgres (or CUTOVER_POSTGRES) a URL such \
          as postgres://user@host/db or postgres://user:password@host:5432/db"
     )]

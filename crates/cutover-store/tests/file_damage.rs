@@ -132,13 +132,33 @@ async fn another_programs_database_is_left_alone() {
     assert!(err.to_string().contains("another program"), "{err}");
 }
 
+/// A 0-byte file is as likely a store truncated by a full disk or a bad copy as a placeholder:
+/// it is never turned into a new store (this test said the opposite before store opening was
+/// tightened), and a path with nothing there is created only when asked to.
 #[tokio::test]
-async fn an_empty_file_becomes_a_new_store() {
+async fn an_empty_file_is_refused_not_made_a_new_store() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("empty.db");
     std::fs::write(&path, b"").unwrap();
-    let store = SqliteStore::open(&path).await.unwrap();
-    assert!(store.flags().await.unwrap().is_empty());
+    for err in [
+        SqliteStore::open(&path).await.unwrap_err(),
+        SqliteStore::open_existing(&path).await.unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::EmptyFile { .. }), "{err}");
+        assert!(err.to_string().contains("nothing was changed"), "{err}");
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), b"");
+
+    let missing = dir.path().join("typo.db");
+    let err = SqliteStore::open_existing(&missing).await.unwrap_err();
+    assert!(matches!(err, StoreError::NoStore { .. }), "{err}");
+    assert!(!missing.exists(), "opening an existing store created one");
+    SqliteStore::open(&missing).await.unwrap().close().await;
+    SqliteStore::open_existing(&missing)
+        .await
+        .unwrap()
+        .close()
+        .await;
 }
 
 /// Whatever a damaged file does, what reaches the user is one of the store's own answers, never a
@@ -257,4 +277,24 @@ async fn a_dropped_table_or_index_is_damage_not_a_missing_table_error() {
             "{table}: {err}"
         );
     }
+}
+
+/// A process killed right after creating a store leaves the schema in the write-ahead log and
+/// zeros in the main file's header fields: that is a healthy store, not damage.
+#[tokio::test]
+async fn a_store_whose_schema_is_still_in_its_write_ahead_log_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.db");
+    let store = SqliteStore::open(&live).await.unwrap();
+    let crashed = dir.path().join("crashed.db");
+    // Copying the files while the store is open is what a crash leaves behind.
+    for suffix in ["", "-wal"] {
+        let from = format!("{}{suffix}", live.display());
+        if Path::new(&from).exists() {
+            std::fs::copy(&from, format!("{}{suffix}", crashed.display())).unwrap();
+        }
+    }
+    store.close().await;
+    let reopened = SqliteStore::open_existing(&crashed).await.unwrap();
+    assert!(reopened.flags().await.unwrap().is_empty());
 }

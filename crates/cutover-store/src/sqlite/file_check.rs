@@ -11,8 +11,11 @@ const MAGIC: &[u8; 16] = b"SQLite format 3\0";
 /// What is at the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum FileState {
-    /// Nothing yet (or an empty file): a new store will be created.
-    New,
+    /// Nothing yet: only a command that creates a store may make one there.
+    Missing,
+    /// A file of 0 bytes. Never turned into a new store: it is as likely a store truncated by a
+    /// full disk or a bad copy as a placeholder, and starting afresh would hide the loss.
+    Empty,
     /// A SQLite file whose header is consistent with its length.
     Sqlite,
 }
@@ -25,14 +28,14 @@ pub(super) fn inspect(path: &Path) -> Result<FileState, StoreError> {
     };
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileState::New),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileState::Missing),
         Err(e) => return Err(not_a_store(format!("it cannot be read ({e})"))),
     };
     if meta.is_dir() {
         return Err(not_a_store("it is a directory".into()));
     }
     if meta.len() == 0 {
-        return Ok(FileState::New);
+        return Ok(FileState::Empty);
     }
     let mut header = [0u8; 100];
     let mut file =
@@ -101,16 +104,17 @@ fn header_fields_out_of_range(header: &[u8; 100]) -> Option<String> {
             &header[21..24]
         ));
     }
+    // Both are 0 in a file whose schema so far lives only in its write-ahead log.
     let schema_format = u32::from_be_bytes([header[44], header[45], header[46], header[47]]);
-    if !(1..=4).contains(&schema_format) {
+    if schema_format > 4 {
         return Some(format!(
-            "its schema format number (bytes 44 to 47) is {schema_format}, where SQLite writes 1 to 4"
+            "its schema format number (bytes 44 to 47) is {schema_format}, where SQLite writes 0 to 4"
         ));
     }
     let encoding = u32::from_be_bytes([header[56], header[57], header[58], header[59]]);
-    if !(1..=3).contains(&encoding) {
+    if encoding > 3 {
         return Some(format!(
-            "its text encoding (bytes 56 to 59) is {encoding}, where SQLite writes 1, 2 or 3"
+            "its text encoding (bytes 56 to 59) is {encoding}, where SQLite writes 0 to 3"
         ));
     }
     if header[72..92].iter().any(|b| *b != 0) {

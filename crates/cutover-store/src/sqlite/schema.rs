@@ -42,8 +42,13 @@ async fn pragma(
         .map_err(|e| classify(e, path))
 }
 
-/// Makes sure the file is a cutover store at the latest schema, creating it if it is new.
-pub(super) async fn prepare(conn: &mut SqliteConnection, path: &str) -> Result<(), StoreError> {
+/// Makes sure the file is a cutover store at the latest schema, creating it if it is new and
+/// `create` allows it.
+pub(super) async fn prepare(
+    conn: &mut SqliteConnection,
+    path: &str,
+    create: bool,
+) -> Result<(), StoreError> {
     let app = pragma(conn, "PRAGMA application_id", path).await?;
     let objects = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sqlite_master")
         .fetch_one(&mut *conn)
@@ -55,6 +60,14 @@ pub(super) async fn prepare(conn: &mut SqliteConnection, path: &str) -> Result<(
             why: format!(
                 "it is a SQLite database of another program (application_id {app}, {objects} schema objects)"
             ),
+        });
+    }
+    if app == 0 && !create {
+        return Err(StoreError::NotAStore {
+            path: path.to_owned(),
+            why: "it is a SQLite database with nothing in it yet; create a store with \
+                  `cutover init`"
+                .into(),
         });
     }
     let version = pragma(conn, "PRAGMA user_version", path).await?;

@@ -644,7 +644,24 @@ impl Cli {
     /// Parses the process arguments, exiting with code 2 on a usage error.
     pub(crate) fn from_process() -> Self {
         use clap::{CommandFactory, FromArgMatches};
-        let matches = Cli::command().get_matches();
+        let command = Cli::command();
+        let matches = match command.clone().try_get_matches() {
+            Ok(matches) => matches,
+            Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+                let culprits = crate::environment::option_variables_not_utf8(&command);
+                if culprits.is_empty() {
+                    e.exit();
+                }
+                for (name, value) in culprits {
+                    eprintln!(
+                        "error: the environment variable {name} is {value:?}, which is not valid \
+                         UTF-8; set it to UTF-8 text or unset it"
+                    );
+                }
+                std::process::exit(2);
+            }
+            Err(e) => e.exit(),
+        };
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         let mut deepest = &matches;
         while let Some((_, sub)) = deepest.subcommand() {

@@ -57,15 +57,8 @@ impl Session {
                 at: self.now,
             });
         }
-        let actor = match &self.actor {
-            Some(a) => a.clone(),
-            None => os_user().context("cannot tell who is making this change")?,
-        };
-        if actor.trim().is_empty() {
-            bail!("the actor is empty; pass --actor NAME or set CUTOVER_ACTOR");
-        }
         Ok(ChangeMeta {
-            actor,
+            actor: actor(self.actor.as_deref())?,
             reason: self.reason.clone(),
             at: self.now,
         })
@@ -97,12 +90,28 @@ pub(crate) async fn open_store(global: &Global, create: bool) -> anyhow::Result<
     })
 }
 
+/// Who acts: `--actor` (or `CUTOVER_ACTOR`) as given, else the OS user. A command that creates
+/// a store calls this before opening it, so a bad environment creates nothing.
+pub(crate) fn actor(given: Option<&str>) -> anyhow::Result<String> {
+    let actor = match given {
+        Some(a) => a.to_owned(),
+        None => os_user().context("cannot tell who is making this change")?,
+    };
+    if actor.trim().is_empty() {
+        bail!("the actor is empty; pass --actor NAME or set CUTOVER_ACTOR");
+    }
+    Ok(actor)
+}
+
 fn os_user() -> anyhow::Result<String> {
     for var in ["USER", "LOGNAME", "USERNAME"] {
-        if let Ok(name) = std::env::var(var)
-            && !name.is_empty()
-        {
-            return Ok(name);
+        match std::env::var(var) {
+            Ok(name) if !name.is_empty() => return Ok(name),
+            Err(std::env::VarError::NotUnicode(value)) => bail!(
+                "{var} is {value:?}, which is not valid UTF-8, so it cannot name the actor; pass \
+                 --actor NAME"
+            ),
+            _ => {}
         }
     }
     bail!("no --actor, no CUTOVER_ACTOR and no USER/LOGNAME in the environment; pass --actor NAME")

@@ -4,6 +4,7 @@
 //! tests never mutate it.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 
 use crate::{CoreError, FlagKey, Variant};
 
@@ -73,6 +74,45 @@ impl EnvOverrides {
             Ok(EnvOverrides { by_var })
         } else {
             Err(errors)
+        }
+    }
+
+    /// Reads the raw pairs of a process environment (`std::env::vars_os()`), whose names and
+    /// values need not be UTF-8. A variable outside [`ENV_PREFIX`] is ignored whatever its bytes;
+    /// a `CUTOVER_FLAG_*` value that is not UTF-8 is an error naming the variable, and
+    /// a `CUTOVER_FLAG_` name that is not UTF-8 (it can name no flag) is an error of its own.
+    pub fn from_os_vars<K, V, I>(vars: I) -> Result<Self, Vec<CoreError>>
+    where
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+        I: IntoIterator<Item = (K, V)>,
+    {
+        let mut utf8 = Vec::new();
+        let mut errors = Vec::new();
+        for (name, value) in vars {
+            let (name, value) = (name.as_ref(), value.as_ref());
+            if !name.as_encoded_bytes().starts_with(ENV_PREFIX.as_bytes()) {
+                continue;
+            }
+            match (name.to_str(), value.to_str()) {
+                (Some(name), Some(value)) => utf8.push((name.to_owned(), value.to_owned())),
+                (Some(name), None) => errors.push(CoreError::EnvOverrideNotUtf8 {
+                    var: name.to_owned(),
+                    // The escaped bytes, as "caf\xE9": a lossy conversion would hide them.
+                    shown: format!("{value:?}"),
+                }),
+                (None, _) => errors.push(CoreError::InvalidEnvName {
+                    var: name.to_string_lossy().into_owned(),
+                }),
+            }
+        }
+        match Self::from_vars(utf8) {
+            Ok(env) if errors.is_empty() => Ok(env),
+            Ok(_) => Err(errors),
+            Err(more) => {
+                errors.extend(more);
+                Err(errors)
+            }
         }
     }
 
@@ -155,6 +195,40 @@ mod tests {
             EnvOverrides::from_vars([("CUTOVER_FLAG_A", "maybe"), ("CUTOVER_FLAG_B", "2")])
                 .unwrap_err();
         assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn raw_pairs_ignore_other_variables_and_name_a_flag_variable_that_is_not_utf8() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let not_utf8 = OsStr::from_bytes(b"caf\xe9");
+            let env = EnvOverrides::from_os_vars([
+                (OsStr::new("UNRELATED"), not_utf8),
+                (OsStr::from_bytes(b"LANG\xff"), OsStr::new("C")),
+                (OsStr::new("CUTOVER_FLAG_A"), OsStr::new("on")),
+            ])
+            .unwrap();
+            assert_eq!(
+                env.for_flag(&FlagKey::new("a").unwrap()),
+                Some(("CUTOVER_FLAG_A", Variant::New))
+            );
+            let errors = EnvOverrides::from_os_vars([
+                (OsStr::new("CUTOVER_FLAG_A"), not_utf8),
+                (OsStr::from_bytes(b"CUTOVER_FLAG_\xff"), OsStr::new("on")),
+                (OsStr::new("CUTOVER_FLAG_B"), OsStr::new("maybe")),
+            ])
+            .unwrap_err();
+            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            assert_eq!(text.len(), 3, "{text:?}");
+            assert!(
+                text[0].contains("CUTOVER_FLAG_A") && text[0].contains(r#""caf\xE9""#),
+                "{}",
+                text[0]
+            );
+            assert!(text[1].contains("not valid UTF-8"), "{}", text[1]);
+            assert!(text[2].contains("CUTOVER_FLAG_B"), "{}", text[2]);
+        }
     }
 
     #[test]

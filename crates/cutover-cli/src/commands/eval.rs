@@ -28,16 +28,17 @@ struct BatchLine {
     context: Context,
 }
 
+/// Evaluates with `env`, this process's `CUTOVER_FLAG_*` overrides, read before the store opened.
 pub(crate) async fn run(
     session: &Session,
     args: &EvalArgs,
+    env: &EnvOverrides,
 ) -> anyhow::Result<std::process::ExitCode> {
     let flags = session.store.flags().await?;
-    let env = process_env_overrides()?;
     for var in env.unmatched(flags.iter().map(|f| &f.key)) {
         eprintln!("warning: {var} is set but names no flag in the store");
     }
-    let snapshot = Snapshot::compile(&flags, &env);
+    let snapshot = Snapshot::compile(&flags, env);
     match (&args.batch, &args.key) {
         (Some(path), _) => batch(session, &snapshot, path, args.default),
         (None, Some(key)) => {
@@ -61,15 +62,6 @@ pub(crate) async fn run(
         }
         (None, None) => bail!("give a flag KEY or --batch FILE"),
     }
-}
-
-fn process_env_overrides() -> anyhow::Result<EnvOverrides> {
-    let vars = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
-    EnvOverrides::from_vars(vars).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("{}", lines.join("\n"))
-    })
 }
 
 /// One output line per input line, in order. A malformed line gets an `{"line", "error"}`

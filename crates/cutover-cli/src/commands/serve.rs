@@ -39,16 +39,14 @@ fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
     })
 }
 
-fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
+/// The server's configuration from options, variables and the config file; `env` holds the
+/// process's `CUTOVER_FLAG_*` overrides, already read and checked.
+pub(crate) fn config(args: &ServeArgs, env: EnvOverrides) -> anyhow::Result<ServerConfig> {
     let file = match &args.config {
         Some(path) => read_file_config(path)?,
         None => FileConfig::default(),
     };
     let defaults = ServerConfig::default();
-    let env = EnvOverrides::from_vars(std::env::vars()).map_err(|errors| {
-        let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!(all.join("; "))
-    })?;
     Ok(ServerConfig {
         listen: args.listen.or(file.listen).unwrap_or(defaults.listen),
         change_rate_per_second: args
@@ -121,13 +119,12 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
     }
 }
 
-pub(crate) async fn run(session: &Session, args: &ServeArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(session: &Session, config: ServerConfig) -> anyhow::Result<()> {
     if session.remote.is_some() {
         anyhow::bail!(
             "serve runs on a store (--db or --postgres), not through another server's --server"
         );
     }
-    let config = config(args)?;
     // Handlers are in place before the address is announced: whoever reads it may signal at once.
     let stop = stop_signals()?;
     first_admin_token(session).await?;

@@ -564,7 +564,9 @@ pub(crate) struct EvalArgs {
     /// A context attribute, repeatable: user_id=u1, tenant=acme, targetingKey=k.
     #[arg(long = "ctx", value_parser = parse_ctx_pair, value_name = "ATTR=VALUE")]
     pub ctx: Vec<(String, String)>,
-    /// Read JSON lines {"flag": ..., "context": {...}} from FILE ('-' for stdin), write one decision per line.
+    /// Read JSON lines {"flag": ..., "context": {...}} from FILE ('-' for stdin), write one decision
+    /// per line; a malformed, empty, non-UTF-8 or over 1 MiB line gets {"line": N, "error": ...}
+    /// in its place, and the exit code is then 1.
     #[arg(long, value_name = "FILE")]
     pub batch: Option<PathBuf>,
     /// The answer for a flag that does not exist.

@@ -210,7 +210,7 @@ pub(crate) struct ServeArgs {
 pub(crate) enum TokenCmd {
     /// Create a token and print its secret (only this once).
     Create {
-        #[arg(value_parser = parse_token_name)]
+        #[arg(value_parser = parse_new_token_name)]
         name: cutover_core::TokenName,
         /// admin (everything), operator (rollout, stage, overrides, kill, presets), viewer
         /// (read, audit) or sdk (evaluation, stream).
@@ -219,15 +219,29 @@ pub(crate) enum TokenCmd {
     },
     /// List tokens (never their secrets).
     List,
-    /// Revoke a token: it stops working at once.
+    /// Revoke a token: it stops working at once. The last admin token cannot be revoked.
     Revoke {
         #[arg(value_parser = parse_token_name)]
+        name: cutover_core::TokenName,
+    },
+    /// Regain admin access: create an admin token and print its secret (only this once), audited
+    /// as a recovery. Works only on the store itself (--db or --postgres), never through
+    /// --server: it is the way back in when no admin token is left or known.
+    Recover {
+        #[arg(value_parser = parse_new_token_name)]
         name: cutover_core::TokenName,
     },
 }
 
 fn parse_token_name(s: &str) -> Result<cutover_core::TokenName, String> {
     cutover_core::TokenName::new(s).map_err(|e| e.to_string())
+}
+
+/// A name for a token about to be created: valid, and not one cutover writes on its own behalf.
+fn parse_new_token_name(s: &str) -> Result<cutover_core::TokenName, String> {
+    let name = parse_token_name(s)?;
+    name.check_not_reserved().map_err(|e| e.to_string())?;
+    Ok(name)
 }
 
 fn parse_role(s: &str) -> Result<cutover_core::Role, String> {

@@ -22,6 +22,20 @@ pub fn env_var_name(key: &FlagKey) -> String {
     name
 }
 
+/// The first of `others` that is a different key answering to the same variable as `key`
+/// (`x-y`, `x_y` and `x.y` all answer to `CUTOVER_FLAG_X_Y`). Such keys are one flag to the
+/// environment: an override meant for one would silently force the other too, so a store
+/// refuses the second one when it comes into being.
+pub fn env_name_collision<'a>(
+    key: &FlagKey,
+    others: impl IntoIterator<Item = &'a FlagKey>,
+) -> Option<&'a FlagKey> {
+    let var = env_var_name(key);
+    others
+        .into_iter()
+        .find(|other| *other != key && env_var_name(other) == var)
+}
+
 /// `true/1/yes/on` and `false/0/no/off`, in any case; anything else is an error naming `var`.
 pub fn parse_env_bool(var: &str, value: &str) -> Result<bool, CoreError> {
     match value.trim().to_ascii_lowercase().as_str() {
@@ -148,6 +162,25 @@ mod tests {
             env_var_name(&FlagKey::new("use-onex.routing_nodes").unwrap()),
             "CUTOVER_FLAG_USE_ONEX_ROUTING_NODES"
         );
+    }
+
+    #[test]
+    fn keys_differing_only_in_separators_collide() {
+        let keys: Vec<FlagKey> = ["x-y", "other", "x-y-z"]
+            .iter()
+            .map(|k| FlagKey::new(k).unwrap())
+            .collect();
+        let check = |key: &str| {
+            env_name_collision(&FlagKey::new(key).unwrap(), &keys).map(FlagKey::to_string)
+        };
+        assert_eq!(check("x_y").as_deref(), Some("x-y"));
+        assert_eq!(check("x.y").as_deref(), Some("x-y"));
+        assert_eq!(check("x_y.z").as_deref(), Some("x-y-z"));
+        // The same key is not a collision (that is the caller's "already exists"), nor is one
+        // whose variable differs.
+        assert_eq!(check("x-y"), None);
+        assert_eq!(check("xy"), None);
+        assert_eq!(check("x__y"), None);
     }
 
     #[test]

@@ -82,6 +82,12 @@ pub enum CoreError {
     InvalidTokenName { name: String, why: &'static str },
 
     #[error(
+        "token name {name:?} is reserved: cutover writes it into the audit log on its own behalf; \
+         reserved names: {reserved}; pick another name"
+    )]
+    ReservedTokenName { name: String, reserved: String },
+
+    #[error(
         "invalid comparison rule for field {path:?}: {why}; accepted rules: exact, within (with \
          eps), ignore, unordered, must_include"
     )]

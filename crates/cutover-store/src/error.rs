@@ -20,6 +20,24 @@ pub enum StoreError {
         actual: u64,
     },
 
+    #[error(
+        "flag {key} would answer to the environment variable {var}, like the existing flag \
+         {existing}: keys that differ only in '-', '_' and '.' are one flag to the environment; \
+         pick another key (or delete {existing} first)"
+    )]
+    FlagIdentityTaken {
+        key: String,
+        existing: String,
+        var: String,
+    },
+
+    #[error(
+        "token {name} is the last admin token: revoking it would leave no one able to administer \
+         the store through the API; nothing was changed. Create another admin token first \
+         (cutover token create NAME --role admin), then revoke this one"
+    )]
+    LastAdminToken { name: String },
+
     #[error("preset {name} does not exist")]
     PresetNotFound { name: String },
 

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use cutover_core::{EnvOverrides, Role, TokenName};
 use cutover_server::guard::{AlertTargets, GuardConfig};
 use cutover_server::{Server, ServerConfig};
+use cutover_store::AuditQuery;
 use serde::Deserialize;
 
 use crate::args::ServeArgs;
@@ -84,9 +85,26 @@ pub(crate) fn config(args: &ServeArgs, env: EnvOverrides) -> anyhow::Result<Serv
     })
 }
 
-/// A store nobody can reach yet gets its first admin token, printed once.
+/// A store that never had a token gets its first admin token, printed once. One that had tokens
+/// never gets another this way, whatever became of them: anyone able to restart the server
+/// could otherwise mint admin access for themselves. `cutover token recover NAME`, with direct
+/// access to the store and audited, is the way back in.
 async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
-    if !session.store.tokens().await?.is_empty() {
+    let tokens = session.store.tokens().await?;
+    if tokens.iter().any(|t| t.role == Role::Admin) {
+        return Ok(());
+    }
+    let ever = AuditQuery {
+        action: Some("token.*".into()),
+        limit: Some(1),
+        ..AuditQuery::default()
+    };
+    if !tokens.is_empty() || !session.store.audit(&ever).await?.is_empty() {
+        eprintln!(
+            "warning: this store has no admin token, and none is created for a store that has \
+             had tokens; to administer it through the API, create one with `cutover token \
+             recover NAME` (direct access to the store, audited)"
+        );
         return Ok(());
     }
     let name = TokenName::new("admin")?;
@@ -94,7 +112,7 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
     let meta = session
         .meta()
         .unwrap_or_else(|_| cutover_store::ChangeMeta {
-            actor: "cutover-serve".into(),
+            actor: cutover_core::SERVE_ACTOR.into(),
             reason: None,
             at: session.now,
         });

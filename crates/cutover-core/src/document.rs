@@ -61,8 +61,7 @@ mod tests {
     #[test]
     fn refuses_two_keys_for_one_environment_variable() {
         let twins: FlagDocument =
-            serde_json::from_str(r#"{"flags":[{"key":"a-b"},{"key":"c"},{"key":"a.b"}]}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"flags":[{"key":"a-b"},{"key":"c"},{"key":"a.b"}]}"#).unwrap();
         let err = twins.validate().unwrap_err().to_string();
         assert!(
             err.contains("a-b") && err.contains("a.b") && err.contains("CUTOVER_FLAG_A_B"),

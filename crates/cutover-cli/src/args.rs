@@ -27,7 +27,8 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// The store file (SQLite); created on first use.
+    /// The store file (SQLite); `init`, `serve`, `flag create` and `import` create it, every other
+    /// command needs it to exist.
     #[arg(
         long,
         global = true,
@@ -68,6 +69,9 @@ pub(crate) struct Global {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Create a new, empty store at --db (or in the --postgres database). Only `init`, `serve`,
+    /// `flag create` and `import` create a store; every other command needs one.
+    Init,
     /// Create, inspect, change and delete flags.
     #[command(subcommand)]
     Flag(FlagCmd),
@@ -229,7 +233,7 @@ pub(crate) struct ServeArgs {
 pub(crate) enum TokenCmd {
     /// Create a token and print its secret (only this once).
     Create {
-        #[arg(value_parser = parse_token_name)]
+        #[arg(value_parser = parse_new_token_name)]
         name: cutover_core::TokenName,
         /// admin (everything), operator (rollout, stage, overrides, kill, presets), viewer
         /// (read, audit) or sdk (evaluation, stream).
@@ -238,15 +242,29 @@ pub(crate) enum TokenCmd {
     },
     /// List tokens (never their secrets).
     List,
-    /// Revoke a token: it stops working at once.
+    /// Revoke a token: it stops working at once. The last admin token cannot be revoked.
     Revoke {
         #[arg(value_parser = parse_token_name)]
+        name: cutover_core::TokenName,
+    },
+    /// Regain admin access: create an admin token and print its secret (only this once), audited
+    /// as a recovery. Works only on the store itself (--db or --postgres), never through
+    /// --server: it is the way back in when no admin token is left or known.
+    Recover {
+        #[arg(value_parser = parse_new_token_name)]
         name: cutover_core::TokenName,
     },
 }
 
 fn parse_token_name(s: &str) -> Result<cutover_core::TokenName, String> {
     cutover_core::TokenName::new(s).map_err(|e| e.to_string())
+}
+
+/// A name for a token about to be created: valid, and not one cutover writes on its own behalf.
+fn parse_new_token_name(s: &str) -> Result<cutover_core::TokenName, String> {
+    let name = parse_token_name(s)?;
+    name.check_not_reserved().map_err(|e| e.to_string())?;
+    Ok(name)
 }
 
 fn parse_role(s: &str) -> Result<cutover_core::Role, String> {
@@ -583,7 +601,9 @@ pub(crate) struct EvalArgs {
     /// A context attribute, repeatable: user_id=u1, tenant=acme, targetingKey=k.
     #[arg(long = "ctx", value_parser = parse_ctx_pair, value_name = "ATTR=VALUE")]
     pub ctx: Vec<(String, String)>,
-    /// Read JSON lines {"flag": ..., "context": {...}} from FILE ('-' for stdin), write one decision per line.
+    /// Read JSON lines {"flag": ..., "context": {...}} from FILE ('-' for stdin), write one decision
+    /// per line; a malformed, empty, non-UTF-8 or over 1 MiB line gets {"line": N, "error": ...}
+    /// in its place, and the exit code is then 1.
     #[arg(long, value_name = "FILE")]
     pub batch: Option<PathBuf>,
     /// The answer for a flag that does not exist.
@@ -663,7 +683,24 @@ impl Cli {
     /// Parses the process arguments, exiting with code 2 on a usage error.
     pub(crate) fn from_process() -> Self {
         use clap::{CommandFactory, FromArgMatches};
-        let matches = Cli::command().get_matches();
+        let command = Cli::command();
+        let matches = match command.clone().try_get_matches() {
+            Ok(matches) => matches,
+            Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+                let culprits = crate::environment::option_variables_not_utf8(&command);
+                if culprits.is_empty() {
+                    e.exit();
+                }
+                for (name, value) in culprits {
+                    eprintln!(
+                        "error: the environment variable {name} is {value:?}, which is not valid \
+                         UTF-8; set it to UTF-8 text or unset it"
+                    );
+                }
+                std::process::exit(2);
+            }
+            Err(e) => e.exit(),
+        };
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         let mut deepest = &matches;
         while let Some((_, sub)) = deepest.subcommand() {

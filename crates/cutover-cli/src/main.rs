@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod environment;
 mod output;
 mod remote;
 mod session;
@@ -67,13 +68,47 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Golden(cmd) = &cli.command {
         return commands::golden::run(cmd, &cli.global).await;
     }
-    let session = Session::open(&cli.global).await?;
-    let result = dispatch(&session, &cli.command).await;
+    if let Command::Init = &cli.command {
+        return commands::init::run(&cli.global).await;
+    }
+    // The environment and the server's configuration are read and checked before the store is
+    // opened, so a mistake there neither creates a store nor leaves one half-started.
+    let env = match &cli.command {
+        Command::Serve(_) | Command::Eval(_) => environment::flag_overrides()?,
+        _ => cutover_core::EnvOverrides::none(),
+    };
+    let serve_config = match &cli.command {
+        Command::Serve(args) => Some(serve::config(args, env.clone())?),
+        _ => None,
+    };
+    if creates_a_store(&cli.command)
+        && cli.global.server.is_none()
+        && !matches!(cli.command, Command::Serve(_))
+    {
+        // The change that creates the store names its actor; know it before creating anything.
+        session::actor(cli.global.actor.as_deref())?;
+    }
+    let session = Session::open(&cli.global, creates_a_store(&cli.command)).await?;
+    let result = dispatch(&session, &cli.command, &env, serve_config).await;
     session.close().await;
     result
 }
 
-async fn dispatch(session: &Session, command: &Command) -> anyhow::Result<ExitCode> {
+/// The commands that may create the store they work on; every other one needs an existing store,
+/// so a typo in `--db` is an error rather than a new, empty store that answers "nothing there".
+fn creates_a_store(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Serve(_) | Command::Import(_) | Command::Flag(crate::args::FlagCmd::Create(_))
+    )
+}
+
+async fn dispatch(
+    session: &Session,
+    command: &Command,
+    env: &cutover_core::EnvOverrides,
+    serve_config: Option<cutover_server::ServerConfig>,
+) -> anyhow::Result<ExitCode> {
     let ok = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match command {
         Command::Flag(cmd) => ok(flag::run(session, cmd).await),
@@ -88,13 +123,17 @@ async fn dispatch(session: &Session, command: &Command) -> anyhow::Result<ExitCo
             ok(change::apply(session, target, &[cutover_core::FlagChange::Unkill]).await)
         }
         Command::Preset(cmd) => ok(preset::run(session, cmd).await),
-        Command::Eval(args) => eval::run(session, args).await,
+        Command::Eval(args) => eval::run(session, args, env).await,
         Command::Audit(cmd) => audit::run(session, cmd).await,
         Command::Import(args) => ok(transfer::import(session, args).await),
         Command::Export(args) => ok(transfer::export(session, args).await),
-        Command::Serve(args) => ok(serve::run(session, args).await),
+        Command::Serve(_) => match serve_config {
+            Some(config) => ok(serve::run(session, config).await),
+            None => unreachable!("serve's configuration is read before the store opens (run)"),
+        },
         Command::Token(cmd) => ok(token::run(session, cmd).await),
         Command::Loadgen(_) => unreachable!("loadgen runs without a session (run)"),
         Command::Golden(_) => unreachable!("golden runs without a session (run)"),
+        Command::Init => unreachable!("init opens the store itself (run)"),
     }
 }

@@ -4,7 +4,7 @@ use anyhow::{Context as _, bail};
 use cutover_core::Timestamp;
 use std::sync::Arc;
 
-use cutover_store::{ChangeMeta, SqliteStore, Store};
+use cutover_store::{ChangeMeta, PgStore, SqliteStore, Store};
 
 use crate::args::Global;
 use crate::remote::RemoteStore;
@@ -22,7 +22,9 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) async fn open(global: &Global) -> anyhow::Result<Self> {
+    /// Opens the store of `global`; only with `create` may a store come into being (see
+    /// [`open_store`]).
+    pub(crate) async fn open(global: &Global, create: bool) -> anyhow::Result<Self> {
         let (store, remote) = match &global.server {
             Some(url) => {
                 let token = global
@@ -32,7 +34,7 @@ impl Session {
                 let remote = Arc::new(RemoteStore::new(url, token)?);
                 (remote.clone() as Arc<dyn Store>, Some(remote))
             }
-            None => (open_store(global).await?, None),
+            None => (open_store(global, create).await?, None),
         };
         Ok(Session {
             store,
@@ -55,15 +57,8 @@ impl Session {
                 at: self.now,
             });
         }
-        let actor = match &self.actor {
-            Some(a) => a.clone(),
-            None => os_user().context("cannot tell who is making this change")?,
-        };
-        if actor.trim().is_empty() {
-            bail!("the actor is empty; pass --actor NAME or set CUTOVER_ACTOR");
-        }
         Ok(ChangeMeta {
-            actor,
+            actor: actor(self.actor.as_deref())?,
             reason: self.reason.clone(),
             at: self.now,
         })
@@ -84,19 +79,39 @@ impl Session {
 }
 
 /// The store a command works on: the SQLite file by default, PostgreSQL with `--postgres`.
-pub(crate) async fn open_store(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
-    Ok(match &global.postgres {
-        Some(url) => Arc::new(cutover_store::PgStore::connect(url).await?),
-        None => Arc::new(SqliteStore::open(&global.db).await?),
+/// Without `create`, a missing file or a database without cutover's schema is an error and
+/// nothing is created: only `init`, `serve`, `flag create` and `import` create a store.
+pub(crate) async fn open_store(global: &Global, create: bool) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match (&global.postgres, create) {
+        (Some(url), true) => Arc::new(PgStore::connect(url).await?),
+        (Some(url), false) => Arc::new(PgStore::connect_existing(url).await?),
+        (None, true) => Arc::new(SqliteStore::open(&global.db).await?),
+        (None, false) => Arc::new(SqliteStore::open_existing(&global.db).await?),
     })
+}
+
+/// Who acts: `--actor` (or `CUTOVER_ACTOR`) as given, else the OS user. A command that creates
+/// a store calls this before opening it, so a bad environment creates nothing.
+pub(crate) fn actor(given: Option<&str>) -> anyhow::Result<String> {
+    let actor = match given {
+        Some(a) => a.to_owned(),
+        None => os_user().context("cannot tell who is making this change")?,
+    };
+    if actor.trim().is_empty() {
+        bail!("the actor is empty; pass --actor NAME or set CUTOVER_ACTOR");
+    }
+    Ok(actor)
 }
 
 fn os_user() -> anyhow::Result<String> {
     for var in ["USER", "LOGNAME", "USERNAME"] {
-        if let Ok(name) = std::env::var(var)
-            && !name.is_empty()
-        {
-            return Ok(name);
+        match std::env::var(var) {
+            Ok(name) if !name.is_empty() => return Ok(name),
+            Err(std::env::VarError::NotUnicode(value)) => bail!(
+                "{var} is {value:?}, which is not valid UTF-8, so it cannot name the actor; pass \
+                 --actor NAME"
+            ),
+            _ => {}
         }
     }
     bail!("no --actor, no CUTOVER_ACTOR and no USER/LOGNAME in the environment; pass --actor NAME")

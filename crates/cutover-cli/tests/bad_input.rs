@@ -262,9 +262,24 @@ fn a_damaged_db_file_is_refused_and_left_as_it_was() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
         .collect();
     let truncated = good[..good.len() / 2].to_vec();
+    let mut flipped = good.clone();
+    flipped[18] ^= 0xff;
+    let without_tokens = {
+        let copy = c.path("copy.db");
+        std::fs::write(&copy, &good).unwrap();
+        let dropped = std::process::Command::new("sqlite3")
+            .arg(&copy)
+            .arg("DROP TABLE tokens")
+            .status()
+            .expect("the sqlite3 shell is needed by this test (Debian package sqlite3)");
+        assert!(dropped.success());
+        file_bytes(&copy)
+    };
     for (what, bytes, needle) in [
         ("garbage", garbage, "is not a cutover store"),
         ("truncated", truncated, "truncated"),
+        ("header byte 18 flipped", flipped, "is damaged"),
+        ("tokens table dropped", without_tokens, "lacks table tokens"),
     ] {
         std::fs::write(&c.db, &bytes).unwrap();
         for args in [
@@ -279,6 +294,13 @@ fn a_damaged_db_file_is_refused_and_left_as_it_was() {
                 "{what}: {}",
                 run.stderr
             );
+            if what != "garbage" {
+                assert!(
+                    run.stderr.contains("nothing was changed"),
+                    "{what}: {}",
+                    run.stderr
+                );
+            }
             assert_eq!(
                 file_bytes(&c.db),
                 bytes,

@@ -154,6 +154,32 @@ impl<'de> Deserialize<'de> for TokenName {
     }
 }
 
+/// The actor of every change the guard loop makes on its own (advance, roll back, step down).
+pub const GUARD_ACTOR: &str = "guard";
+
+/// The actor of the first admin token `cutover serve` creates when no person can be named (a
+/// service manager started it).
+pub const SERVE_ACTOR: &str = "cutover-serve";
+
+/// Names cutover writes into the audit log on its own behalf. A token under one of them could
+/// make its changes look like cutover's own (a person's rollback passed off as the guard's), so
+/// no token may take them.
+pub const RESERVED_ACTORS: &[&str] = &[GUARD_ACTOR, SERVE_ACTOR, "cutover"];
+
+impl TokenName {
+    /// Refuses a name in [`RESERVED_ACTORS`], for a token about to be created. Existing tokens
+    /// are not checked, so a store written before a name was reserved still reads.
+    pub fn check_not_reserved(&self) -> Result<(), CoreError> {
+        if RESERVED_ACTORS.contains(&self.as_str()) {
+            return Err(CoreError::ReservedTokenName {
+                name: self.0.clone(),
+                reserved: RESERVED_ACTORS.join(", "),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The prefix every cutover token secret starts with, so secret scanners and humans can tell one
 /// when they see it.
 pub const TOKEN_PREFIX: &str = "cut_";
@@ -210,6 +236,25 @@ mod tests {
         for bad in ["", "Admin", "-x", "a b", &"a".repeat(65)] {
             assert!(TokenName::new(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn names_cutover_writes_itself_are_reserved_for_new_tokens() {
+        for name in RESERVED_ACTORS {
+            let err = TokenName::new(name)
+                .unwrap()
+                .check_not_reserved()
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(&format!("{name:?}")), "{err}");
+            assert!(err.contains("guard, cutover-serve, cutover"), "{err}");
+        }
+        assert!(
+            TokenName::new("guardian")
+                .unwrap()
+                .check_not_reserved()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -24,6 +24,16 @@ impl FlagDocument {
             if self.flags[..i].iter().any(|f| f.key == flag.key) {
                 return Err(invalid(format!("flag {} appears twice", flag.key)));
             }
+            if let Some(other) =
+                crate::env_name_collision(&flag.key, self.flags[..i].iter().map(|f| &f.key))
+            {
+                return Err(invalid(format!(
+                    "flags {other} and {} both answer to the environment variable {}; keys that \
+                     differ only in '-', '_' and '.' are one flag to the environment",
+                    flag.key,
+                    crate::env_var_name(&flag.key)
+                )));
+            }
         }
         for (i, preset) in self.presets.iter().enumerate() {
             preset.validate()?;
@@ -47,6 +57,17 @@ impl FlagDocument {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_two_keys_for_one_environment_variable() {
+        let twins: FlagDocument =
+            serde_json::from_str(r#"{"flags":[{"key":"a-b"},{"key":"c"},{"key":"a.b"}]}"#).unwrap();
+        let err = twins.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("a-b") && err.contains("a.b") && err.contains("CUTOVER_FLAG_A_B"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn refuses_duplicates_and_dangling_presets() {

@@ -4,6 +4,7 @@
 //! tests never mutate it.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 
 use crate::{CoreError, FlagKey, Variant};
 
@@ -19,6 +20,20 @@ pub fn env_var_name(key: &FlagKey) -> String {
         c => c.to_ascii_uppercase(),
     }));
     name
+}
+
+/// The first of `others` that is a different key answering to the same variable as `key`
+/// (`x-y`, `x_y` and `x.y` all answer to `CUTOVER_FLAG_X_Y`). Such keys are one flag to the
+/// environment: an override meant for one would silently force the other too, so a store
+/// refuses the second one when it comes into being.
+pub fn env_name_collision<'a>(
+    key: &FlagKey,
+    others: impl IntoIterator<Item = &'a FlagKey>,
+) -> Option<&'a FlagKey> {
+    let var = env_var_name(key);
+    others
+        .into_iter()
+        .find(|other| *other != key && env_var_name(other) == var)
 }
 
 /// `true/1/yes/on` and `false/0/no/off`, in any case; anything else is an error naming `var`.
@@ -76,6 +91,45 @@ impl EnvOverrides {
         }
     }
 
+    /// Reads the raw pairs of a process environment (`std::env::vars_os()`), whose names and
+    /// values need not be UTF-8. A variable outside [`ENV_PREFIX`] is ignored whatever its bytes;
+    /// a `CUTOVER_FLAG_*` value that is not UTF-8 is an error naming the variable, and
+    /// a `CUTOVER_FLAG_` name that is not UTF-8 (it can name no flag) is an error of its own.
+    pub fn from_os_vars<K, V, I>(vars: I) -> Result<Self, Vec<CoreError>>
+    where
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+        I: IntoIterator<Item = (K, V)>,
+    {
+        let mut utf8 = Vec::new();
+        let mut errors = Vec::new();
+        for (name, value) in vars {
+            let (name, value) = (name.as_ref(), value.as_ref());
+            if !name.as_encoded_bytes().starts_with(ENV_PREFIX.as_bytes()) {
+                continue;
+            }
+            match (name.to_str(), value.to_str()) {
+                (Some(name), Some(value)) => utf8.push((name.to_owned(), value.to_owned())),
+                (Some(name), None) => errors.push(CoreError::EnvOverrideNotUtf8 {
+                    var: name.to_owned(),
+                    // The escaped bytes, as "caf\xE9": a lossy conversion would hide them.
+                    shown: format!("{value:?}"),
+                }),
+                (None, _) => errors.push(CoreError::InvalidEnvName {
+                    var: name.to_string_lossy().into_owned(),
+                }),
+            }
+        }
+        match Self::from_vars(utf8) {
+            Ok(env) if errors.is_empty() => Ok(env),
+            Ok(_) => Err(errors),
+            Err(more) => {
+                errors.extend(more);
+                Err(errors)
+            }
+        }
+    }
+
     /// The forced variant for `key` and the variable that forced it.
     pub fn for_flag(&self, key: &FlagKey) -> Option<(&str, Variant)> {
         self.by_var
@@ -99,72 +153,4 @@ impl EnvOverrides {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_follow_the_key() {
-        assert_eq!(
-            env_var_name(&FlagKey::new("use-onex.routing_nodes").unwrap()),
-            "CUTOVER_FLAG_USE_ONEX_ROUTING_NODES"
-        );
-    }
-
-    #[test]
-    fn truthy_and_falsy_values_in_any_case() {
-        for yes in ["true", "TRUE", "1", "yes", "Yes", "on", "ON", " on "] {
-            assert_eq!(parse_env_bool("V", yes), Ok(true), "{yes}");
-        }
-        for no in ["false", "False", "0", "no", "NO", "off", "Off"] {
-            assert_eq!(parse_env_bool("V", no), Ok(false), "{no}");
-        }
-    }
-
-    #[test]
-    fn anything_else_is_an_error_naming_var_value_and_accepted_values() {
-        for bad in ["", "2", "enabled", "y", "nope", "truee"] {
-            let err = parse_env_bool("CUTOVER_FLAG_X", bad)
-                .unwrap_err()
-                .to_string();
-            assert!(
-                err.contains("CUTOVER_FLAG_X") && err.contains(&format!("{bad:?}")),
-                "{err}"
-            );
-            assert!(err.contains("true, 1, yes, on, false, 0, no, off"), "{err}");
-        }
-    }
-
-    #[test]
-    fn reads_only_prefixed_vars_and_reports_every_bad_one() {
-        let env = EnvOverrides::from_vars([
-            ("PATH", "/bin"),
-            ("CUTOVER_FLAG_A", "on"),
-            ("CUTOVER_FLAG_B", "off"),
-        ])
-        .unwrap();
-        assert_eq!(
-            env.for_flag(&FlagKey::new("a").unwrap()),
-            Some(("CUTOVER_FLAG_A", Variant::New))
-        );
-        assert_eq!(
-            env.for_flag(&FlagKey::new("b").unwrap()).map(|(_, v)| v),
-            Some(Variant::Legacy)
-        );
-        assert_eq!(env.for_flag(&FlagKey::new("c").unwrap()), None);
-        let errors =
-            EnvOverrides::from_vars([("CUTOVER_FLAG_A", "maybe"), ("CUTOVER_FLAG_B", "2")])
-                .unwrap_err();
-        assert_eq!(errors.len(), 2);
-    }
-
-    #[test]
-    fn unmatched_vars_are_reported() {
-        let env = EnvOverrides::from_vars([
-            ("CUTOVER_FLAG_CHECKOUT", "1"),
-            ("CUTOVER_FLAG_CHEKOUT", "1"),
-        ])
-        .unwrap();
-        let keys = [FlagKey::new("checkout").unwrap()];
-        assert_eq!(env.unmatched(&keys), ["CUTOVER_FLAG_CHEKOUT"]);
-    }
-}
+mod tests;

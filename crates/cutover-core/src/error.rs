@@ -39,6 +39,18 @@ pub enum CoreError {
     InvalidEnvOverride { var: String, value: String },
 
     #[error(
+        "invalid value {shown} in {var}: it is not valid UTF-8; accepted: true, 1, yes, on, false, \
+         0, no, off (any case), or leave the variable unset for no override"
+    )]
+    EnvOverrideNotUtf8 { var: String, shown: String },
+
+    #[error(
+        "the environment variable {var:?} starts with CUTOVER_FLAG_ but its name is not valid \
+         UTF-8, so it can name no flag (keys are a-z, 0-9, '.', '_', '-'); rename or unset it"
+    )]
+    InvalidEnvName { var: String },
+
+    #[error(
         "invalid constraint {text:?}: {why}; accepted: 'ATTR in V1,V2,...', \
          'ATTR not_in V1,V2,...' or 'ATTR exists'"
     )]
@@ -68,6 +80,12 @@ pub enum CoreError {
          '.', '_' and '-', starting with a letter or a digit"
     )]
     InvalidTokenName { name: String, why: &'static str },
+
+    #[error(
+        "token name {name:?} is reserved: cutover writes it into the audit log on its own behalf; \
+         reserved names: {reserved}; pick another name"
+    )]
+    ReservedTokenName { name: String, reserved: String },
 
     #[error(
         "invalid comparison rule for field {path:?}: {why}; accepted rules: exact, within (with \

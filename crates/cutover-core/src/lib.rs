@@ -29,7 +29,10 @@ mod snapshot;
 mod stage;
 mod variant;
 
-pub use access::{Capability, Role, TOKEN_PREFIX, TokenName, token_hash};
+pub use access::{
+    Capability, GUARD_ACTOR, RESERVED_ACTORS, Role, SERVE_ACTOR, TOKEN_PREFIX, TokenName,
+    token_hash,
+};
 pub use arm_metrics::{
     ArmCounts, ArmReport, FlagShadow, LATENCY_BUCKETS, LatencySketch, MetricsBatch, SUB_BUCKETS,
     bucket_floor, latency_bucket,
@@ -47,7 +50,7 @@ pub use compare::{
 pub use context::{Attributes, Context};
 pub use decision::{Decision, Reason};
 pub use document::FlagDocument;
-pub use env::{ENV_PREFIX, EnvOverrides, env_var_name, parse_env_bool};
+pub use env::{ENV_PREFIX, EnvOverrides, env_name_collision, env_var_name, parse_env_bool};
 pub use error::CoreError;
 pub use flag::{DEFAULT_STICKINESS, Flag};
 pub use key::FlagKey;

@@ -216,7 +216,9 @@ impl ClientBuilder {
 }
 
 fn process_env() -> Result<EnvOverrides, SdkError> {
-    EnvOverrides::from_vars(std::env::vars()).map_err(|errors| {
+    // vars_os, not vars: the latter panics on any variable that is not UTF-8, even one the
+    // client never reads.
+    EnvOverrides::from_os_vars(std::env::vars_os()).map_err(|errors| {
         SdkError::EnvOverride(
             errors
                 .iter()

@@ -79,7 +79,7 @@ fn field_of(err: &CoreError) -> Option<&'static str> {
         CoreError::InvalidConstraint { .. } => "scope",
         CoreError::OverrideAlreadyExpired { .. } => "expires_at",
         CoreError::UnknownRole { .. } => "role",
-        CoreError::InvalidTokenName { .. } => "name",
+        CoreError::InvalidTokenName { .. } | CoreError::ReservedTokenName { .. } => "name",
         CoreError::InvalidPlan { .. } => "plan",
         CoreError::InvalidGate { .. } => "plan.gates",
         _ => return None,
@@ -96,6 +96,8 @@ impl From<StoreError> for ApiError {
             StoreError::FlagExists { .. } | StoreError::TokenExists { .. } => {
                 (StatusCode::CONFLICT, "already_exists")
             }
+            StoreError::FlagIdentityTaken { .. } => (StatusCode::CONFLICT, "identity_taken"),
+            StoreError::LastAdminToken { .. } => (StatusCode::CONFLICT, "last_admin"),
             StoreError::VersionConflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
             StoreError::FlagInPreset { .. } => (StatusCode::CONFLICT, "in_use"),
             StoreError::Invalid(CoreError::RolloutState { .. }) => {
@@ -126,6 +128,9 @@ impl From<StoreError> for ApiError {
             // Only a client-side store is remote; a server never serves one.
             StoreError::Remote { .. } => (StatusCode::BAD_GATEWAY, "remote"),
             StoreError::NotAStore { .. }
+            | StoreError::NoStore { .. }
+            | StoreError::EmptyFile { .. }
+            | StoreError::NoSchema { .. }
             | StoreError::BadUrl { .. }
             | StoreError::Corrupt { .. }
             | StoreError::NewerSchema { .. }

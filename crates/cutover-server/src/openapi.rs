@@ -118,7 +118,9 @@ impl Fail {
             Fail::Conflict => {
                 "`version_conflict`: If-Match or expected_version names a version the flag has \
                  moved on from; read it again. `already_exists`: the key or name is taken. \
-                 `in_use`: a preset names the flag. `rollout_state`: the guarded rollout is not \
+                 `identity_taken`: another flag's key answers to the same `CUTOVER_FLAG_*` \
+                 variable (keys that differ only in '-', '_' and '.'). `last_admin`: revoking \
+                 the last admin token is refused. `in_use`: a preset names the flag. `rollout_state`: the guarded rollout is not \
                  in a state the move or plan fits (pausing one that is not running, starting \
                  one already in progress, removing the plan of one in progress, ...); the \
                  message says what it is and what is allowed."
@@ -456,7 +458,9 @@ fn flag_ops() -> Vec<Op> {
         .notes(
             "Only `key` is required; other fields take the defaults the Flag schema gives, \
                  and a stage without rollout_percent sets the stage's rollout. The store sets \
-                 version 1. 409 `already_exists` when the key is taken.",
+                 version 1. 409 `already_exists` when the key is taken, `identity_taken` when \
+                 another flag's key answers to the same `CUTOVER_FLAG_*` variable (`x-y`, \
+                 `x_y` and `x.y` are one flag to the environment).",
         )
         .body(schema("Flag"))
         .audited()
@@ -953,7 +957,8 @@ fn token_ops() -> Vec<Op> {
         )
         .notes(
             "Its secret is in this answer only; the store keeps its hash. 409 \
-             `already_exists` when the name is taken.",
+             `already_exists` when the name is taken; 422 for a name cutover writes into the \
+             audit log itself (guard, cutover-serve, cutover).",
         )
         .body(schema("CreateTokenRequest"))
         .audited()
@@ -974,11 +979,15 @@ fn token_ops() -> Vec<Op> {
             ManageTokens,
             "Revoke a token",
         )
-        .notes("It stops working on every node as the revocation reaches it.")
+        .notes(
+            "It stops working on every node as the revocation reaches it. 409 `last_admin` for \
+             the last admin token: create another admin token first (with direct access to the \
+             store, `cutover token recover NAME` makes one).",
+        )
         .name("TokenName")
         .audited()
         .store()
-        .fails(&[Fail::NotFound])
+        .fails(&[Fail::NotFound, Fail::Conflict])
         .ok(
             200,
             answer(
@@ -2010,7 +2019,8 @@ fn token_schemas() -> Value {
         }), true),
         "Error": object(&["error", "message"], json!({
             "error": described(text(), "A stable code: bad_request, unauthorized, forbidden, not_found, \
-                                        version_conflict, already_exists, in_use, rollout_state, too_large, \
+                                        version_conflict, already_exists, identity_taken, last_admin, in_use, \
+                                        rollout_state, too_large, \
                                         invalid, rate_limited, store_unavailable, store_failure, \
                                         method_not_allowed, ..."),
             "message": described(text(), "What was wrong, with the value and what is accepted."),

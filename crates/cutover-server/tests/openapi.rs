@@ -425,6 +425,22 @@ async fn the_schemas_hold_real_traffic() {
     c.ok(Admin, "post", "/api/v1/flags", Some(full)).await;
     c.fails(Admin, "post", "/api/v1/flags", Some(full), 409)
         .await;
+    // Another key for the same CUTOVER_FLAG_* variable as an existing flag.
+    c.ok(
+        Admin,
+        "post",
+        "/api/v1/flags",
+        Some(r#"{"key": "new-path"}"#),
+    )
+    .await;
+    c.fails(
+        Admin,
+        "post",
+        "/api/v1/flags",
+        Some(r#"{"key": "new_path"}"#),
+        409,
+    )
+    .await;
     let typo = r#"{"key": "x", "rollout": 5}"#;
     c.fails(Admin, "post", "/api/v1/flags", Some(typo), 400)
         .await;
@@ -549,6 +565,11 @@ async fn the_schemas_hold_real_traffic() {
         .await;
     c.ok(Admin, "delete", "/api/v1/tokens/ci", None).await;
     c.fails(Admin, "delete", "/api/v1/tokens/ci", None, 404)
+        .await;
+    c.fails(Admin, "delete", "/api/v1/tokens/admin", None, 409)
+        .await;
+    let reserved = r#"{"name": "guard", "role": "viewer"}"#;
+    c.fails(Admin, "post", "/api/v1/tokens", Some(reserved), 422)
         .await;
 
     // What SDKs send, and what is read from it.

@@ -20,6 +20,24 @@ pub enum StoreError {
         actual: u64,
     },
 
+    #[error(
+        "flag {key} would answer to the environment variable {var}, like the existing flag \
+         {existing}: keys that differ only in '-', '_' and '.' are one flag to the environment; \
+         pick another key (or delete {existing} first)"
+    )]
+    FlagIdentityTaken {
+        key: String,
+        existing: String,
+        var: String,
+    },
+
+    #[error(
+        "token {name} is the last admin token: revoking it would leave no one able to administer \
+         the store through the API; nothing was changed. Create another admin token first \
+         (cutover token create NAME --role admin), then revoke this one"
+    )]
+    LastAdminToken { name: String },
+
     #[error("preset {name} does not exist")]
     PresetNotFound { name: String },
 
@@ -54,6 +72,25 @@ pub enum StoreError {
          that does not exist yet"
     )]
     NotAStore { path: String, why: String },
+
+    #[error(
+        "there is no cutover store at {path}: the file does not exist; nothing was created. Check \
+         --db (or CUTOVER_DB), or create a store there with `cutover init`"
+    )]
+    NoStore { path: String },
+
+    #[error(
+        "{path} is empty (0 bytes), so it holds no cutover store; nothing was changed. If it was \
+         truncated, restore it from a backup; to start afresh, delete it and run `cutover init`"
+    )]
+    EmptyFile { path: String },
+
+    #[error(
+        "there is no cutover store in the PostgreSQL database {url}: it has no cutover schema; \
+         nothing was created. Check --postgres (or CUTOVER_POSTGRES), or create the store there \
+         with `cutover init` and the same --postgres"
+    )]
+    NoSchema { url: String },
 
     #[error(
         "{url} is not a PostgreSQL URL: {why}; pass --postgres (or CUTOVER_POSTGRES) a URL such \

@@ -5,7 +5,8 @@
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, NewAuditEntry, Preset, TokenName,
+    AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, NewAuditEntry, Preset, Role, TokenName,
+    env_name_collision, env_var_name,
 };
 use serde::Serialize;
 
@@ -28,6 +29,7 @@ pub(crate) trait Tx: Send {
     -> Result<(), StoreError>;
     async fn delete_preset(&mut self, name: &FlagKey) -> Result<(), StoreError>;
     async fn token(&mut self, name: &TokenName) -> Result<Option<TokenRecord>, StoreError>;
+    async fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError>;
     async fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StoreError>;
     async fn delete_token(&mut self, name: &TokenName) -> Result<(), StoreError>;
     /// The last committed audit id and hash (0 and the genesis hash for an empty log).
@@ -92,7 +94,34 @@ fn check_version(flag: &Flag, expected: Option<u64>) -> Result<(), StoreError> {
     }
 }
 
+/// Refuses `key` when one of `others` answers to the same `CUTOVER_FLAG_*` variable (the core's
+/// rule): the environment could not tell the two apart.
+fn check_identity<'a>(
+    key: &FlagKey,
+    others: impl IntoIterator<Item = &'a FlagKey>,
+) -> Result<(), StoreError> {
+    match env_name_collision(key, others) {
+        Some(existing) => Err(StoreError::FlagIdentityTaken {
+            key: key.to_string(),
+            existing: existing.to_string(),
+            var: env_var_name(key),
+        }),
+        None => Ok(()),
+    }
+}
+
 pub(crate) async fn create_flag<T: Tx>(
+    tx: &mut T,
+    flag: Flag,
+    meta: &ChangeMeta,
+) -> Result<Committed<Flag>, StoreError> {
+    let keys: Vec<FlagKey> = tx.flags().await?.into_iter().map(|f| f.key).collect();
+    check_identity(&flag.key, &keys)?;
+    insert_new_flag(tx, flag, meta).await
+}
+
+/// Creates a flag whose identity was checked by the caller.
+async fn insert_new_flag<T: Tx>(
     tx: &mut T,
     mut flag: Flag,
     meta: &ChangeMeta,
@@ -329,6 +358,14 @@ pub(crate) async fn import<T: Tx>(
     meta: &ChangeMeta,
 ) -> Result<ImportReport, StoreError> {
     doc.validate()?;
+    let existing: Vec<FlagKey> = tx.flags().await?.into_iter().map(|f| f.key).collect();
+    let in_doc = |key: &FlagKey| doc.flags.iter().any(|f| &f.key == key);
+    // The flags the store keeps besides the document's: a new key must not collide with one.
+    // (The document's own keys were checked against each other by `validate`.)
+    let kept: Vec<&FlagKey> = existing.iter().filter(|k| !prune || in_doc(k)).collect();
+    for flag in doc.flags.iter().filter(|f| !existing.contains(&f.key)) {
+        check_identity(&flag.key, kept.iter().copied())?;
+    }
     let mut report = ImportReport::default();
     let existing_presets = tx.presets().await?;
     if prune {
@@ -341,7 +378,6 @@ pub(crate) async fn import<T: Tx>(
             report.presets_deleted.push(preset.name.to_string());
         }
     }
-    let existing: Vec<FlagKey> = tx.flags().await?.into_iter().map(|f| f.key).collect();
     for flag in &doc.flags {
         let key = flag.key.to_string();
         if existing.contains(&flag.key) {
@@ -355,7 +391,7 @@ pub(crate) async fn import<T: Tx>(
                 report.unchanged.push(key)
             }
         } else {
-            create_flag(tx, flag.clone(), meta).await?;
+            insert_new_flag(tx, flag.clone(), meta).await?;
             report.created.push(key);
         }
     }
@@ -381,6 +417,7 @@ pub(crate) async fn create_token<T: Tx>(
     token: TokenRecord,
     meta: &ChangeMeta,
 ) -> Result<Committed<TokenRecord>, StoreError> {
+    token.name.check_not_reserved()?;
     if tx.token(&token.name).await?.is_some() {
         return Err(StoreError::TokenExists {
             name: token.name.to_string(),
@@ -414,6 +451,16 @@ pub(crate) async fn revoke_token<T: Tx>(
         .ok_or_else(|| StoreError::TokenNotFound {
             name: name.to_string(),
         })?;
+    // Without an admin token nobody can administer the store through the API, and a new one
+    // could then only come from direct access to the store (`cutover token recover`).
+    if token.role == Role::Admin {
+        let admins = tx.tokens().await?;
+        if admins.iter().filter(|t| t.role == Role::Admin).count() <= 1 {
+            return Err(StoreError::LastAdminToken {
+                name: name.to_string(),
+            });
+        }
+    }
     tx.delete_token(name).await?;
     let entity = format!("token:{name}");
     let id = audit(

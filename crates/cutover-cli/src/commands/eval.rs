@@ -28,16 +28,17 @@ struct BatchLine {
     context: Context,
 }
 
+/// Evaluates with `env`, this process's `CUTOVER_FLAG_*` overrides, read before the store opened.
 pub(crate) async fn run(
     session: &Session,
     args: &EvalArgs,
+    env: &EnvOverrides,
 ) -> anyhow::Result<std::process::ExitCode> {
     let flags = session.store.flags().await?;
-    let env = process_env_overrides()?;
     for var in env.unmatched(flags.iter().map(|f| &f.key)) {
         eprintln!("warning: {var} is set but names no flag in the store");
     }
-    let snapshot = Snapshot::compile(&flags, &env);
+    let snapshot = Snapshot::compile(&flags, env);
     match (&args.batch, &args.key) {
         (Some(path), _) => batch(session, &snapshot, path, args.default),
         (None, Some(key)) => {
@@ -63,25 +64,86 @@ pub(crate) async fn run(
     }
 }
 
-fn process_env_overrides() -> anyhow::Result<EnvOverrides> {
-    let vars = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
-    EnvOverrides::from_vars(vars).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("{}", lines.join("\n"))
-    })
+/// The longest input line `eval --batch` reads, newline excluded. A decision needs a flag key and
+/// a context; a line this long is a mistake, and reading it whole would let one line take all
+/// the memory there is.
+pub(crate) const MAX_BATCH_LINE: usize = 1 << 20;
+
+/// What [`read_line`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum LineRead {
+    /// A line, now in the buffer (without its `\n` or `\r\n`).
+    Line,
+    /// A line of this many bytes, over the limit: read to its end and dropped.
+    TooLong(u64),
+    /// The end of the input.
+    End,
 }
 
-/// One output line per input line, in order. A malformed line gets an `{"line", "error"}`
-/// object so outputs stay aligned with inputs, and the exit code is 1 at the end.
+/// Reads the next line into `buf`, never holding more than `limit` bytes of it (and a `\r`): the
+/// rest of a longer line is read in the reader's own buffer and dropped, only counted. Bytes are
+/// not decoded here, so a line that is not UTF-8 is the caller's to report.
+fn read_line(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> std::io::Result<LineRead> {
+    buf.clear();
+    let mut len = 0u64;
+    let mut last = None;
+    let mut started = false;
+    loop {
+        let chunk = input.fill_buf()?;
+        if chunk.is_empty() {
+            if !started {
+                return Ok(LineRead::End);
+            }
+            break;
+        }
+        started = true;
+        let newline = chunk.iter().position(|b| *b == b'\n');
+        let take = newline.unwrap_or(chunk.len());
+        if take > 0 {
+            last = Some(chunk[take - 1]);
+        }
+        let total = len + take as u64;
+        // One byte more than the limit may be the `\r` of a `\r\n` line ending.
+        if total <= limit as u64 + 1 {
+            buf.extend_from_slice(&chunk[..take]);
+        } else if !buf.is_empty() {
+            // Over the limit: what was kept is of no use any more.
+            buf.clear();
+        }
+        len = total;
+        input.consume(take + usize::from(newline.is_some()));
+        if newline.is_some() {
+            break;
+        }
+    }
+    if last == Some(b'\r') {
+        buf.pop();
+        len -= 1;
+    }
+    if len > limit as u64 {
+        buf.clear();
+        return Ok(LineRead::TooLong(len));
+    }
+    Ok(LineRead::Line)
+}
+
+const ACCEPTED_LINE: &str = "accepted: {\"flag\": KEY, \"context\": {ATTR: VALUE, ...}}";
+
+/// One output line per input line, in order. A line that is malformed, not UTF-8, empty or over
+/// [`MAX_BATCH_LINE`] gets an `{"line", "error"}` object so outputs stay aligned with inputs, and
+/// the exit code is 1 at the end.
 fn batch(
     session: &Session,
     snapshot: &Snapshot,
     path: &std::path::Path,
     default: Variant,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let input: Box<dyn BufRead> = if path.as_os_str() == "-" {
-        Box::new(BufReader::new(std::io::stdin().lock()))
+    let mut input: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(BufReader::with_capacity(1 << 16, std::io::stdin().lock()))
     } else {
         let file =
             std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
@@ -90,31 +152,44 @@ fn batch(
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut bad = 0usize;
-    for (n, line) in input.lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<BatchLine>(&line) {
-            Ok(item) => {
-                let decision = snapshot.decide(&item.flag, &item.context, session.now, default);
-                serde_json::to_writer(
-                    &mut out,
-                    &Answer {
-                        flag: &item.flag,
-                        decision: &decision,
-                    },
-                )?;
-            }
-            Err(e) => {
-                bad += 1;
-                let msg =
-                    format!("{e}; accepted: {{\"flag\": KEY, \"context\": {{ATTR: VALUE, ...}}}}");
-                serde_json::to_writer(
-                    &mut out,
-                    &serde_json::json!({ "line": n + 1, "error": msg }),
-                )?;
-            }
+    let mut line = Vec::new();
+    for n in 1u64.. {
+        let read = read_line(&mut input, &mut line, MAX_BATCH_LINE)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let problem = match read {
+            LineRead::End => break,
+            LineRead::TooLong(len) => Some(format!(
+                "the line is {len} bytes, over the {MAX_BATCH_LINE}-byte (1 MiB) limit of eval \
+                 --batch; {ACCEPTED_LINE}"
+            )),
+            LineRead::Line => match std::str::from_utf8(&line) {
+                Err(e) => Some(format!(
+                    "the line is not valid UTF-8 (byte {} is not); {ACCEPTED_LINE}",
+                    e.valid_up_to() + 1
+                )),
+                Ok(text) if text.trim().is_empty() => {
+                    Some(format!("the line is empty; {ACCEPTED_LINE}"))
+                }
+                Ok(text) => match serde_json::from_str::<BatchLine>(text) {
+                    Ok(item) => {
+                        let decision =
+                            snapshot.decide(&item.flag, &item.context, session.now, default);
+                        serde_json::to_writer(
+                            &mut out,
+                            &Answer {
+                                flag: &item.flag,
+                                decision: &decision,
+                            },
+                        )?;
+                        None
+                    }
+                    Err(e) => Some(format!("{e}; {ACCEPTED_LINE}")),
+                },
+            },
+        };
+        if let Some(msg) = problem {
+            bad += 1;
+            serde_json::to_writer(&mut out, &serde_json::json!({ "line": n, "error": msg }))?;
         }
         out.write_all(b"\n")?;
     }
@@ -124,4 +199,43 @@ fn batch(
         return Ok(std::process::ExitCode::FAILURE);
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LineRead, read_line};
+
+    /// Every read of `input` with a limit of 4 bytes: the result and the line's text.
+    fn reads(input: &[u8]) -> Vec<(LineRead, String)> {
+        // A tiny buffer, so lines span several reads of the underlying input.
+        let mut reader = std::io::BufReader::with_capacity(3, input);
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            let read = read_line(&mut reader, &mut buf, 4).unwrap();
+            assert!(buf.len() <= 5, "held {} bytes", buf.len());
+            if read == LineRead::End {
+                return out;
+            }
+            out.push((read, String::from_utf8_lossy(&buf).into_owned()));
+        }
+    }
+
+    #[test]
+    fn lines_up_to_the_limit_are_kept_longer_ones_are_counted_and_dropped() {
+        use LineRead::{Line, TooLong};
+        let line = |s: &str| (Line, s.to_owned());
+        assert_eq!(reads(b""), []);
+        assert_eq!(reads(b"abcd\n"), [line("abcd")]);
+        assert_eq!(reads(b"abcd\r\n\nab"), [line("abcd"), line(""), line("ab")]);
+        assert_eq!(
+            reads(b"abcde\nok\nabcde\r\n0123456789"),
+            [
+                (TooLong(5), String::new()),
+                line("ok"),
+                (TooLong(5), String::new()),
+                (TooLong(10), String::new())
+            ]
+        );
+    }
 }

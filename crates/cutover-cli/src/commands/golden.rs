@@ -187,7 +187,8 @@ async fn record_verdict(
     } else {
         format!("{} failed: {}", s.mode.as_str(), why.join("; "))
     };
-    let session = Session::open(global).await?;
+    // The verdict goes on a flag, so the store must already exist.
+    let session = Session::open(global, false).await?;
     let meta = cutover_store::ChangeMeta {
         reason: Some(summary.clone()),
         ..session.meta()?

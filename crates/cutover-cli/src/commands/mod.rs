@@ -5,6 +5,7 @@ pub(crate) mod change;
 pub(crate) mod eval;
 pub(crate) mod flag;
 pub(crate) mod golden;
+pub(crate) mod init;
 pub(crate) mod loadgen;
 pub(crate) mod preset;
 pub(crate) mod rollouts;

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use cutover_core::{EnvOverrides, Role, TokenName};
 use cutover_server::guard::{AlertTargets, GuardConfig};
 use cutover_server::{ConnectionConfig, ConnectionLimits, Server, ServerConfig};
+use cutover_store::AuditQuery;
 use serde::Deserialize;
 
 use crate::args::ServeArgs;
@@ -48,16 +49,14 @@ fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
     })
 }
 
-fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
+/// The server's configuration from options, variables and the config file; `env` holds the
+/// process's `CUTOVER_FLAG_*` overrides, already read and checked.
+pub(crate) fn config(args: &ServeArgs, env: EnvOverrides) -> anyhow::Result<ServerConfig> {
     let file = match &args.config {
         Some(path) => read_file_config(path)?,
         None => FileConfig::default(),
     };
     let defaults = ServerConfig::default();
-    let env = EnvOverrides::from_vars(std::env::vars()).map_err(|errors| {
-        let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!(all.join("; "))
-    })?;
     Ok(ServerConfig {
         listen: args.listen.or(file.listen).unwrap_or(defaults.listen),
         change_rate_per_second: args
@@ -162,9 +161,26 @@ fn connection_config(
     })
 }
 
-/// A store nobody can reach yet gets its first admin token, printed once.
+/// A store that never had a token gets its first admin token, printed once. One that had tokens
+/// never gets another this way, whatever became of them: anyone able to restart the server
+/// could otherwise mint admin access for themselves. `cutover token recover NAME`, with direct
+/// access to the store and audited, is the way back in.
 async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
-    if !session.store.tokens().await?.is_empty() {
+    let tokens = session.store.tokens().await?;
+    if tokens.iter().any(|t| t.role == Role::Admin) {
+        return Ok(());
+    }
+    let ever = AuditQuery {
+        action: Some("token.*".into()),
+        limit: Some(1),
+        ..AuditQuery::default()
+    };
+    if !tokens.is_empty() || !session.store.audit(&ever).await?.is_empty() {
+        eprintln!(
+            "warning: this store has no admin token, and none is created for a store that has \
+             had tokens; to administer it through the API, create one with `cutover token \
+             recover NAME` (direct access to the store, audited)"
+        );
         return Ok(());
     }
     let name = TokenName::new("admin")?;
@@ -172,7 +188,7 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
     let meta = session
         .meta()
         .unwrap_or_else(|_| cutover_store::ChangeMeta {
-            actor: "cutover-serve".into(),
+            actor: cutover_core::SERVE_ACTOR.into(),
             reason: None,
             at: session.now,
         });
@@ -197,13 +213,12 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
     }
 }
 
-pub(crate) async fn run(session: &Session, args: &ServeArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(session: &Session, config: ServerConfig) -> anyhow::Result<()> {
     if session.remote.is_some() {
         anyhow::bail!(
             "serve runs on a store (--db or --postgres), not through another server's --server"
         );
     }
-    let config = config(args)?;
     // Handlers are in place before the address is announced: whoever reads it may signal at once.
     let stop = stop_signals()?;
     first_admin_token(session).await?;

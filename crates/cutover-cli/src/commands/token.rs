@@ -72,6 +72,39 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
             );
             Ok(())
         }
+        TokenCmd::Recover { name } => {
+            if session.remote.is_some() {
+                anyhow::bail!(
+                    "token recover works only on the store itself (--db or --postgres), never \
+                     through --server: with a working admin token, use `token create NAME --role \
+                     admin` instead"
+                );
+            }
+            let meta = session.meta()?;
+            let why = "admin access recovered with direct access to the store (cutover token \
+                       recover)";
+            let meta = ChangeMeta {
+                reason: Some(match &meta.reason {
+                    Some(reason) => format!("{why}: {reason}"),
+                    None => why.to_owned(),
+                }),
+                ..meta
+            };
+            let secret = create(session, name, Role::Admin, &meta).await?;
+            if session.json {
+                output::json(&Created {
+                    name,
+                    role: Role::Admin,
+                    token: &secret,
+                })
+            } else {
+                println!(
+                    "created admin token {name} (audited as a recovery); its secret, shown only now:"
+                );
+                println!("{secret}");
+                Ok(())
+            }
+        }
         TokenCmd::Revoke { name } => {
             let done = session.store.revoke_token(name, &session.meta()?).await?;
             if session.json {

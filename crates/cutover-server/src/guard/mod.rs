@@ -20,8 +20,9 @@ pub use look::{Judgement, Look, RolloutStatus, look, status};
 
 use crate::live::Live;
 
-/// The actor the guard's changes are audited under.
-pub const GUARD_ACTOR: &str = "guard";
+/// The actor the guard's changes are audited under; the core reserves it, so no token can take
+/// it.
+pub use cutover_core::GUARD_ACTOR;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuardConfig {

@@ -84,8 +84,19 @@ fn without_password(url: &str) -> String {
 }
 
 impl PgStore {
-    /// Connects to the database at `url` and brings its schema up to date.
+    /// Connects to the database at `url` and brings its schema up to date, creating it in a
+    /// database that has none: for the commands that create a store.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_as(url, true).await
+    }
+
+    /// Connects to a database that already holds a cutover store: one without cutover's schema
+    /// is [`StoreError::NoSchema`], and no table is created in it.
+    pub async fn connect_existing(url: &str) -> Result<Self, StoreError> {
+        Self::connect_as(url, false).await
+    }
+
+    async fn connect_as(url: &str, create: bool) -> Result<Self, StoreError> {
         let not_a_url = |why: String| StoreError::BadUrl {
             url: without_password(url),
             why,
@@ -108,6 +119,11 @@ impl PgStore {
             .await
             .map_err(classify)?;
         let mut conn = pool.acquire().await.map_err(classify)?;
+        if !create && !schema::exists(&mut conn).await? {
+            return Err(StoreError::NoSchema {
+                url: without_password(url),
+            });
+        }
         schema::prepare(&mut conn).await?;
         drop(conn);
         Ok(PgStore { pool })

@@ -21,6 +21,15 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0007_audit_txn.sql"),
 ];
 
+/// Whether the database holds cutover's schema (its version table), looked up without creating
+/// anything.
+pub(super) async fn exists(conn: &mut PgConnection) -> Result<bool, StoreError> {
+    sqlx::query_scalar::<_, bool>("SELECT to_regclass('cutover_schema') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(classify)
+}
+
 pub(super) async fn prepare(conn: &mut PgConnection) -> Result<(), StoreError> {
     let mut tx = conn.begin().await.map_err(classify)?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")

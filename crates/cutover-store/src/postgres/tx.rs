@@ -308,6 +308,18 @@ impl Tx for PgTx {
         .transpose()
     }
 
+    async fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY name"
+        )))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(token_from_row)
+        .collect()
+    }
+
     async fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO tokens (name, role, hash, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",

@@ -11,8 +11,11 @@ const MAGIC: &[u8; 16] = b"SQLite format 3\0";
 /// What is at the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum FileState {
-    /// Nothing yet (or an empty file): a new store will be created.
-    New,
+    /// Nothing yet: only a command that creates a store may make one there.
+    Missing,
+    /// A file of 0 bytes. Never turned into a new store: it is as likely a store truncated by a
+    /// full disk or a bad copy as a placeholder, and starting afresh would hide the loss.
+    Empty,
     /// A SQLite file whose header is consistent with its length.
     Sqlite,
 }
@@ -25,14 +28,14 @@ pub(super) fn inspect(path: &Path) -> Result<FileState, StoreError> {
     };
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileState::New),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileState::Missing),
         Err(e) => return Err(not_a_store(format!("it cannot be read ({e})"))),
     };
     if meta.is_dir() {
         return Err(not_a_store("it is a directory".into()));
     }
     if meta.len() == 0 {
-        return Ok(FileState::New);
+        return Ok(FileState::Empty);
     }
     let mut header = [0u8; 100];
     let mut file =
@@ -51,6 +54,12 @@ pub(super) fn inspect(path: &Path) -> Result<FileState, StoreError> {
         return Err(StoreError::Corrupt {
             path: shown,
             detail: format!("it is truncated to {read} bytes, shorter than a SQLite header"),
+        });
+    }
+    if let Some(why) = header_fields_out_of_range(&header) {
+        return Err(StoreError::Corrupt {
+            path: shown,
+            detail: format!("its SQLite header is damaged: {why}"),
         });
     }
     let page_size = match u16::from_be_bytes([header[16], header[17]]) {
@@ -76,6 +85,42 @@ pub(super) fn inspect(path: &Path) -> Result<FileState, StoreError> {
         });
     }
     Ok(FileState::Sqlite)
+}
+
+/// The header fields SQLite itself only ever writes with a few values. Some of them, when
+/// damaged, make SQLite open the file read-only or misread it instead of refusing it, so that a
+/// change would fail half-way with a raw "readonly database" error.
+fn header_fields_out_of_range(header: &[u8; 100]) -> Option<String> {
+    let (write_version, read_version) = (header[18], header[19]);
+    if !matches!(write_version, 1 | 2) || !matches!(read_version, 1 | 2) {
+        return Some(format!(
+            "its file format versions (bytes 18 and 19) are {write_version} and {read_version}, \
+             where SQLite writes 1 or 2"
+        ));
+    }
+    if header[21..24] != [64, 32, 32] {
+        return Some(format!(
+            "its payload fractions (bytes 21 to 23) are {:?}, where SQLite writes [64, 32, 32]",
+            &header[21..24]
+        ));
+    }
+    // Both are 0 in a file whose schema so far lives only in its write-ahead log.
+    let schema_format = u32::from_be_bytes([header[44], header[45], header[46], header[47]]);
+    if schema_format > 4 {
+        return Some(format!(
+            "its schema format number (bytes 44 to 47) is {schema_format}, where SQLite writes 0 to 4"
+        ));
+    }
+    let encoding = u32::from_be_bytes([header[56], header[57], header[58], header[59]]);
+    if encoding > 3 {
+        return Some(format!(
+            "its text encoding (bytes 56 to 59) is {encoding}, where SQLite writes 0 to 3"
+        ));
+    }
+    if header[72..92].iter().any(|b| *b != 0) {
+        return Some("its reserved bytes 72 to 91 are not zero".into());
+    }
+    None
 }
 
 fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {

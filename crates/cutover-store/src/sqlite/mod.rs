@@ -1,4 +1,5 @@
-//! The embedded backend: one SQLite file, created on first use, nothing to install.
+//! The embedded backend: one SQLite file, created by the commands that create a store, nothing
+//! to install.
 
 mod file_check;
 mod guard;
@@ -60,15 +61,31 @@ pub(crate) fn classify(err: sqlx::Error, path: &str) -> StoreError {
 }
 
 impl SqliteStore {
-    /// Opens the store at `path`, creating it if nothing is there. A file that is not a cutover
-    /// store, a damaged one, or one from a newer cutover is refused without being modified.
+    /// Opens the store at `path`, creating it if nothing is there: for the commands that create
+    /// a store (`init`, `serve`, `flag create`, `import`). A file that is not a cutover store, an
+    /// empty one, a damaged one, or one from a newer cutover is refused without being modified.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let path = path.as_ref();
+        Self::open_as(path.as_ref(), true).await
+    }
+
+    /// Opens the store at `path`, which must already be one: a missing path is
+    /// [`StoreError::NoStore`] and nothing is created, so a typo in `--db` is not a new store.
+    pub async fn open_existing(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_as(path.as_ref(), false).await
+    }
+
+    async fn open_as(path: &Path, create: bool) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
-        file_check::inspect(path)?;
+        match file_check::inspect(path)? {
+            file_check::FileState::Missing if !create => {
+                return Err(StoreError::NoStore { path: shown });
+            }
+            file_check::FileState::Empty => return Err(StoreError::EmptyFile { path: shown }),
+            file_check::FileState::Missing | file_check::FileState::Sqlite => {}
+        }
         let options = SqliteConnectOptions::new()
             .filename(path)
-            .create_if_missing(true)
+            .create_if_missing(create)
             .busy_timeout(BUSY_TIMEOUT)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true);
@@ -79,7 +96,7 @@ impl SqliteStore {
             .await
             .map_err(|e| classify(e, &shown))?;
         let mut conn = pool.acquire().await.map_err(|e| classify(e, &shown))?;
-        schema::prepare(&mut conn, &shown).await?;
+        schema::prepare(&mut conn, &shown, create).await?;
         drop(conn);
         Ok(SqliteStore { pool, path: shown })
     }

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeSet;
+
 use sqlx::{AssertSqlSafe, Connection, SqliteConnection};
 
 use super::classify;
@@ -41,8 +43,13 @@ async fn pragma(
         .map_err(|e| classify(e, path))
 }
 
-/// Makes sure the file is a cutover store at the latest schema, creating it if it is new.
-pub(super) async fn prepare(conn: &mut SqliteConnection, path: &str) -> Result<(), StoreError> {
+/// Makes sure the file is a cutover store at the latest schema, creating it if it is new and
+/// `create` allows it.
+pub(super) async fn prepare(
+    conn: &mut SqliteConnection,
+    path: &str,
+    create: bool,
+) -> Result<(), StoreError> {
     let app = pragma(conn, "PRAGMA application_id", path).await?;
     let objects = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sqlite_master")
         .fetch_one(&mut *conn)
@@ -56,13 +63,30 @@ pub(super) async fn prepare(conn: &mut SqliteConnection, path: &str) -> Result<(
             ),
         });
     }
+    if app == 0 && !create {
+        return Err(StoreError::NotAStore {
+            path: path.to_owned(),
+            why: "it is a SQLite database with nothing in it yet; create a store with \
+                  `cutover init`"
+                .into(),
+        });
+    }
     let version = pragma(conn, "PRAGMA user_version", path).await?;
+    if version < 0 {
+        return Err(StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: format!("its schema version (PRAGMA user_version) is {version}, below 0"),
+        });
+    }
     if version > latest() {
         return Err(StoreError::NewerSchema {
             path: path.to_owned(),
             found: version,
             known: latest(),
         });
+    }
+    if app == APPLICATION_ID {
+        check_objects(conn, path, version).await?;
     }
     if version == latest() {
         return Ok(());
@@ -121,4 +145,105 @@ async fn enable_wal(conn: &mut SqliteConnection, path: &str) -> Result<(), Store
             Err(e) => return Err(classify(e, path)),
         }
     }
+}
+
+/// Every table, index, trigger and view of a schema, and every column of its tables, as
+/// "table tokens", "column tokens.role", "index audit_by_flag".
+const SCHEMA_OBJECTS: &str = "\
+    SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' \
+    UNION ALL \
+    SELECT 'column ' || m.name || '.' || p.name \
+    FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p \
+    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'";
+
+async fn schema_objects(
+    conn: &mut SqliteConnection,
+    path: &str,
+) -> Result<BTreeSet<String>, StoreError> {
+    let names = sqlx::query_scalar::<_, String>(SCHEMA_OBJECTS)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| classify(e, path))?;
+    Ok(names.into_iter().collect())
+}
+
+/// The objects the first `version` migrations create, found by running them on an in-memory
+/// database, so the check follows every new migration without a list to keep up to date.
+async fn expected_objects(version: i64) -> Result<BTreeSet<String>, StoreError> {
+    let memory = "the in-memory reference schema";
+    let mut conn = SqliteConnection::connect("sqlite::memory:")
+        .await
+        .map_err(|e| classify(e, memory))?;
+    for sql in MIGRATIONS
+        .iter()
+        .take(usize::try_from(version).unwrap_or(0))
+    {
+        sqlx::raw_sql(*sql)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| classify(e, memory))?;
+    }
+    let objects = schema_objects(&mut conn, memory).await;
+    let _ = conn.close().await;
+    objects
+}
+
+/// A cutover file whose schema lacks something its version has (a dropped table, a dropped
+/// column) would fail later with "no such table" half-way through a command; one holding objects
+/// its version does not have yet would fail in the middle of a migration. Both are damage, said
+/// before anything is written.
+async fn check_objects(
+    conn: &mut SqliteConnection,
+    path: &str,
+    version: i64,
+) -> Result<(), StoreError> {
+    let expected = expected_objects(version).await?;
+    let found = schema_objects(conn, path).await?;
+    let missing: Vec<&String> = expected.difference(&found).collect();
+    if !missing.is_empty() {
+        // A dropped table takes its columns with it: name the table alone then.
+        let tables: Vec<&String> = missing
+            .iter()
+            .copied()
+            .filter(|m| m.starts_with("table "))
+            .collect();
+        let shown = if tables.is_empty() { missing } else { tables };
+        return Err(StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: format!(
+                "it lacks {}, which its schema version {version} has (dropped or edited outside \
+                 cutover)",
+                list(&shown)
+            ),
+        });
+    }
+    if version < latest() {
+        let early: Vec<&String> = found.difference(&expected).collect();
+        if !early.is_empty() {
+            return Err(StoreError::Corrupt {
+                path: path.to_owned(),
+                detail: format!(
+                    "it holds {}, which its schema version {version} does not have yet (its \
+                     version was edited outside cutover)",
+                    list(&early)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first few names of a list, for a message a person reads.
+fn list(names: &[&String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    text
 }

@@ -2,6 +2,7 @@
 //! (0 ok, 1 failure, 2 usage).
 
 mod args;
+mod audit_key;
 mod commands;
 mod output;
 mod remote;

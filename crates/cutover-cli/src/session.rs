@@ -85,9 +85,22 @@ impl Session {
 
 /// The store a command works on: the SQLite file by default, PostgreSQL with `--postgres`.
 pub(crate) async fn open_store(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
+    let key = global.audit_key.clone();
     Ok(match &global.postgres {
-        Some(url) => Arc::new(cutover_store::PgStore::connect(url).await?),
-        None => Arc::new(SqliteStore::open(&global.db).await?),
+        Some(url) => {
+            let store = cutover_store::PgStore::connect(url).await?;
+            Arc::new(match key {
+                Some(key) => store.with_audit_key(key),
+                None => store,
+            })
+        }
+        None => {
+            let store = SqliteStore::open(&global.db).await?;
+            Arc::new(match key {
+                Some(key) => store.with_audit_key(key),
+                None => store,
+            })
+        }
     })
 }
 

@@ -18,6 +18,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0004_shadow_metrics.sql"),
     include_str!("../../migrations/postgres/0005_guarded_rollouts.sql"),
     include_str!("../../migrations/postgres/0006_custom_counters.sql"),
+    // Number 8: number 7 (the audit txn column) comes from another branch and goes before it.
+    include_str!("../../migrations/postgres/0008_audit_seal.sql"),
 ];
 
 pub(super) async fn prepare(conn: &mut PgConnection) -> Result<(), StoreError> {

@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use common::{Backend, Place, store};
 use cutover_core::{
-    AttributeName, Flag, FlagChange, FlagDocument, FlagKey, Override, Preset, PresetEntry, Role,
-    Rollout, Stage, StateFinding, Timestamp, TokenName, Variant, token_hash,
+    AttributeName, Flag, FlagChange, FlagDocument, FlagKey, GENESIS_HASH, NewAuditEntry, Override,
+    Preset, PresetEntry, Role, Rollout, Stage, StateFinding, Timestamp, TokenName, Variant,
+    token_hash,
 };
 use cutover_store::{ChangeMeta, Store, TokenRecord};
 
@@ -338,7 +339,54 @@ async fn a_hand_edit_carried_forward_by_a_later_change_fails_verify(b: Backend) 
     }
 }
 
+/// A token created by an earlier version: its entry carries no binding of the hash (the record
+/// as it was then serialised), written here the way that version wrote it. It still verifies,
+/// checked by name, role and creation, and the report says so; a raised role is still caught.
+async fn a_token_created_by_an_earlier_version_is_checked_by_name_and_role(b: Backend) {
+    let Some((place, store)) = store(b).await else {
+        return;
+    };
+    let created_at = Timestamp::from_millisecond(1_800_000_000_123).unwrap();
+    let entry = NewAuditEntry {
+        at: created_at,
+        actor: "alice".into(),
+        action: "token.create".into(),
+        entity: "token:legacy".into(),
+        before: None,
+        after: Some(format!(
+            r#"{{"name":"legacy","role":"viewer","created_at":"{created_at}","created_by":"alice"}}"#
+        )),
+        reason: None,
+    }
+    .seal(1, GENESIS_HASH);
+    let written_then = format!(
+        "INSERT INTO audit_log (id, at, actor, action, entity, before, after, reason, prev_hash, hash) \
+         VALUES (1, {ms}, 'alice', 'token.create', 'token:legacy', NULL, '{after}', NULL, '{prev}', '{hash}'); \
+         UPDATE audit_head SET last_id = 1, last_hash = '{hash}'; \
+         INSERT INTO tokens (name, role, hash, created_at, created_by) \
+         VALUES ('legacy', 'viewer', '{stored}', {ms}, 'alice')",
+        ms = created_at.as_millisecond(),
+        after = entry.after.as_deref().unwrap(),
+        prev = entry.prev_hash,
+        hash = entry.hash,
+        stored = token_hash("cut_legacy"),
+    );
+    let store = tamper(&place, store, &written_then).await;
+    let report = store.verify_audit().await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems());
+    assert_eq!(report.state.unwrap().unbound_tokens, ["legacy"]);
+
+    let store = tamper(
+        &place,
+        store,
+        "UPDATE tokens SET role = 'admin' WHERE name = 'legacy'",
+    )
+    .await;
+    assert!(!store.verify_audit().await.unwrap().is_intact());
+}
+
 on_both_backends!(
+    a_token_created_by_an_earlier_version_is_checked_by_name_and_role,
     an_untouched_store_with_every_kind_of_change_verifies,
     a_hand_edited_rollout_fails_verify,
     a_hand_edited_preset_fails_verify,

@@ -65,6 +65,16 @@ pub(crate) struct Global {
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// A file holding the audit key (at least 32 bytes): every change seals the audit head with
+    /// it, and `audit verify` checks the seal. Every process writing to a sealed store needs it.
+    #[arg(
+        long = "audit-key-file",
+        global = true,
+        env = "CUTOVER_AUDIT_KEY_FILE",
+        value_name = "FILE",
+        value_parser = crate::audit_key::read
+    )]
+    pub audit_key: Option<cutover_core::AuditKey>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +237,10 @@ pub(crate) struct ServeArgs {
     /// closed and the process exits [default: 10s].
     #[arg(long, value_parser = parse_span, value_name = "SPAN")]
     pub shutdown_grace: Option<std::time::Duration>,
+    /// Start even if rows disagree with the audit log (or, with a key, the seal fails): accept
+    /// the store as it is, recording each acceptance in the audit log.
+    #[arg(long)]
+    pub trust_state: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -620,12 +634,19 @@ pub(crate) enum AuditCmd {
     },
     /// Entries matching every filter given.
     Query(AuditFilter),
-    /// Walk the hash chain; exit 1 and name the first bad entry if the log was tampered with.
+    /// Walk the hash chain and replay the log into the flags, presets and tokens it describes;
+    /// exit 1 naming every entry and row that disagrees (and a seal or anchor that fails).
     Verify {
-        /// Verify an exported JSONL file instead of the store.
+        /// Verify an exported JSONL file instead of the store (its chain only: no rows).
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
+        /// Fail unless this head (as `audit head` printed it: ID:HASH, or HASH) is still on
+        /// the chain: the log was not rewritten or rolled back past it since.
+        #[arg(long, value_name = "ID:HASH", value_parser = parse_anchor)]
+        expect_head: Option<cutover_core::Anchor>,
     },
+    /// Print the audit head (id and hash): keep it elsewhere to anchor the log.
+    Head,
     /// Write entries as JSON lines (all of them unless filtered).
     Export {
         #[command(flatten)]
@@ -746,6 +767,11 @@ fn parse_preset_entry(s: &str) -> Result<PresetEntry, String> {
 fn parse_bool(s: &str) -> Result<bool, String> {
     cutover_core::parse_env_bool("--enabled", s)
         .map_err(|_| format!("{s:?} is not a boolean; accepted: true or false"))
+}
+
+fn parse_anchor(s: &str) -> Result<cutover_core::Anchor, String> {
+    s.parse()
+        .map_err(|e: cutover_core::CoreError| e.to_string())
 }
 
 fn parse_ctx_pair(s: &str) -> Result<(String, String), String> {

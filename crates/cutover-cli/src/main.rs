@@ -2,6 +2,7 @@
 //! (0 ok, 1 failure, 2 usage).
 
 mod args;
+mod audit_key;
 mod commands;
 mod environment;
 mod output;
@@ -127,8 +128,8 @@ async fn dispatch(
         Command::Audit(cmd) => audit::run(session, cmd).await,
         Command::Import(args) => ok(transfer::import(session, args).await),
         Command::Export(args) => ok(transfer::export(session, args).await),
-        Command::Serve(_) => match serve_config {
-            Some(config) => ok(serve::run(session, config).await),
+        Command::Serve(args) => match serve_config {
+            Some(config) => ok(serve::run(session, config, args.trust_state).await),
             None => unreachable!("serve's configuration is read before the store opens (run)"),
         },
         Command::Token(cmd) => ok(token::run(session, cmd).await),

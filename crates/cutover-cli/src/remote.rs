@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, Role, ShadowCounts,
-    Timestamp, TokenName,
+    Anchor, AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, GENESIS_HASH, Preset, Role,
+    ShadowCounts, Timestamp, TokenName, VerifyReport,
 };
 use cutover_store::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
     GuardRecord, ImportReport, ShadowWindow, Store, StoreError, StoreState, TokenRecord,
+    TrustReport,
 };
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
@@ -375,9 +376,38 @@ impl Store for RemoteStore {
         .await
     }
 
-    async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
-        self.json("audit verify", self.request(Method::GET, "/audit/verify"))
-            .await
+    /// The server verifies with its own audit key, if it has one.
+    async fn verify_audit_with(&self, anchor: Option<&Anchor>) -> Result<VerifyReport, StoreError> {
+        let params: Vec<(&str, String)> = anchor
+            .map(|a| ("expect_head", a.to_string()))
+            .into_iter()
+            .collect();
+        self.json(
+            "audit verify",
+            self.request(Method::GET, "/audit/verify").query(&params),
+        )
+        .await
+    }
+
+    /// The newest entry: the head as far as the API shows it.
+    async fn audit_head(&self) -> Result<(u64, String), StoreError> {
+        let newest = self
+            .audit(&AuditQuery {
+                limit: Some(1),
+                newest_first: true,
+                ..AuditQuery::default()
+            })
+            .await?;
+        Ok(newest
+            .into_iter()
+            .next()
+            .map_or((0, GENESIS_HASH.to_owned()), |e| (e.id, e.hash)))
+    }
+
+    async fn trust_state(&self, _meta: &ChangeMeta) -> Result<TrustReport, StoreError> {
+        Err(not_offered(
+            "only `cutover serve --trust-state` on the store itself accepts its state",
+        ))
     }
 
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {

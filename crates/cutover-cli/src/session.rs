@@ -80,13 +80,33 @@ impl Session {
 
 /// The store a command works on: the SQLite file by default, PostgreSQL with `--postgres`.
 /// Without `create`, a missing file or a database without cutover's schema is an error and
-/// nothing is created: only `init`, `serve`, `flag create` and `import` create a store.
+/// nothing is created: only `init`, `serve`, `flag create` and `import` create a store. With an
+/// audit key (`--audit-key-file`), the store seals the audit head on every append.
 pub(crate) async fn open_store(global: &Global, create: bool) -> anyhow::Result<Arc<dyn Store>> {
+    let key = global.audit_key.clone();
     Ok(match (&global.postgres, create) {
-        (Some(url), true) => Arc::new(PgStore::connect(url).await?),
-        (Some(url), false) => Arc::new(PgStore::connect_existing(url).await?),
-        (None, true) => Arc::new(SqliteStore::open(&global.db).await?),
-        (None, false) => Arc::new(SqliteStore::open_existing(&global.db).await?),
+        (Some(url), create) => {
+            let store = if create {
+                PgStore::connect(url).await?
+            } else {
+                PgStore::connect_existing(url).await?
+            };
+            Arc::new(match key {
+                Some(key) => store.with_audit_key(key),
+                None => store,
+            })
+        }
+        (None, create) => {
+            let store = if create {
+                SqliteStore::open(&global.db).await?
+            } else {
+                SqliteStore::open_existing(&global.db).await?
+            };
+            Arc::new(match key {
+                Some(key) => store.with_audit_key(key),
+                None => store,
+            })
+        }
     })
 }
 

@@ -449,6 +449,26 @@ mod tests {
         );
     }
 
+    /// Stores written by every earlier version must keep verifying: the encoding and the digest
+    /// of `cutover.audit.v1` never change (this vector was computed before sha2 0.11).
+    #[test]
+    fn the_hash_of_an_entry_is_pinned() {
+        let entry = NewAuditEntry {
+            at: Timestamp::from_millisecond(1_800_000_000_123).unwrap(),
+            actor: "alice".into(),
+            action: "flag.rollout".into(),
+            entity: "flag:checkout".into(),
+            before: Some(r#"{"rollout_percent":0}"#.into()),
+            after: Some(r#"{"rollout_percent":5}"#.into()),
+            reason: None,
+        }
+        .seal(7, GENESIS_HASH);
+        assert_eq!(
+            entry.hash,
+            "9985c8871641dc0d8f2164c78c8e61b7348a00ca28d25300755054c80fdf90c5"
+        );
+    }
+
     #[test]
     fn absent_and_empty_fields_hash_differently() {
         let mut a = chain(1).remove(0);

@@ -110,4 +110,16 @@ pub enum CoreError {
 
     #[error("invalid flag document: {why}")]
     InvalidDocument { why: String },
+
+    #[error(
+        "the audit key has {bytes} bytes; accepted: a file of at least 32 bytes (trailing \
+         whitespace is not counted), such as one written by `openssl rand -hex 32 > audit.key`"
+    )]
+    WeakAuditKey { bytes: usize },
+
+    #[error(
+        "invalid audit anchor {text:?}: {why}; accepted: the hash `cutover audit head` printed \
+         (64 hex digits), or ID:HASH such as 42:9f86d0..."
+    )]
+    InvalidAnchor { text: String, why: &'static str },
 }

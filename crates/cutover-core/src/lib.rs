@@ -9,6 +9,10 @@ mod access;
 mod arm_metrics;
 mod attribute;
 mod audit;
+mod audit_anchor;
+mod audit_check;
+mod audit_seal;
+mod audit_state;
 mod bucket;
 mod change;
 mod compare;
@@ -40,6 +44,13 @@ pub use arm_metrics::{
 pub use attribute::AttributeName;
 pub use audit::{
     AuditEntry, ChainFault, ChainReport, ChainWalk, GENESIS_HASH, NewAuditEntry, verify_chain,
+};
+pub use audit_anchor::{Anchor, AnchorOutcome, AnchorWatch};
+pub use audit_check::{LogCheck, SealCheck, VerifyReport};
+pub use audit_seal::{AUDIT_KEY_MIN_BYTES, AuditKey, HeadSeal, SealGap, SealOutcome};
+pub use audit_state::{
+    FieldDiff, StateFinding, StateReplay, StateReport, StoredState, TRUST_ACTION, TokenState,
+    token_binding,
 };
 pub use bucket::{BUCKETS, Seed, bucket_of};
 pub use change::FlagChange;

@@ -135,6 +135,8 @@ impl From<StoreError> for ApiError {
             | StoreError::Corrupt { .. }
             | StoreError::NewerSchema { .. }
             | StoreError::BadRow { .. }
+            | StoreError::SealedWithoutKey
+            | StoreError::CannotTrust { .. }
             | StoreError::Database(_) => {
                 tracing::error!(error = %err, "store failure");
                 (StatusCode::INTERNAL_SERVER_ERROR, "store_failure")

@@ -158,7 +158,10 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
             guarded_retreat(s, Operate, post(admin::presets::apply)),
         )
         .route("/audit", guarded(s, Read, get(admin::audit::query)))
-        .route("/audit/verify", guarded(s, Read, get(admin::audit::verify)))
+        .route(
+            "/audit/verify",
+            guarded(s, Read, get(admin::audit_verify::verify)),
+        )
         .route("/audit/export", guarded(s, Read, get(admin::audit::export)))
         .route(
             "/import",

@@ -858,10 +858,25 @@ fn audit_ops() -> Vec<Op> {
             "/api/v1/audit/verify",
             "verifyAudit",
             Read,
-            "Walk the audit chain and report the first fault",
+            "Verify the audit log: its hash chain, the rows it describes, the seal, an anchor",
+        )
+        .query(
+            "expect_head",
+            text(),
+            "A head to hold the log to, as `cutover audit head` prints it: ID:HASH or HASH. \
+             A value that is neither is a 422 naming expect_head.",
         )
         .store()
-        .ok(200, answer("The walk.", Some(schema("ChainReport")), &[])),
+        .fails(&[Fail::Invalid])
+        .ok(
+            200,
+            answer(
+                "The verification; `intact` is false when anything failed, and `problems` says \
+                 what, one sentence each.",
+                Some(schema("VerifyReport")),
+                &[],
+            ),
+        ),
         audit_filter(op(
             "get",
             "/api/v1/audit/export",
@@ -1992,12 +2007,128 @@ fn audit_schemas() -> Value {
                       &["head_id", "last_id"], "The chain ends elsewhere than the recorded head."),
             ],
         },
-        "ChainReport": object(&["entries", "head_hash", "fault"], json!({
-            "entries": described(count(), "Entries walked."),
-            "head_hash": described(text(), "Hash of the last entry walked; keep a copy elsewhere to anchor the log."),
-            "fault": nullable(schema("ChainFault")),
-        }), true),
+        "VerifyReport": object(
+            &["intact", "problems", "entries", "head_id", "head_hash", "fault", "state", "anchor", "seal"],
+            json!({
+                "intact": described(boolean(), "The chain is unbroken, the rows agree with the log, \
+                                                the anchor holds and the seal (if the server has a key) verifies."),
+                "problems": described(array(text()), "Every reason it is not intact, in words."),
+                "entries": described(count(), "Entries the chain walk accepted."),
+                "head_id": described(count(), "The last entry walked: ID:HASH anchors the log."),
+                "head_hash": described(text(), "Hash of the last entry walked; keep a copy elsewhere to anchor the log."),
+                "fault": nullable(schema("ChainFault")),
+                "state": nullable(schema("StateReport")),
+                "anchor": nullable(schema("AnchorOutcome")),
+                "seal": nullable(schema("SealOutcome")),
+            }),
+            true,
+        ),
     })
+}
+
+/// What `GET /api/v1/audit/verify` answers besides the chain's fault.
+fn verify_schemas() -> Map<String, Value> {
+    let count_or_null = || json!({ "type": ["integer", "null"], "minimum": 0 });
+    let mut out = Map::new();
+    out.insert("StateReport".into(), described(object(
+        &["flags", "presets", "tokens", "findings", "unbound_tokens"],
+        json!({
+            "flags": described(count(), "Flag rows compared."),
+            "presets": described(count(), "Preset rows compared."),
+            "tokens": described(count(), "Token rows compared."),
+            "findings": array(schema("StateFinding")),
+            "unbound_tokens": described(array(text()),
+                "Tokens created before tokens were bound to their hash: checked by name, role \
+                 and creation only."),
+        }),
+        true,
+    ), "The audit log replayed into the flags, presets and tokens it describes, compared with the rows."));
+    out.insert("FieldDiff".into(), object(&["field", "expected", "found"], json!({
+        "field": text(),
+        "expected": { "description": "The value the log holds." },
+        "found": { "description": "The value in the row, or in the entry that found it changed." },
+    }), true));
+    out.insert(
+        "SealGap".into(),
+        object(
+            &["from", "to"],
+            json!({ "from": count(), "to": count() }),
+            true,
+        ),
+    );
+    let diffs = || array(schema("FieldDiff"));
+    out.extend(tagged(
+        "StateFinding",
+        "finding",
+        "A disagreement between the log and the rows, tagged by `finding`; `entity` is kind:name \
+         (flag:checkout, preset:phase1, token:ci).",
+        vec![
+            ("row_differs", json!({ "entity": text(), "entry": count(), "fields": diffs() }),
+             &["entity", "entry", "fields"], "The row differs from the state the log leaves after `entry`."),
+            ("row_missing", json!({ "entity": text(), "entry": count() }), &["entity", "entry"],
+             "The log holds the entity (since `entry`); there is no row."),
+            ("row_unlogged", json!({ "entity": text(), "entry": count_or_null() }), &["entity", "entry"],
+             "A row no entry created (null), or one `entry` deleted."),
+            ("changed_outside_log", json!({
+                "entity": text(), "entry": count(), "previous": count_or_null(), "fields": diffs(),
+                "accepted_by": count_or_null(),
+             }), &["entity", "entry", "previous", "fields", "accepted_by"],
+             "Entry `entry` found the entity other than entry `previous` left it: changed outside \
+              cutover in between. `accepted_by`: the state.trust entry that accepted it."),
+            ("unreadable", json!({ "entity": text(), "entry": count(), "why": text() }),
+             &["entity", "entry", "why"], "The entry's state cannot be read by this build."),
+        ],
+    ));
+    out.extend(tagged(
+        "AnchorOutcome",
+        "anchor",
+        "Whether the log still holds the head given as expect_head, tagged by `anchor`.",
+        vec![
+            (
+                "held",
+                json!({ "id": count() }),
+                &["id"],
+                "The anchored hash is entry `id`'s.",
+            ),
+            (
+                "rewritten",
+                json!({ "id": count(), "hash": text() }),
+                &["id", "hash"],
+                "Entry `id` now has another hash: the log was rewritten at or before it.",
+            ),
+            (
+                "rolled_back",
+                json!({ "id": count(), "last_id": count() }),
+                &["id", "last_id"],
+                "The log ends before the anchored entry: an older copy was put back.",
+            ),
+            (
+                "not_on_chain",
+                json!({ "last_id": count() }),
+                &["last_id"],
+                "No entry has the anchored hash (an anchor given without its id).",
+            ),
+        ],
+    ));
+    out.extend(tagged(
+        "SealOutcome",
+        "seal",
+        "The HMAC seal of the audit head, tagged by `seal`; checked only when the server was \
+         started with an audit key.",
+        vec![
+            ("not_checked", json!({ "sealed": boolean() }), &["sealed"],
+             "The server has no key; `sealed` says whether the head carries a seal."),
+            ("valid", json!({ "id": count() }), &["id"], "The seal verifies and covers the head."),
+            ("missing", json!({ "head_id": count() }), &["head_id"], "The head carries no seal."),
+            ("wrong", json!({ "id": count() }), &["id"],
+             "The seal does not verify under the key: another key made it, or the log was rewritten."),
+            ("stale", json!({ "id": count(), "head_id": count() }), &["id", "head_id"],
+             "Entries after `id` were appended without the key."),
+            ("gap", json!({ "id": count(), "gap": schema("SealGap") }), &["id", "gap"],
+             "A writer with the key found entries written without it."),
+        ],
+    ));
+    out
 }
 
 fn token_schemas() -> Value {
@@ -2285,6 +2416,7 @@ fn schemas() -> Value {
         }
     }
     all.extend(change_schemas());
+    all.extend(verify_schemas());
     all.extend(guard_schemas());
     Value::Object(all)
 }

@@ -713,6 +713,126 @@ async fn the_schemas_hold_real_traffic() {
     assert!(c.failures.is_empty(), "{}", c.failures.join("\n"));
 }
 
+/// Every shape `GET /api/v1/audit/verify` can answer with: an anchor held and lost, rows edited
+/// behind the server's back (with the sqlite3 shell), and each finding, anchor and seal outcome
+/// as serde writes it.
+#[tokio::test]
+async fn the_verify_report_holds_to_the_document() {
+    use Role::*;
+    use cutover_core::{AnchorOutcome, FieldDiff, SealGap, SealOutcome, StateFinding};
+    let f = fixture(ServerConfig::default()).await;
+    let doc = the_document(&f.app).await;
+    let mut c = Checker {
+        f,
+        doc,
+        failures: Vec::new(),
+    };
+    let clean = c.ok(Viewer, "get", "/api/v1/audit/verify", None).await;
+    let head = format!(
+        "{}:{}",
+        clean["head_id"],
+        clean["head_hash"].as_str().unwrap()
+    );
+    let uri = format!("/api/v1/audit/verify?expect_head={head}");
+    c.ok(Viewer, "get", &uri, None).await;
+    let uri = format!("/api/v1/audit/verify?expect_head={}", "ab".repeat(32));
+    c.ok(Viewer, "get", &uri, None).await;
+    let uri = "/api/v1/audit/verify?expect_head=12:nothex";
+    c.fails(Viewer, "get", uri, None, 422).await;
+    c.fails(Viewer, "get", "/api/v1/audit/verify?expected=1", None, 400)
+        .await;
+
+    let edited = std::process::Command::new("sqlite3")
+        .arg(c.f.db_path())
+        .arg(
+            "UPDATE flags SET rollout_bps = 10000 WHERE key = 'other'; \
+             INSERT INTO tokens (name, role, hash, created_at, created_by) \
+             VALUES ('backup', 'admin', printf('%064d', 7), 0, 'mallory')",
+        )
+        .status()
+        .expect("the sqlite3 shell is needed by this test (Debian package sqlite3)");
+    assert!(edited.success());
+    let tampered = c.ok(Viewer, "get", "/api/v1/audit/verify", None).await;
+    assert_eq!(tampered["intact"], false, "{tampered}");
+
+    let diff = || {
+        vec![FieldDiff {
+            field: "rollout_percent".into(),
+            expected: json!(5),
+            found: json!(100),
+        }]
+    };
+    let entity = || "flag:checkout".to_owned();
+    let findings = [
+        StateFinding::RowDiffers {
+            entity: entity(),
+            entry: 3,
+            fields: diff(),
+        },
+        StateFinding::RowMissing {
+            entity: entity(),
+            entry: 3,
+        },
+        StateFinding::RowUnlogged {
+            entity: entity(),
+            entry: None,
+        },
+        StateFinding::RowUnlogged {
+            entity: entity(),
+            entry: Some(4),
+        },
+        StateFinding::ChangedOutsideLog {
+            entity: entity(),
+            entry: 5,
+            previous: Some(3),
+            fields: diff(),
+            accepted_by: Some(9),
+        },
+        StateFinding::Unreadable {
+            entity: entity(),
+            entry: 5,
+            why: "unknown field".into(),
+        },
+    ];
+    for finding in findings {
+        c.holds(
+            "StateFinding",
+            &serde_json::to_value(finding).unwrap(),
+            true,
+        );
+    }
+    let anchors = [
+        AnchorOutcome::Held { id: 3 },
+        AnchorOutcome::Rewritten {
+            id: 3,
+            hash: "ab".repeat(32),
+        },
+        AnchorOutcome::RolledBack { id: 3, last_id: 2 },
+        AnchorOutcome::NotOnChain { last_id: 2 },
+    ];
+    for anchor in anchors {
+        c.holds(
+            "AnchorOutcome",
+            &serde_json::to_value(anchor).unwrap(),
+            true,
+        );
+    }
+    let gap = SealGap { from: 1, to: 2 };
+    let seals = [
+        SealOutcome::NotChecked { sealed: true },
+        SealOutcome::Valid { id: 3 },
+        SealOutcome::Missing { head_id: 3 },
+        SealOutcome::Wrong { id: 3 },
+        SealOutcome::Stale { id: 2, head_id: 3 },
+        SealOutcome::Gap { id: 3, gap },
+    ];
+    for seal in seals {
+        c.holds("SealOutcome", &serde_json::to_value(seal).unwrap(), true);
+    }
+    c.holds("SealOutcome", &json!({"seal": "valid"}), false);
+    assert!(c.failures.is_empty(), "{}", c.failures.join("\n"));
+}
+
 #[tokio::test]
 async fn guarded_rollouts_hold_to_the_document() {
     use Role::*;

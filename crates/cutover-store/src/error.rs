@@ -122,6 +122,19 @@ pub enum StoreError {
     )]
     Busy { seconds: u64 },
 
+    #[error(
+        "the audit log of this store is sealed with a key and this process has none, so it may \
+         not write (its entries could not be told from a forger's); nothing was changed. Pass \
+         --audit-key-file (or set CUTOVER_AUDIT_KEY_FILE) with the key the server uses"
+    )]
+    SealedWithoutKey,
+
+    #[error(
+        "cannot accept the store as it is: {why}. --trust-state accepts rows, not a damaged log: \
+         restore the store from a backup or an export"
+    )]
+    CannotTrust { why: String },
+
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
 }

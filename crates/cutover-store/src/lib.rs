@@ -14,11 +14,12 @@ mod script;
 mod scripted;
 mod sqlite;
 mod store;
+mod verify;
 
 pub use error::StoreError;
 pub use model::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
-    GuardRecord, ImportReport, ShadowWindow, StoreState, TokenRecord,
+    GuardRecord, ImportReport, ShadowWindow, StoreState, TokenRecord, TrustReport,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

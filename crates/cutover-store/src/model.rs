@@ -66,6 +66,14 @@ pub struct StoreState {
     pub head: u64,
 }
 
+/// What `--trust-state` accepted: one sentence per finding, and the audit entries that record
+/// the acceptance (none when the store agreed with its log).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustReport {
+    pub accepted: Vec<String>,
+    pub audit_ids: Vec<u64>,
+}
+
 /// An API token as stored: the secret itself is never kept, only its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {

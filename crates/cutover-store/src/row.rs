@@ -2,7 +2,8 @@
 //! conversion to the model (a row edited outside cutover is reported, never trusted).
 
 use cutover_core::{
-    AttributeName, Constraint, Flag, FlagKey, Override, Rollout, Stage, Timestamp, Variant,
+    AttributeName, Constraint, Flag, FlagKey, HeadSeal, Override, Rollout, SealGap, Stage,
+    Timestamp, Variant,
 };
 
 use crate::StoreError;
@@ -60,6 +61,41 @@ pub(crate) struct OverrideRow {
 
 fn bad(key: &str, column: &str, err: impl std::fmt::Display) -> StoreError {
     StoreError::bad_row(format!("flag {key:?}, column {column}: {err}"))
+}
+
+/// The seal of the audit head from its columns: present when its id and MAC are, with a gap
+/// when both ends are. A half-written seal is reported, never trusted.
+pub(crate) fn head_seal(
+    id: Option<i64>,
+    gap_from: Option<i64>,
+    gap_to: Option<i64>,
+    mac: Option<String>,
+) -> Result<Option<HeadSeal>, StoreError> {
+    let number = |n: i64| {
+        u64::try_from(n).map_err(|e| StoreError::bad_row(format!("audit_head seal {n}: {e}")))
+    };
+    let (id, mac) = match (id, mac) {
+        (Some(id), Some(mac)) => (number(id)?, mac),
+        (None, None) => return Ok(None),
+        _ => {
+            return Err(StoreError::bad_row(
+                "audit_head: a seal without its id or its MAC",
+            ));
+        }
+    };
+    let gap = match (gap_from, gap_to) {
+        (Some(from), Some(to)) => Some(SealGap {
+            from: number(from)?,
+            to: number(to)?,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(StoreError::bad_row(
+                "audit_head: a seal gap without both ends",
+            ));
+        }
+    };
+    Ok(Some(HeadSeal { id, gap, mac }))
 }
 
 pub(crate) fn millis(at: Timestamp) -> i64 {

@@ -5,8 +5,8 @@
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, NewAuditEntry, Preset, Role, TokenName,
-    env_name_collision, env_var_name,
+    AuditEntry, AuditKey, Flag, FlagChange, FlagDocument, FlagKey, HeadSeal, NewAuditEntry, Preset,
+    Role, TokenName, TokenState, env_name_collision, env_var_name, token_binding,
 };
 use serde::Serialize;
 
@@ -39,6 +39,38 @@ pub(crate) trait Tx: Send {
     /// The id of the first entry this transaction appended, kept by the transaction: every
     /// entry it appends names it as its `txn`.
     fn first_entry(&mut self) -> &mut Option<u64>;
+
+    /// The key this process seals the audit head with, if it was given one.
+    fn audit_key(&self) -> Option<&AuditKey>;
+    /// The head row with its seal; `None` when the row is gone (only tampering removes it).
+    async fn head_row(&mut self) -> Result<Option<HeadRow>, StoreError>;
+    async fn set_head_seal(&mut self, seal: &HeadSeal) -> Result<(), StoreError>;
+    /// The hash of entry `id`, if there is one.
+    async fn audit_hash(&mut self, id: u64) -> Result<Option<String>, StoreError>;
+    /// Hands every audit entry to `visit`, in id order, without holding the log in memory.
+    async fn walk_audit(
+        &mut self,
+        visit: &mut (dyn for<'e> FnMut(&'e AuditEntry) + Send),
+    ) -> Result<(), StoreError>;
+}
+
+/// The audit head as stored: the last entry's id and hash, and the seal beside them.
+#[derive(Debug, Clone)]
+pub(crate) struct HeadRow {
+    pub id: u64,
+    pub hash: String,
+    pub seal: Option<HeadSeal>,
+}
+
+/// A token as its audit entries record it: bound to its stored hash by a digest of it.
+pub(crate) fn token_state(token: &TokenRecord) -> TokenState {
+    TokenState {
+        name: token.name.clone(),
+        role: token.role,
+        created_at: token.created_at,
+        created_by: token.created_by.clone(),
+        hash_binding: Some(token_binding(&token.hash)),
+    }
 }
 
 fn flag_entity(key: &FlagKey) -> String {
@@ -64,14 +96,29 @@ async fn audit<T: Tx, B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<u64, StoreError> {
+    let (before, after) = (to_json(before)?, to_json(after)?);
+    append(tx, meta, action, entity, before, after, false).await
+}
+
+/// Appends an entry whose `before` and `after` are JSON text already, then seals the new head.
+/// `accept` clears what the seal carried as unsealed (an audited `--trust-state`).
+pub(crate) async fn append<T: Tx>(
+    tx: &mut T,
+    meta: &ChangeMeta,
+    action: &str,
+    entity: String,
+    before: Option<String>,
+    after: Option<String>,
+    accept: bool,
+) -> Result<u64, StoreError> {
     let (last_id, last_hash) = tx.audit_head().await?;
     let entry = NewAuditEntry {
         at: meta.at,
         actor: meta.actor.clone(),
         action: action.to_owned(),
         entity,
-        before: to_json(before)?,
-        after: to_json(after)?,
+        before,
+        after,
         reason: meta.reason.clone(),
     }
     .seal(last_id + 1, &last_hash);
@@ -80,7 +127,41 @@ async fn audit<T: Tx, B: Serialize, A: Serialize>(
         ..entry
     };
     tx.append_audit(&entry).await?;
+    seal_head(tx, last_id, &last_hash, &entry, accept).await?;
     Ok(entry.id)
+}
+
+/// Seals the head after `entry` was appended onto `head_id`. A process without the key may
+/// not write to a store whose head is sealed: its entries would be indistinguishable from a
+/// forger's, so it is refused before anything is committed.
+async fn seal_head<T: Tx>(
+    tx: &mut T,
+    head_id: u64,
+    head_hash: &str,
+    entry: &AuditEntry,
+    accept: bool,
+) -> Result<(), StoreError> {
+    let current = tx.head_row().await?.and_then(|h| h.seal);
+    let Some(key) = tx.audit_key().cloned() else {
+        return match current {
+            Some(_) => Err(StoreError::SealedWithoutKey),
+            None => Ok(()),
+        };
+    };
+    let sealed_hash = match &current {
+        Some(seal) if seal.id == head_id => Some(head_hash.to_owned()),
+        Some(seal) => tx.audit_hash(seal.id).await?,
+        None => None,
+    };
+    let next = key.next_seal(
+        current.as_ref(),
+        sealed_hash.as_deref(),
+        head_id,
+        entry.id,
+        &entry.hash,
+        accept,
+    );
+    tx.set_head_seal(&next).await
 }
 
 fn check_version(flag: &Flag, expected: Option<u64>) -> Result<(), StoreError> {
@@ -430,8 +511,8 @@ pub(crate) async fn create_token<T: Tx>(
         meta,
         "token.create",
         entity,
-        None::<&TokenRecord>,
-        Some(&token),
+        None::<&TokenState>,
+        Some(&token_state(&token)),
     )
     .await?;
     Ok(Committed {
@@ -468,8 +549,8 @@ pub(crate) async fn revoke_token<T: Tx>(
         meta,
         "token.revoke",
         entity,
-        Some(&token),
-        None::<&TokenRecord>,
+        Some(&token_state(&token)),
+        None::<&TokenState>,
     )
     .await?;
     Ok(Committed {

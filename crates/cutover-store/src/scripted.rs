@@ -144,6 +144,25 @@ macro_rules! scripted_store {
         self.finish(tx, out).await
     }
 
+    async fn verify_audit_with(
+        &self,
+        anchor: Option<&cutover_core::Anchor>,
+    ) -> Result<cutover_core::VerifyReport, StoreError> {
+        let mut tx = self.begin_read().await?;
+        crate::verify::verify(&mut tx, anchor.cloned()).await
+    }
+
+    async fn audit_head(&self) -> Result<(u64, String), StoreError> {
+        let mut tx = self.begin_read().await?;
+        script::Tx::audit_head(&mut tx).await
+    }
+
+    async fn trust_state(&self, meta: &ChangeMeta) -> Result<crate::TrustReport, StoreError> {
+        let mut tx = self.begin().await?;
+        let out = crate::verify::trust(&mut tx, meta).await;
+        self.finish(tx, out).await
+    }
+
             $($own)*
         }
     };

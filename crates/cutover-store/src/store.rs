@@ -2,13 +2,13 @@
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, ChainReport, Flag, FlagChange, FlagDocument, FlagKey, Preset, ShadowCounts,
-    Timestamp, TokenName,
+    Anchor, AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, Preset, ShadowCounts, Timestamp,
+    TokenName, VerifyReport,
 };
 
 use crate::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
-    GuardRecord, ImportReport, ShadowWindow, StoreError, StoreState, TokenRecord,
+    GuardRecord, ImportReport, ShadowWindow, StoreError, StoreState, TokenRecord, TrustReport,
 };
 
 /// Persistence of flags, presets and the audit log.
@@ -88,8 +88,24 @@ pub trait Store: Send + Sync {
 
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
 
-    /// Walks the whole audit chain against the recorded head.
-    async fn verify_audit(&self) -> Result<ChainReport, StoreError>;
+    /// Verifies the audit log: walks the chain against the recorded head, replays it into the
+    /// flags, presets and tokens it describes and compares them with the rows, checks the seal
+    /// when the store was given an audit key, and holds the log to `anchor` when one is given.
+    async fn verify_audit_with(&self, anchor: Option<&Anchor>) -> Result<VerifyReport, StoreError>;
+
+    /// [`Store::verify_audit_with`] without an anchor.
+    async fn verify_audit(&self) -> Result<VerifyReport, StoreError> {
+        self.verify_audit_with(None).await
+    }
+
+    /// The recorded audit head: the last entry's id and hash (0 and the genesis hash for an
+    /// empty log). Not verified: keep it as an anchor after `verify` passed.
+    async fn audit_head(&self) -> Result<(u64, String), StoreError>;
+
+    /// Accepts the rows as they are where they disagree with the log (and, with a key, what
+    /// was written without it), recording each acceptance in the audit log; see
+    /// `cutover serve --trust-state`.
+    async fn trust_state(&self, meta: &ChangeMeta) -> Result<TrustReport, StoreError>;
 
     /// Every token, by name.
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
@@ -97,7 +113,7 @@ pub trait Store: Send + Sync {
     /// The token stored under this hash, if any: how a request's bearer token is checked.
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
 
-    /// Stores a new token (audited as `token.create`, without the hash).
+    /// Stores a new token (audited as `token.create`, with a digest of its hash, never the hash).
     async fn create_token(
         &self,
         token: TokenRecord,

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use cutover_core::{AuditEntry, ChainReport, ChainWalk};
+use cutover_core::{Anchor, AuditEntry, LogCheck, VerifyReport};
 use cutover_store::AuditQuery;
 
 use crate::args::{AuditCmd, AuditFilter};
@@ -25,12 +25,30 @@ pub(crate) async fn run(session: &Session, cmd: &AuditCmd) -> anyhow::Result<Exi
             session,
             &session.store.audit(&query(session, filter)?).await?,
         )?,
-        AuditCmd::Verify { file } => {
+        AuditCmd::Verify { file, expect_head } => {
             let report = match file {
-                Some(path) => verify_file(path)?,
-                None => session.store.verify_audit().await?,
+                Some(path) => verify_file(path, expect_head.clone())?,
+                None => {
+                    session
+                        .store
+                        .verify_audit_with(expect_head.as_ref())
+                        .await?
+                }
             };
             return print_report(session, &report);
+        }
+        AuditCmd::Head => {
+            let (id, hash) = session.store.audit_head().await?;
+            let anchor = format!("{id}:{hash}");
+            if session.json {
+                output::json(&serde_json::json!({ "id": id, "hash": hash, "anchor": anchor }))?;
+            } else {
+                println!("audit head: entry {id}, hash {hash}");
+                println!(
+                    "keep {anchor} elsewhere; `cutover audit verify --expect-head {anchor}` fails \
+                     once the log is rewritten or rolled back past it"
+                );
+            }
         }
         AuditCmd::Export { filter, out } => {
             let entries = session.store.audit(&query(session, filter)?).await?;
@@ -93,11 +111,12 @@ fn show(session: &Session, entries: &[AuditEntry]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Verifies an exported JSONL file: its chain must start at entry 1 and be unbroken.
-fn verify_file(path: &std::path::Path) -> anyhow::Result<ChainReport> {
+/// Verifies an exported JSONL file: its chain must start at entry 1 and be unbroken. A file
+/// has no rows to replay onto and no seal, only its chain (and an anchor, if given).
+fn verify_file(path: &std::path::Path, anchor: Option<Anchor>) -> anyhow::Result<VerifyReport> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut walk = ChainWalk::new();
+    let mut check = LogCheck::new(anchor, None);
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
@@ -105,32 +124,74 @@ fn verify_file(path: &std::path::Path) -> anyhow::Result<ChainReport> {
         }
         let entry: AuditEntry = serde_json::from_str(&line)
             .with_context(|| format!("{} line {}: not an audit entry", path.display(), n + 1))?;
-        if !walk.push(&entry) {
-            break;
-        }
+        check.push(&entry);
     }
-    Ok(walk.finish(None))
+    Ok(check.finish(None, None, None))
 }
 
-fn print_report(session: &Session, report: &ChainReport) -> anyhow::Result<ExitCode> {
-    if session.json {
-        output::json(&serde_json::json!({
-            "intact": report.is_intact(),
-            "entries": report.entries,
-            "head_hash": report.head_hash,
-            "fault": report.fault,
-            "message": report.fault.as_ref().map(ToString::to_string),
-        }))?;
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
     } else {
-        let n = report.entries;
-        let entries = if n == 1 {
-            "1 entry".to_owned()
+        format!("{n} {many}")
+    }
+}
+
+fn print_report(session: &Session, report: &VerifyReport) -> anyhow::Result<ExitCode> {
+    let problems = report.problems();
+    if session.json {
+        let mut value = serde_json::to_value(report)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("intact".into(), report.is_intact().into());
+            object.insert("problems".into(), problems.clone().into());
+            // The chain's first fault in words, as before the replay existed.
+            object.insert(
+                "message".into(),
+                report.fault.as_ref().map(ToString::to_string).into(),
+            );
+        }
+        output::json(&value)?;
+    } else {
+        let entries = plural(report.entries, "entry", "entries");
+        if problems.is_empty() {
+            println!("audit log intact: {entries}, head {}", report.head_hash);
         } else {
-            format!("{n} entries")
-        };
-        match &report.fault {
-            None => println!("audit log intact: {entries}, head {}", report.head_hash),
-            Some(fault) => println!("audit log TAMPERED: {fault} ({entries} verified before it)"),
+            println!(
+                "audit log TAMPERED: {} ({entries} verified, head {})",
+                plural(problems.len() as u64, "problem", "problems"),
+                report.head_hash
+            );
+            for problem in &problems {
+                println!("- {problem}");
+            }
+        }
+        if let Some(state) = report.state.as_ref().filter(|s| s.agrees()) {
+            println!(
+                "state: {}, {} and {} agree with the log",
+                plural(state.flags, "flag", "flags"),
+                plural(state.presets, "preset", "presets"),
+                plural(state.tokens, "token", "tokens")
+            );
+            for accepted in state.findings.iter().filter(|f| f.is_accepted()) {
+                println!("accepted earlier: {accepted}");
+            }
+        }
+        if let Some(state) = report
+            .state
+            .as_ref()
+            .filter(|s| !s.unbound_tokens.is_empty())
+        {
+            println!(
+                "note: tokens created before tokens were bound to their hash are checked by \
+                 name, role and creation only: {}",
+                state.unbound_tokens.join(", ")
+            );
+        }
+        if let Some(anchor) = report.anchor.as_ref().filter(|a| a.holds()) {
+            println!("anchor: {anchor}");
+        }
+        if let Some(seal) = report.seal.as_ref().filter(|s| s.holds()) {
+            println!("seal: {seal}");
         }
     }
     Ok(if report.is_intact() {

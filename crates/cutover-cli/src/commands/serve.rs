@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use cutover_core::{EnvOverrides, Role, TokenName};
+use cutover_core::{EnvOverrides, Role, SealOutcome, TokenName};
 use cutover_server::guard::{AlertTargets, GuardConfig};
 use cutover_server::{ConnectionConfig, ConnectionLimits, Server, ServerConfig};
 use cutover_store::AuditQuery;
@@ -161,6 +161,69 @@ fn connection_config(
     })
 }
 
+/// Who a change made by `serve` itself is recorded under. Started by a service manager there
+/// may be no user to name: the server is the actor.
+fn serve_meta(session: &Session) -> cutover_store::ChangeMeta {
+    session
+        .meta()
+        .unwrap_or_else(|_| cutover_store::ChangeMeta {
+            actor: cutover_core::SERVE_ACTOR.into(),
+            reason: None,
+            at: session.now,
+        })
+}
+
+/// Verifies the audit log against the rows (and the seal, with a key) before serving: a
+/// server answers from its rows, so rows someone changed behind cutover's back would take
+/// effect. A store that disagrees is refused, naming every disagreement, unless the operator
+/// says `--trust-state`; each acceptance is then an audit entry.
+async fn check_state(session: &Session, trust: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let report = session.store.verify_audit().await?;
+    tracing::info!(
+        entries = report.entries,
+        millis = started.elapsed().as_millis() as u64,
+        intact = report.is_intact(),
+        "audit log replayed against the state"
+    );
+    if report.seal == Some(SealOutcome::NotChecked { sealed: true }) {
+        // Every change would be refused (a writer without the key may not extend a sealed
+        // log), so the server could answer reads but never a kill switch.
+        anyhow::bail!(
+            "refusing to serve: the audit log of this store is sealed with a key; start serve \
+             with --audit-key-file (or CUTOVER_AUDIT_KEY_FILE) naming it"
+        );
+    }
+    if report.is_intact() {
+        return Ok(());
+    }
+    if !trust {
+        let problems: Vec<String> = report.problems().iter().map(|p| format!("- {p}")).collect();
+        anyhow::bail!(
+            "refusing to serve: the store disagrees with its audit log:\n{}\nLook with `cutover \
+             audit verify` and `cutover audit query`; put the rows back from a backup or an \
+             export, or start once with --trust-state to accept the store as it is (each \
+             acceptance is recorded in the audit log)",
+            problems.join("\n")
+        );
+    }
+    let trusted = session.store.trust_state(&serve_meta(session)).await?;
+    for line in &trusted.accepted {
+        tracing::warn!("accepted as found (--trust-state): {line}");
+    }
+    println!(
+        "--trust-state: accepted the store as it is ({}; audit entries {})",
+        trusted.accepted.join("; "),
+        trusted
+            .audit_ids
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
 /// A store that never had a token gets its first admin token, printed once. One that had tokens
 /// never gets another this way, whatever became of them: anyone able to restart the server
 /// could otherwise mint admin access for themselves. `cutover token recover NAME`, with direct
@@ -184,17 +247,9 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
         return Ok(());
     }
     let name = TokenName::new("admin")?;
-    // Started by a service manager there may be no user to name: the server is the actor.
-    let meta = session
-        .meta()
-        .unwrap_or_else(|_| cutover_store::ChangeMeta {
-            actor: cutover_core::SERVE_ACTOR.into(),
-            reason: None,
-            at: session.now,
-        });
     let meta = cutover_store::ChangeMeta {
         reason: Some("first admin token of a new store".into()),
-        ..meta
+        ..serve_meta(session)
     };
     match crate::commands::token::create(session, &name, Role::Admin, &meta).await {
         Ok(secret) => {
@@ -213,7 +268,11 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
     }
 }
 
-pub(crate) async fn run(session: &Session, config: ServerConfig) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    session: &Session,
+    config: ServerConfig,
+    trust_state: bool,
+) -> anyhow::Result<()> {
     if session.remote.is_some() {
         anyhow::bail!(
             "serve runs on a store (--db or --postgres), not through another server's --server"
@@ -221,6 +280,7 @@ pub(crate) async fn run(session: &Session, config: ServerConfig) -> anyhow::Resu
     }
     // Handlers are in place before the address is announced: whoever reads it may signal at once.
     let stop = stop_signals()?;
+    check_state(session, trust_state).await?;
     first_admin_token(session).await?;
     let server = Server::start(config, session.store.clone()).await?;
     println!("cutover listening on http://{}", server.addr());

@@ -49,6 +49,11 @@ pub(crate) fn database(test: &str) -> Option<TestDatabase> {
 }
 
 impl TestDatabase {
+    /// Runs SQL on this database as someone with access to it, outside cutover.
+    pub(crate) fn sql(&self, sql: &str) {
+        psql(&self.url, sql);
+    }
+
     /// Cuts this database off: open sessions are terminated and new ones refused, as if the
     /// server went away, without disturbing the other tests on the same cluster.
     pub(crate) fn sever(&self) {

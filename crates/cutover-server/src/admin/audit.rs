@@ -1,10 +1,10 @@
-//! The audit log: query, verify, export.
+//! The audit log: query and export (verification is `audit_verify`).
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use cutover_core::{AuditEntry, ChainReport, FlagKey, Timestamp};
+use cutover_core::{AuditEntry, FlagKey, Timestamp};
 use cutover_store::AuditQuery;
 use serde::Deserialize;
 
@@ -78,12 +78,6 @@ pub(crate) async fn query(
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let q = audit_query(params)?;
     Ok(Json(store_call("audit", state.store().audit(&q)).await?))
-}
-
-pub(crate) async fn verify(State(state): State<AppState>) -> Result<Json<ChainReport>, ApiError> {
-    Ok(Json(
-        store_call("verify_audit", state.store().verify_audit()).await?,
-    ))
 }
 
 /// The matching entries as JSON lines, oldest first.

@@ -86,6 +86,11 @@ pub struct Answer {
 }
 
 impl Fixture {
+    /// The SQLite file under the fixture's store.
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("t.db")
+    }
+
     /// Sends one request; `token` is a role's fixture token, or none.
     pub async fn call(
         &self,

@@ -7,15 +7,15 @@ mod schema;
 mod signals;
 mod tx;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use cutover_core::{
-    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset,
-    ShadowCounts, Timestamp, TokenName,
+    AuditEntry, AuditKey, Flag, FlagChange, FlagDocument, FlagKey, Preset, ShadowCounts, Timestamp,
+    TokenName,
 };
-use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Postgres, QueryBuilder};
 
 use self::tx::PgTx;
 use crate::row::millis;
@@ -38,6 +38,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Seals the audit head on every append and checks the seal on verify.
+    key: Option<Arc<AuditKey>>,
 }
 
 /// Maps PostgreSQL's errors to what they mean for the user: the database cannot be reached
@@ -126,7 +128,14 @@ impl PgStore {
         }
         schema::prepare(&mut conn).await?;
         drop(conn);
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, key: None })
+    }
+
+    /// Seals the audit head with `key` on every append, and checks the seal on verify. Every
+    /// node of a cluster needs the same key.
+    pub fn with_audit_key(mut self, key: AuditKey) -> Self {
+        self.key = Some(Arc::new(key));
+        self
     }
 
     async fn begin(&self) -> Result<PgTx, StoreError> {
@@ -139,6 +148,7 @@ impl PgStore {
         Ok(PgTx {
             tx,
             first_entry: None,
+            key: self.key.clone(),
         })
     }
 
@@ -152,6 +162,7 @@ impl PgStore {
         Ok(PgTx {
             tx,
             first_entry: None,
+            key: self.key.clone(),
         })
     }
 
@@ -210,38 +221,6 @@ crate::scripted::scripted_store! {
             .iter()
             .map(tx::audit_from_row)
             .collect()
-    }
-    async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
-        let mut tx = self.begin_read().await?;
-        let head = sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1")
-            .fetch_optional(&mut *tx.tx)
-            .await
-            .map_err(classify)?;
-        let head = match head {
-            Some(row) => {
-                let id: i64 = row.try_get("last_id").map_err(classify)?;
-                let hash: String = row.try_get("last_hash").map_err(classify)?;
-                Some((u64::try_from(id).unwrap_or(u64::MAX), hash))
-            }
-            None => None,
-        };
-        let mut walk = ChainWalk::new();
-        {
-            let mut rows = sqlx::query(
-                "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn FROM audit_log ORDER BY id",
-            )
-            .fetch(&mut *tx.tx);
-            while let Some(row) = rows.try_next().await.map_err(classify)? {
-                if !walk.push(&tx::audit_from_row(&row)?) {
-                    break;
-                }
-            }
-        }
-        Ok(match &head {
-            Some((id, hash)) => walk.finish(Some((*id, hash.as_str()))),
-            // A missing head row is itself tampering.
-            None => walk.finish(Some((u64::MAX, ""))),
-        })
     }
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens ORDER BY name")

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_guarded_rollouts.sql"),
     include_str!("../../migrations/postgres/0006_custom_counters.sql"),
     include_str!("../../migrations/postgres/0007_audit_txn.sql"),
+    include_str!("../../migrations/postgres/0008_audit_seal.sql"),
 ];
 
 /// Whether the database holds cutover's schema (its version table), looked up without creating

@@ -1,13 +1,16 @@
 //! The transaction primitives of the PostgreSQL backend.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
-use cutover_core::{AuditEntry, Flag, FlagKey, Preset, TokenName};
+use cutover_core::{AuditEntry, AuditKey, Flag, FlagKey, HeadSeal, Preset, TokenName};
+use futures_util::TryStreamExt;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
 
 use super::classify;
-use crate::row::{FlagRow, OverrideRow, assemble, millis, timestamp, token_from_parts};
-use crate::script::Tx;
+use crate::row::{FlagRow, OverrideRow, assemble, head_seal, millis, timestamp, token_from_parts};
+use crate::script::{HeadRow, Tx};
 use crate::{ChangeMeta, StoreError, TokenRecord};
 
 /// An open transaction. Write transactions hold the store's write lock (an advisory lock taken
@@ -17,6 +20,7 @@ pub(crate) struct PgTx {
     pub(crate) tx: Transaction<'static, Postgres>,
     /// The id of the first audit entry this transaction appended.
     pub(crate) first_entry: Option<u64>,
+    pub(crate) key: Option<Arc<AuditKey>>,
 }
 
 const FLAG_COLUMNS: &str = "key, version, description, owner, enabled, stage, rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, golden";
@@ -392,6 +396,75 @@ impl Tx for PgTx {
             .execute(&mut *self.tx)
             .await
             .map_err(classify)?;
+        Ok(())
+    }
+
+    fn audit_key(&self) -> Option<&AuditKey> {
+        self.key.as_deref()
+    }
+
+    async fn head_row(&mut self) -> Result<Option<HeadRow>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT last_id, last_hash, seal_id, seal_gap_from, seal_gap_to, seal_mac \
+             FROM audit_head WHERE singleton = 1",
+        )
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(classify)?
+        else {
+            return Ok(None);
+        };
+        let get = |c: &str| row.try_get::<Option<i64>, _>(c).map_err(classify);
+        let id: i64 = row.try_get("last_id").map_err(classify)?;
+        let seal = head_seal(
+            get("seal_id")?,
+            get("seal_gap_from")?,
+            get("seal_gap_to")?,
+            row.try_get("seal_mac").map_err(classify)?,
+        )?;
+        Ok(Some(HeadRow {
+            id: u64::try_from(id).unwrap_or(u64::MAX),
+            hash: row.try_get("last_hash").map_err(classify)?,
+            seal,
+        }))
+    }
+
+    async fn set_head_seal(&mut self, seal: &HeadSeal) -> Result<(), StoreError> {
+        let number = |n: u64| i64::try_from(n).map_err(StoreError::bad_row);
+        sqlx::query(
+            "UPDATE audit_head SET seal_id = $1, seal_gap_from = $2, seal_gap_to = $3, \
+             seal_mac = $4 WHERE singleton = 1",
+        )
+        .bind(number(seal.id)?)
+        .bind(seal.gap.map(|g| number(g.from)).transpose()?)
+        .bind(seal.gap.map(|g| number(g.to)).transpose()?)
+        .bind(&seal.mac)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn audit_hash(&mut self, id: u64) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar::<_, String>("SELECT hash FROM audit_log WHERE id = $1")
+            .bind(i64::try_from(id).unwrap_or(i64::MAX))
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(classify)
+    }
+
+    async fn walk_audit(
+        &mut self,
+        visit: &mut (dyn for<'e> FnMut(&'e AuditEntry) + Send),
+    ) -> Result<(), StoreError> {
+        let mut rows = sqlx::query(
+            "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn \
+             FROM audit_log ORDER BY id",
+        )
+        .fetch(&mut *self.tx);
+        while let Some(row) = rows.try_next().await.map_err(classify)? {
+            visit(&audit_from_row(&row)?);
+        }
         Ok(())
     }
 }

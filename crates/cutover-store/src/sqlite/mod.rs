@@ -8,15 +8,15 @@ mod schema;
 mod tx;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cutover_core::{
-    AuditEntry, ChainReport, ChainWalk, Flag, FlagChange, FlagDocument, FlagKey, Preset,
-    ShadowCounts, Timestamp, TokenName,
+    AuditEntry, AuditKey, Flag, FlagChange, FlagDocument, FlagKey, Preset, ShadowCounts, Timestamp,
+    TokenName,
 };
-use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
 use self::tx::SqliteTx;
 use crate::row::millis;
@@ -37,6 +37,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct SqliteStore {
     pool: SqlitePool,
     path: String,
+    /// Seals the audit head on every append and checks the seal on verify.
+    key: Option<Arc<AuditKey>>,
 }
 
 /// Maps SQLite's errors to what they mean for the user: a damaged file, a busy lock, or a plain
@@ -98,7 +100,17 @@ impl SqliteStore {
         let mut conn = pool.acquire().await.map_err(|e| classify(e, &shown))?;
         schema::prepare(&mut conn, &shown, create).await?;
         drop(conn);
-        Ok(SqliteStore { pool, path: shown })
+        Ok(SqliteStore {
+            pool,
+            path: shown,
+            key: None,
+        })
+    }
+
+    /// Seals the audit head with `key` on every append, and checks the seal on verify.
+    pub fn with_audit_key(mut self, key: AuditKey) -> Self {
+        self.key = Some(Arc::new(key));
+        self
     }
 
     pub fn path(&self) -> &str {
@@ -120,6 +132,7 @@ impl SqliteStore {
             tx,
             path: self.path.clone(),
             first_entry: None,
+            key: self.key.clone(),
         })
     }
 
@@ -134,6 +147,7 @@ impl SqliteStore {
             tx,
             path: self.path.clone(),
             first_entry: None,
+            key: self.key.clone(),
         })
     }
 
@@ -198,43 +212,6 @@ crate::scripted::scripted_store! {
             .iter()
             .map(tx::audit_from_row)
             .collect()
-    }
-    async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
-        let mut tx = self.begin_read().await?;
-        let head = sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1")
-            .fetch_optional(&mut *tx.tx)
-            .await
-            .map_err(|e| classify(e, &self.path))?;
-        let head = match head {
-            Some(row) => {
-                let id: i64 = row
-                    .try_get("last_id")
-                    .map_err(|e| classify(e, &self.path))?;
-                let hash: String = row
-                    .try_get("last_hash")
-                    .map_err(|e| classify(e, &self.path))?;
-                Some((u64::try_from(id).unwrap_or(u64::MAX), hash))
-            }
-            None => None,
-        };
-        let mut walk = ChainWalk::new();
-        {
-            let mut rows = sqlx::query(
-                "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn FROM audit_log ORDER BY id",
-            )
-            .fetch(&mut *tx.tx);
-            while let Some(row) = rows.try_next().await.map_err(|e| classify(e, &self.path))? {
-                if !walk.push(&tx::audit_from_row(&row)?) {
-                    break;
-                }
-            }
-        }
-        let report = match &head {
-            Some((id, hash)) => walk.finish(Some((*id, hash.as_str()))),
-            // A missing head row is itself tampering: report it as a head at id 0 never matching.
-            None => walk.finish(Some((u64::MAX, ""))),
-        };
-        Ok(report)
     }
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens ORDER BY name")

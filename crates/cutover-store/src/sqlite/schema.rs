@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_guarded_rollouts.sql"),
     include_str!("../../migrations/sqlite/0006_custom_counters.sql"),
     include_str!("../../migrations/sqlite/0007_audit_txn.sql"),
+    include_str!("../../migrations/sqlite/0008_audit_seal.sql"),
 ];
 
 pub(super) fn latest() -> i64 {

@@ -26,6 +26,56 @@ impl Place {
         self.postgres.as_ref().map(|(_, url)| url.clone())
     }
 
+    /// The SQLite file, for a SQLite place.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        match self.postgres {
+            Some(_) => None,
+            None => Some(self.dir.path().join("cutover.db")),
+        }
+    }
+
+    /// Another store on the same file or database, sealing the audit head with `key`.
+    pub async fn open_with_key(&self, key: cutover_core::AuditKey) -> Arc<dyn Store> {
+        match &self.postgres {
+            Some((_, url)) => Arc::new(PgStore::connect(url).await.unwrap().with_audit_key(key)),
+            None => Arc::new(
+                SqliteStore::open(self.dir.path().join("cutover.db"))
+                    .await
+                    .unwrap()
+                    .with_audit_key(key),
+            ),
+        }
+    }
+
+    /// Edits the store as an attacker with access to the database would (the sqlite3 shell on
+    /// a file, plain SQL on PostgreSQL). `store` is closed first, as the shell needs the file.
+    pub async fn tamper(&self, store: Arc<dyn Store>, sql: &str) {
+        match self.sqlite_path() {
+            Some(path) => {
+                store.close().await;
+                let out = std::process::Command::new("sqlite3")
+                    .arg(path)
+                    .arg(sql)
+                    .output()
+                    .expect("the sqlite3 shell is needed by this test (Debian package sqlite3)");
+                assert!(
+                    out.status.success(),
+                    "sqlite3 failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            None => {
+                let mut conn = sqlx::PgConnection::connect(&self.postgres_url().unwrap())
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     /// Another store on the same file or database.
     pub async fn open_again(&self) -> Arc<dyn Store> {
         match &self.postgres {

@@ -100,6 +100,7 @@ fn verify_names_a_flag_row_edited_by_hand() {
 #[test]
 fn verify_names_a_token_row_inserted_with_a_known_hash() {
     let c = Cutover::new();
+    c.ok(&["init"]);
     c.ok(&["token", "create", "ci", "--role", "operator"]);
     c.ok(&["audit", "verify"]);
     sqlite3(

@@ -121,6 +121,7 @@ fn verify_names_a_token_row_inserted_with_a_known_hash() {
 
     // Swapping the hash of a token the log created is caught by its binding.
     let c = Cutover::new();
+    c.ok(&["init"]);
     c.ok(&["token", "create", "ci", "--role", "operator"]);
     sqlite3(
         &c,

@@ -161,3 +161,31 @@ fn a_config_file_sets_what_options_and_variables_leave_unset() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("accepted keys"), "{}", run.stderr);
 }
+
+#[test]
+fn the_example_config_in_deploy_is_accepted_and_names_every_key() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/cutover.toml");
+    let c = Cutover::new();
+    let served = c.serve(&["--config", example.to_str().unwrap()]);
+    assert_eq!(term(served), 0, "serve starts and stops with the example config");
+    // The refusal of an unknown key lists every accepted one: the example documents them all.
+    let bad = c.write("bad.toml", "no_such_key = 1\n");
+    let run = c.run(&["serve", "--config", bad.to_str().unwrap()]);
+    let accepted = run
+        .stderr
+        .split("accepted keys:")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    let text = std::fs::read_to_string(&example).unwrap();
+    for key in accepted.split(|c: char| c == ',' || c.is_whitespace()) {
+        let key = key.trim_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+        if key.is_empty() {
+            continue;
+        }
+        assert!(
+            text.contains(&format!("{key} =")),
+            "deploy/cutover.toml does not show {key}"
+        );
+    }
+}

@@ -164,10 +164,15 @@ fn a_config_file_sets_what_options_and_variables_leave_unset() {
 
 #[test]
 fn the_example_config_in_deploy_is_accepted_and_names_every_key() {
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/cutover.toml");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/cutover.toml");
     let c = Cutover::new();
     let served = c.serve(&["--config", example.to_str().unwrap()]);
-    assert_eq!(term(served), 0, "serve starts and stops with the example config");
+    assert_eq!(
+        term(served),
+        0,
+        "serve starts and stops with the example config"
+    );
     // The refusal of an unknown key lists every accepted one: the example documents them all.
     let bad = c.write("bad.toml", "no_such_key = 1\n");
     let run = c.run(&["serve", "--config", bad.to_str().unwrap()]);

@@ -238,12 +238,18 @@ impl Client {
     /// Evaluates the flags of a file written by `cutover export` (JSON), or a client cache,
     /// with no server at all: for tests, CI and bootstrapping.
     pub fn offline(path: impl AsRef<Path>) -> Result<Client, SdkError> {
+        Self::offline_with_env(path, process_env()?)
+    }
+
+    /// [`Client::offline`] with the `CUTOVER_FLAG_*` overrides given here instead of read from
+    /// the process environment (tests, conformance checks, a host that reads them itself).
+    pub fn offline_with_env(path: impl AsRef<Path>, env: EnvOverrides) -> Result<Client, SdkError> {
         let path = path.as_ref();
         let (flags, seq) = read_document(path).map_err(|why| SdkError::FlagFile {
             path: path.to_owned(),
             why,
         })?;
-        let live = Arc::new(Live::new(process_env()?, None));
+        let live = Arc::new(Live::new(env, None));
         live.replace_all(flags, seq);
         Ok(Client {
             inner: Arc::new(Inner {

@@ -26,7 +26,7 @@ pub use handle::SdkFlag;
 pub use live::Change;
 pub use metrics::{Counter, Counters, MAX_COUNTERS, Outcome};
 pub use provider::OpenFeatureProvider;
-pub use shadow::{ReadOnly, Shadow, ShadowReport};
+pub use shadow::{NewOutcome, ReadOnly, Shadow, ShadowReport};
 pub use view::FlagView;
 
 pub use cutover_core::{

@@ -37,10 +37,18 @@ pub(crate) struct ShadowBook {
     window: Mutex<HashMap<String, ShadowCounts>>,
 }
 
-enum NewOutcome<T> {
+/// What the new path of a shadow run did. [`Shadow::run`] and [`Shadow::run_async`] find it
+/// themselves; a host that runs the new path on its own (an asyncio coroutine, a JavaScript
+/// Promise) hands it to [`Shadow::record`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum NewOutcome<T> {
+    /// It returned this value, to compare with the legacy one.
     Done(T),
+    /// It failed with this error.
     Error(String),
+    /// It panicked (or, in a host language, crashed in a way that is not an error value).
     Panicked,
+    /// It did not finish within the timeout.
     TimedOut,
 }
 
@@ -125,9 +133,15 @@ impl<'a, A: Attributes + ?Sized> Shadow<'a, A> {
         self
     }
 
+    /// The timeout the new path is given.
+    pub fn time_limit(&self) -> Duration {
+        self.timeout
+    }
+
     /// Whether this context is shadowed: its stickiness value, bucketed with a salt of its own
-    /// so the shadowed share is independent of the flag's rollout.
-    fn sampled(&self) -> bool {
+    /// so the shadowed share is independent of the flag's rollout. A host running the new path
+    /// itself asks this first and skips the new path when it is `false`.
+    pub fn sampled(&self) -> bool {
         if self.sample.bps() >= 10_000 {
             return true;
         }
@@ -195,7 +209,10 @@ impl<'a, A: Attributes + ?Sized> Shadow<'a, A> {
         result
     }
 
-    fn record<T: Serialize>(&self, legacy: &T, outcome: NewOutcome<T>) {
+    /// Counts one run whose new path the caller ran itself (see [`NewOutcome`]): compares a
+    /// `Done` value with `legacy` under the spec, and adds the findings to the flag's report
+    /// exactly as [`Shadow::run`] does.
+    pub fn record<T: Serialize>(&self, legacy: &T, outcome: NewOutcome<T>) {
         let mut run = ShadowCounts {
             runs: 1,
             ..ShadowCounts::default()

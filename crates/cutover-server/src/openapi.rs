@@ -101,10 +101,9 @@ impl Fail {
     fn says(self) -> &'static str {
         match self {
             Fail::BadRequest => {
-                "`bad_request`: the body is missing or not JSON of the documented shape (a value \
-                 its type refuses while parsing, such as an invalid flag key inside a body, is \
-                 reported here too), a query parameter or header cannot be read, If-Match and \
-                 expected_version disagree, or the request asks for nothing."
+                "`bad_request`: the body is missing or is not JSON, a query parameter or header \
+                 cannot be read, If-Match and expected_version disagree, or the request asks for \
+                 nothing."
             }
             Fail::Unauthorized => {
                 "`unauthorized`: no token, an Authorization header that is not `Bearer <token>`, \
@@ -126,8 +125,11 @@ impl Fail {
             Fail::TooLarge => "`too_large`: the body is over 2 MiB.",
             Fail::Invalid => {
                 "`invalid`: a value is not accepted (a path key, a percent, a stage, an instant, \
-                 a preset that sets nothing, ...); `field` names it and the message says what is \
-                 accepted."
+                 a preset that sets nothing, a text over its size limit, ...); `field` names it \
+                 and the message says what is accepted. A JSON body whose shape or values its \
+                 types refuse while reading it (an unknown field, a percent with more than two \
+                 decimals, a mistyped gate inside a plan, an invalid flag key) is answered here \
+                 too, with the message of that value's own parser."
             }
             Fail::RateLimited => {
                 "`rate_limited`: too many change requests for this token; retry after \
@@ -302,17 +304,18 @@ impl Op {
             .fails(&[Fail::BadRequest])
     }
 
-    /// Read through `admin::Body` (or as bytes): no body or bad JSON is a 400, over 2 MiB a 413.
+    /// Read through `admin::Body` (or as bytes): no body or bad JSON is a 400, JSON of another
+    /// shape or with a refused value a 422, over 2 MiB a 413.
     fn body(mut self, schema: Value) -> Self {
         self.body = Some((schema, true));
-        self.fails(&[Fail::BadRequest, Fail::TooLarge])
+        self.fails(&[Fail::BadRequest, Fail::Invalid, Fail::TooLarge])
     }
 
-    /// Read as bytes by `admin::rollouts`: an empty body reads as `{}`; bad JSON is a 400, over
-    /// 2 MiB a 413.
+    /// Read as bytes by `admin::rollouts`: an empty body reads as `{}`; bad JSON is a 400, JSON
+    /// of another shape or with a refused value a 422, over 2 MiB a 413.
     fn optional_body(mut self, schema: Value) -> Self {
         self.body = Some((schema, false));
-        self.fails(&[Fail::BadRequest, Fail::TooLarge])
+        self.fails(&[Fail::BadRequest, Fail::Invalid, Fail::TooLarge])
     }
 
     /// Reads and writes the store: it may be down (503) or broken (500).

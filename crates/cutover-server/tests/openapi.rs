@@ -426,7 +426,7 @@ async fn the_schemas_hold_real_traffic() {
     c.fails(Admin, "post", "/api/v1/flags", Some(full), 409)
         .await;
     let typo = r#"{"key": "x", "rollout": 5}"#;
-    c.fails(Admin, "post", "/api/v1/flags", Some(typo), 400)
+    c.fails(Admin, "post", "/api/v1/flags", Some(typo), 422)
         .await;
     c.ok(
         Admin,
@@ -712,9 +712,9 @@ async fn guarded_rollouts_hold_to_the_document() {
     c.ok(Operator, "put", uri, Some(&steps)).await;
     c.fails(Operator, "put", uri, Some(&steps), 409).await;
     let unended = r#"{"plan": "5,25,50 every 10m"}"#;
-    c.fails(Operator, "put", uri, Some(unended), 400).await;
+    c.fails(Operator, "put", uri, Some(unended), 422).await;
     let typo = r#"{"plan": {"steps": "5,100 every 1h", "on_breech": "rollback"}}"#;
-    c.fails(Operator, "put", uri, Some(typo), 400).await;
+    c.fails(Operator, "put", uri, Some(typo), 422).await;
     c.fails(Viewer, "put", uri, Some(shorthand), 403).await;
 
     // A rollout, moved by hand through every state.
@@ -799,6 +799,15 @@ async fn guarded_rollouts_hold_to_the_document() {
         "post",
         &format!("{moves}/pause"),
         Some("[1]"),
+        422,
+    )
+    .await;
+    // JSON that does not parse at all is still a 400.
+    c.fails(
+        Operator,
+        "post",
+        &format!("{moves}/pause"),
+        Some("{\"full\": tru"),
         400,
     )
     .await;

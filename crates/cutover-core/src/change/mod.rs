@@ -2,14 +2,17 @@
 //! want as `FlagChange`s, and the store applies them with [`FlagChange::apply_all`] inside its
 //! transaction, so every path validates and records a change the same way.
 
-use serde::{Deserialize, Serialize};
+mod read;
+
+use serde::Serialize;
 
 use crate::guard::{self, Action, GoldenResult, RolloutPlan, RunMove};
 use crate::{AttributeName, Constraint, CoreError, Flag, Override, Rollout, Stage, Timestamp};
 
-/// One edit of a flag's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
+/// One edit of a flag's state. Written as `{"change": "set_rollout", "rollout_percent": 5}`;
+/// read by hand (`read.rs`) so that a percentage inside is read from its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
 pub enum FlagChange {
     SetEnabled {
         enabled: bool,
@@ -363,5 +366,44 @@ mod tests {
                 rollout_percent: Rollout::from_bps(1250).unwrap()
             }
         );
+    }
+
+    #[test]
+    fn a_change_reads_its_percent_from_the_text_and_says_what_is_wrong() {
+        let read = |text: &str| serde_json::from_str::<FlagChange>(text).map_err(|e| e.to_string());
+        let err = read(r#"{"change":"set_rollout","rollout_percent":99.99999999999999999999}"#)
+            .unwrap_err();
+        assert!(err.contains("more than two decimals"), "{err}");
+        assert!(err.contains("99.99999999999999999999"), "{err}");
+        // The tag may come last, and the shapes stay closed.
+        assert_eq!(
+            read(r#"{"rollout_percent":"0.5","change":"set_rollout"}"#).unwrap(),
+            FlagChange::SetRollout {
+                rollout_percent: Rollout::from_bps(50).unwrap()
+            }
+        );
+        assert_eq!(read(r#"{"change":"kill"}"#).unwrap(), FlagChange::Kill);
+        assert_eq!(
+            read(r#"{"change":"set_salt"}"#).unwrap(),
+            FlagChange::SetSalt { salt: None }
+        );
+        for (text, needle) in [
+            (r#"{"change":"kill","now":true}"#, "now"),
+            (r#"{"change":"set_rollout","rollout":5}"#, "rollout"),
+            (r#"{"change":"set_enabled"}"#, "enabled"),
+            (
+                r#"{"change":"set_rollot","rollout_percent":5}"#,
+                "set_rollot",
+            ),
+            (r#"{"rollout_percent":5}"#, "change"),
+            (
+                r#"{"change":"set_plan","plan":{"steps":"5,100 every 1h","gates":["new.p97 <= 1ms"]}}"#,
+                "unknown metric \"p97\"",
+            ),
+        ] {
+            let err = read(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+            assert!(!err.contains("did not match any variant"), "{text}: {err}");
+        }
     }
 }

@@ -6,6 +6,7 @@ mod commands;
 mod output;
 mod remote;
 mod session;
+mod text_limit;
 mod when;
 
 use std::process::ExitCode;

@@ -117,3 +117,90 @@ fn a_mistyped_gate_in_an_imported_plan_names_the_gate() {
         &["new.p97 <= 100ms", "unknown metric \"p97\""],
     );
 }
+
+#[test]
+fn texts_over_their_limit_are_usage_errors_quoting_only_their_start() {
+    let c = Cutover::new();
+    c.ok(&["flag", "create", "checkout"]);
+    let long = |n: usize| "x".repeat(n);
+    let reason = long(100_000);
+    let description = long(4097);
+    let owner = long(257);
+    let value = long(100_000);
+    let salt = long(257);
+    for (args, limit) in [
+        (
+            vec!["--reason", reason.as_str(), "kill", "checkout"],
+            "1024 bytes",
+        ),
+        (
+            vec![
+                "flag",
+                "create",
+                "other",
+                "--description",
+                description.as_str(),
+            ],
+            "4096 bytes",
+        ),
+        (
+            vec!["flag", "set", "checkout", "--owner", owner.as_str()],
+            "256 bytes",
+        ),
+        (
+            vec!["flag", "set", "checkout", "--salt", salt.as_str()],
+            "256 bytes",
+        ),
+        (
+            vec![
+                "override",
+                "add",
+                "checkout",
+                "--attr",
+                "user_id",
+                "--value",
+                value.as_str(),
+                "--variant",
+                "new",
+            ],
+            "1024 bytes",
+        ),
+        (
+            vec![
+                "preset",
+                "define",
+                "p1",
+                "--flag",
+                "checkout=kill",
+                "--description",
+                description.as_str(),
+            ],
+            "4096 bytes",
+        ),
+    ] {
+        let before = c.state();
+        let run = c.run(&args);
+        assert_eq!(run.code, 2, "{}: {}", args[0], run.stderr);
+        assert!(run.stderr.contains(limit), "{}", run.stderr);
+        assert!(
+            run.stderr.len() < 1000,
+            "quotes a preview: {} bytes",
+            run.stderr.len()
+        );
+        assert_eq!(c.state(), before);
+    }
+    // The actor, from the environment too.
+    let run = c.run_env(&["kill", "checkout"], &[("CUTOVER_ACTOR", &long(300))]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("256 bytes"), "{}", run.stderr);
+    // At the limit is fine.
+    c.ok(&[
+        "--reason",
+        &long(1024),
+        "flag",
+        "set",
+        "checkout",
+        "--description",
+        &long(4096),
+    ]);
+}

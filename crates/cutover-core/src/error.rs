@@ -92,4 +92,27 @@ pub enum CoreError {
 
     #[error("invalid flag document: {why}")]
     InvalidDocument { why: String },
+
+    #[error(
+        "{field} {preview:?} is {bytes} bytes, over the limit of {limit} bytes; accepted: at \
+         most {limit} bytes (docs/limits.md lists every limit)"
+    )]
+    TooLong {
+        field: &'static str,
+        /// The first characters of the text, never all of it.
+        preview: String,
+        bytes: usize,
+        limit: usize,
+    },
+
+    #[error(
+        "flag {key} would be {bytes} bytes as JSON, over the limit of {limit} bytes; remove \
+         overrides or scope values (for many users, a scope or a rollout serves better than \
+         overrides)"
+    )]
+    FlagTooLarge {
+        key: String,
+        bytes: usize,
+        limit: usize,
+    },
 }

@@ -20,6 +20,7 @@ mod error;
 mod flag;
 pub mod guard;
 mod key;
+pub mod limits;
 mod overrides;
 mod preset;
 mod rollout;

@@ -82,6 +82,8 @@ fn field_of(err: &CoreError) -> Option<&'static str> {
         CoreError::InvalidTokenName { .. } => "name",
         CoreError::InvalidPlan { .. } => "plan",
         CoreError::InvalidGate { .. } => "plan.gates",
+        CoreError::TooLong { field, .. } => field,
+        CoreError::FlagTooLarge { .. } => "flag",
         _ => return None,
     })
 }

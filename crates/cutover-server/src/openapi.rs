@@ -323,10 +323,11 @@ impl Op {
         self.fails(&[Fail::ServerFailure, Fail::StoreUnavailable])
     }
 
-    /// Writes an audit entry: the reason header is read, and refused (400) when not text.
+    /// Writes an audit entry: the reason header is read, and refused when not text (400) or
+    /// over its size limit (422).
     fn audited(self) -> Self {
         self.param(reference("parameters", "Reason"))
-            .fails(&[Fail::BadRequest])
+            .fails(&[Fail::BadRequest, Fail::Invalid])
     }
 
     /// Names the flag version it expects through If-Match (or the body's expected_version).
@@ -809,47 +810,69 @@ fn preset_ops() -> Vec<Op> {
 }
 
 /// The filter `admin::audit::QueryParams` reads; bad instants, order or flag are 422s.
-fn audit_filter(op: Op) -> Op {
-    op.query("after_id", count(), "Only entries after this id.")
-        .query("actor", text(), "Only this actor's entries (a token name).")
-        .query("flag", schema("FlagKey"), "Only entries about this flag.")
-        .query(
-            "action",
-            text(),
-            "An exact action (`flag.rollout`) or a family (`override.*`).",
-        )
-        .query("since", instant(), "RFC 3339 instant, inclusive.")
-        .query("until", instant(), "RFC 3339 instant, exclusive.")
-        .query(
-            "limit",
-            json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }),
-            "At most this many entries (the newest ones with order=newest).",
-        )
-        .query(
-            "order",
-            json!({ "enum": ["oldest", "newest"], "default": "oldest" }),
-            "Which end of the log comes first.",
-        )
-        .store()
-        .fails(&[Fail::Invalid])
+fn audit_filter(op: Op, limit: &str) -> Op {
+    op.query(
+        "after_id",
+        count(),
+        "Only entries after this id: the cursor of the next page when reading oldest first.",
+    )
+    .query(
+        "before_id",
+        count(),
+        "Only entries before this id: the cursor of the next page when reading newest first.",
+    )
+    .query("actor", text(), "Only this actor's entries (a token name).")
+    .query("flag", schema("FlagKey"), "Only entries about this flag.")
+    .query(
+        "action",
+        text(),
+        "An exact action (`flag.rollout`) or a family (`override.*`).",
+    )
+    .query("since", instant(), "RFC 3339 instant, inclusive.")
+    .query("until", instant(), "RFC 3339 instant, exclusive.")
+    .query(
+        "limit",
+        json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }),
+        limit,
+    )
+    .query(
+        "order",
+        json!({ "enum": ["oldest", "newest"], "default": "oldest" }),
+        "Which end of the log comes first.",
+    )
+    .store()
+    .fails(&[Fail::Invalid])
 }
 
 fn audit_ops() -> Vec<Op> {
     use Who::*;
+    use cutover_core::limits::{AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX};
+    let page = format!(
+        "Entries per page: 1 to {AUDIT_PAGE_MAX}, {AUDIT_PAGE_DEFAULT} when not given (anything \
+         else is a 422). A page also ends once its entries pass about 1 MiB."
+    );
     vec![
-        audit_filter(op(
-            "get",
-            "/api/v1/audit",
-            "queryAudit",
-            Read,
-            "Query the audit log",
-        ))
+        audit_filter(
+            op(
+                "get",
+                "/api/v1/audit",
+                "queryAudit",
+                Read,
+                "Query the audit log, one page at a time",
+            )
+            .notes(
+                "Answers one page of the matching entries. When more match, the Link header \
+                 names the next page (the same filters, the cursor moved past the last entry \
+                 answered); follow it until an answer has no Link.",
+            ),
+            &page,
+        )
         .ok(
             200,
             answer(
-                "The matching entries.",
+                "One page of the matching entries.",
                 Some(array(schema("AuditEntry"))),
-                &[],
+                &["Link"],
             ),
         ),
         op(
@@ -861,13 +884,21 @@ fn audit_ops() -> Vec<Op> {
         )
         .store()
         .ok(200, answer("The walk.", Some(schema("ChainReport")), &[])),
-        audit_filter(op(
-            "get",
-            "/api/v1/audit/export",
-            "exportAudit",
-            Read,
-            "Export audit entries as JSON lines",
-        ))
+        audit_filter(
+            op(
+                "get",
+                "/api/v1/audit/export",
+                "exportAudit",
+                Read,
+                "Export audit entries as JSON lines",
+            )
+            .notes(
+                "Streamed: the node reads the log page by page as it sends, so an export of any \
+                 size is never built in memory. A store failure after the first page ends the \
+                 answer early (an incomplete chunked body).",
+            ),
+            "The most entries to send (all matching when not given).",
+        )
         .ok(
             200,
             answer_as(
@@ -1286,7 +1317,11 @@ fn parameters() -> Value {
                             W/ and the quotes are optional). A stale one is a 409, one that is not a \
                             number a 400. The body's expected_version does the same; both given must agree.",
         },
-        "Reason": header_param("X-Cutover-Reason", "Why, recorded in the audit entry."),
+        "Reason": header_param(
+            "X-Cutover-Reason",
+            "Why, recorded in the audit entry: at most 1024 bytes (a 422 naming the field \
+             otherwise).",
+        ),
     })
 }
 
@@ -1302,6 +1337,11 @@ fn headers() -> Value {
             "schema": count(),
         },
         "Retry-After": { "description": "Seconds to wait.", "schema": count() },
+        "Link": {
+            "description": "When more entries match: `</api/v1/audit?...>; rel=\"next\"`, the \
+                            URL of the next page.",
+            "schema": text(),
+        },
     })
 }
 
@@ -1354,8 +1394,8 @@ fn flag_schemas() -> Value {
     json!({
         "Flag": described(object(&["key"], json!({
             "key": schema("FlagKey"),
-            "description": described(text(), "Left out when empty."),
-            "owner": described(text(), "Left out when empty."),
+            "description": described(text(), "At most 4096 bytes; left out when empty."),
+            "owner": described(text(), "At most 256 bytes; left out when empty."),
             "enabled": described(json!({ "type": "boolean", "default": true }),
                 "false sends everyone to legacy, overrides included."),
             "stage": described(schema("Stage"), "Default disabled."),
@@ -1366,7 +1406,7 @@ fn flag_schemas() -> Value {
             "stickiness": described(schema("AttributeName"),
                 "The attribute bucketing reads first (then session_id, targetingKey); default user_id."),
             "salt": described(json!({ "type": ["string", "null"] }),
-                "Salt of the bucketing hash; unset (left out) means the key."),
+                "Salt of the bucketing hash, at most 256 bytes; unset (left out) means the key."),
             "scope": described(array(schema("Constraint")),
                 "Constraints a context must all meet to be in the rollout; left out when empty."),
             "overrides": described(array(schema("Override")), "Left out when empty."),
@@ -1382,7 +1422,9 @@ fn flag_schemas() -> Value {
             "version": described(count(),
                 "Bumped by every change that alters the flag; ignored in requests (the store sets it)."),
         }), true), "One flag. Requests need only `key`; answers always carry enabled, stage, \
-                    rollout_percent, killed, stickiness and version."),
+                    rollout_percent, killed, stickiness and version. As JSON a flag is at most \
+                    256 KiB (overrides and scope values add up): a change that would make it \
+                    larger is a 422 (field `flag`)."),
         "Constraint": {
             "description": "One condition of a rollout scope. The CLI writes it as text \
                             (`tenant in acme,globex`, `tenant not_in acme`, `plan exists`); \
@@ -1392,7 +1434,7 @@ fn flag_schemas() -> Value {
             "properties": {
                 "attribute": schema("AttributeName"),
                 "op": { "enum": ["in", "not_in", "exists"] },
-                "values": array(text()),
+                "values": described(array(text()), "Each at most 1024 bytes."),
             },
             "oneOf": [
                 { "properties": { "op": { "enum": ["in", "not_in"] } }, "required": ["values"] },
@@ -1401,7 +1443,7 @@ fn flag_schemas() -> Value {
         },
         "Override": described(object(&["attribute", "value", "variant"], json!({
             "attribute": schema("AttributeName"),
-            "value": text(),
+            "value": described(text(), "At most 1024 bytes."),
             "variant": schema("Variant"),
             "expires_at": described(instant(), "It stops applying at this instant; left out: never."),
         }), true), "Forces variant for every context whose attribute equals value."),
@@ -1754,7 +1796,7 @@ fn guard_schemas() -> Map<String, Value> {
                         ],
                     },
                     "gates": described(array(described(text(),
-                        "A gate: `new.error_rate <= legacy.error_rate` (also fallback_rate, \
+                        "A gate of at most 256 bytes: `new.error_rate <= legacy.error_rate` (also fallback_rate, \
                          retry_rate; with `* 1.5` or `+ 2pp`, or a fixed rate such as `2%`), \
                          `new.p95 <= 100ms` (p50, p99; or against legacy.p95 with a margin), \
                          `baseline.` instead of `legacy.` for the figures from before the start, \
@@ -1812,10 +1854,10 @@ fn guard_schemas() -> Map<String, Value> {
             json!({
                 "passed": boolean(),
                 "at": described(instant(), "When the run finished."),
-                "corpus": described(text(), "The corpus it ran (a path or a name)."),
+                "corpus": described(text(), "The corpus it ran (a path or a name), at most 1024 bytes."),
                 "cases": count(),
                 "failed": count(),
-                "summary": described(text(), "What failed, in a line; left out when empty."),
+                "summary": described(text(), "What failed, in a line of at most 1024 bytes; left out when empty."),
             }),
             true,
         ), "A golden-corpus run's verdict recorded against a flag: what the `golden` gate reads."),
@@ -1923,7 +1965,7 @@ fn preset_schemas() -> Value {
         "PresetEntry": entry,
         "Preset": described(object(&["name", "entries"], json!({
             "name": schema("FlagKey"),
-            "description": described(text(), "Left out when empty."),
+            "description": described(text(), "At most 4096 bytes; left out when empty."),
             "entries": json!({ "type": "array", "items": schema("PresetEntry"), "minItems": 1 }),
         }), true), "A named set of flag states applied together; each flag once."),
         "FlagDocument": described(object(&[], json!({

@@ -476,6 +476,9 @@ async fn the_schemas_hold_real_traffic() {
     let expired = r#"{"attribute": "user_id", "value": "u6", "variant": "new",
         "expires_at": "2001-01-01T00:00:00Z"}"#;
     c.fails(Admin, "post", uri, Some(expired), 422).await;
+    let huge = json!({"attribute": "user_id", "value": "v".repeat(1025), "variant": "new"});
+    c.fails(Admin, "post", uri, Some(&huge.to_string()), 422)
+        .await;
     let one_rule = format!("{uri}?attribute=user_id&value=u7");
     c.ok(Admin, "delete", &one_rule, None).await;
     c.fails(Admin, "delete", &one_rule, None, 404).await;
@@ -513,6 +516,28 @@ async fn the_schemas_hold_real_traffic() {
         .await;
     c.fails(Admin, "get", "/api/v1/audit?limit=many", None, 400)
         .await;
+    c.fails(Admin, "get", "/api/v1/audit?limit=501", None, 422)
+        .await;
+    // A page that is not the last links to the next one, with the header the document names.
+    let paged =
+        c.f.call(
+            "GET",
+            "/api/v1/audit?limit=2&order=newest",
+            Some(Admin),
+            None,
+        )
+        .await;
+    let link = paged.headers["link"].to_str().unwrap().to_owned();
+    assert!(link.ends_with("; rel=\"next\""), "{link}");
+    let documented = &c.doc["paths"]["/api/v1/audit"]["get"]["responses"]["200"]["headers"];
+    assert!(documented.get("Link").is_some(), "{documented}");
+    let next = link
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+    c.ok(Admin, "get", &next, None).await;
     c.ok(Admin, "get", "/api/v1/audit/verify", None).await;
     let exported =
         c.f.call("GET", "/api/v1/audit/export", Some(Admin), None)

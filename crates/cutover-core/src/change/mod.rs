@@ -131,7 +131,53 @@ impl FlagChange {
         }
     }
 
+    /// Whether the change can add text to a flag: only those are held to the size of the whole
+    /// flag, so an emergency move (kill, stage, rollout) is never refused for what a flag
+    /// already holds.
+    fn adds_text(&self) -> bool {
+        matches!(
+            self,
+            FlagChange::SetDescription { .. }
+                | FlagChange::SetOwner { .. }
+                | FlagChange::SetSalt { .. }
+                | FlagChange::SetScope { .. }
+                | FlagChange::AddOverride { .. }
+                | FlagChange::Replace { .. }
+                | FlagChange::SetPlan { .. }
+                | FlagChange::RecordGolden { .. }
+        )
+    }
+
+    /// Checks the texts this change brings against the limits (`docs/limits.md`).
+    fn check_limits(&self) -> Result<(), CoreError> {
+        use crate::limits::{self, check_text};
+        match self {
+            FlagChange::SetDescription { description } => {
+                check_text("description", description, limits::MAX_DESCRIPTION_BYTES)
+            }
+            FlagChange::SetOwner { owner } => check_text("owner", owner, limits::MAX_OWNER_BYTES),
+            FlagChange::SetSalt { salt } => limits::check_salt(salt.as_deref()),
+            FlagChange::SetScope { scope } => limits::check_scope(scope),
+            FlagChange::AddOverride { rule } => limits::check_override(rule),
+            FlagChange::Replace { flag } => flag.check_limits(),
+            FlagChange::SetPlan { plan } => limits::check_plan(plan.as_ref()),
+            FlagChange::RecordGolden { result } => limits::check_golden(result),
+            FlagChange::GuardAction { reason, .. } => limits::check_reason(reason),
+            FlagChange::SetEnabled { .. }
+            | FlagChange::SetStage { .. }
+            | FlagChange::SetRollout { .. }
+            | FlagChange::Kill
+            | FlagChange::Unkill
+            | FlagChange::SetStickiness { .. }
+            | FlagChange::RemoveOverride { .. }
+            | FlagChange::ClearOverrides
+            | FlagChange::RemoveExpiredOverrides
+            | FlagChange::RolloutMove { .. } => Ok(()),
+        }
+    }
+
     pub fn apply(&self, flag: &mut Flag, now: Timestamp) -> Result<(), CoreError> {
+        self.check_limits()?;
         match self {
             FlagChange::SetEnabled { enabled } => {
                 flag.enabled = *enabled;
@@ -241,6 +287,9 @@ impl FlagChange {
         }
         if next == *flag {
             return Ok(None);
+        }
+        if changes.iter().any(FlagChange::adds_text) {
+            crate::limits::check_flag_size(&next)?;
         }
         next.version = flag.version + 1;
         Ok(Some(next))

@@ -92,11 +92,16 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
 /// The audit metadata of a change made by this request.
 pub(crate) fn meta(caller: &Caller, headers: &HeaderMap) -> Result<ChangeMeta, ApiError> {
     let reason = match headers.get("x-cutover-reason") {
-        Some(v) => Some(
-            v.to_str()
-                .map_err(|_| ApiError::bad_request("X-Cutover-Reason must be plain text"))?
-                .to_owned(),
-        ),
+        Some(v) => {
+            let text = v
+                .to_str()
+                .map_err(|_| ApiError::bad_request("X-Cutover-Reason must be plain text"))?;
+            cutover_core::limits::check_reason(text).map_err(|e| ApiError {
+                field: Some("X-Cutover-Reason"),
+                ..ApiError::from(e)
+            })?;
+            Some(text.to_owned())
+        }
         None => None,
     };
     Ok(ChangeMeta {

@@ -157,12 +157,17 @@ async fn look_at_one(
     if !acting {
         return Ok(());
     }
-    let reason = format!(
-        "{} at step {} ({}): {}",
-        action_name(&found.decision),
-        found.step + 1,
-        flag.rollout,
-        found.assessment.summary()
+    // Every gate's numbers can outgrow a stored reason: the reason keeps what fits, and the
+    // guard record and the alert keep every gate whole.
+    let reason = cutover_core::limits::clip(
+        &format!(
+            "{} at step {} ({}): {}",
+            action_name(&found.decision),
+            found.step + 1,
+            flag.rollout,
+            found.assessment.summary()
+        ),
+        cutover_core::limits::MAX_REASON_BYTES,
     );
     let change = FlagChange::GuardAction {
         decision: found.decision,

@@ -167,8 +167,8 @@ pub(crate) struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:7070].
     #[arg(long, env = "CUTOVER_LISTEN", value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
-    /// A TOML file with any of: listen, change_rate_per_second, change_burst, eval_rate_per_second,
-    /// heartbeat_seconds. Options and CUTOVER_* variables win over it.
+    /// A TOML file with any of: listen, change_rate_per_second, change_burst, upload_rate_per_second,
+    /// upload_burst, eval_rate_per_second, heartbeat_seconds. Options and CUTOVER_* variables win over it.
     #[arg(long, env = "CUTOVER_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Change requests per second allowed per token [default: 10].
@@ -177,6 +177,12 @@ pub(crate) struct ServeArgs {
     /// Change requests a token may burst before the rate applies [default: 20].
     #[arg(long, env = "CUTOVER_CHANGE_BURST", value_name = "N")]
     pub change_burst: Option<u32>,
+    /// Metric uploads per second allowed per token, apart from changes [default: 50].
+    #[arg(long, env = "CUTOVER_UPLOAD_RATE", value_name = "N")]
+    pub upload_rate: Option<u32>,
+    /// Metric uploads a token may burst before the rate applies [default: 100].
+    #[arg(long, env = "CUTOVER_UPLOAD_BURST", value_name = "N")]
+    pub upload_burst: Option<u32>,
     /// OFREP evaluations per second allowed per token [default: unlimited].
     #[arg(long, env = "CUTOVER_EVAL_RATE", value_name = "N")]
     pub eval_rate: Option<u32>,

@@ -105,6 +105,9 @@ pub enum CoreError {
         limit: usize,
     },
 
+    #[error("invalid metrics batch: {why}")]
+    InvalidMetrics { field: &'static str, why: String },
+
     #[error(
         "flag {key} would be {bytes} bytes as JSON, over the limit of {limit} bytes; remove \
          overrides or scope values (for many users, a scope or a rollout serves better than \

@@ -31,8 +31,10 @@ mod variant;
 
 pub use access::{Capability, Role, TOKEN_PREFIX, TokenName, token_hash};
 pub use arm_metrics::{
-    ArmCounts, ArmReport, FlagShadow, LATENCY_BUCKETS, LatencySketch, MetricsBatch, SUB_BUCKETS,
-    bucket_floor, latency_bucket,
+    ArmCounts, ArmReport, FlagShadow, LATENCY_BUCKETS, LatencySketch, MAX_CALLS_PER_SECOND,
+    MAX_COUNTERS, MAX_DROPPED_BATCHES, MAX_FIELD_PATH_BYTES, MAX_SAMPLE_CONTEXT,
+    MAX_SAMPLE_VALUE_BYTES, MAX_SHADOW_FIELDS, MetricsBatch, SUB_BUCKETS, UPLOAD_WINDOW_AHEAD,
+    UPLOAD_WINDOW_PAST, bucket_floor, latency_bucket,
 };
 pub use attribute::AttributeName;
 pub use audit::{

@@ -84,6 +84,7 @@ fn field_of(err: &CoreError) -> Option<&'static str> {
         CoreError::InvalidGate { .. } => "plan.gates",
         CoreError::TooLong { field, .. } => field,
         CoreError::FlagTooLarge { .. } => "flag",
+        CoreError::InvalidMetrics { field, .. } => field,
         _ => return None,
     })
 }

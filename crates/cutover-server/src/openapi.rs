@@ -132,8 +132,8 @@ impl Fail {
                  too, with the message of that value's own parser."
             }
             Fail::RateLimited => {
-                "`rate_limited`: too many change requests for this token; retry after \
-                 Retry-After seconds."
+                "`rate_limited`: too many change requests (or, on the upload route, metric \
+                 uploads) for this token; retry after Retry-After seconds."
             }
             Fail::ServerFailure => {
                 "`store_failure`: the database answered something cutover cannot use (corrupt, \
@@ -1034,7 +1034,8 @@ fn window(op: Op) -> Op {
         )
         .query("until", instant(), "RFC 3339; default now.")
         .store()
-        .notes("since must be before until (422).")
+        .fails(&[Fail::NotFound])
+        .notes("since must be before until (422); a flag that does not exist is a 404.")
 }
 
 fn sdk_ops() -> Vec<Op> {
@@ -1082,11 +1083,23 @@ fn sdk_ops() -> Vec<Op> {
             Evaluate,
             "Upload per-arm metrics and shadow findings (what SDKs do every few seconds)",
         )
-        .notes("A batch counts in the minute its window ends in.")
+        .notes(
+            "A batch counts in the second its window ends in. The guard acts on these figures, \
+             so a batch that cannot be true is refused whole (422, `field` names the part): \
+             errors, fallbacks, retries and every counter at most the calls; the latency sketch \
+             adding up to the calls, buckets in order; at most 100,000,000 calls a second of \
+             window; shadow outcomes at most the runs, each field's outcomes adding up to its \
+             comparisons; each flag and arm once; a window that starts at most 10 minutes \
+             before the server's time and ends at most 1 minute after it. Reports for flags \
+             this node does not know are set aside and counted (`ignored`, and the Prometheus \
+             counter cutover_metrics_unknown_flag_reports_total), the rest is kept. Uploads \
+             are limited per token (default 50 a second, bursts of 100; `serve \
+             --upload-rate/--upload-burst`) on a budget apart from change requests.",
+        )
         .body(schema("MetricsBatch"))
         .store()
-        .fails(&[Fail::Invalid])
-        .ok(200, answer("Stored.", Some(schema("UploadAccepted")), &[])),
+        .fails(&[Fail::Invalid, Fail::RateLimited])
+        .ok(200, answer("Kept.", Some(schema("UploadAccepted")), &[])),
         window(op(
             "get",
             "/api/v1/flags/{key}/metrics",
@@ -2124,15 +2137,23 @@ fn metric_schemas() -> Value {
         "ArmReport": object(&["flag", "arm", "calls", "errors", "fallbacks", "retries", "latency"], arm, false),
         "FlagShadow": object(&shadow_required(&["flag"]), shadow, false),
         "MetricsBatch": object(&["window_start", "window_end", "arms"], json!({
-            "window_start": instant(),
-            "window_end": described(instant(), "Not before window_start (422)."),
+            "window_start": described(instant(),
+                "At most 10 minutes before the server's time (422 otherwise)."),
+            "window_end": described(instant(),
+                "Not before window_start, at most 1 minute after the server's time (422)."),
             "arms": array(schema("ArmReport")),
             "shadows": array(schema("FlagShadow")),
             "dropped_batches": described(count(), "Batches the SDK dropped since its last upload."),
         }), false),
-        "UploadAccepted": object(&["arms", "window_start"], json!({
-            "arms": described(count(), "Arm reports stored."),
-            "window_start": described(instant(), "The minute they were counted in."),
+        "UploadAccepted": object(&["arms", "shadows", "window_start", "ignored"], json!({
+            "arms": described(count(), "Arm reports kept."),
+            "shadows": described(count(), "Shadow reports kept."),
+            "window_start": described(instant(), "The second they were counted in."),
+            "ignored": described(object(&["arms", "shadows", "unknown_flags"], json!({
+                "arms": count(),
+                "shadows": count(),
+                "unknown_flags": array(schema("FlagKey")),
+            }), true), "Reports for flags this node does not know, set aside."),
         }), true),
         "ArmSummary": summary,
         "FlagMetrics": object(&["flag", "since", "until", "legacy", "new"], json!({

@@ -600,6 +600,22 @@ async fn the_schemas_hold_real_traffic() {
     assert_eq!(figures["new"]["calls"], 3, "{figures}");
     let uri = "/api/v1/flags/checkout/metrics?since=yesterday";
     c.fails(Admin, "get", uri, None, 422).await;
+    c.fails(Admin, "get", "/api/v1/flags/nope/metrics", None, 404)
+        .await;
+    c.fails(Admin, "get", "/api/v1/flags/nope/shadow", None, 404)
+        .await;
+    let untrue = json!({"window_start": now, "window_end": now,
+        "arms": [{"flag": "checkout", "arm": "new", "calls": 1, "errors": 2, "fallbacks": 0,
+                  "retries": 0, "latency": {"buckets": [[40, 1]]}}]})
+    .to_string();
+    c.fails(Sdk, "post", "/api/v1/metrics", Some(&untrue), 422)
+        .await;
+    let unknown = json!({"window_start": now, "window_end": now,
+        "arms": [{"flag": "later", "arm": "new", "calls": 1, "errors": 0, "fallbacks": 0,
+                  "retries": 0, "latency": {"buckets": [[40, 1]]}}]})
+    .to_string();
+    let kept = c.ok(Sdk, "post", "/api/v1/metrics", Some(&unknown)).await;
+    assert_eq!(kept["ignored"]["unknown_flags"][0], "later", "{kept}");
     let shadow = c
         .ok(Admin, "get", "/api/v1/flags/checkout/shadow", None)
         .await;

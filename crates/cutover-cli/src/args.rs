@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cutover_core::{AttributeName, Constraint, FlagKey, PresetEntry, Rollout, Stage, Variant};
 
+use crate::text_limit::TextLimit;
 use crate::when::When;
 
 const EXIT_CODES: &str = "\
@@ -54,13 +55,13 @@ pub(crate) struct Global {
     pub token: Option<String>,
     /// Who makes the change, for the audit log (default: the OS user name). On `audit query` and
     /// `audit export`, `--actor` typed on the command line filters by actor instead.
-    #[arg(long, global = true, env = "CUTOVER_ACTOR", value_name = "NAME")]
+    #[arg(long, global = true, env = "CUTOVER_ACTOR", value_name = "NAME", value_parser = TextLimit::ACTOR)]
     pub actor: Option<String>,
     /// Whether `--actor` was typed rather than taken from CUTOVER_ACTOR.
     #[arg(skip)]
     pub actor_typed: bool,
     /// Why, for the audit log.
-    #[arg(long, global = true, value_name = "TEXT")]
+    #[arg(long, global = true, value_name = "TEXT", value_parser = TextLimit::REASON)]
     pub reason: Option<String>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
@@ -180,8 +181,8 @@ pub(crate) struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:7070].
     #[arg(long, env = "CUTOVER_LISTEN", value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
-    /// A TOML file with any of: listen, change_rate_per_second, change_burst, eval_rate_per_second,
-    /// heartbeat_seconds. Options and CUTOVER_* variables win over it.
+    /// A TOML file with any of: listen, change_rate_per_second, change_burst, upload_rate_per_second,
+    /// upload_burst, eval_rate_per_second, heartbeat_seconds. Options and CUTOVER_* variables win over it.
     #[arg(long, env = "CUTOVER_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Change requests per second allowed per token [default: 10].
@@ -190,6 +191,12 @@ pub(crate) struct ServeArgs {
     /// Change requests a token may burst before the rate applies [default: 20].
     #[arg(long, env = "CUTOVER_CHANGE_BURST", value_name = "N")]
     pub change_burst: Option<u32>,
+    /// Metric uploads per second allowed per token, apart from changes [default: 50].
+    #[arg(long, env = "CUTOVER_UPLOAD_RATE", value_name = "N")]
+    pub upload_rate: Option<u32>,
+    /// Metric uploads a token may burst before the rate applies [default: 100].
+    #[arg(long, env = "CUTOVER_UPLOAD_BURST", value_name = "N")]
+    pub upload_burst: Option<u32>,
     /// OFREP evaluations per second allowed per token [default: unlimited].
     #[arg(long, env = "CUTOVER_EVAL_RATE", value_name = "N")]
     pub eval_rate: Option<u32>,
@@ -317,15 +324,15 @@ pub(crate) enum FlagCmd {
 pub(crate) struct FlagCreate {
     #[arg(value_parser = parse_key)]
     pub key: FlagKey,
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", value_parser = TextLimit::DESCRIPTION)]
     pub description: String,
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", value_parser = TextLimit::OWNER)]
     pub owner: String,
     /// The attribute bucketing reads first (then session_id, then targetingKey).
     #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
     pub stickiness: Option<AttributeName>,
     /// Salt of the bucketing hash (default: the key).
-    #[arg(long)]
+    #[arg(long, value_parser = TextLimit::SALT)]
     pub salt: Option<String>,
     /// Create the flag switched off (everyone `legacy`, overrides included).
     #[arg(long)]
@@ -336,9 +343,9 @@ pub(crate) struct FlagCreate {
 pub(crate) struct FlagSet {
     #[command(flatten)]
     pub target: KeyChange,
-    #[arg(long)]
+    #[arg(long, value_parser = TextLimit::DESCRIPTION)]
     pub description: Option<String>,
-    #[arg(long)]
+    #[arg(long, value_parser = TextLimit::OWNER)]
     pub owner: Option<String>,
     /// The global switch: false sends everyone to `legacy`, overrides included.
     #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
@@ -346,7 +353,7 @@ pub(crate) struct FlagSet {
     #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
     pub stickiness: Option<AttributeName>,
     /// Changing the salt reshuffles who is in the rollout.
-    #[arg(long)]
+    #[arg(long, value_parser = TextLimit::SALT)]
     pub salt: Option<String>,
     /// Rollout scope constraint, repeatable: 'ATTR in A,B', 'ATTR not_in A,B' or 'ATTR exists'.
     /// Replaces the current scope.
@@ -552,7 +559,7 @@ pub(crate) enum OverrideCmd {
         /// The context attribute: user_id, session_id, tenant, ...
         #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
         attr: AttributeName,
-        #[arg(long)]
+        #[arg(long, value_parser = TextLimit::VALUE)]
         value: String,
         #[arg(long, value_parser = parse_variant)]
         variant: Variant,
@@ -590,7 +597,7 @@ pub(crate) enum PresetCmd {
         /// percentage such as 25%.
         #[arg(long = "flag", value_parser = parse_preset_entry, value_name = "KEY=SETTINGS", required = true)]
         entries: Vec<PresetEntry>,
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", value_parser = TextLimit::DESCRIPTION)]
         description: String,
     },
     /// Apply a preset: every flag it names changes in one transaction, or none does.

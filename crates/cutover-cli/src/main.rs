@@ -8,6 +8,7 @@ mod environment;
 mod output;
 mod remote;
 mod session;
+mod text_limit;
 mod when;
 
 use std::process::ExitCode;

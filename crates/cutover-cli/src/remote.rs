@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cutover_core::limits::AUDIT_PAGE_MAX;
 use cutover_core::{
     Anchor, AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, GENESIS_HASH, Preset, Role,
     ShadowCounts, Timestamp, TokenName, VerifyReport,
@@ -343,11 +344,11 @@ impl Store for RemoteStore {
             .await
     }
 
+    /// Every entry the query matches (at most its limit), read page by page: the server answers
+    /// at most a page at a time and says with a Link header when more follow, so the cursor
+    /// moves past the last entry of each page until the server has no more or the limit is met.
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let mut params: Vec<(&str, String)> = Vec::new();
-        if let Some(after) = query.after_id {
-            params.push(("after_id", after.to_string()));
-        }
         if let Some(actor) = &query.actor {
             params.push(("actor", actor.clone()));
         }
@@ -363,17 +364,49 @@ impl Store for RemoteStore {
         if let Some(until) = query.until {
             params.push(("until", until.to_string()));
         }
-        if let Some(limit) = query.limit {
-            params.push(("limit", limit.to_string()));
-        }
         if query.newest_first {
             params.push(("order", "newest".to_owned()));
         }
-        self.json(
-            "audit query",
-            self.request(Method::GET, "/audit").query(&params),
-        )
-        .await
+        let (mut after, mut before) = (query.after_id, query.before_id);
+        let mut entries: Vec<AuditEntry> = Vec::new();
+        loop {
+            let wanted = query
+                .limit
+                .map_or(u64::MAX, |l| u64::from(l) - entries.len() as u64);
+            if wanted == 0 {
+                break;
+            }
+            let page_size = wanted.min(u64::from(AUDIT_PAGE_MAX));
+            let mut page_params = params.clone();
+            page_params.push(("limit", page_size.to_string()));
+            if let Some(id) = after {
+                page_params.push(("after_id", id.to_string()));
+            }
+            if let Some(id) = before {
+                page_params.push(("before_id", id.to_string()));
+            }
+            let response = self
+                .send(self.request(Method::GET, "/audit").query(&page_params))
+                .await?;
+            let more = response.headers().contains_key(reqwest::header::LINK);
+            let page: Vec<AuditEntry> = response
+                .json()
+                .await
+                .map_err(|e| bad_answer("audit query", e))?;
+            let Some(last) = page.last().map(|e| e.id) else {
+                break;
+            };
+            entries.extend(page);
+            if !more {
+                break;
+            }
+            if query.newest_first {
+                before = Some(last);
+            } else {
+                after = Some(last);
+            }
+        }
+        Ok(entries)
     }
 
     /// The server verifies with its own audit key, if it has one.

@@ -331,17 +331,25 @@ async fn a_healthy_rollout_reaches_full_exposure_on_schedule() {
     assert_eq!(from_command["flag"], "checkout");
 }
 
-/// Uploads one batch of both arms' figures, closing now, straight to the metrics endpoint.
+/// Uploads one batch of both arms' figures, closing now, straight to the metrics endpoint. Every
+/// call takes 1 ms (the server refuses a sketch that does not count one latency per call).
 async fn upload(served: &Served, token: &str, legacy: (u64, u64), new: (u64, u64)) {
     let now = Timestamp::now();
+    let latency = |calls: u64| {
+        if calls == 0 {
+            json!({"buckets": []})
+        } else {
+            json!({"buckets": [[cutover_core::latency_bucket(1000), calls]]})
+        }
+    };
     let batch = json!({
         "window_start": now.to_string(),
         "window_end": now.to_string(),
         "arms": [
             {"flag": "checkout", "arm": "legacy", "calls": legacy.0, "errors": legacy.1,
-             "fallbacks": 0, "retries": 0, "latency": {"buckets": []}},
+             "fallbacks": 0, "retries": 0, "latency": latency(legacy.0)},
             {"flag": "checkout", "arm": "new", "calls": new.0, "errors": new.1,
-             "fallbacks": 0, "retries": 0, "latency": {"buckets": []}},
+             "fallbacks": 0, "retries": 0, "latency": latency(new.0)},
         ],
     });
     let r = api(served, token, reqwest::Method::POST, "/metrics")

@@ -58,7 +58,10 @@ pub enum Reason<'a> {
         attribute: Option<Cow<'a, str>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         bucket: Option<u16>,
-        #[serde(rename = "rollout_percent")]
+        #[serde(
+            rename = "rollout_percent",
+            deserialize_with = "Rollout::deserialize_buffered"
+        )]
         rollout: Rollout,
     },
     /// No such flag: the caller's default.

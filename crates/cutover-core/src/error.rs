@@ -122,4 +122,30 @@ pub enum CoreError {
          (64 hex digits), or ID:HASH such as 42:9f86d0..."
     )]
     InvalidAnchor { text: String, why: &'static str },
+
+    #[error(
+        "{field} {preview:?} is {bytes} bytes, over the limit of {limit} bytes; accepted: at \
+         most {limit} bytes (docs/limits.md lists every limit)"
+    )]
+    TooLong {
+        field: &'static str,
+        /// The first characters of the text, never all of it.
+        preview: String,
+        bytes: usize,
+        limit: usize,
+    },
+
+    #[error("invalid metrics batch: {why}")]
+    InvalidMetrics { field: &'static str, why: String },
+
+    #[error(
+        "flag {key} would be {bytes} bytes as JSON, over the limit of {limit} bytes; remove \
+         overrides or scope values (for many users, a scope or a rollout serves better than \
+         overrides)"
+    )]
+    FlagTooLarge {
+        key: String,
+        bytes: usize,
+        limit: usize,
+    },
 }

@@ -24,6 +24,7 @@ mod error;
 mod flag;
 pub mod guard;
 mod key;
+pub mod limits;
 mod overrides;
 mod preset;
 mod retreat;
@@ -38,8 +39,10 @@ pub use access::{
     token_hash,
 };
 pub use arm_metrics::{
-    ArmCounts, ArmReport, FlagShadow, LATENCY_BUCKETS, LatencySketch, MetricsBatch, SUB_BUCKETS,
-    bucket_floor, latency_bucket,
+    ArmCounts, ArmReport, FlagShadow, LATENCY_BUCKETS, LatencySketch, MAX_CALLS_PER_SECOND,
+    MAX_COUNTERS, MAX_DROPPED_BATCHES, MAX_FIELD_PATH_BYTES, MAX_SAMPLE_CONTEXT,
+    MAX_SAMPLE_VALUE_BYTES, MAX_SHADOW_FIELDS, MetricsBatch, SUB_BUCKETS, UPLOAD_WINDOW_AHEAD,
+    UPLOAD_WINDOW_PAST, bucket_floor, latency_bucket,
 };
 pub use attribute::AttributeName;
 pub use audit::{

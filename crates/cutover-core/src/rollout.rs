@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use serde::de::{self, Error as _, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::CoreError;
@@ -75,28 +76,26 @@ impl Rollout {
         Ok(Rollout(bps as u16))
     }
 
-    /// Converts a JSON number of percent, refusing values that are not a whole number of basis
-    /// points (within float noise) instead of silently rounding them.
-    pub fn from_percent_f64(percent: f64) -> Result<Self, CoreError> {
-        let invalid = |why| CoreError::InvalidPercent {
-            value: percent.to_string(),
-            why,
-        };
-        if !percent.is_finite() {
-            return Err(invalid("it is not a number"));
+    /// Reads a percentage from the JSON text of a value, exactly: a number as it is written
+    /// (`12.5`, never the float it rounds to) or a string (`"12.5%"`), both through
+    /// [`Rollout::from_percent_str`]. This is how every JSON body and file gives a percentage.
+    pub fn from_json_text(raw: &str) -> Result<Self, CoreError> {
+        let raw = raw.trim();
+        if raw.starts_with('"') {
+            let text: String =
+                serde_json::from_str(raw).map_err(|_| CoreError::InvalidPercent {
+                    value: raw.to_owned(),
+                    why: "it is not a string or a number",
+                })?;
+            return Rollout::from_percent_str(&text);
         }
-        if percent < 0.0 {
-            return Err(invalid("it is negative"));
+        if raw.contains(['e', 'E']) && raw.bytes().any(|b| b.is_ascii_digit()) {
+            return Err(CoreError::InvalidPercent {
+                value: raw.to_owned(),
+                why: "it has an exponent; write it as a plain decimal",
+            });
         }
-        if percent > 100.0 {
-            return Err(invalid("it is above 100"));
-        }
-        let scaled = percent * 100.0;
-        let rounded = scaled.round();
-        if (scaled - rounded).abs() > 1e-6 {
-            return Err(invalid("it has more than two decimals"));
-        }
-        Ok(Rollout(rounded as u16))
+        Rollout::from_percent_str(raw)
     }
 
     pub fn bps(self) -> u16 {
@@ -129,10 +128,72 @@ impl Serialize for Rollout {
     }
 }
 
+/// The name under which serde_json hands a value's raw text to a visitor (the `raw_value`
+/// feature's `RawValue` uses it). Asking for it is how a percentage is read from the text of
+/// its JSON number instead of from the float serde would round it to.
+const RAW_JSON_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// Reads a percentage from whatever a format offers, exactly when it can: serde_json gives the
+/// raw text of the value (a map of one entry, see [`RAW_JSON_TOKEN`]); other self-describing
+/// formats (YAML) are asked for the scalar's text; integers, strings and, from formats that
+/// only have a float left, the float's shortest text, all go through
+/// [`Rollout::from_percent_str`].
+struct PercentVisitor;
+
+impl<'de> Visitor<'de> for PercentVisitor {
+    type Value = Rollout;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a percentage from 0 to 100 with at most two decimals, such as 12.5")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Rollout, M::Error> {
+        // serde_json's raw value: one entry whose value is the JSON text.
+        let Some(_token) = map.next_key::<String>()? else {
+            return Err(M::Error::invalid_type(de::Unexpected::Map, &self));
+        };
+        let raw: String = map.next_value()?;
+        Rollout::from_json_text(&raw).map_err(M::Error::custom)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Rollout, D::Error> {
+        // Not serde_json: YAML gives a plain scalar's text when asked for a string.
+        d.deserialize_str(self)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Rollout, E> {
+        Rollout::from_percent_str(text).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Rollout, E> {
+        Rollout::from_percent_str(&n.to_string()).map_err(E::custom)
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Rollout, E> {
+        Rollout::from_percent_str(&n.to_string()).map_err(E::custom)
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Rollout, E> {
+        // Rust writes a float as the shortest decimal that reads back as it, never with an
+        // exponent: 1e-21 is refused for its decimals, not rounded to 0.
+        Rollout::from_percent_str(&n.to_string()).map_err(E::custom)
+    }
+}
+
 impl<'de> Deserialize<'de> for Rollout {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = f64::deserialize(d)?;
-        Rollout::from_percent_f64(value).map_err(serde::de::Error::custom)
+        d.deserialize_newtype_struct(RAW_JSON_TOKEN, PercentVisitor)
+    }
+}
+
+impl Rollout {
+    /// For a percentage inside a value serde buffers before reading (an internally tagged enum
+    /// such as a guard's `Action`): what the buffer kept, number or string. Such values are
+    /// written by cutover itself, exactly; people's input never goes this way.
+    pub(crate) fn deserialize_buffered<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Rollout, D::Error> {
+        d.deserialize_any(PercentVisitor)
     }
 }
 
@@ -187,5 +248,35 @@ mod tests {
         assert_eq!(serde_json::from_str::<Rollout>("0.07").unwrap().bps(), 7);
         assert!(serde_json::from_str::<Rollout>("0.071").is_err());
         assert!(serde_json::from_str::<Rollout>("101").is_err());
+    }
+
+    #[test]
+    fn json_numbers_are_read_from_their_text_never_rounded() {
+        for text in [
+            "99.99999999999999999999",
+            "0.000000000000000000001",
+            "12.345",
+            "1e2",
+            "-0.5",
+        ] {
+            let err = serde_json::from_str::<Rollout>(text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("invalid rollout percentage"), "{text}: {err}");
+            assert!(err.contains(text), "{text}: {err}");
+        }
+        let parse = |text: &str| serde_json::from_str::<Rollout>(text).map(Rollout::bps);
+        assert_eq!(parse("100.0").unwrap(), 10_000);
+        assert_eq!(parse("\"12.5%\"").unwrap(), 1250);
+        assert_eq!(parse(" 7 ").unwrap(), 700);
+        assert!(parse("true").is_err());
+        // Through a JSON value too (its number is already a float: its shortest text is read).
+        let value = serde_json::json!({"p": 0.07});
+        assert_eq!(
+            serde_json::from_value::<Rollout>(value["p"].clone())
+                .unwrap()
+                .bps(),
+            7
+        );
     }
 }

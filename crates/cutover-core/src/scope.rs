@@ -38,6 +38,14 @@ impl Constraint {
         }
     }
 
+    /// The values the constraint lists (none for `exists`).
+    pub fn values(&self) -> &[String] {
+        match &self.operator {
+            Operator::In(list) | Operator::NotIn(list) => list,
+            Operator::Exists => &[],
+        }
+    }
+
     /// Parses the CLI form: `tenant in a,b`, `tenant not_in a,b`, `tenant exists`.
     pub fn parse(text: &str) -> Result<Self, CoreError> {
         let invalid = |why| CoreError::InvalidConstraint {

@@ -137,9 +137,13 @@ impl ClientBuilder {
         self
     }
 
-    /// How often recorded arm metrics are uploaded (default 5 s).
+    /// How often recorded arm metrics are uploaded (default 5 s, at most 5 minutes: a server
+    /// refuses windows that start more than 10 minutes before its time, so a longer interval
+    /// is shortened to 5 minutes).
     pub fn metrics_interval(mut self, interval: Duration) -> Self {
-        self.metrics_interval = interval;
+        let most =
+            Duration::from_secs(cutover_core::UPLOAD_WINDOW_PAST.as_secs().unsigned_abs() / 2);
+        self.metrics_interval = interval.min(most);
         self
     }
 

@@ -44,8 +44,8 @@ impl Outcome {
     }
 }
 
-/// Counters a client may name, at most.
-pub const MAX_COUNTERS: usize = 16;
+/// Counters a client may name, at most (what a server takes per arm).
+pub const MAX_COUNTERS: usize = cutover_core::MAX_COUNTERS;
 
 /// One of the client's named counters ([`crate::Client::counter`]), to count calls in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,7 +194,7 @@ pub(crate) struct Recorder {
     flags: ArcSwap<HashMap<Arc<str>, Arc<FlagCells>>>,
     pub(crate) counters: CounterNames,
     pub(crate) shadows: crate::shadow::ShadowBook,
-    window_start: Mutex<Timestamp>,
+    pub(crate) window_start: Mutex<Timestamp>,
     pending: Mutex<VecDeque<MetricsBatch>>,
     pub(crate) dropped: AtomicU64,
 }
@@ -306,6 +306,12 @@ impl Recorder {
                 ..batch
             });
         }
+    }
+
+    /// Lets a batch go for good, counting it (and what it said it dropped) as dropped.
+    pub(crate) fn drop_batch(&self, batch: MetricsBatch) {
+        self.dropped
+            .fetch_add(batch.dropped_batches.saturating_add(1), Ordering::Relaxed);
     }
 
     pub(crate) fn pending(&self) -> usize {

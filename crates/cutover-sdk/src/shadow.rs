@@ -73,11 +73,15 @@ impl ShadowBook {
             .unwrap_or_default()
     }
 
-    /// Takes the current window's findings, leaving it empty.
+    /// Takes the current window's findings, leaving it empty, made to fit what a server takes
+    /// (oversized mismatch samples shortened, field paths no gate can name left out).
     pub(crate) fn take_window(&self) -> Vec<FlagShadow> {
         std::mem::take(&mut *self.window.lock().unwrap_or_else(PoisonError::into_inner))
             .into_iter()
-            .map(|(flag, counts)| FlagShadow { flag, counts })
+            .map(|(flag, mut counts)| {
+                counts.fit_for_upload();
+                FlagShadow { flag, counts }
+            })
             .collect()
     }
 }

@@ -49,9 +49,20 @@ impl Uploader {
         }
     }
 
-    /// Sends queued batches until the queue is empty or the server refuses one.
+    /// Sends queued batches until the queue is empty or the server cannot take one now.
+    ///
+    /// A batch the server would refuse as invalid is let go (and counted as dropped) rather
+    /// than sent again every round: it is checked with the server's own rules before it is
+    /// sent (a batch that waited past the window the server accepts is the usual case), and a
+    /// 4xx refusal of its content is final. A refusal for now (429, 5xx, no answer, a token
+    /// not yet known) keeps it queued for the next round.
     pub(crate) async fn drain(&self) {
         while let Some(batch) = self.recorder.next_batch() {
+            if let Err(e) = batch.check(cutover_core::Timestamp::now()) {
+                tracing::warn!(error = %e, "arm metrics the server would refuse; dropping them");
+                self.recorder.drop_batch(batch);
+                continue;
+            }
             let sent = self
                 .http
                 .post(self.url.clone())
@@ -61,6 +72,10 @@ impl Uploader {
                 .await;
             match sent {
                 Ok(r) if r.status().is_success() => {}
+                Ok(r) if refused_for_good(r.status()) => {
+                    tracing::warn!(status = %r.status(), "the server refused arm metrics as invalid; dropping them");
+                    self.recorder.drop_batch(batch);
+                }
                 Ok(r) => {
                     tracing::warn!(status = %r.status(), "the server refused arm metrics; keeping them");
                     self.recorder.requeue(batch);
@@ -75,3 +90,13 @@ impl Uploader {
         }
     }
 }
+
+/// A refusal of the batch itself, which sending it again cannot change: bad request, invalid,
+/// too large, no such route. Authentication (401, 403), timeouts (408) and rate limits (429)
+/// may pass later.
+fn refused_for_good(status: reqwest::StatusCode) -> bool {
+    status.is_client_error() && ![401, 403, 408, 429].contains(&status.as_u16())
+}
+
+#[cfg(test)]
+mod tests;

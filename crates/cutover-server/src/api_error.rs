@@ -82,6 +82,9 @@ fn field_of(err: &CoreError) -> Option<&'static str> {
         CoreError::InvalidTokenName { .. } | CoreError::ReservedTokenName { .. } => "name",
         CoreError::InvalidPlan { .. } => "plan",
         CoreError::InvalidGate { .. } => "plan.gates",
+        CoreError::TooLong { field, .. } => field,
+        CoreError::FlagTooLarge { .. } => "flag",
+        CoreError::InvalidMetrics { field, .. } => field,
         _ => return None,
     })
 }

@@ -25,6 +25,7 @@ use crate::{ServerConfig, ServerError, admin, metrics, ofrep, openapi, stream};
 pub(crate) struct AppState {
     pub live: Arc<Live>,
     pub limiter: Arc<TokenLimiter>,
+    pub upload_limiter: Arc<TokenLimiter>,
     pub eval_limiter: Option<Arc<TokenLimiter>>,
     pub metrics: PrometheusHandle,
     pub heartbeat: Duration,
@@ -69,6 +70,10 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
         limiter: Arc::new(TokenLimiter::new(
             config.change_rate_per_second,
             config.change_burst,
+        )),
+        upload_limiter: Arc::new(TokenLimiter::new(
+            config.upload_rate_per_second,
+            config.upload_burst,
         )),
         eval_limiter: config
             .eval_rate_per_second

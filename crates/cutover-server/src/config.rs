@@ -16,6 +16,11 @@ pub struct ServerConfig {
     pub change_rate_per_second: u32,
     /// Change requests a token may send at once before the sustained rate applies.
     pub change_burst: u32,
+    /// Metric uploads (`POST /api/v1/metrics`) per second allowed per token, sustained: a budget
+    /// of their own, apart from changes.
+    pub upload_rate_per_second: u32,
+    /// Metric uploads a token may send at once before the sustained rate applies.
+    pub upload_burst: u32,
     /// OFREP evaluations per second allowed per token, if limited at all (the default: no
     /// limit; evaluation is what a node is for).
     pub eval_rate_per_second: Option<u32>,
@@ -41,6 +46,10 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
             change_rate_per_second: 10,
             change_burst: 20,
+            // An SDK process uploads every 5 s: 50 a second is a hundreds-strong fleet sharing
+            // one token, and keeps one faulty token from taking the store's write capacity.
+            upload_rate_per_second: 50,
+            upload_burst: 100,
             eval_rate_per_second: None,
             heartbeat: Duration::from_secs(15),
             resync_every: Duration::from_secs(5),

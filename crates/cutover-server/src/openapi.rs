@@ -101,10 +101,9 @@ impl Fail {
     fn says(self) -> &'static str {
         match self {
             Fail::BadRequest => {
-                "`bad_request`: the body is missing or not JSON of the documented shape (a value \
-                 its type refuses while parsing, such as an invalid flag key inside a body, is \
-                 reported here too), a query parameter or header cannot be read, If-Match and \
-                 expected_version disagree, or the request asks for nothing."
+                "`bad_request`: the body is missing or is not JSON, a query parameter or header \
+                 cannot be read, If-Match and expected_version disagree, or the request asks for \
+                 nothing."
             }
             Fail::Unauthorized => {
                 "`unauthorized`: no token, an Authorization header that is not `Bearer <token>`, \
@@ -128,12 +127,15 @@ impl Fail {
             Fail::TooLarge => "`too_large`: the body is over 2 MiB.",
             Fail::Invalid => {
                 "`invalid`: a value is not accepted (a path key, a percent, a stage, an instant, \
-                 a preset that sets nothing, ...); `field` names it and the message says what is \
-                 accepted."
+                 a preset that sets nothing, a text over its size limit, ...); `field` names it \
+                 and the message says what is accepted. A JSON body whose shape or values its \
+                 types refuse while reading it (an unknown field, a percent with more than two \
+                 decimals, a mistyped gate inside a plan, an invalid flag key) is answered here \
+                 too, with the message of that value's own parser."
             }
             Fail::RateLimited => {
-                "`rate_limited`: too many change requests for this token; retry after \
-                 Retry-After seconds."
+                "`rate_limited`: too many change requests (or, on the upload route, metric \
+                 uploads) for this token; retry after Retry-After seconds."
             }
             Fail::ServerFailure => {
                 "`store_failure`: the database answered something cutover cannot use (corrupt, \
@@ -304,17 +306,18 @@ impl Op {
             .fails(&[Fail::BadRequest])
     }
 
-    /// Read through `admin::Body` (or as bytes): no body or bad JSON is a 400, over 2 MiB a 413.
+    /// Read through `admin::Body` (or as bytes): no body or bad JSON is a 400, JSON of another
+    /// shape or with a refused value a 422, over 2 MiB a 413.
     fn body(mut self, schema: Value) -> Self {
         self.body = Some((schema, true));
-        self.fails(&[Fail::BadRequest, Fail::TooLarge])
+        self.fails(&[Fail::BadRequest, Fail::Invalid, Fail::TooLarge])
     }
 
-    /// Read as bytes by `admin::rollouts`: an empty body reads as `{}`; bad JSON is a 400, over
-    /// 2 MiB a 413.
+    /// Read as bytes by `admin::rollouts`: an empty body reads as `{}`; bad JSON is a 400, JSON
+    /// of another shape or with a refused value a 422, over 2 MiB a 413.
     fn optional_body(mut self, schema: Value) -> Self {
         self.body = Some((schema, false));
-        self.fails(&[Fail::BadRequest, Fail::TooLarge])
+        self.fails(&[Fail::BadRequest, Fail::Invalid, Fail::TooLarge])
     }
 
     /// Reads and writes the store: it may be down (503) or broken (500).
@@ -322,10 +325,11 @@ impl Op {
         self.fails(&[Fail::ServerFailure, Fail::StoreUnavailable])
     }
 
-    /// Writes an audit entry: the reason header is read, and refused (400) when not text.
+    /// Writes an audit entry: the reason header is read, and refused when not text (400) or
+    /// over its size limit (422).
     fn audited(self) -> Self {
         self.param(reference("parameters", "Reason"))
-            .fails(&[Fail::BadRequest])
+            .fails(&[Fail::BadRequest, Fail::Invalid])
     }
 
     /// Names the flag version it expects through If-Match (or the body's expected_version).
@@ -810,47 +814,69 @@ fn preset_ops() -> Vec<Op> {
 }
 
 /// The filter `admin::audit::QueryParams` reads; bad instants, order or flag are 422s.
-fn audit_filter(op: Op) -> Op {
-    op.query("after_id", count(), "Only entries after this id.")
-        .query("actor", text(), "Only this actor's entries (a token name).")
-        .query("flag", schema("FlagKey"), "Only entries about this flag.")
-        .query(
-            "action",
-            text(),
-            "An exact action (`flag.rollout`) or a family (`override.*`).",
-        )
-        .query("since", instant(), "RFC 3339 instant, inclusive.")
-        .query("until", instant(), "RFC 3339 instant, exclusive.")
-        .query(
-            "limit",
-            json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }),
-            "At most this many entries (the newest ones with order=newest).",
-        )
-        .query(
-            "order",
-            json!({ "enum": ["oldest", "newest"], "default": "oldest" }),
-            "Which end of the log comes first.",
-        )
-        .store()
-        .fails(&[Fail::Invalid])
+fn audit_filter(op: Op, limit: &str) -> Op {
+    op.query(
+        "after_id",
+        count(),
+        "Only entries after this id: the cursor of the next page when reading oldest first.",
+    )
+    .query(
+        "before_id",
+        count(),
+        "Only entries before this id: the cursor of the next page when reading newest first.",
+    )
+    .query("actor", text(), "Only this actor's entries (a token name).")
+    .query("flag", schema("FlagKey"), "Only entries about this flag.")
+    .query(
+        "action",
+        text(),
+        "An exact action (`flag.rollout`) or a family (`override.*`).",
+    )
+    .query("since", instant(), "RFC 3339 instant, inclusive.")
+    .query("until", instant(), "RFC 3339 instant, exclusive.")
+    .query(
+        "limit",
+        json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }),
+        limit,
+    )
+    .query(
+        "order",
+        json!({ "enum": ["oldest", "newest"], "default": "oldest" }),
+        "Which end of the log comes first.",
+    )
+    .store()
+    .fails(&[Fail::Invalid])
 }
 
 fn audit_ops() -> Vec<Op> {
     use Who::*;
+    use cutover_core::limits::{AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX};
+    let page = format!(
+        "Entries per page: 1 to {AUDIT_PAGE_MAX}, {AUDIT_PAGE_DEFAULT} when not given (anything \
+         else is a 422). A page also ends once its entries pass about 1 MiB."
+    );
     vec![
-        audit_filter(op(
-            "get",
-            "/api/v1/audit",
-            "queryAudit",
-            Read,
-            "Query the audit log",
-        ))
+        audit_filter(
+            op(
+                "get",
+                "/api/v1/audit",
+                "queryAudit",
+                Read,
+                "Query the audit log, one page at a time",
+            )
+            .notes(
+                "Answers one page of the matching entries. When more match, the Link header \
+                 names the next page (the same filters, the cursor moved past the last entry \
+                 answered); follow it until an answer has no Link.",
+            ),
+            &page,
+        )
         .ok(
             200,
             answer(
-                "The matching entries.",
+                "One page of the matching entries.",
                 Some(array(schema("AuditEntry"))),
-                &[],
+                &["Link"],
             ),
         ),
         op(
@@ -877,13 +903,21 @@ fn audit_ops() -> Vec<Op> {
                 &[],
             ),
         ),
-        audit_filter(op(
-            "get",
-            "/api/v1/audit/export",
-            "exportAudit",
-            Read,
-            "Export audit entries as JSON lines",
-        ))
+        audit_filter(
+            op(
+                "get",
+                "/api/v1/audit/export",
+                "exportAudit",
+                Read,
+                "Export audit entries as JSON lines",
+            )
+            .notes(
+                "Streamed: the node reads the log page by page as it sends, so an export of any \
+                 size is never built in memory. A store failure after the first page ends the \
+                 answer early (an incomplete chunked body).",
+            ),
+            "The most entries to send (all matching when not given).",
+        )
         .ok(
             200,
             answer_as(
@@ -1024,7 +1058,8 @@ fn window(op: Op) -> Op {
         )
         .query("until", instant(), "RFC 3339; default now.")
         .store()
-        .notes("since must be before until (422).")
+        .fails(&[Fail::NotFound])
+        .notes("since must be before until (422); a flag that does not exist is a 404.")
 }
 
 fn sdk_ops() -> Vec<Op> {
@@ -1073,11 +1108,23 @@ fn sdk_ops() -> Vec<Op> {
             Evaluate,
             "Upload per-arm metrics and shadow findings (what SDKs do every few seconds)",
         )
-        .notes("A batch counts in the minute its window ends in.")
+        .notes(
+            "A batch counts in the second its window ends in. The guard acts on these figures, \
+             so a batch that cannot be true is refused whole (422, `field` names the part): \
+             errors, fallbacks, retries and every counter at most the calls; the latency sketch \
+             adding up to the calls, buckets in order; at most 100,000,000 calls a second of \
+             window; shadow outcomes at most the runs, each field's outcomes adding up to its \
+             comparisons; each flag and arm once; a window that starts at most 10 minutes \
+             before the server's time and ends at most 1 minute after it. Reports for flags \
+             this node does not know are set aside and counted (`ignored`, and the Prometheus \
+             counter cutover_metrics_unknown_flag_reports_total), the rest is kept. Uploads \
+             are limited per token (default 50 a second, bursts of 100; `serve \
+             --upload-rate/--upload-burst`) on a budget apart from change requests.",
+        )
         .body(schema("MetricsBatch"))
         .store()
-        .fails(&[Fail::Invalid])
-        .ok(200, answer("Stored.", Some(schema("UploadAccepted")), &[])),
+        .fails(&[Fail::Invalid, Fail::RateLimited])
+        .ok(200, answer("Kept.", Some(schema("UploadAccepted")), &[])),
         window(op(
             "get",
             "/api/v1/flags/{key}/metrics",
@@ -1308,7 +1355,11 @@ fn parameters() -> Value {
                             W/ and the quotes are optional). A stale one is a 409, one that is not a \
                             number a 400. The body's expected_version does the same; both given must agree.",
         },
-        "Reason": header_param("X-Cutover-Reason", "Why, recorded in the audit entry."),
+        "Reason": header_param(
+            "X-Cutover-Reason",
+            "Why, recorded in the audit entry: at most 1024 bytes (a 422 naming the field \
+             otherwise).",
+        ),
     })
 }
 
@@ -1324,6 +1375,11 @@ fn headers() -> Value {
             "schema": count(),
         },
         "Retry-After": { "description": "Seconds to wait.", "schema": count() },
+        "Link": {
+            "description": "When more entries match: `</api/v1/audit?...>; rel=\"next\"`, the \
+                            URL of the next page.",
+            "schema": text(),
+        },
     })
 }
 
@@ -1376,8 +1432,8 @@ fn flag_schemas() -> Value {
     json!({
         "Flag": described(object(&["key"], json!({
             "key": schema("FlagKey"),
-            "description": described(text(), "Left out when empty."),
-            "owner": described(text(), "Left out when empty."),
+            "description": described(text(), "At most 4096 bytes; left out when empty."),
+            "owner": described(text(), "At most 256 bytes; left out when empty."),
             "enabled": described(json!({ "type": "boolean", "default": true }),
                 "false sends everyone to legacy, overrides included."),
             "stage": described(schema("Stage"), "Default disabled."),
@@ -1388,7 +1444,7 @@ fn flag_schemas() -> Value {
             "stickiness": described(schema("AttributeName"),
                 "The attribute bucketing reads first (then session_id, targetingKey); default user_id."),
             "salt": described(json!({ "type": ["string", "null"] }),
-                "Salt of the bucketing hash; unset (left out) means the key."),
+                "Salt of the bucketing hash, at most 256 bytes; unset (left out) means the key."),
             "scope": described(array(schema("Constraint")),
                 "Constraints a context must all meet to be in the rollout; left out when empty."),
             "overrides": described(array(schema("Override")), "Left out when empty."),
@@ -1404,7 +1460,9 @@ fn flag_schemas() -> Value {
             "version": described(count(),
                 "Bumped by every change that alters the flag; ignored in requests (the store sets it)."),
         }), true), "One flag. Requests need only `key`; answers always carry enabled, stage, \
-                    rollout_percent, killed, stickiness and version."),
+                    rollout_percent, killed, stickiness and version. As JSON a flag is at most \
+                    256 KiB (overrides and scope values add up): a change that would make it \
+                    larger is a 422 (field `flag`)."),
         "Constraint": {
             "description": "One condition of a rollout scope. The CLI writes it as text \
                             (`tenant in acme,globex`, `tenant not_in acme`, `plan exists`); \
@@ -1414,7 +1472,7 @@ fn flag_schemas() -> Value {
             "properties": {
                 "attribute": schema("AttributeName"),
                 "op": { "enum": ["in", "not_in", "exists"] },
-                "values": array(text()),
+                "values": described(array(text()), "Each at most 1024 bytes."),
             },
             "oneOf": [
                 { "properties": { "op": { "enum": ["in", "not_in"] } }, "required": ["values"] },
@@ -1423,7 +1481,7 @@ fn flag_schemas() -> Value {
         },
         "Override": described(object(&["attribute", "value", "variant"], json!({
             "attribute": schema("AttributeName"),
-            "value": text(),
+            "value": described(text(), "At most 1024 bytes."),
             "variant": schema("Variant"),
             "expires_at": described(instant(), "It stops applying at this instant; left out: never."),
         }), true), "Forces variant for every context whose attribute equals value."),
@@ -1776,7 +1834,7 @@ fn guard_schemas() -> Map<String, Value> {
                         ],
                     },
                     "gates": described(array(described(text(),
-                        "A gate: `new.error_rate <= legacy.error_rate` (also fallback_rate, \
+                        "A gate of at most 256 bytes: `new.error_rate <= legacy.error_rate` (also fallback_rate, \
                          retry_rate; with `* 1.5` or `+ 2pp`, or a fixed rate such as `2%`), \
                          `new.p95 <= 100ms` (p50, p99; or against legacy.p95 with a margin), \
                          `baseline.` instead of `legacy.` for the figures from before the start, \
@@ -1834,10 +1892,10 @@ fn guard_schemas() -> Map<String, Value> {
             json!({
                 "passed": boolean(),
                 "at": described(instant(), "When the run finished."),
-                "corpus": described(text(), "The corpus it ran (a path or a name)."),
+                "corpus": described(text(), "The corpus it ran (a path or a name), at most 1024 bytes."),
                 "cases": count(),
                 "failed": count(),
-                "summary": described(text(), "What failed, in a line; left out when empty."),
+                "summary": described(text(), "What failed, in a line of at most 1024 bytes; left out when empty."),
             }),
             true,
         ), "A golden-corpus run's verdict recorded against a flag: what the `golden` gate reads."),
@@ -1945,7 +2003,7 @@ fn preset_schemas() -> Value {
         "PresetEntry": entry,
         "Preset": described(object(&["name", "entries"], json!({
             "name": schema("FlagKey"),
-            "description": described(text(), "Left out when empty."),
+            "description": described(text(), "At most 4096 bytes; left out when empty."),
             "entries": json!({ "type": "array", "items": schema("PresetEntry"), "minItems": 1 }),
         }), true), "A named set of flag states applied together; each flag once."),
         "FlagDocument": described(object(&[], json!({
@@ -2221,15 +2279,23 @@ fn metric_schemas() -> Value {
         "ArmReport": object(&["flag", "arm", "calls", "errors", "fallbacks", "retries", "latency"], arm, false),
         "FlagShadow": object(&shadow_required(&["flag"]), shadow, false),
         "MetricsBatch": object(&["window_start", "window_end", "arms"], json!({
-            "window_start": instant(),
-            "window_end": described(instant(), "Not before window_start (422)."),
+            "window_start": described(instant(),
+                "At most 10 minutes before the server's time (422 otherwise)."),
+            "window_end": described(instant(),
+                "Not before window_start, at most 1 minute after the server's time (422)."),
             "arms": array(schema("ArmReport")),
             "shadows": array(schema("FlagShadow")),
             "dropped_batches": described(count(), "Batches the SDK dropped since its last upload."),
         }), false),
-        "UploadAccepted": object(&["arms", "window_start"], json!({
-            "arms": described(count(), "Arm reports stored."),
-            "window_start": described(instant(), "The minute they were counted in."),
+        "UploadAccepted": object(&["arms", "shadows", "window_start", "ignored"], json!({
+            "arms": described(count(), "Arm reports kept."),
+            "shadows": described(count(), "Shadow reports kept."),
+            "window_start": described(instant(), "The second they were counted in."),
+            "ignored": described(object(&["arms", "shadows", "unknown_flags"], json!({
+                "arms": count(),
+                "shadows": count(),
+                "unknown_flags": array(schema("FlagKey")),
+            }), true), "Reports for flags this node does not know, set aside."),
         }), true),
         "ArmSummary": summary,
         "FlagMetrics": object(&["flag", "since", "until", "legacy", "new"], json!({

@@ -442,7 +442,7 @@ async fn the_schemas_hold_real_traffic() {
     )
     .await;
     let typo = r#"{"key": "x", "rollout": 5}"#;
-    c.fails(Admin, "post", "/api/v1/flags", Some(typo), 400)
+    c.fails(Admin, "post", "/api/v1/flags", Some(typo), 422)
         .await;
     c.ok(
         Admin,
@@ -492,6 +492,9 @@ async fn the_schemas_hold_real_traffic() {
     let expired = r#"{"attribute": "user_id", "value": "u6", "variant": "new",
         "expires_at": "2001-01-01T00:00:00Z"}"#;
     c.fails(Admin, "post", uri, Some(expired), 422).await;
+    let huge = json!({"attribute": "user_id", "value": "v".repeat(1025), "variant": "new"});
+    c.fails(Admin, "post", uri, Some(&huge.to_string()), 422)
+        .await;
     let one_rule = format!("{uri}?attribute=user_id&value=u7");
     c.ok(Admin, "delete", &one_rule, None).await;
     c.fails(Admin, "delete", &one_rule, None, 404).await;
@@ -529,6 +532,28 @@ async fn the_schemas_hold_real_traffic() {
         .await;
     c.fails(Admin, "get", "/api/v1/audit?limit=many", None, 400)
         .await;
+    c.fails(Admin, "get", "/api/v1/audit?limit=501", None, 422)
+        .await;
+    // A page that is not the last links to the next one, with the header the document names.
+    let paged =
+        c.f.call(
+            "GET",
+            "/api/v1/audit?limit=2&order=newest",
+            Some(Admin),
+            None,
+        )
+        .await;
+    let link = paged.headers["link"].to_str().unwrap().to_owned();
+    assert!(link.ends_with("; rel=\"next\""), "{link}");
+    let documented = &c.doc["paths"]["/api/v1/audit"]["get"]["responses"]["200"]["headers"];
+    assert!(documented.get("Link").is_some(), "{documented}");
+    let next = link
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+    c.ok(Admin, "get", &next, None).await;
     c.ok(Admin, "get", "/api/v1/audit/verify", None).await;
     let exported =
         c.f.call("GET", "/api/v1/audit/export", Some(Admin), None)
@@ -596,6 +621,22 @@ async fn the_schemas_hold_real_traffic() {
     assert_eq!(figures["new"]["calls"], 3, "{figures}");
     let uri = "/api/v1/flags/checkout/metrics?since=yesterday";
     c.fails(Admin, "get", uri, None, 422).await;
+    c.fails(Admin, "get", "/api/v1/flags/nope/metrics", None, 404)
+        .await;
+    c.fails(Admin, "get", "/api/v1/flags/nope/shadow", None, 404)
+        .await;
+    let untrue = json!({"window_start": now, "window_end": now,
+        "arms": [{"flag": "checkout", "arm": "new", "calls": 1, "errors": 2, "fallbacks": 0,
+                  "retries": 0, "latency": {"buckets": [[40, 1]]}}]})
+    .to_string();
+    c.fails(Sdk, "post", "/api/v1/metrics", Some(&untrue), 422)
+        .await;
+    let unknown = json!({"window_start": now, "window_end": now,
+        "arms": [{"flag": "later", "arm": "new", "calls": 1, "errors": 0, "fallbacks": 0,
+                  "retries": 0, "latency": {"buckets": [[40, 1]]}}]})
+    .to_string();
+    let kept = c.ok(Sdk, "post", "/api/v1/metrics", Some(&unknown)).await;
+    assert_eq!(kept["ignored"]["unknown_flags"][0], "later", "{kept}");
     let shadow = c
         .ok(Admin, "get", "/api/v1/flags/checkout/shadow", None)
         .await;
@@ -882,9 +923,9 @@ async fn guarded_rollouts_hold_to_the_document() {
     c.ok(Operator, "put", uri, Some(&steps)).await;
     c.fails(Operator, "put", uri, Some(&steps), 409).await;
     let unended = r#"{"plan": "5,25,50 every 10m"}"#;
-    c.fails(Operator, "put", uri, Some(unended), 400).await;
+    c.fails(Operator, "put", uri, Some(unended), 422).await;
     let typo = r#"{"plan": {"steps": "5,100 every 1h", "on_breech": "rollback"}}"#;
-    c.fails(Operator, "put", uri, Some(typo), 400).await;
+    c.fails(Operator, "put", uri, Some(typo), 422).await;
     c.fails(Viewer, "put", uri, Some(shorthand), 403).await;
 
     // A rollout, moved by hand through every state.
@@ -969,6 +1010,15 @@ async fn guarded_rollouts_hold_to_the_document() {
         "post",
         &format!("{moves}/pause"),
         Some("[1]"),
+        422,
+    )
+    .await;
+    // JSON that does not parse at all is still a 400.
+    c.fails(
+        Operator,
+        "post",
+        &format!("{moves}/pause"),
+        Some("{\"full\": tru"),
         400,
     )
     .await;

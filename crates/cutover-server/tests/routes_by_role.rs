@@ -111,7 +111,7 @@ const ROUTES: &[(&str, &str, Option<&str>, &[Role])] = &[
         "POST",
         "/api/v1/metrics",
         Some(
-            r#"{"window_start": "2026-11-24T09:00:00Z", "window_end": "2026-11-24T09:00:05Z",
+            r#"{"window_start": "WINDOW_START", "window_end": "WINDOW_END",
                 "arms": [{"flag": "checkout", "arm": "new", "calls": 3, "errors": 1,
                           "fallbacks": 0, "retries": 0, "latency": {"buckets": [[40, 3]]}}]}"#,
         ),
@@ -138,7 +138,24 @@ const PUBLIC: &[&str] = &["/healthz", "/readyz", "/metrics", "/api/v1/openapi.js
 #[tokio::test]
 async fn every_route_answers_each_role_as_its_capability_says() {
     let mut failures = Vec::new();
-    for (method, path, body, allowed) in ROUTES {
+    // An upload's window must be near the server's now: the placeholders become the last 5 s.
+    let now = cutover_core::Timestamp::now();
+    let start = now
+        .checked_sub(jiff::SignedDuration::from_secs(5))
+        .unwrap()
+        .to_string();
+    let end = now.to_string();
+    let bodies: Vec<Option<String>> = ROUTES
+        .iter()
+        .map(|(_, _, body, _)| {
+            body.map(|b| {
+                b.replace("WINDOW_START", &start)
+                    .replace("WINDOW_END", &end)
+            })
+        })
+        .collect();
+    for ((method, path, _, allowed), body) in ROUTES.iter().zip(&bodies) {
+        let body = &body.as_deref();
         let f = fixture(ServerConfig::default()).await;
         let anonymous = f.call(method, path, None, *body).await;
         if anonymous.status != 401 {

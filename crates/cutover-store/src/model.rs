@@ -32,8 +32,11 @@ impl<T> Committed<T> {
 /// A filter over the audit log; every set field must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
-    /// Only entries after this id: what a follower missed since the last entry it applied.
+    /// Only entries after this id: what a follower missed since the last entry it applied, or
+    /// the cursor of the next page when reading oldest first.
     pub after_id: Option<u64>,
+    /// Only entries before this id: the cursor of the next page when reading newest first.
+    pub before_id: Option<u64>,
     pub actor: Option<String>,
     /// Entries about this flag.
     pub flag: Option<FlagKey>,

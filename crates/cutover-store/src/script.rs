@@ -111,6 +111,12 @@ pub(crate) async fn append<T: Tx>(
     after: Option<String>,
     accept: bool,
 ) -> Result<u64, StoreError> {
+    // Every write ends here, whichever way it came in: the metadata is held to its limits
+    // before it joins the chain (a refusal rolls the whole transaction back).
+    cutover_core::limits::check_actor(&meta.actor)?;
+    if let Some(reason) = &meta.reason {
+        cutover_core::limits::check_reason(reason)?;
+    }
     let (last_id, last_hash) = tx.audit_head().await?;
     let entry = NewAuditEntry {
         at: meta.at,
@@ -208,6 +214,7 @@ async fn insert_new_flag<T: Tx>(
     meta: &ChangeMeta,
 ) -> Result<Committed<Flag>, StoreError> {
     flag.validate()?;
+    flag.check_limits()?;
     // A rollout in progress and a golden verdict come only from audited moves on a flag that
     // exists: a new flag (created or imported) cannot arrive already running or already passed.
     flag.run = None;
@@ -313,6 +320,7 @@ pub(crate) async fn define_preset<T: Tx>(
     meta: &ChangeMeta,
 ) -> Result<Committed<Preset>, StoreError> {
     preset.validate()?;
+    preset.check_limits()?;
     for entry in &preset.entries {
         if tx.flag(&entry.flag).await?.is_none() {
             return Err(StoreError::FlagNotFound {
@@ -386,10 +394,15 @@ pub(crate) async fn apply_preset<T: Tx>(
 ) -> Result<Vec<Committed<Flag>>, StoreError> {
     let preset = find_preset(tx, name).await?;
     let meta = ChangeMeta {
-        reason: Some(match &meta.reason {
-            Some(why) => format!("preset {name}: {why}"),
-            None => format!("preset {name}"),
-        }),
+        // The preset's name goes before the person's reason; the two together are kept within
+        // the reason's limit rather than refused for what cutover added.
+        reason: Some(cutover_core::limits::clip(
+            &match &meta.reason {
+                Some(why) => format!("preset {name}: {why}"),
+                None => format!("preset {name}"),
+            },
+            cutover_core::limits::MAX_REASON_BYTES,
+        )),
         ..meta.clone()
     };
     let mut out = Vec::with_capacity(preset.entries.len());
@@ -499,6 +512,7 @@ pub(crate) async fn create_token<T: Tx>(
     meta: &ChangeMeta,
 ) -> Result<Committed<TokenRecord>, StoreError> {
     token.name.check_not_reserved()?;
+    cutover_core::limits::check_actor(&token.created_by)?;
     if tx.token(&token.name).await?.is_some() {
         return Err(StoreError::TokenExists {
             name: token.name.to_string(),

@@ -1,15 +1,64 @@
-//! `cutover audit recent|query|verify|export`.
+//! `cutover audit recent|query|verify|export`; reads go through the log a page at a time.
 
 use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use cutover_core::limits::AUDIT_PAGE_MAX;
 use cutover_core::{Anchor, AuditEntry, LogCheck, VerifyReport};
-use cutover_store::AuditQuery;
+use cutover_store::{AuditQuery, Store};
 
 use crate::args::{AuditCmd, AuditFilter};
 use crate::output;
 use crate::session::Session;
+
+/// Entries read from the store at a time: the most a server answers in one page, so a read
+/// of any size holds one page in memory, locally and through `--server` alike.
+const PAGE: u32 = AUDIT_PAGE_MAX;
+
+/// Reads every entry `q` matches (at most its limit) page by page, handing each page to `each`
+/// as it arrives.
+async fn for_each_page(
+    store: &dyn Store,
+    mut q: AuditQuery,
+    mut each: impl FnMut(&[AuditEntry]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut remaining = q.limit.map(u64::from);
+    loop {
+        let size = remaining.map_or(PAGE, |r| {
+            u32::try_from(r.min(u64::from(PAGE))).unwrap_or(PAGE)
+        });
+        if size == 0 {
+            return Ok(());
+        }
+        q.limit = Some(size);
+        let page = store.audit(&q).await?;
+        each(&page)?;
+        let Some(last) = page.last().map(|e| e.id) else {
+            return Ok(());
+        };
+        if page.len() < size as usize {
+            return Ok(());
+        }
+        remaining = remaining.map(|r| r.saturating_sub(page.len() as u64));
+        if q.newest_first {
+            q.before_id = Some(last);
+        } else {
+            q.after_id = Some(last);
+        }
+    }
+}
+
+/// Every entry `q` matches, read page by page.
+async fn collect(store: &dyn Store, q: AuditQuery) -> anyhow::Result<Vec<AuditEntry>> {
+    let mut all = Vec::new();
+    for_each_page(store, q, |page| {
+        all.extend_from_slice(page);
+        Ok(())
+    })
+    .await?;
+    Ok(all)
+}
 
 pub(crate) async fn run(session: &Session, cmd: &AuditCmd) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -19,11 +68,11 @@ pub(crate) async fn run(session: &Session, cmd: &AuditCmd) -> anyhow::Result<Exi
                 newest_first: true,
                 ..Default::default()
             };
-            show(session, &session.store.audit(&q).await?)?;
+            show(session, &collect(&*session.store, q).await?)?;
         }
         AuditCmd::Query(filter) => show(
             session,
-            &session.store.audit(&query(session, filter)?).await?,
+            &collect(&*session.store, query(session, filter)?).await?,
         )?,
         AuditCmd::Verify { file, expect_head } => {
             let report = match file {
@@ -51,7 +100,6 @@ pub(crate) async fn run(session: &Session, cmd: &AuditCmd) -> anyhow::Result<Exi
             }
         }
         AuditCmd::Export { filter, out } => {
-            let entries = session.store.audit(&query(session, filter)?).await?;
             let sink: Box<dyn Write> = match out {
                 Some(path) => Box::new(
                     std::fs::File::create(path)
@@ -60,10 +108,15 @@ pub(crate) async fn run(session: &Session, cmd: &AuditCmd) -> anyhow::Result<Exi
                 None => Box::new(std::io::stdout().lock()),
             };
             let mut sink = BufWriter::new(sink);
-            for entry in &entries {
-                serde_json::to_writer(&mut sink, entry)?;
-                sink.write_all(b"\n")?;
-            }
+            // Written as each page arrives: an export of any size holds one page in memory.
+            for_each_page(&*session.store, query(session, filter)?, |page| {
+                for entry in page {
+                    serde_json::to_writer(&mut sink, entry)?;
+                    sink.write_all(b"\n")?;
+                }
+                Ok(())
+            })
+            .await?;
             sink.flush()?;
         }
     }
@@ -73,6 +126,7 @@ pub(crate) async fn run(session: &Session, cmd: &AuditCmd) -> anyhow::Result<Exi
 fn query(session: &Session, f: &AuditFilter) -> anyhow::Result<AuditQuery> {
     Ok(AuditQuery {
         after_id: None,
+        before_id: None,
         actor: session.actor_filter(),
         flag: f.flag.clone(),
         action: f.action.clone(),

@@ -187,16 +187,20 @@ async fn record_verdict(
     } else {
         format!("{} failed: {}", s.mode.as_str(), why.join("; "))
     };
+    // A long list of failures is kept shortened, within the limits of a stored text, rather
+    // than refused after the run.
+    use cutover_core::limits::{MAX_GOLDEN_TEXT_BYTES, MAX_REASON_BYTES, clip};
+    let summary = clip(&summary, MAX_GOLDEN_TEXT_BYTES);
     // The verdict goes on a flag, so the store must already exist.
     let session = Session::open(global, false).await?;
     let meta = cutover_store::ChangeMeta {
-        reason: Some(summary.clone()),
+        reason: Some(clip(&summary, MAX_REASON_BYTES)),
         ..session.meta()?
     };
     let result = cutover_core::guard::GoldenResult {
         passed: s.passed,
         at: session.now,
-        corpus: s.corpus.clone(),
+        corpus: clip(&s.corpus, MAX_GOLDEN_TEXT_BYTES),
         cases: s.cases,
         failed: s.failures,
         summary,

@@ -21,6 +21,8 @@ struct FileConfig {
     listen: Option<std::net::SocketAddr>,
     change_rate_per_second: Option<u32>,
     change_burst: Option<u32>,
+    upload_rate_per_second: Option<u32>,
+    upload_burst: Option<u32>,
     eval_rate_per_second: Option<u32>,
     heartbeat_seconds: Option<u64>,
     #[serde(default)]
@@ -41,9 +43,10 @@ fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
     toml::from_str(&text).with_context(|| {
         format!(
             "{} is not a valid cutover config; accepted keys: listen, change_rate_per_second, \
-             change_burst, eval_rate_per_second, heartbeat_seconds, webhooks, alert_command, \
-             max_connections, max_connections_per_ip, header_timeout_seconds, \
-             body_timeout_seconds, shutdown_grace_seconds, cors_origins",
+             change_burst, upload_rate_per_second, upload_burst, eval_rate_per_second, \
+             heartbeat_seconds, webhooks, alert_command, max_connections, \
+             max_connections_per_ip, header_timeout_seconds, body_timeout_seconds, \
+             shutdown_grace_seconds, cors_origins",
             path.display()
         )
     })
@@ -67,6 +70,14 @@ pub(crate) fn config(args: &ServeArgs, env: EnvOverrides) -> anyhow::Result<Serv
             .change_burst
             .or(file.change_burst)
             .unwrap_or(defaults.change_burst),
+        upload_rate_per_second: args
+            .upload_rate
+            .or(file.upload_rate_per_second)
+            .unwrap_or(defaults.upload_rate_per_second),
+        upload_burst: args
+            .upload_burst
+            .or(file.upload_burst)
+            .unwrap_or(defaults.upload_burst),
         eval_rate_per_second: args.eval_rate.or(file.eval_rate_per_second),
         heartbeat: args
             .heartbeat_seconds

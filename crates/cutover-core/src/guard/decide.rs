@@ -36,13 +36,19 @@ pub enum Action {
     /// Keep baking.
     Hold,
     /// Go to the next step.
-    Advance { to: Rollout },
+    Advance {
+        #[serde(deserialize_with = "Rollout::deserialize_buffered")]
+        to: Rollout,
+    },
     /// The last step passed: the rollout is done.
     Complete,
     /// Breach: back to 0 %.
     Rollback,
     /// Breach: back to the previous step's percentage, paused.
-    StepDown { to: Rollout },
+    StepDown {
+        #[serde(deserialize_with = "Rollout::deserialize_buffered")]
+        to: Rollout,
+    },
     /// Not enough data at the end of the bake: bake once more.
     Extend,
     /// Not enough data after every extension: stop and wait for a person.

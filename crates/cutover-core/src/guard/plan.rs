@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, de};
 
 use super::gate::GateExpr;
 use crate::{CoreError, Rollout};
@@ -45,8 +45,7 @@ pub struct Step {
 
 /// A plan, in a config file or a request, is either the shorthand (`"5,25,50,100 every 10m"`) or
 /// an object whose `steps` are a list or the shorthand.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "PlanRepr")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RolloutPlan {
     pub steps: Vec<Step>,
     /// What every step must satisfy; none means `new.error_rate <= legacy.error_rate`.
@@ -60,20 +59,7 @@ pub struct RolloutPlan {
     pub baseline_window: Duration,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum PlanRepr {
-    Shorthand(String),
-    Full(FullPlan),
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum StepsRepr {
-    Shorthand(String),
-    List(Vec<Step>),
-}
-
+/// The object form of a plan.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FullPlan {
@@ -90,29 +76,77 @@ struct FullPlan {
     baseline_window: Duration,
 }
 
-impl TryFrom<PlanRepr> for RolloutPlan {
-    type Error = CoreError;
+/// A plan's steps: the shorthand or a list.
+struct StepsRepr(Vec<Step>);
 
-    fn try_from(repr: PlanRepr) -> Result<RolloutPlan, CoreError> {
-        match repr {
-            PlanRepr::Shorthand(text) => RolloutPlan::parse_shorthand(&text),
-            PlanRepr::Full(full) => {
-                let steps = match full.steps {
-                    StepsRepr::Shorthand(text) => RolloutPlan::parse_shorthand(&text)?.steps,
-                    StepsRepr::List(steps) => steps,
-                };
-                let plan = RolloutPlan {
-                    steps,
-                    gates: full.gates,
-                    on_breach: full.on_breach,
-                    on_inconclusive: full.on_inconclusive,
-                    max_extensions: full.max_extensions,
-                    baseline_window: full.baseline_window,
-                };
-                plan.validate()?;
-                Ok(plan)
-            }
-        }
+/// Plans and their steps are told apart by the JSON type (string, object, list) with visitors
+/// rather than serde's untagged enums, which try each form in turn and, when none fits, lose
+/// the reason ("data did not match any variant"): a mistyped gate or bake must say what is
+/// wrong with it. Reading in place also keeps percentages exact (an untagged enum buffers
+/// numbers as floats).
+struct PlanVisitor;
+
+impl<'de> de::Visitor<'de> for PlanVisitor {
+    type Value = RolloutPlan;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a plan: the shorthand such as '5,25,50,100 every 10m', or an object with steps \
+             and optionally gates, on_breach, on_inconclusive, max_extensions, baseline_window",
+        )
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<RolloutPlan, E> {
+        RolloutPlan::parse_shorthand(text).map_err(E::custom)
+    }
+
+    fn visit_map<M: de::MapAccess<'de>>(self, map: M) -> Result<RolloutPlan, M::Error> {
+        let full = FullPlan::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        let plan = RolloutPlan {
+            steps: full.steps.0,
+            gates: full.gates,
+            on_breach: full.on_breach,
+            on_inconclusive: full.on_inconclusive,
+            max_extensions: full.max_extensions,
+            baseline_window: full.baseline_window,
+        };
+        plan.validate().map_err(de::Error::custom)?;
+        Ok(plan)
+    }
+}
+
+impl<'de> Deserialize<'de> for RolloutPlan {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RolloutPlan, D::Error> {
+        d.deserialize_any(PlanVisitor)
+    }
+}
+
+struct StepsVisitor;
+
+impl<'de> de::Visitor<'de> for StepsVisitor {
+    type Value = StepsRepr;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "steps: the shorthand such as '5,25,50,100 every 10m', or a list of \
+             {\"percent\": P, \"bake\": DURATION, \"min_samples\": N}",
+        )
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<StepsRepr, E> {
+        RolloutPlan::parse_shorthand(text)
+            .map(|plan| StepsRepr(plan.steps))
+            .map_err(E::custom)
+    }
+
+    fn visit_seq<S: de::SeqAccess<'de>>(self, seq: S) -> Result<StepsRepr, S::Error> {
+        Vec::<Step>::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(StepsRepr)
+    }
+}
+
+impl<'de> Deserialize<'de> for StepsRepr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<StepsRepr, D::Error> {
+        d.deserialize_any(StepsVisitor)
     }
 }
 
@@ -131,25 +165,34 @@ fn default_extensions() -> u32 {
 mod seconds {
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(d.as_secs())
     }
 
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        Seconds(u64),
-        Text(String),
+    struct SecondsVisitor;
+
+    impl serde::de::Visitor<'_> for SecondsVisitor {
+        type Value = Duration;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("whole seconds, or a duration such as \"90s\", \"10m\", \"2h\" or \"1d\"")
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, s: u64) -> Result<Duration, E> {
+            Ok(Duration::from_secs(s))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Duration, E> {
+            super::parse_duration(text).map_err(E::custom)
+        }
     }
 
-    /// Seconds, or a duration such as `"10m"`.
+    /// Seconds, or a duration such as `"10m"`; told apart by the JSON type, so a bad text says
+    /// what is wrong with it.
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        match Repr::deserialize(d)? {
-            Repr::Seconds(s) => Ok(Duration::from_secs(s)),
-            Repr::Text(t) => super::parse_duration(&t).map_err(serde::de::Error::custom),
-        }
+        d.deserialize_any(SecondsVisitor)
     }
 }
 
@@ -333,5 +376,48 @@ mod tests {
             let err = RolloutPlan::parse_shorthand(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn a_plan_in_json_says_what_is_wrong_inside_it() {
+        let read =
+            |text: &str| serde_json::from_str::<RolloutPlan>(text).map_err(|e| e.to_string());
+        let cli = "new.p97 <= 1ms"
+            .parse::<super::super::Gate>()
+            .unwrap_err()
+            .to_string();
+        for (text, needles) in [
+            (
+                r#"{"steps": "5,100 every 1h", "gates": ["new.p97 <= 1ms"]}"#,
+                vec![cli.as_str()],
+            ),
+            (
+                r#"{"steps": [{"percent": 5, "bake": "10 minutes"}, {"percent": 100, "bake": 60}]}"#,
+                vec!["\"10 minutes\"", "unknown unit"],
+            ),
+            (
+                r#"{"steps": [{"percent": 99.99999999999999999999, "bake": 60}]}"#,
+                vec!["99.99999999999999999999", "more than two decimals"],
+            ),
+            (
+                r#"{"steps": "5,100 every 1h", "on_breech": "rollback"}"#,
+                vec!["on_breech"],
+            ),
+            (r#""5,25,50 every 10m""#, vec!["the last step must be 100"]),
+            (r#"{"steps": 5}"#, vec!["steps"]),
+            (r#"42"#, vec!["a plan"]),
+        ] {
+            let err = read(text).unwrap_err();
+            assert!(!err.contains("did not match any variant"), "{text}: {err}");
+            for needle in needles {
+                assert!(err.contains(needle), "{text}: {err} lacks {needle}");
+            }
+        }
+        let plan = read(
+            r#"{"steps": [{"percent": "12.5", "bake": "2m"}, {"percent": 100, "bake": 120}]}"#,
+        )
+        .unwrap();
+        assert_eq!(plan.steps[0].rollout.bps(), 1250);
+        assert_eq!(plan.steps[0].bake, Duration::from_secs(120));
     }
 }

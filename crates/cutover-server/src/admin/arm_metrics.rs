@@ -7,7 +7,7 @@ use cutover_core::{ArmCounts, FlagKey, MetricsBatch, ShadowCounts, Timestamp};
 use cutover_store::{ArmWindow, ShadowWindow};
 use serde::{Deserialize, Serialize};
 
-use super::{Body, Params, flag_key};
+use super::{Body, CallerExt, Params, flag_key};
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::metrics::store_call;
@@ -21,33 +21,57 @@ fn second_of(at: Timestamp) -> Timestamp {
     Timestamp::from_millisecond(ms - ms.rem_euclid(WINDOW_MS)).unwrap_or(at)
 }
 
+/// What an upload kept, and what it set aside.
 #[derive(Serialize)]
 pub(crate) struct Accepted {
+    /// Arm reports kept.
     arms: usize,
+    /// Shadow reports kept.
+    shadows: usize,
     window_start: Timestamp,
+    ignored: Ignored,
+}
+
+/// Reports for flags this node does not know (yet, or any more): set aside and counted, so an
+/// SDK that learns of a flag a moment before the server does keeps the rest of its batch.
+#[derive(Serialize, Default)]
+pub(crate) struct Ignored {
+    arms: usize,
+    shadows: usize,
+    /// The flags they named, each once.
+    unknown_flags: std::collections::BTreeSet<String>,
 }
 
 pub(crate) async fn upload(
     State(state): State<AppState>,
+    caller: CallerExt,
     Body(batch): Body<MetricsBatch>,
 ) -> Result<Json<Accepted>, ApiError> {
-    if batch.window_end < batch.window_start {
-        return Err(ApiError::invalid(
-            "window_end",
-            format!(
-                "window_end {} is before window_start {}",
-                batch.window_end, batch.window_start
+    // A budget of its own per token, apart from changes: a flood of uploads neither starves
+    // the token's changes nor is starved by them.
+    if let Err(retry_after) = state.upload_limiter.check(&caller.name) {
+        return Err(ApiError {
+            message: format!(
+                "too many metric uploads for this token; retry in {retry_after} s (a node takes \
+                 --upload-rate a second per token, bursts of --upload-burst)"
             ),
-        ));
+            ..ApiError::rate_limited(retry_after)
+        });
     }
+    // The guard acts on these figures: a batch that cannot be true is refused whole.
+    batch.check(Timestamp::now())?;
     // A batch belongs to the second it closed in.
     let start = second_of(batch.window_end);
+    let view = state.live.current();
+    let mut ignored = Ignored::default();
     let mut windows = Vec::with_capacity(batch.arms.len());
     for report in batch.arms {
-        let flag = FlagKey::new(&report.flag).map_err(|e| ApiError {
-            field: Some("arms.flag"),
-            ..ApiError::from(e)
-        })?;
+        let flag = FlagKey::new(&report.flag)?;
+        if !view.flags.contains_key(&flag) {
+            ignored.arms += 1;
+            ignored.unknown_flags.insert(report.flag);
+            continue;
+        }
         windows.push(ArmWindow {
             flag,
             arm: report.arm,
@@ -57,15 +81,22 @@ pub(crate) async fn upload(
     }
     let mut shadows = Vec::with_capacity(batch.shadows.len());
     for report in batch.shadows {
-        let flag = FlagKey::new(&report.flag).map_err(|e| ApiError {
-            field: Some("shadows.flag"),
-            ..ApiError::from(e)
-        })?;
+        let flag = FlagKey::new(&report.flag)?;
+        if !view.flags.contains_key(&flag) {
+            ignored.shadows += 1;
+            ignored.unknown_flags.insert(report.flag);
+            continue;
+        }
         shadows.push(ShadowWindow {
             flag,
             start,
             counts: report.counts,
         });
+    }
+    drop(view);
+    let set_aside = (ignored.arms + ignored.shadows) as u64;
+    if set_aside > 0 {
+        metrics::counter!("cutover_metrics_unknown_flag_reports_total").increment(set_aside);
     }
     if !shadows.is_empty() {
         store_call(
@@ -78,10 +109,14 @@ pub(crate) async fn upload(
         metrics::counter!("cutover_sdk_dropped_metric_batches_total")
             .increment(batch.dropped_batches);
     }
-    store_call("add_arm_metrics", state.store().add_arm_metrics(&windows)).await?;
+    if !windows.is_empty() {
+        store_call("add_arm_metrics", state.store().add_arm_metrics(&windows)).await?;
+    }
     Ok(Json(Accepted {
         arms: windows.len(),
+        shadows: shadows.len(),
         window_start: start,
+        ignored,
     }))
 }
 
@@ -197,6 +232,8 @@ pub(crate) async fn read(
 ) -> Result<Json<FlagMetrics>, ApiError> {
     let flag = flag_key(&key)?;
     let (since, until) = span_of(span)?;
+    // A flag that does not exist is a 404, not a window of zeros.
+    store_call("flag", state.store().flag(&flag)).await?;
     // Windows are seconds: include the one `since` falls in.
     let figures = store_call(
         "arm_metrics",
@@ -240,6 +277,7 @@ pub(crate) async fn read_shadow(
 ) -> Result<Json<FlagShadowReport>, ApiError> {
     let flag = flag_key(&key)?;
     let (since, until) = span_of(span)?;
+    store_call("flag", state.store().flag(&flag)).await?;
     let counts = store_call(
         "shadow_counts",
         state.store().shadow_counts(&flag, second_of(since), until),

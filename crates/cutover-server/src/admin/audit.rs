@@ -1,11 +1,17 @@
-//! The audit log: query and export (verification is `audit_verify`).
+//! The audit log: query (in bounded pages, linked to the next) and export (streamed);
+//! verification is `audit_verify`.
+
+use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use cutover_core::limits::{AUDIT_PAGE_BYTES, AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX};
 use cutover_core::{AuditEntry, FlagKey, Timestamp};
-use cutover_store::AuditQuery;
+use cutover_store::{AuditQuery, Store};
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::Params;
@@ -13,16 +19,20 @@ use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::metrics::store_call;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct QueryParams {
+    /// Entries after this id (the cursor of the next page, oldest first).
     after_id: Option<u64>,
+    /// Entries before this id (the cursor of the next page, newest first).
+    before_id: Option<u64>,
     actor: Option<String>,
     flag: Option<String>,
     action: Option<String>,
     /// RFC 3339 instants.
     since: Option<String>,
     until: Option<String>,
+    /// The page size of a query (default 100, at most 500); the most entries an export sends.
     limit: Option<u32>,
     /// `oldest` (default) or `newest` first.
     order: Option<String>,
@@ -42,7 +52,8 @@ fn instant(field: &'static str, text: Option<String>) -> Result<Option<Timestamp
     .transpose()
 }
 
-fn audit_query(p: QueryParams) -> Result<AuditQuery, ApiError> {
+fn audit_query(p: &QueryParams) -> Result<AuditQuery, ApiError> {
+    let p = p.clone();
     let newest_first = match p.order.as_deref() {
         None | Some("oldest") => false,
         Some("newest") => true,
@@ -55,6 +66,7 @@ fn audit_query(p: QueryParams) -> Result<AuditQuery, ApiError> {
     };
     Ok(AuditQuery {
         after_id: p.after_id,
+        before_id: p.before_id,
         actor: p.actor,
         flag: p
             .flag
@@ -72,32 +84,171 @@ fn audit_query(p: QueryParams) -> Result<AuditQuery, ApiError> {
     })
 }
 
+/// A query string value, percent-encoded: everything but the unreserved characters of RFC 3986.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The URL of the page after the one that ended at entry `last`: the same filters and page size,
+/// the cursor moved past `last` in the order of the read.
+fn next_page(p: &QueryParams, last: u64, newest_first: bool) -> String {
+    let (after, before) = if newest_first {
+        (p.after_id, Some(last))
+    } else {
+        (Some(last), p.before_id)
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut add = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            parts.push(format!("{name}={}", encode(&v)));
+        }
+    };
+    add("after_id", after.map(|v| v.to_string()));
+    add("before_id", before.map(|v| v.to_string()));
+    add("actor", p.actor.clone());
+    add("flag", p.flag.clone());
+    add("action", p.action.clone());
+    add("since", p.since.clone());
+    add("until", p.until.clone());
+    add("limit", p.limit.map(|v| v.to_string()));
+    add("order", p.order.clone());
+    format!("/api/v1/audit?{}", parts.join("&"))
+}
+
+/// The bytes of an entry's texts, what makes one entry large (a flag's state, twice).
+fn entry_bytes(e: &AuditEntry) -> usize {
+    let text = |t: &Option<String>| t.as_ref().map_or(0, String::len);
+    e.actor.len()
+        + e.action.len()
+        + e.entity.len()
+        + text(&e.before)
+        + text(&e.after)
+        + text(&e.reason)
+        + e.hash.len() * 2
+}
+
+/// One page of the audit log: at most `limit` entries (100 by default, 500 at most) and about
+/// 1 MiB of them (always one entry), with `Link: <...>; rel="next"` when there are more.
 pub(crate) async fn query(
     State(state): State<AppState>,
     Params(params): Params<QueryParams>,
-) -> Result<Json<Vec<AuditEntry>>, ApiError> {
-    let q = audit_query(params)?;
-    Ok(Json(store_call("audit", state.store().audit(&q)).await?))
+) -> Result<Response, ApiError> {
+    let size = params.limit.unwrap_or(AUDIT_PAGE_DEFAULT);
+    if size == 0 || size > AUDIT_PAGE_MAX {
+        return Err(ApiError::invalid(
+            "limit",
+            format!(
+                "limit {size} is out of range; accepted: 1 to {AUDIT_PAGE_MAX} entries a page \
+                 (default {AUDIT_PAGE_DEFAULT}); follow the Link header for the next page"
+            ),
+        ));
+    }
+    let mut q = audit_query(&params)?;
+    // One more than the page: whether it comes tells whether there is a next page.
+    q.limit = Some(size + 1);
+    let mut entries = store_call("audit", state.store().audit(&q)).await?;
+    let mut bytes = 0;
+    let mut kept = 0;
+    for e in &entries {
+        if kept == size as usize || (kept > 0 && bytes + entry_bytes(e) > AUDIT_PAGE_BYTES) {
+            break;
+        }
+        bytes += entry_bytes(e);
+        kept += 1;
+    }
+    let more = entries.len() > kept;
+    entries.truncate(kept);
+    let mut response = Json(&entries).into_response();
+    if more && let Some(last) = entries.last() {
+        let link = format!(
+            "<{}>; rel=\"next\"",
+            next_page(&params, last.id, q.newest_first)
+        );
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
 }
 
-/// The matching entries as JSON lines, oldest first.
-pub(crate) async fn export(
-    State(state): State<AppState>,
-    Params(params): Params<QueryParams>,
-) -> Result<impl IntoResponse, ApiError> {
-    let q = audit_query(params)?;
-    let entries = store_call("audit", state.store().audit(&q)).await?;
-    let mut out = String::new();
+/// Entries an export reads from the store at a time.
+const EXPORT_PAGE: u32 = AUDIT_PAGE_DEFAULT;
+
+/// The next page of an export: the entries as JSON lines, and the query that reads the page after
+/// (none when this one was the last).
+async fn export_page(
+    store: &dyn Store,
+    mut q: AuditQuery,
+    remaining: Option<u64>,
+) -> Result<(Vec<u8>, Option<(AuditQuery, Option<u64>)>), ApiError> {
+    let size = remaining.map_or(EXPORT_PAGE, |r| {
+        u32::try_from(r).map_or(EXPORT_PAGE, |r| r.min(EXPORT_PAGE))
+    });
+    q.limit = Some(size);
+    let entries = store_call("audit", store.audit(&q)).await?;
+    let mut out = Vec::new();
     for entry in &entries {
-        let line = serde_json::to_string(entry).map_err(|e| {
+        serde_json::to_writer(&mut out, entry).map_err(|e| {
             ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "encoding",
                 format!("cannot encode audit entry {}: {e}", entry.id),
             )
         })?;
-        out.push_str(&line);
-        out.push('\n');
+        out.push(b'\n');
     }
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], out))
+    let remaining = remaining.map(|r| r.saturating_sub(entries.len() as u64));
+    let next = match entries.last() {
+        Some(last) if entries.len() == size as usize && remaining != Some(0) => {
+            if q.newest_first {
+                q.before_id = Some(last.id);
+            } else {
+                q.after_id = Some(last.id);
+            }
+            Some((q, remaining))
+        }
+        _ => None,
+    };
+    Ok((out, next))
+}
+
+/// The matching entries as JSON lines (oldest first unless `order=newest`), streamed page by
+/// page: the answer is never built whole, whatever the size of the log. `limit` caps how many
+/// are sent; without it, all are.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    Params(params): Params<QueryParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let q = audit_query(&params)?;
+    let store: Arc<dyn Store> = state.live.store().clone();
+    // The first page is read before answering, so an unreachable store is still a 503.
+    let (first, next) = export_page(&*store, q, params.limit.map(u64::from)).await?;
+    let rest = futures_util::stream::unfold(next, move |next| {
+        let store = store.clone();
+        async move {
+            let (q, remaining) = next?;
+            match export_page(&*store, q, remaining).await {
+                Ok((bytes, next)) => Some((Ok(bytes), next)),
+                Err(e) => {
+                    // The status is sent; ending the body early is how the client learns of it.
+                    tracing::warn!(error = %e.message, "audit export stopped");
+                    Some((Err(std::io::Error::other(e.message)), None))
+                }
+            }
+        }
+    });
+    let body =
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(rest);
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(body),
+    ))
 }

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use cutover_core::{AttributeName, Capability, Constraint, Flag, FlagChange, Rollout, Stage};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::{
     Body, CallerExt, applied, committed, committed_flag, expected_version, flag_key, flag_response,
@@ -198,8 +198,8 @@ pub(crate) async fn update(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RolloutRequest {
-    /// A number or a string: `12.5` or `"12.5"`.
-    percent: Value,
+    /// A number or a string: `12.5` or `"12.5"`, read from its text (never rounded).
+    percent: Box<RawValue>,
     #[serde(default)]
     expected_version: Option<u64>,
 }
@@ -211,17 +211,7 @@ pub(crate) async fn rollout(
     Path(key): Path<String>,
     Body(r): Body<RolloutRequest>,
 ) -> Result<Response, ApiError> {
-    let text = match &r.percent {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        other => {
-            return Err(ApiError::invalid(
-                "percent",
-                format!("percent must be a number from 0 to 100, not {other}"),
-            ));
-        }
-    };
-    let rollout_percent = Rollout::from_percent_str(&text)?;
+    let rollout_percent = Rollout::from_json_text(r.percent.get())?;
     let changes = [FlagChange::SetRollout { rollout_percent }];
     change(
         &state,

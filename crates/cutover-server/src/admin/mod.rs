@@ -58,9 +58,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 "the request needs a JSON body; see /api/v1/openapi.json",
             ));
         }
-        serde_json::from_slice(&bytes)
-            .map(Body)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+        serde_json::from_slice(&bytes).map(Body).map_err(body_error)
+    }
+}
+
+/// Why a body was not taken: JSON that does not parse is a 400; JSON whose shape or values are
+/// refused (an unknown field, a percentage with three decimals, a mistyped gate) is a 422 with
+/// the message of the value's own parser.
+pub(crate) fn body_error(e: serde_json::Error) -> ApiError {
+    match e.classify() {
+        serde_json::error::Category::Data => ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("a value in the body is not accepted: {e}"),
+        ),
+        _ => ApiError::bad_request(format!("invalid JSON body: {e}")),
     }
 }
 
@@ -86,11 +98,16 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
 /// The audit metadata of a change made by this request.
 pub(crate) fn meta(caller: &Caller, headers: &HeaderMap) -> Result<ChangeMeta, ApiError> {
     let reason = match headers.get("x-cutover-reason") {
-        Some(v) => Some(
-            v.to_str()
-                .map_err(|_| ApiError::bad_request("X-Cutover-Reason must be plain text"))?
-                .to_owned(),
-        ),
+        Some(v) => {
+            let text = v
+                .to_str()
+                .map_err(|_| ApiError::bad_request("X-Cutover-Reason must be plain text"))?;
+            cutover_core::limits::check_reason(text).map_err(|e| ApiError {
+                field: Some("X-Cutover-Reason"),
+                ..ApiError::from(e)
+            })?;
+            Some(text.to_owned())
+        }
         None => None,
     };
     Ok(ChangeMeta {

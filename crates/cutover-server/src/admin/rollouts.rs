@@ -23,8 +23,7 @@ fn parse_body<T: for<'de> Deserialize<'de> + Default>(bytes: &Bytes) -> Result<T
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(bytes).map_err(super::body_error)
 }
 
 #[derive(Debug, Default, Deserialize)]

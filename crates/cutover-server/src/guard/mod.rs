@@ -113,6 +113,26 @@ fn is_running(flag: &Flag) -> bool {
         .is_some_and(|r| r.status == RunStatus::Running)
 }
 
+/// The audit reason of a guard action: the action, the step, and the verdict with its numbers.
+/// Every gate's numbers can outgrow a stored reason, so it keeps what fits (the limit of
+/// `docs/limits.md`); the guard record and the alert keep every gate whole.
+fn action_reason(
+    decision: &Action,
+    step: usize,
+    rollout: cutover_core::Rollout,
+    assessment: &cutover_core::guard::Assessment,
+) -> String {
+    cutover_core::limits::clip(
+        &format!(
+            "{} at step {} ({rollout}): {}",
+            action_name(decision),
+            step + 1,
+            assessment.summary()
+        ),
+        cutover_core::limits::MAX_REASON_BYTES,
+    )
+}
+
 fn action_name(a: &Action) -> &'static str {
     match a {
         Action::Hold => "hold",
@@ -158,13 +178,7 @@ async fn look_at_one(
     if !acting {
         return Ok(());
     }
-    let reason = format!(
-        "{} at step {} ({}): {}",
-        action_name(&found.decision),
-        found.step + 1,
-        flag.rollout,
-        found.assessment.summary()
-    );
+    let reason = action_reason(&found.decision, found.step, flag.rollout, &found.assessment);
     let change = FlagChange::GuardAction {
         decision: found.decision,
         step: found.step,
@@ -214,4 +228,57 @@ async fn look_at_one(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use cutover_core::guard::{GateExpr, Judging, StepFigures, assess};
+    use cutover_core::{ArmCounts, FlagChange, FlagKey, Rollout, Timestamp};
+
+    use super::*;
+
+    #[test]
+    fn the_reason_of_an_action_on_many_gates_fits_the_audit_log() {
+        let gates: Vec<GateExpr> = (0..32)
+            .map(|i| GateExpr::new(&format!("agreement(field_number_{i}) >= 0.99")).unwrap())
+            .collect();
+        let counts = ArmCounts {
+            calls: 500,
+            ..ArmCounts::default()
+        };
+        let figures = [StepFigures {
+            legacy: counts.clone(),
+            new: counts,
+            ..StepFigures::default()
+        }];
+        let judging = Judging {
+            min_samples: 200,
+            full_exposure: false,
+            alpha: 0.01,
+            golden: None,
+            baseline: None,
+        };
+        let assessment = assess(&gates, &figures, judging);
+        assert!(
+            assessment.summary().len() > 1024,
+            "the case needs a long summary"
+        );
+        let reason = action_reason(&Action::Rollback, 0, Rollout::FULL, &assessment);
+        assert!(
+            reason.starts_with("rollback at step 1 (100%): "),
+            "{reason}"
+        );
+        // The guard's change is taken by the core's limits, which refuse a longer reason.
+        let mut flag = Flag::new(FlagKey::new("f").unwrap());
+        flag.plan =
+            Some(cutover_core::guard::RolloutPlan::parse_shorthand("5,100 every 1m").unwrap());
+        let long = FlagChange::GuardAction {
+            decision: Action::Rollback,
+            step: 0,
+            reason: assessment.summary(),
+        };
+        let err = FlagChange::apply_all(&flag, &[long], Timestamp::now()).unwrap_err();
+        assert!(err.to_string().contains("1024 bytes"), "{err}");
+        cutover_core::limits::check_reason(&reason).unwrap();
+    }
 }

@@ -173,6 +173,10 @@ crate::scripted::scripted_store! {
             qb.push(" AND id > ")
                 .push_bind(i64::try_from(after).unwrap_or(i64::MAX));
         }
+        if let Some(before) = query.before_id {
+            qb.push(" AND id < ")
+                .push_bind(i64::try_from(before).unwrap_or(i64::MAX));
+        }
         if let Some(actor) = &query.actor {
             qb.push(" AND actor = ").push_bind(actor.clone());
         }

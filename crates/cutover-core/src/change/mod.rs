@@ -2,14 +2,17 @@
 //! want as `FlagChange`s, and the store applies them with [`FlagChange::apply_all`] inside its
 //! transaction, so every path validates and records a change the same way.
 
-use serde::{Deserialize, Serialize};
+mod read;
+
+use serde::Serialize;
 
 use crate::guard::{self, Action, GoldenResult, RolloutPlan, RunMove};
 use crate::{AttributeName, Constraint, CoreError, Flag, Override, Rollout, Stage, Timestamp};
 
-/// One edit of a flag's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
+/// One edit of a flag's state. Written as `{"change": "set_rollout", "rollout_percent": 5}`;
+/// read by hand (`read.rs`) so that a percentage inside is read from its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
 pub enum FlagChange {
     SetEnabled {
         enabled: bool,
@@ -128,7 +131,53 @@ impl FlagChange {
         }
     }
 
+    /// Whether the change can add text to a flag: only those are held to the size of the whole
+    /// flag, so an emergency move (kill, stage, rollout) is never refused for what a flag
+    /// already holds.
+    fn adds_text(&self) -> bool {
+        matches!(
+            self,
+            FlagChange::SetDescription { .. }
+                | FlagChange::SetOwner { .. }
+                | FlagChange::SetSalt { .. }
+                | FlagChange::SetScope { .. }
+                | FlagChange::AddOverride { .. }
+                | FlagChange::Replace { .. }
+                | FlagChange::SetPlan { .. }
+                | FlagChange::RecordGolden { .. }
+        )
+    }
+
+    /// Checks the texts this change brings against the limits (`docs/limits.md`).
+    fn check_limits(&self) -> Result<(), CoreError> {
+        use crate::limits::{self, check_text};
+        match self {
+            FlagChange::SetDescription { description } => {
+                check_text("description", description, limits::MAX_DESCRIPTION_BYTES)
+            }
+            FlagChange::SetOwner { owner } => check_text("owner", owner, limits::MAX_OWNER_BYTES),
+            FlagChange::SetSalt { salt } => limits::check_salt(salt.as_deref()),
+            FlagChange::SetScope { scope } => limits::check_scope(scope),
+            FlagChange::AddOverride { rule } => limits::check_override(rule),
+            FlagChange::Replace { flag } => flag.check_limits(),
+            FlagChange::SetPlan { plan } => limits::check_plan(plan.as_ref()),
+            FlagChange::RecordGolden { result } => limits::check_golden(result),
+            FlagChange::GuardAction { reason, .. } => limits::check_reason(reason),
+            FlagChange::SetEnabled { .. }
+            | FlagChange::SetStage { .. }
+            | FlagChange::SetRollout { .. }
+            | FlagChange::Kill
+            | FlagChange::Unkill
+            | FlagChange::SetStickiness { .. }
+            | FlagChange::RemoveOverride { .. }
+            | FlagChange::ClearOverrides
+            | FlagChange::RemoveExpiredOverrides
+            | FlagChange::RolloutMove { .. } => Ok(()),
+        }
+    }
+
     pub fn apply(&self, flag: &mut Flag, now: Timestamp) -> Result<(), CoreError> {
+        self.check_limits()?;
         match self {
             FlagChange::SetEnabled { enabled } => {
                 flag.enabled = *enabled;
@@ -239,129 +288,13 @@ impl FlagChange {
         if next == *flag {
             return Ok(None);
         }
+        if changes.iter().any(FlagChange::adds_text) {
+            crate::limits::check_flag_size(&next)?;
+        }
         next.version = flag.version + 1;
         Ok(Some(next))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{FlagKey, Variant};
-
-    fn flag() -> Flag {
-        Flag::new(FlagKey::new("f").unwrap())
-    }
-
-    fn now() -> Timestamp {
-        Timestamp::from_second(1_800_000_000).unwrap()
-    }
-
-    fn rule(value: &str, variant: Variant, expires_at: Option<Timestamp>) -> FlagChange {
-        FlagChange::AddOverride {
-            rule: Override {
-                attribute: AttributeName::new("user_id").unwrap(),
-                value: value.into(),
-                variant,
-                expires_at,
-            },
-        }
-    }
-
-    #[test]
-    fn a_change_bumps_the_version_and_a_no_op_does_not() {
-        let f = flag();
-        let next = FlagChange::apply_all(&f, &[FlagChange::Kill], now())
-            .unwrap()
-            .unwrap();
-        assert_eq!(next.version, 1);
-        assert!(next.killed);
-        assert_eq!(
-            FlagChange::apply_all(&next, &[FlagChange::Kill], now()).unwrap(),
-            None
-        );
-    }
-
-    #[test]
-    fn stage_sets_its_rollout_and_a_later_rollout_overrides_it() {
-        let f = flag();
-        let changes = [
-            FlagChange::SetStage { stage: Stage::Beta },
-            FlagChange::SetRollout {
-                rollout_percent: Rollout::from_bps(4_200).unwrap(),
-            },
-        ];
-        let next = FlagChange::apply_all(&f, &changes, now()).unwrap().unwrap();
-        assert_eq!((next.stage, next.rollout.bps()), (Stage::Beta, 4_200));
-        assert_eq!(FlagChange::action_of(&changes), "flag.update");
-    }
-
-    #[test]
-    fn overrides_replace_same_target_and_removal_of_missing_one_is_an_error() {
-        let f = flag();
-        let f = FlagChange::apply_all(&f, &[rule("u1", Variant::New, None)], now())
-            .unwrap()
-            .unwrap();
-        let f = FlagChange::apply_all(&f, &[rule("u1", Variant::Legacy, None)], now())
-            .unwrap()
-            .unwrap();
-        assert_eq!(f.overrides.len(), 1);
-        assert_eq!(f.overrides[0].variant, Variant::Legacy);
-        let missing = FlagChange::RemoveOverride {
-            attribute: AttributeName::new("user_id").unwrap(),
-            value: "u2".into(),
-        };
-        let err = FlagChange::apply_all(&f, &[missing], now())
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("user_id=u2"), "{err}");
-    }
-
-    #[test]
-    fn an_override_that_is_already_expired_is_refused() {
-        let past = Some(Timestamp::from_second(1_700_000_000).unwrap());
-        assert!(matches!(
-            FlagChange::apply_all(&flag(), &[rule("u1", Variant::New, past)], now()),
-            Err(CoreError::OverrideAlreadyExpired { .. })
-        ));
-    }
-
-    #[test]
-    fn sweep_removes_only_expired_overrides() {
-        let soon = Timestamp::from_second(1_800_000_100).unwrap();
-        let f = FlagChange::apply_all(
-            &flag(),
-            &[
-                rule("keep", Variant::New, None),
-                rule("drop", Variant::New, Some(soon)),
-            ],
-            now(),
-        )
-        .unwrap()
-        .unwrap();
-        let later = Timestamp::from_second(1_800_000_100).unwrap();
-        let swept = FlagChange::apply_all(&f, &[FlagChange::RemoveExpiredOverrides], later)
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            swept
-                .overrides
-                .iter()
-                .map(|o| o.value.as_str())
-                .collect::<Vec<_>>(),
-            ["keep"]
-        );
-    }
-
-    #[test]
-    fn changes_are_plain_json() {
-        let c: FlagChange =
-            serde_json::from_str(r#"{"change":"set_rollout","rollout_percent":12.5}"#).unwrap();
-        assert_eq!(
-            c,
-            FlagChange::SetRollout {
-                rollout_percent: Rollout::from_bps(1250).unwrap()
-            }
-        );
-    }
-}
+mod tests;

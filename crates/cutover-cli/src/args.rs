@@ -260,6 +260,10 @@ pub(crate) enum TokenCmd {
         /// (read, audit) or sdk (evaluation, stream).
         #[arg(long, value_parser = parse_role)]
         role: cutover_core::Role,
+        /// When the token stops working (its change streams end then too): a duration such as
+        /// 90d or 12h, a date, or an RFC 3339 time. Never, by default.
+        #[arg(long, value_parser = crate::when::When::parse, value_name = "WHEN")]
+        expires: Option<crate::when::When>,
     },
     /// List tokens (never their secrets).
     List,

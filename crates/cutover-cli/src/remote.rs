@@ -182,9 +182,13 @@ impl RemoteStore {
         &self,
         name: &TokenName,
         role: Role,
+        expires_at: Option<Timestamp>,
         meta: &ChangeMeta,
     ) -> Result<CreatedToken, StoreError> {
-        let body = json!({ "name": name, "role": role });
+        let body = match expires_at {
+            Some(at) => json!({ "name": name, "role": role, "expires_at": at }),
+            None => json!({ "name": name, "role": role }),
+        };
         self.json(
             "token create",
             self.change(Method::POST, "/tokens", meta).json(&body),

@@ -170,3 +170,37 @@ fn token_recover_makes_an_audited_admin_token_only_with_direct_access() {
     let reserved = c.run(&["token", "recover", "guard"]);
     assert_eq!(reserved.code, 2, "{}", reserved.stderr);
 }
+
+#[test]
+fn a_token_may_expire_and_an_expiry_in_the_past_is_refused() {
+    let c = Cutover::new();
+    c.ok(&["init"]);
+    c.ok(&["token", "create", "ci", "--role", "sdk", "--expires", "2h"]);
+    let tokens: serde_json::Value =
+        serde_json::from_str(&c.ok(&["token", "list", "--json"])).unwrap();
+    let at: jiff::Timestamp = tokens[0]["expires_at"].as_str().unwrap().parse().unwrap();
+    let left = at.duration_since(jiff::Timestamp::now());
+    assert!(
+        left > jiff::SignedDuration::from_mins(119) && left <= jiff::SignedDuration::from_mins(120),
+        "{left:?}"
+    );
+    let late = c.run(&[
+        "token",
+        "create",
+        "late",
+        "--role",
+        "sdk",
+        "--expires",
+        "2001-01-01",
+    ]);
+    assert_eq!(late.code, 1, "{}", late.stderr);
+    assert!(
+        late.stderr
+            .contains("token expiry 2001-01-01T00:00:00Z is not after"),
+        "{}",
+        late.stderr
+    );
+    let tokens: serde_json::Value =
+        serde_json::from_str(&c.ok(&["token", "list", "--json"])).unwrap();
+    assert_eq!(tokens.as_array().unwrap().len(), 1, "nothing was created");
+}

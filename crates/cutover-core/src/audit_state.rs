@@ -35,6 +35,10 @@ pub struct TokenState {
     pub created_by: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_binding: Option<String>,
+    /// When the token stops working; absent for one that never expires (and in entries written
+    /// before tokens could expire).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
 }
 
 /// The binding of a stored token hash: SHA-256, hex, of the tag `cutover.token.binding.v1`

@@ -69,6 +69,15 @@ pub enum CoreError {
         now: jiff::Timestamp,
     },
 
+    #[error(
+        "token expiry {expires_at} is not after its creation {now}; give a time to come (such as \
+         90d) or none"
+    )]
+    TokenAlreadyExpired {
+        expires_at: jiff::Timestamp,
+        now: jiff::Timestamp,
+    },
+
     #[error("invalid preset {name:?}: {why}")]
     InvalidPreset { name: String, why: String },
 

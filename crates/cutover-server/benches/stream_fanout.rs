@@ -49,6 +49,7 @@ async fn run(clients: usize, changes: usize) {
         hash: cutover_core::token_hash(SECRET),
         created_at: meta.at,
         created_by: "bench".into(),
+        expires_at: None,
     };
     store.create_token(token, &meta).await.unwrap();
     store

@@ -77,7 +77,9 @@ fn field_of(err: &CoreError) -> Option<&'static str> {
         CoreError::UnknownStage { .. } => "stage",
         CoreError::UnknownVariant { .. } => "variant",
         CoreError::InvalidConstraint { .. } => "scope",
-        CoreError::OverrideAlreadyExpired { .. } => "expires_at",
+        CoreError::OverrideAlreadyExpired { .. } | CoreError::TokenAlreadyExpired { .. } => {
+            "expires_at"
+        }
         CoreError::UnknownRole { .. } => "role",
         CoreError::InvalidTokenName { .. } | CoreError::ReservedTokenName { .. } => "name",
         CoreError::InvalidPlan { .. } => "plan",

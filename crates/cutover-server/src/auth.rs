@@ -68,6 +68,14 @@ pub(crate) fn authenticate(
         .live
         .caller(&hash)
         .ok_or_else(|| ApiError::unauthorized("the token is unknown or was revoked"))?;
+    if let Some(at) = caller.expires_at
+        && at <= cutover_core::Timestamp::now()
+    {
+        return Err(ApiError::unauthorized(format!(
+            "token {} expired at {at}; create a new one",
+            caller.name
+        )));
+    }
     Ok((caller, TokenHash(hash)))
 }
 

@@ -2196,14 +2196,17 @@ fn token_schemas() -> Value {
             "role": schema("Role"),
             "created_at": instant(),
             "created_by": described(text(), "The token that created it."),
+            "expires_at": described(instant(), "When it stops working (and its change streams end); absent: never."),
         }), true),
         "CreateTokenRequest": object(&["name", "role"], json!({
             "name": schema("TokenName"),
             "role": schema("Role"),
+            "expires_at": described(instant(), "When it stops working; an instant to come. Absent: never."),
         }), true),
         "TokenCreated": object(&["name", "role", "token"], json!({
             "name": schema("TokenName"),
             "role": schema("Role"),
+            "expires_at": instant(),
             "token": described(text(), "The secret: in this answer only. Send it as `Authorization: Bearer <token>`."),
         }), true),
         "Error": object(&["error", "message"], json!({

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use crate::admin::Params;
 use crate::app::AppState;
 use crate::auth::TokenHash;
-use crate::live::{Live, Missed, Pull, StreamEvent, View};
+use crate::live::{Caller, Live, Missed, Pull, StreamEvent, View};
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct StreamQuery {
@@ -93,6 +93,7 @@ impl Drop for Connected {
 pub(crate) async fn follow(
     State(state): State<AppState>,
     Extension(token): Extension<TokenHash>,
+    Extension(caller): Extension<Caller>,
     Params(query): Params<StreamQuery>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
@@ -133,6 +134,10 @@ pub(crate) async fn follow(
             moved
         },
         token,
+        expires: caller.expires_at.map(|at| {
+            let left = at.duration_since(cutover_core::Timestamp::now());
+            tokio::time::Instant::now() + std::time::Duration::try_from(left).unwrap_or_default()
+        }),
         live,
         ofrep,
         _connected: Connected::new(),
@@ -159,6 +164,8 @@ struct Follower {
     /// on receiving every change, override values included.
     tokens_moved: tokio::sync::watch::Receiver<u64>,
     token: TokenHash,
+    /// When the token expires: the stream ends then.
+    expires: Option<tokio::time::Instant>,
     ofrep: bool,
     _connected: Connected,
 }
@@ -196,6 +203,15 @@ impl Follower {
                     }
                 }
                 _ = self.closing.wait_for(|closing| *closing) => return None,
+                () = async {
+                    match self.expires {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    tracing::info!("change stream ended: its token expired");
+                    return None;
+                }
                 moved = self.tokens_moved.changed() => {
                     if moved.is_err() || !self.live.current().tokens.contains_key(&self.token.0) {
                         tracing::info!("change stream ended: its token was revoked");

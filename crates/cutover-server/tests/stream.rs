@@ -32,6 +32,7 @@ async fn seeded_store(path: &std::path::Path) -> Arc<dyn Store> {
             hash: cutover_core::token_hash(SECRET),
             created_at: Timestamp::now(),
             created_by: "test".into(),
+            expires_at: None,
         };
         store.create_token(token, &meta()).await.unwrap();
         let flag = Flag::new(FlagKey::new("checkout").unwrap());
@@ -216,6 +217,7 @@ async fn the_stream_of_a_revoked_token_ends_on_every_node_within_a_second() {
         hash: cutover_core::token_hash("cut_watcher_secret"),
         created_at: Timestamp::now(),
         created_by: "test".into(),
+        expires_at: None,
     };
     store.create_token(watcher, &meta()).await.unwrap();
     let a = start(store.clone()).await;
@@ -259,4 +261,52 @@ async fn the_stream_of_a_revoked_token_ends_on_every_node_within_a_second() {
     assert_eq!(refused.status(), 401);
     a.shutdown().await.unwrap();
     b.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_of_an_expiring_token_ends_when_it_expires_and_the_token_stops_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = seeded_store(&dir.path().join("s.db")).await;
+    let server = start(store.clone()).await;
+    let expires_at = Timestamp::now() + jiff::SignedDuration::from_millis(1500);
+    let created = reqwest::Client::new()
+        .post(format!("http://{}/api/v1/tokens", server.addr()))
+        .bearer_auth(SECRET)
+        .json(&serde_json::json!({"name": "temp", "role": "sdk", "expires_at": expires_at}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: serde_json::Value = created.json().await.unwrap();
+    let secret = created["token"].as_str().unwrap().to_owned();
+
+    let mut events = connect_as(&server, &secret).await;
+    assert_eq!(next(&mut events).await.event, "snapshot");
+    assert!(
+        ends_within(&mut events, Duration::from_millis(2500)).await,
+        "the stream outlived its token's expiry by more than a second"
+    );
+    assert!(
+        Timestamp::now() >= expires_at,
+        "ended at expiry, not before"
+    );
+    let refused = reqwest::Client::new()
+        .post(format!("http://{}/ofrep/v1/evaluate/flags", server.addr()))
+        .bearer_auth(&secret)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(refused.text().await.unwrap().contains("expired"));
+    // An expiry in the past is refused at creation, naming the field.
+    let past = reqwest::Client::new()
+        .post(format!("http://{}/api/v1/tokens", server.addr()))
+        .bearer_auth(SECRET)
+        .json(&serde_json::json!({"name": "late", "role": "sdk", "expires_at": "2001-01-01T00:00:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(past.status(), 422);
+    server.shutdown().await.unwrap();
 }

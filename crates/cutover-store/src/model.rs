@@ -88,6 +88,10 @@ pub struct TokenRecord {
     pub hash: String,
     pub created_at: Timestamp,
     pub created_by: String,
+    /// After this instant the token no longer authenticates and its change streams end; `None`
+    /// never expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
 }
 
 /// Wake-ups telling a follower that some writer, maybe in another process or on another node,

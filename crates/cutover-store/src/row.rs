@@ -218,6 +218,7 @@ pub(crate) fn token_from_parts(
     hash: String,
     created_at: i64,
     created_by: String,
+    expires_at: Option<i64>,
 ) -> Result<crate::TokenRecord, StoreError> {
     let what = |column: &str, err: &dyn std::fmt::Display| {
         StoreError::bad_row(format!("token {name:?}, column {column}: {err}"))
@@ -228,6 +229,9 @@ pub(crate) fn token_from_parts(
         created_at: timestamp(created_at, "tokens.created_at")?,
         created_by,
         hash,
+        expires_at: expires_at
+            .map(|at| timestamp(at, "tokens.expires_at"))
+            .transpose()?,
     })
 }
 

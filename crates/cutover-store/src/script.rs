@@ -70,6 +70,7 @@ pub(crate) fn token_state(token: &TokenRecord) -> TokenState {
         created_at: token.created_at,
         created_by: token.created_by.clone(),
         hash_binding: Some(token_binding(&token.hash)),
+        expires_at: token.expires_at,
     }
 }
 
@@ -513,6 +514,15 @@ pub(crate) async fn create_token<T: Tx>(
 ) -> Result<Committed<TokenRecord>, StoreError> {
     token.name.check_not_reserved()?;
     cutover_core::limits::check_actor(&token.created_by)?;
+    if let Some(expires_at) = token.expires_at
+        && expires_at <= meta.at
+    {
+        return Err(cutover_core::CoreError::TokenAlreadyExpired {
+            expires_at,
+            now: meta.at,
+        }
+        .into());
+    }
     if tx.token(&token.name).await?.is_some() {
         return Err(StoreError::TokenExists {
             name: token.name.to_string(),

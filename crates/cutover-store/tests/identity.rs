@@ -30,6 +30,7 @@ fn token(name: &str, role: Role) -> TokenRecord {
         hash: cutover_core::token_hash(name),
         created_at: Timestamp::from_second(1_800_000_000).unwrap(),
         created_by: "alice".into(),
+        expires_at: None,
     }
 }
 

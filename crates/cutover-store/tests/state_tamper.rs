@@ -41,6 +41,7 @@ fn token(name: &str, role: Role, secret: &str, created_at: Timestamp) -> TokenRe
         hash: token_hash(secret),
         created_at,
         created_by: "alice".into(),
+        expires_at: None,
     }
 }
 

@@ -262,7 +262,7 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
         reason: Some("first admin token of a new store".into()),
         ..serve_meta(session)
     };
-    match crate::commands::token::create(session, &name, Role::Admin, &meta).await {
+    match crate::commands::token::create(session, &name, Role::Admin, None, &meta).await {
         Ok(secret) => {
             println!("new store: created the first admin token; its secret, shown only now:");
             println!("{secret}");

@@ -12,6 +12,8 @@ use crate::session::Session;
 struct Created<'a> {
     name: &'a TokenName,
     role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<Timestamp>,
     token: &'a str,
 }
 
@@ -20,6 +22,7 @@ pub(crate) async fn create(
     session: &Session,
     name: &TokenName,
     role: Role,
+    expires_at: Option<Timestamp>,
     meta: &ChangeMeta,
 ) -> anyhow::Result<String> {
     let secret = cutover_server::new_token_secret()?;
@@ -29,6 +32,7 @@ pub(crate) async fn create(
         hash: token_hash(&secret),
         created_at: Timestamp::now(),
         created_by: meta.actor.clone(),
+        expires_at,
     };
     session.store.create_token(record, meta).await?;
     Ok(secret)
@@ -36,20 +40,39 @@ pub(crate) async fn create(
 
 pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()> {
     match cmd {
-        TokenCmd::Create { name, role } => {
+        TokenCmd::Create {
+            name,
+            role,
+            expires,
+        } => {
             let meta = session.meta()?;
+            let expires_at = expires.as_ref().map(|w| w.after(session.now)).transpose()?;
             let secret = match &session.remote {
-                Some(remote) => remote.create_remote_token(name, *role, &meta).await?.token,
-                None => create(session, name, *role, &meta).await?,
+                Some(remote) => {
+                    remote
+                        .create_remote_token(name, *role, expires_at, &meta)
+                        .await?
+                        .token
+                }
+                None => create(session, name, *role, expires_at, &meta).await?,
             };
             if session.json {
                 output::json(&Created {
                     name,
                     role: *role,
+                    expires_at,
                     token: &secret,
                 })
             } else {
-                println!("created token {name} with role {role}; its secret, shown only now:");
+                match expires_at {
+                    Some(at) => println!(
+                        "created token {name} with role {role}, expiring at {at}; its secret, \
+                         shown only now:"
+                    ),
+                    None => println!(
+                        "created token {name} with role {role}; its secret, shown only now:"
+                    ),
+                }
                 println!("{secret}");
                 Ok(())
             }
@@ -60,13 +83,15 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
                 return output::json(&tokens);
             }
             output::table(
-                ["NAME", "ROLE", "CREATED", "BY"],
+                ["NAME", "ROLE", "CREATED", "BY", "EXPIRES"],
                 tokens.iter().map(|t| {
                     [
                         t.name.to_string(),
                         t.role.to_string(),
                         output::time(t.created_at),
                         t.created_by.clone(),
+                        t.expires_at
+                            .map_or_else(|| "never".to_owned(), output::time),
                     ]
                 }),
             );
@@ -90,11 +115,12 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
                 }),
                 ..meta
             };
-            let secret = create(session, name, Role::Admin, &meta).await?;
+            let secret = create(session, name, Role::Admin, None, &meta).await?;
             if session.json {
                 output::json(&Created {
                     name,
                     role: Role::Admin,
+                    expires_at: None,
                     token: &secret,
                 })
             } else {

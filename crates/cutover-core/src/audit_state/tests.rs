@@ -65,6 +65,7 @@ fn token(name: &str, role: Role, hash: &str, bound: bool) -> TokenState {
         created_at: Timestamp::new(1_800_000_000, 123_456_789).unwrap(),
         created_by: "alice".into(),
         hash_binding: bound.then(|| token_binding(hash)),
+        expires_at: None,
     }
 }
 

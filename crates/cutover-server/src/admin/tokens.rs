@@ -24,12 +24,17 @@ pub(crate) async fn list(
 pub(crate) struct CreateRequest {
     name: String,
     role: String,
+    /// When the token stops working (RFC 3339); never when absent.
+    #[serde(default)]
+    expires_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Created {
     name: TokenName,
     role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<Timestamp>,
     /// The secret: shown in this answer only.
     token: String,
 }
@@ -42,6 +47,7 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     let name = TokenName::new(&r.name)?;
     let role: Role = r.role.parse()?;
+
     let secret = crate::new_token_secret().map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -56,6 +62,7 @@ pub(crate) async fn create(
         hash: token_hash(&secret),
         created_at: Timestamp::now(),
         created_by: caller.name.to_string(),
+        expires_at: r.expires_at,
     };
     let done = store_call("create_token", state.store().create_token(record, &meta)).await?;
     applied(&state).await;
@@ -64,6 +71,7 @@ pub(crate) async fn create(
         value: Created {
             name,
             role,
+            expires_at: r.expires_at,
             token: secret,
         },
         audit_id: done.audit_id,

@@ -31,6 +31,8 @@ pub(crate) struct Caller {
     /// through only if it is a retreat (see `cutover_core::is_retreat`), else answers 429 after
     /// this many seconds.
     pub over_budget: Option<u64>,
+    /// When the token stops working (its streams end then too).
+    pub expires_at: Option<Timestamp>,
 }
 
 /// Everything a request reads without touching the store.
@@ -75,6 +77,7 @@ fn tokens_by_hash(tokens: Vec<TokenRecord>) -> HashMap<String, Caller> {
                 name: Arc::from(t.name.as_str()),
                 role: t.role,
                 over_budget: None,
+                expires_at: t.expires_at,
             };
             (t.hash, caller)
         })

@@ -46,6 +46,7 @@ pub async fn fixture(config: ServerConfig) -> Fixture {
             hash: cutover_core::token_hash(&secret(role)),
             created_at: meta.at,
             created_by: "fixture".into(),
+            expires_at: None,
         };
         store.create_token(record, &meta).await.unwrap();
     }

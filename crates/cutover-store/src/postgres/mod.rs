@@ -227,7 +227,7 @@ crate::scripted::scripted_store! {
             .collect()
     }
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens ORDER BY name")
+        sqlx::query("SELECT name, role, hash, created_at, created_by, expires_at FROM tokens ORDER BY name")
             .fetch_all(&self.pool)
             .await
             .map_err(classify)?
@@ -236,7 +236,7 @@ crate::scripted::scripted_store! {
             .collect()
     }
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens WHERE hash = $1")
+        sqlx::query("SELECT name, role, hash, created_at, created_by, expires_at FROM tokens WHERE hash = $1")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await

@@ -25,7 +25,7 @@ pub(crate) struct PgTx {
 
 const FLAG_COLUMNS: &str = "key, version, description, owner, enabled, stage, rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, golden";
 const OVERRIDE_COLUMNS: &str = "flag_key, attribute, value, variant, expires_at";
-const TOKEN_COLUMNS: &str = "name, role, hash, created_at, created_by";
+const TOKEN_COLUMNS: &str = "name, role, hash, created_at, created_by, expires_at";
 
 fn flag_row(row: &PgRow) -> Result<FlagRow, sqlx::Error> {
     Ok(FlagRow {
@@ -65,6 +65,8 @@ pub(super) fn token_from_row(row: &PgRow) -> Result<TokenRecord, StoreError> {
         get("hash")?,
         created_at,
         get("created_by")?,
+        row.try_get::<Option<i64>, _>("expires_at")
+            .map_err(classify)?,
     )
 }
 
@@ -326,13 +328,14 @@ impl Tx for PgTx {
 
     async fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO tokens (name, role, hash, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO tokens (name, role, hash, created_at, created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(token.name.as_str())
         .bind(token.role.as_str())
         .bind(&token.hash)
         .bind(millis(token.created_at))
         .bind(&token.created_by)
+        .bind(token.expires_at.map(millis))
         .execute(&mut *self.tx)
         .await
         .map_err(classify)?;

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_custom_counters.sql"),
     include_str!("../../migrations/sqlite/0007_audit_txn.sql"),
     include_str!("../../migrations/sqlite/0008_audit_seal.sql"),
+    include_str!("../../migrations/sqlite/0009_token_expiry.sql"),
 ];
 
 pub(super) fn latest() -> i64 {

@@ -79,6 +79,8 @@ pub(super) fn token_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<TokenRecor
         get("hash")?,
         created_at,
         get("created_by")?,
+        row.try_get::<Option<i64>, _>("expires_at")
+            .map_err(StoreError::Database)?,
     )
 }
 
@@ -323,7 +325,7 @@ impl Tx for SqliteTx {
     }
 
     async fn token(&mut self, name: &TokenName) -> Result<Option<TokenRecord>, StoreError> {
-        sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens WHERE name = ?1")
+        sqlx::query("SELECT name, role, hash, created_at, created_by, expires_at FROM tokens WHERE name = ?1")
             .bind(name.as_str())
             .fetch_optional(&mut *self.tx)
             .await
@@ -334,24 +336,27 @@ impl Tx for SqliteTx {
     }
 
     async fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError> {
-        sqlx::query("SELECT name, role, hash, created_at, created_by FROM tokens ORDER BY name")
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(|e| self.err(e))?
-            .iter()
-            .map(token_from_row)
-            .collect()
+        sqlx::query(
+            "SELECT name, role, hash, created_at, created_by, expires_at FROM tokens ORDER BY name",
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(|e| self.err(e))?
+        .iter()
+        .map(token_from_row)
+        .collect()
     }
 
     async fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO tokens (name, role, hash, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO tokens (name, role, hash, created_at, created_by, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .bind(token.name.as_str())
         .bind(token.role.as_str())
         .bind(&token.hash)
         .bind(millis(token.created_at))
         .bind(&token.created_by)
+        .bind(token.expires_at.map(millis))
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.err(e))?;

@@ -39,10 +39,24 @@ pub(crate) struct Global {
     )]
     pub db: PathBuf,
     /// Work on a PostgreSQL store instead of the file (wins over --db), e.g. postgres://user@host/cutover.
-    #[arg(long, global = true, env = "CUTOVER_POSTGRES", value_name = "URL")]
+    /// Its value is never shown in help, since the URL may hold a password.
+    #[arg(
+        long,
+        global = true,
+        env = "CUTOVER_POSTGRES",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub postgres: Option<String>,
     /// Go through a cutover server's API instead of opening a store, e.g. http://cutover:7070.
-    #[arg(long, global = true, env = "CUTOVER_SERVER", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "CUTOVER_SERVER",
+        value_name = "URL",
+        hide_env_values = true,
+        value_parser = parse_server_url
+    )]
     pub server: Option<String>,
     /// The API token for --server (its name becomes the audit actor).
     #[arg(
@@ -78,6 +92,23 @@ pub(crate) struct Global {
     pub audit_key: Option<cutover_core::AuditKey>,
 }
 
+/// A server URL with its scheme: `http://cutover:7070`, not `cutover:7070`.
+fn parse_server_url(s: &str) -> Result<String, String> {
+    let accepted =
+        "accepted: http://HOST:PORT or https://HOST[:PORT], such as http://127.0.0.1:7070";
+    match s.split_once("://") {
+        Some(("http" | "https", rest)) if !rest.is_empty() && !rest.starts_with('/') => {
+            Ok(s.to_owned())
+        }
+        Some((scheme, _)) => Err(format!(
+            "server URL {s:?} has scheme {scheme:?}; {accepted}"
+        )),
+        None => Err(format!(
+            "server URL {s:?} has no scheme; {accepted} (try http://{s})"
+        )),
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Create a new, empty store at --db (or in the --postgres database). Only `init`, `serve`,
@@ -86,7 +117,8 @@ pub(crate) enum Command {
     /// Create, inspect, change and delete flags.
     #[command(subcommand)]
     Flag(FlagCmd),
-    /// Set a custom rollout percentage.
+    /// Rollouts: set a percentage by hand, or run a guarded rollout (plan, start, pause, resume,
+    /// promote, abort, status, history) and simulate one first.
     #[command(subcommand)]
     Rollout(RolloutCmd),
     /// Move a flag along the stage ladder (disabled, canary, beta, production, legacy_disabled).
@@ -436,6 +468,11 @@ pub(crate) struct PlanArgs {
     /// 'new.p95 <= legacy.p95 * 1.2', 'agreement(FIELD) >= 0.8', 'golden'.
     #[arg(long = "gate", value_parser = parse_gate, value_name = "GATE", requires = "steps")]
     pub gates: Vec<cutover_core::guard::GateExpr>,
+    /// A custom counter the gates may read, repeatable: `--counter invalid_json` lets a gate say
+    /// 'new.invalid_json_rate <= legacy.invalid_json_rate'. A gate naming an undeclared counter
+    /// is refused, so a typo cannot stall the rollout.
+    #[arg(long = "counter", value_name = "NAME", requires = "steps")]
+    pub counters: Vec<String>,
     /// On a failed gate: rollback (to 0 %) or step_down (to the previous step).
     #[arg(long, value_parser = parse_on_breach, requires = "steps")]
     pub on_breach: Option<cutover_core::guard::OnBreach>,
@@ -452,6 +489,7 @@ impl PlanArgs {
     pub(crate) fn plan(&self) -> Option<cutover_core::guard::RolloutPlan> {
         let mut plan = self.steps.clone()?;
         plan.gates.clone_from(&self.gates);
+        plan.counters.clone_from(&self.counters);
         if let Some(b) = self.on_breach {
             plan.on_breach = b;
         }
@@ -523,6 +561,9 @@ pub(crate) struct SimulateArgs {
     /// 'new.p95 <= legacy.p95 * 1.2' when latencies are simulated).
     #[arg(long = "gate", value_parser = parse_gate, value_name = "GATE")]
     pub gates: Vec<cutover_core::guard::GateExpr>,
+    /// A custom counter the gates may read, repeatable (as for `rollout start`).
+    #[arg(long = "counter", value_name = "NAME")]
+    pub counters: Vec<String>,
 }
 
 fn parse_plan(s: &str) -> Result<cutover_core::guard::RolloutPlan, String> {

@@ -18,7 +18,9 @@ use crate::commands::{audit, change, eval, flag, preset, serve, token, transfer}
 use crate::session::Session;
 
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::from_process();
+    let json = cli.global.json;
     // The server wants every core; one-shot commands are better off on one thread.
     let mut builder = if matches!(cli.command, Command::Serve(_)) {
         init_logging();
@@ -35,11 +37,39 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        Err(e) if json => {
+            // Scripts asked for JSON: the error is a JSON object too, on stderr.
+            let error = serde_json::json!({
+                "error": output::error_code(&e),
+                "message": format!("{e:#}"),
+            });
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Output into a pipe whose reader has gone (`cutover audit query | head -1`) ends the process
+/// quietly with the status a shell expects of a program killed by SIGPIPE (141), instead of a
+/// panic from `println!`. Every other panic is reported as before.
+fn quiet_on_closed_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        report(info);
+    }));
 }
 
 /// Structured logs on stderr; `RUST_LOG` picks the level (default: info).

@@ -72,3 +72,34 @@ pub(crate) fn summary(flag: &Flag) -> String {
     }
     parts.join(", ")
 }
+
+/// A stable code for an error, for the JSON error object of `--json`: the same words the API
+/// uses in its error answers.
+pub(crate) fn error_code(e: &anyhow::Error) -> String {
+    use cutover_store::StoreError as E;
+    let Some(store) = e.downcast_ref::<E>() else {
+        return if e.downcast_ref::<cutover_core::CoreError>().is_some() {
+            "invalid".into()
+        } else {
+            "failed".into()
+        };
+    };
+    match store {
+        E::FlagNotFound { .. } | E::PresetNotFound { .. } | E::TokenNotFound { .. } => "not_found",
+        E::FlagExists { .. } | E::TokenExists { .. } => "already_exists",
+        E::VersionConflict { .. } => "version_conflict",
+        E::FlagIdentityTaken { .. } => "identity_taken",
+        E::LastAdminToken { .. } => "last_admin",
+        E::FlagInPreset { .. } => "in_use",
+        E::Unavailable { .. } | E::Busy { .. } => "store_unavailable",
+        E::Remote { code, .. } => return code.clone(),
+        E::Invalid(_) | E::BadUrl { .. } => "invalid",
+        E::NoStore { .. } | E::EmptyFile { .. } | E::NoSchema { .. } => "no_store",
+        E::NotAStore { .. } | E::Corrupt { .. } | E::NewerSchema { .. } | E::BadRow { .. } => {
+            "damaged"
+        }
+        E::SealedWithoutKey | E::CannotTrust { .. } => "audit_seal",
+        _ => "store_failure",
+    }
+    .into()
+}

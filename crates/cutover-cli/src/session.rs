@@ -134,5 +134,12 @@ fn os_user() -> anyhow::Result<String> {
             _ => {}
         }
     }
-    bail!("no --actor, no CUTOVER_ACTOR and no USER/LOGNAME in the environment; pass --actor NAME")
+    // No variable (a container, CI, a systemd service): the account the process runs as.
+    match whoami::username() {
+        Ok(name) if !name.trim().is_empty() => Ok(name),
+        _ => bail!(
+            "no --actor, no CUTOVER_ACTOR, no USER/LOGNAME in the environment and no account name \
+             for this process's user; pass --actor NAME or set CUTOVER_ACTOR"
+        ),
+    }
 }

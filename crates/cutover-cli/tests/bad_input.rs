@@ -336,11 +336,23 @@ fn the_actor_comes_from_the_environment_when_not_given() {
         1
     );
 
-    let mut nobody = c.command(&["kill", "f"]);
+    // No --actor, CUTOVER_ACTOR, USER or LOGNAME (a container, CI, a systemd service): the
+    // account name of the process's user, as the user database has it.
+    let mut nobody = c.command(&["unkill", "f"]);
     nobody.env_remove("CUTOVER_ACTOR");
     let out = nobody.output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--actor"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = c.ok(&["--json", "audit", "query"]);
+    let last = serde_json::from_str::<Vec<serde_json::Value>>(&log).unwrap();
+    assert_eq!(
+        last.last().unwrap()["actor"],
+        whoami::username().unwrap().as_str()
+    );
 }
 
 #[test]

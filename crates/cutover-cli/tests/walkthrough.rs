@@ -309,8 +309,20 @@ fn a_guarded_rollout_by_hand() {
         "new.p95 <= legacy.p95 * 1.2",
         "--gate",
         "new.invalid_json_rate <= 1%",
+        "--counter",
+        "invalid_json",
         "--on-breach",
         "step_down",
+    ]);
+    // The same plan with the counter misspelt in its gate is refused, naming the near miss.
+    step(&[
+        "rollout",
+        "plan",
+        "checkout-v2",
+        "--plan",
+        "5,25,50,100 every 2h",
+        "--gate",
+        "new.eror_rate <= 2%",
     ]);
     step(&["rollout", "start", "checkout-v2", "--reason", "phase 2"]);
     step(&["rollout", "status", "checkout-v2"]);

@@ -29,6 +29,18 @@ pub(crate) async fn run(global: &Global, args: &LoadgenArgs) -> anyhow::Result<(
         .metrics_interval(Duration::from_secs(1))
         .connect()
         .await?;
+    // Traffic for a flag the server does not have would all go to legacy and measure nothing.
+    if matches!(
+        client.decide(args.flag.as_str(), &Context::new()).reason,
+        cutover_core::Reason::FlagNotFound
+    ) {
+        anyhow::bail!(
+            "flag {} does not exist on the server; create it first (`cutover flag create {}`) \
+             or check --flag",
+            args.flag,
+            args.flag
+        );
+    }
     let flag = client.flag(args.flag.as_str())?;
     let started = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(10));

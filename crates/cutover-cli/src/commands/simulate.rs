@@ -22,11 +22,14 @@ pub(crate) fn run(args: &SimulateArgs, json: bool) -> anyhow::Result<()> {
     };
     let mut plan = args.plan.clone();
     plan.gates.clone_from(&args.gates);
+    plan.counters.clone_from(&args.counters);
     if plan.gates.is_empty() && traffic.new_p95_us.is_some() {
         for g in [DEFAULT_GATE, "new.p95 <= legacy.p95 * 1.2"] {
             plan.gates.push(GateExpr::new(g)?);
         }
     }
+    // The same rule as a plan set on a flag: a gate may only read a declared counter.
+    plan.check_counters()?;
     let report = simulate(&plan, traffic, args.alpha, args.runs, args.seed);
     if json {
         return output::json(&report);

@@ -238,6 +238,9 @@ impl FlagChange {
             FlagChange::ClearOverrides => flag.overrides.clear(),
             FlagChange::RemoveExpiredOverrides => flag.overrides.retain(|o| o.is_active(now)),
             FlagChange::Replace { flag: replacement } => {
+                if let Some(plan) = &replacement.plan {
+                    plan.check_counters()?;
+                }
                 if replacement.key != flag.key {
                     return Err(CoreError::InvalidDocument {
                         why: format!(
@@ -259,6 +262,9 @@ impl FlagChange {
                 }
             }
             FlagChange::SetPlan { plan } => {
+                if let Some(plan) = plan {
+                    plan.check_counters()?;
+                }
                 guard::check_plan_edit(flag, plan.as_ref())?;
                 flag.plan.clone_from(plan);
                 guard::follow_plan_edit(flag);

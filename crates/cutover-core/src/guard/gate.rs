@@ -347,6 +347,36 @@ impl FromStr for Gate {
     }
 }
 
+/// The built-in rate metric a custom counter's name is a near miss of (at most two letters
+/// added, dropped or changed: `eror` for `error`), if any.
+pub(crate) fn closest_builtin(counter: &str) -> Option<&'static str> {
+    [
+        ("error", "error_rate"),
+        ("fallback", "fallback_rate"),
+        ("retry", "retry_rate"),
+    ]
+    .into_iter()
+    .map(|(name, metric)| (edit_distance(counter, name), metric))
+    .filter(|(distance, _)| *distance <= 2)
+    .min_by_key(|(distance, _)| *distance)
+    .map(|(_, metric)| metric)
+}
+
+/// Levenshtein distance over bytes (counter names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
 /// A gate as written, checked when read: plans keep the text a person wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GateExpr(String);

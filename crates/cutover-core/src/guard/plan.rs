@@ -57,6 +57,11 @@ pub struct RolloutPlan {
     /// How far back from the start `baseline.` gates read the legacy path's figures.
     #[serde(with = "seconds")]
     pub baseline_window: Duration,
+    /// The custom counters the gates may read (`new.invalid_json_rate` needs `invalid_json`
+    /// here): a gate naming an undeclared counter is refused, so a typo such as `new.eror_rate`
+    /// cannot wait forever for a counter no service records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counters: Vec<String>,
 }
 
 /// The object form of a plan.
@@ -74,6 +79,8 @@ struct FullPlan {
     max_extensions: u32,
     #[serde(default = "default_baseline_window", with = "seconds")]
     baseline_window: Duration,
+    #[serde(default)]
+    counters: Vec<String>,
 }
 
 /// A plan's steps: the shorthand or a list.
@@ -109,6 +116,7 @@ impl<'de> de::Visitor<'de> for PlanVisitor {
             on_inconclusive: full.on_inconclusive,
             max_extensions: full.max_extensions,
             baseline_window: full.baseline_window,
+            counters: full.counters,
         };
         plan.validate().map_err(de::Error::custom)?;
         Ok(plan)
@@ -273,12 +281,52 @@ impl RolloutPlan {
             on_inconclusive: OnInconclusive::default(),
             max_extensions: default_extensions(),
             baseline_window: default_baseline_window(),
+            counters: Vec::new(),
         };
         plan.validate().map_err(|e| match e {
             CoreError::InvalidPlan { why, .. } => invalid(text, why),
             other => other,
         })?;
         Ok(plan)
+    }
+
+    /// Refuses a gate that reads a custom counter the plan does not declare, suggesting the
+    /// built-in metric it was probably meant to be. Checked when a person sets a plan, not when
+    /// a stored one is read.
+    pub fn check_counters(&self) -> Result<(), CoreError> {
+        for name in &self.counters {
+            if !super::is_counter_name(name) {
+                return Err(CoreError::InvalidPlan {
+                    text: self.to_string(),
+                    why: format!(
+                        "counter {name:?} is not a counter name: 1 to 64 of a-z, 0-9 and _"
+                    ),
+                });
+            }
+        }
+        for gate in &self.gates {
+            if let super::Gate::Rate {
+                metric: super::RateMetric::Custom(name),
+                ..
+            } = gate.gate()
+                && !self.counters.contains(&name)
+            {
+                let hint = match super::gate::closest_builtin(&name) {
+                    Some(builtin) => format!("did you mean new.{builtin}? "),
+                    None => String::new(),
+                };
+                return Err(CoreError::InvalidGate {
+                    text: gate.to_string(),
+                    why: format!(
+                        "{name} is not a counter this plan declares; {hint}a custom counter is \
+                         read only when declared (--counter {name}, or \"counters\": \
+                         [\"{name}\"] in the plan); built in: error_rate, fallback_rate, \
+                         retry_rate, p50, p95, p99"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn validate(&self) -> Result<(), CoreError> {

@@ -114,6 +114,13 @@ pub(crate) enum Command {
     /// Create a new, empty store at --db (or in the --postgres database). Only `init`, `serve`,
     /// `flag create` and `import` create a store; every other command needs one.
     Init,
+    /// Print a shell completion script: `cutover completions bash > /etc/bash_completion.d/cutover`,
+    /// `cutover completions zsh > "${fpath[1]}/_cutover"`, `cutover completions fish >
+    /// ~/.config/fish/completions/cutover.fish`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Create, inspect, change and delete flags.
     #[command(subcommand)]
     Flag(FlagCmd),
@@ -741,6 +748,13 @@ pub(crate) struct ImportArgs {
     /// Also delete flags and presets the file does not name.
     #[arg(long)]
     pub prune: bool,
+    /// Overwrite flags that changed in the store after the file's versions of them (without it,
+    /// such an import is refused, naming them).
+    #[arg(long)]
+    pub force: bool,
+    /// Show what the import would change, field by field, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

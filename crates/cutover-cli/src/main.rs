@@ -86,6 +86,16 @@ fn init_logging() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Completions { shell } = &cli.command {
+        use clap::CommandFactory;
+        clap_complete::generate(
+            *shell,
+            &mut Cli::command(),
+            "cutover",
+            &mut std::io::stdout(),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     // A simulation touches no store: do not create one in the working directory.
     if let Command::Rollout(crate::args::RolloutCmd::Simulate(args)) = &cli.command {
         commands::simulate::run(args, cli.global.json)?;
@@ -167,5 +177,6 @@ async fn dispatch(
         Command::Loadgen(_) => unreachable!("loadgen runs without a session (run)"),
         Command::Golden(_) => unreachable!("golden runs without a session (run)"),
         Command::Init => unreachable!("init opens the store itself (run)"),
+        Command::Completions { .. } => unreachable!("completions need no store (run)"),
     }
 }

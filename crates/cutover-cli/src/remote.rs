@@ -12,8 +12,8 @@ use cutover_core::{
 };
 use cutover_store::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
-    GuardRecord, ImportReport, ShadowWindow, Store, StoreError, StoreState, TokenRecord,
-    TrustReport,
+    GuardRecord, ImportOptions, ImportReport, ShadowWindow, Store, StoreError, StoreState,
+    TokenRecord, TrustReport,
 };
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
@@ -333,12 +333,16 @@ impl Store for RemoteStore {
     async fn import(
         &self,
         doc: &FlagDocument,
-        prune: bool,
+        options: ImportOptions,
         meta: &ChangeMeta,
     ) -> Result<ImportReport, StoreError> {
         let request = self
             .change(Method::POST, "/import", meta)
-            .query(&[("prune", prune)])
+            .query(&[
+                ("prune", options.prune),
+                ("force", options.force),
+                ("dry_run", options.dry_run),
+            ])
             .json(doc);
         self.json("import", request).await
     }

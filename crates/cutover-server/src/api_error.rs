@@ -105,6 +105,7 @@ impl From<StoreError> for ApiError {
             StoreError::LastAdminToken { .. } => (StatusCode::CONFLICT, "last_admin"),
             StoreError::VersionConflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
             StoreError::FlagInPreset { .. } => (StatusCode::CONFLICT, "in_use"),
+            StoreError::StaleImport { .. } => (StatusCode::CONFLICT, "stale_import"),
             StoreError::Invalid(CoreError::RolloutState { .. }) => {
                 (StatusCode::CONFLICT, "rollout_state")
             }

@@ -951,6 +951,18 @@ fn transfer_ops() -> Vec<Op> {
             json!({ "type": "boolean", "default": false }),
             "Also delete the flags and presets the document does not name.",
         )
+        .query(
+            "force",
+            json!({ "type": "boolean", "default": false }),
+            "Overwrite flags that changed in the store after the document's versions of them; \
+             without it such an import is a 409 `stale_import` naming them. (A flag without a \
+             version, as in a file written by hand, claims none.)",
+        )
+        .query(
+            "dry_run",
+            json!({ "type": "boolean", "default": false }),
+            "Answer with what the import would change, field by field, and write nothing.",
+        )
         .body(schema("FlagDocument"))
         .audited()
         .store()
@@ -2019,6 +2031,13 @@ fn preset_schemas() -> Value {
                 "deleted": array(schema("FlagKey")),
                 "presets_defined": described(array(schema("FlagKey")), "Presets new or changed."),
                 "presets_deleted": array(schema("FlagKey")),
+                "changes": described(array(object(&["flag", "field", "before", "after"], json!({
+                    "flag": schema("FlagKey"),
+                    "field": text(),
+                    "before": described(json!({}), "The field's value before; null when absent."),
+                    "after": described(json!({}), "The field's value after; null when absent."),
+                }), true)), "Every field an update changes."),
+                "dry_run": described(json!({"type": "boolean"}), "Nothing was written: this is what the import would do."),
             }),
             true,
         ),
@@ -2211,7 +2230,7 @@ fn token_schemas() -> Value {
         }), true),
         "Error": object(&["error", "message"], json!({
             "error": described(text(), "A stable code: bad_request, unauthorized, forbidden, not_found, \
-                                        version_conflict, already_exists, identity_taken, last_admin, in_use, \
+                                        version_conflict, already_exists, identity_taken, last_admin, in_use, stale_import, \
                                         rollout_state, too_large, \
                                         invalid, rate_limited, store_unavailable, store_failure, \
                                         method_not_allowed, ..."),

@@ -32,6 +32,17 @@ pub enum StoreError {
     },
 
     #[error(
+        "the document is older than the store for {}: they changed after it was exported; \
+         nothing was imported. Export again and reapply your edit, look first with --dry-run, or \
+         overwrite them with --force",
+        .flags.join(", ")
+    )]
+    StaleImport {
+        /// `KEY (document vN, store vM)` for each flag.
+        flags: Vec<String>,
+    },
+
+    #[error(
         "token {name} is the last admin token: revoking it would leave no one able to administer \
          the store through the API; nothing was changed. Create another admin token first \
          (cutover token create NAME --role admin), then revoke this one"

@@ -19,7 +19,8 @@ mod verify;
 pub use error::StoreError;
 pub use model::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
-    GuardRecord, ImportReport, ShadowWindow, StoreState, TokenRecord, TrustReport,
+    GuardRecord, ImportChange, ImportOptions, ImportReport, ShadowWindow, StoreState, TokenRecord,
+    TrustReport,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -58,6 +58,33 @@ pub struct ImportReport {
     pub deleted: Vec<String>,
     pub presets_defined: Vec<String>,
     pub presets_deleted: Vec<String>,
+    /// Every field an update changes, with its value before and after.
+    #[serde(default)]
+    pub changes: Vec<ImportChange>,
+    /// Nothing was written: this is what the import would do.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One field of one flag that an import changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportChange {
+    pub flag: String,
+    pub field: String,
+    /// `null` when the field was absent.
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+/// How an import treats the store it lands in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Also delete the flags and presets the document does not name.
+    pub prune: bool,
+    /// Overwrite flags that changed in the store since the document's versions of them.
+    pub force: bool,
+    /// Work out the report, then write nothing.
+    pub dry_run: bool,
 }
 
 /// The flags and the id of the last audit entry, read in one transaction: a state a follower

@@ -449,11 +449,32 @@ pub(crate) async fn sweep_expired<T: Tx>(
 pub(crate) async fn import<T: Tx>(
     tx: &mut T,
     doc: &FlagDocument,
-    prune: bool,
+    options: crate::ImportOptions,
     meta: &ChangeMeta,
 ) -> Result<ImportReport, StoreError> {
     doc.validate()?;
-    let existing: Vec<FlagKey> = tx.flags().await?.into_iter().map(|f| f.key).collect();
+    let prune = options.prune;
+    let current = tx.flags().await?;
+    // A document names the version each flag had when it was exported: one the store has moved
+    // past would undo changes made since. (Version 0, a file written by hand without versions,
+    // claims nothing.)
+    let stale: Vec<String> = doc
+        .flags
+        .iter()
+        .filter_map(|f| {
+            let now = current.iter().find(|c| c.key == f.key)?;
+            (f.version != 0 && f.version < now.version).then(|| {
+                format!(
+                    "{} (document v{}, store v{})",
+                    f.key, f.version, now.version
+                )
+            })
+        })
+        .collect();
+    if !stale.is_empty() && !options.force {
+        return Err(StoreError::StaleImport { flags: stale });
+    }
+    let existing: Vec<FlagKey> = current.iter().map(|f| f.key.clone()).collect();
     let in_doc = |key: &FlagKey| doc.flags.iter().any(|f| &f.key == key);
     // The flags the store keeps besides the document's: a new key must not collide with one.
     // (The document's own keys were checked against each other by `validate`.)
@@ -479,8 +500,12 @@ pub(crate) async fn import<T: Tx>(
             let replace = [FlagChange::Replace {
                 flag: Box::new(flag.clone()),
             }];
+            let before = current.iter().find(|c| c.key == flag.key);
             let done = change_flag(tx, &flag.key, None, &replace, None, meta).await?;
             if done.changed() {
+                if let Some(before) = before {
+                    report.changes.extend(field_changes(before, &done.value));
+                }
                 report.updated.push(key)
             } else {
                 report.unchanged.push(key)
@@ -504,7 +529,30 @@ pub(crate) async fn import<T: Tx>(
             report.presets_defined.push(preset.name.to_string());
         }
     }
+    report.dry_run = options.dry_run;
     Ok(report)
+}
+
+/// The top-level fields of a flag that differ between two states (its version aside).
+fn field_changes(before: &Flag, after: &Flag) -> Vec<crate::ImportChange> {
+    let (Ok(serde_json::Value::Object(b)), Ok(serde_json::Value::Object(a))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return Vec::new();
+    };
+    let mut fields: Vec<&String> = b.keys().chain(a.keys()).collect();
+    fields.sort();
+    fields.dedup();
+    fields
+        .into_iter()
+        .filter(|f| f.as_str() != "version" && b.get(*f) != a.get(*f))
+        .map(|f| crate::ImportChange {
+            flag: after.key.to_string(),
+            field: f.clone(),
+            before: b.get(f).cloned().unwrap_or(serde_json::Value::Null),
+            after: a.get(f).cloned().unwrap_or(serde_json::Value::Null),
+        })
+        .collect()
 }
 
 pub(crate) async fn create_token<T: Tx>(

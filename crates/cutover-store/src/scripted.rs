@@ -109,11 +109,16 @@ macro_rules! scripted_store {
     async fn import(
         &self,
         doc: &FlagDocument,
-        prune: bool,
+        options: $crate::ImportOptions,
         meta: &ChangeMeta,
     ) -> Result<ImportReport, StoreError> {
         let mut tx = self.begin().await?;
-        let out = script::import(&mut tx, doc, prune, meta).await;
+        let out = script::import(&mut tx, doc, options, meta).await;
+        if options.dry_run {
+            // Dropping the transaction rolls back everything the script wrote.
+            drop(tx);
+            return out;
+        }
         self.finish(tx, out).await
     }
 

@@ -8,7 +8,8 @@ use cutover_core::{
 
 use crate::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
-    GuardRecord, ImportReport, ShadowWindow, StoreError, StoreState, TokenRecord, TrustReport,
+    GuardRecord, ImportOptions, ImportReport, ShadowWindow, StoreError, StoreState, TokenRecord,
+    TrustReport,
 };
 
 /// Persistence of flags, presets and the audit log.
@@ -76,11 +77,13 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Committed<Flag>>, StoreError>;
 
     /// Makes the store hold the document's flags and presets, all or nothing. With `prune`,
-    /// flags and presets the document does not name are deleted.
+    /// flags and presets the document does not name are deleted. A flag whose version in the
+    /// document is older than the store's is refused ([`StoreError::StaleImport`]) unless
+    /// `force`; with `dry_run` the report says what would change and nothing is written.
     async fn import(
         &self,
         doc: &FlagDocument,
-        prune: bool,
+        options: ImportOptions,
         meta: &ChangeMeta,
     ) -> Result<ImportReport, StoreError>;
 

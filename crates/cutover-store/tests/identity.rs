@@ -74,7 +74,7 @@ async fn keys_sharing_an_environment_variable_are_one_flag(b: Backend) {
     let err = store
         .import(
             &doc(r#"{"flags": [{"key": "fresh"}, {"key": "x.y"}]}"#),
-            false,
+            cutover_store::ImportOptions::default(),
             &meta(2),
         )
         .await
@@ -84,7 +84,7 @@ async fn keys_sharing_an_environment_variable_are_one_flag(b: Backend) {
     let err = store
         .import(
             &doc(r#"{"flags": [{"key": "a-b"}, {"key": "a_b"}]}"#),
-            false,
+            cutover_store::ImportOptions::default(),
             &meta(3),
         )
         .await
@@ -98,7 +98,14 @@ async fn keys_sharing_an_environment_variable_are_one_flag(b: Backend) {
 
     // Renaming through an import that prunes the old key is one flag before and after.
     store
-        .import(&doc(r#"{"flags": [{"key": "x_y"}]}"#), true, &meta(4))
+        .import(
+            &doc(r#"{"flags": [{"key": "x_y"}]}"#),
+            cutover_store::ImportOptions {
+                prune: true,
+                ..Default::default()
+            },
+            &meta(4),
+        )
         .await
         .unwrap();
     assert_eq!(keys(&*store).await, ["x_y"]);

@@ -94,7 +94,9 @@ async fn stored_texts_have_limits_on_every_way_in(b: Backend) {
         flags: vec![created],
         presets: Vec::new(),
     };
-    let result = store.import(&doc, false, &meta()).await;
+    let result = store
+        .import(&doc, cutover_store::ImportOptions::default(), &meta())
+        .await;
     refused(store, result, "256 bytes").await;
 
     // A preset's description.

@@ -139,7 +139,10 @@ async fn history(store: &dyn Store) {
         flags: vec![imported],
         presets: Vec::new(),
     };
-    store.import(&doc, false, &meta(13)).await.unwrap();
+    store
+        .import(&doc, cutover_store::ImportOptions::default(), &meta(13))
+        .await
+        .unwrap();
     store.sweep_expired_overrides(&meta(60)).await.unwrap();
     store
         .change_flag(

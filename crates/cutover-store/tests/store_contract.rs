@@ -414,22 +414,58 @@ async fn import_is_declarative_and_all_or_nothing(b: Backend) {
             "presets":[{"name":"all-in","entries":[{"flag":"fresh","stage":"production"}]}]}"#,
     )
     .unwrap();
-    let report = store.import(&doc, false, &meta("git", 1)).await.unwrap();
+    let report = store
+        .import(
+            &doc,
+            cutover_store::ImportOptions::default(),
+            &meta("git", 1),
+        )
+        .await
+        .unwrap();
     assert_eq!(
         (report.created.clone(), report.updated.clone()),
         (vec!["fresh".to_owned()], vec!["old".to_owned()])
     );
     assert_eq!(report.presets_defined, ["all-in"]);
-    let again = store.import(&doc, false, &meta("git", 2)).await.unwrap();
+    let again = store
+        .import(
+            &doc,
+            cutover_store::ImportOptions::default(),
+            &meta("git", 2),
+        )
+        .await
+        .unwrap();
     assert_eq!(again.unchanged.len(), 2);
 
     let before = store.export().await.unwrap();
     let bad: FlagDocument = serde_json::from_str(r#"{"flags":[{"key":"a"},{"key":"a"}]}"#).unwrap();
-    assert!(store.import(&bad, true, &meta("git", 3)).await.is_err());
+    assert!(
+        store
+            .import(
+                &bad,
+                cutover_store::ImportOptions {
+                    prune: true,
+                    ..Default::default()
+                },
+                &meta("git", 3)
+            )
+            .await
+            .is_err()
+    );
     assert_eq!(store.export().await.unwrap(), before);
 
     let pruned: FlagDocument = serde_json::from_str(r#"{"flags":[{"key":"fresh"}]}"#).unwrap();
-    let report = store.import(&pruned, true, &meta("git", 4)).await.unwrap();
+    let report = store
+        .import(
+            &pruned,
+            cutover_store::ImportOptions {
+                prune: true,
+                ..Default::default()
+            },
+            &meta("git", 4),
+        )
+        .await
+        .unwrap();
     assert_eq!(
         (report.deleted, report.presets_deleted),
         (vec!["old".to_owned()], vec!["all-in".to_owned()])

@@ -29,13 +29,38 @@ pub(crate) async fn import(session: &Session, args: &ImportArgs) -> anyhow::Resu
             path.display()
         )
     })?;
+    let options = cutover_store::ImportOptions {
+        prune: args.prune,
+        force: args.force,
+        dry_run: args.dry_run,
+    };
     let report = session
         .store
-        .import(&doc, args.prune, &session.meta()?)
+        .import(&doc, options, &session.meta()?)
         .await
         .with_context(|| format!("importing {} failed; nothing was imported", path.display()))?;
     if session.json {
         return output::json(&report);
+    }
+    if report.dry_run {
+        println!("dry run: nothing was written; the import would change:");
+    }
+    if !report.changes.is_empty() {
+        let show = |v: &serde_json::Value| match v {
+            serde_json::Value::Null => "-".to_owned(),
+            other => other.to_string(),
+        };
+        output::table(
+            ["FLAG", "FIELD", "BEFORE", "AFTER"],
+            report.changes.iter().map(|c| {
+                [
+                    c.flag.clone(),
+                    c.field.clone(),
+                    show(&c.before),
+                    show(&c.after),
+                ]
+            }),
+        );
     }
     let list = |v: &[String]| {
         if v.is_empty() {

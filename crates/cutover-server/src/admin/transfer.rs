@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use cutover_core::FlagDocument;
-use cutover_store::ImportReport;
+use cutover_store::{ImportOptions, ImportReport};
 use serde::Deserialize;
 
 use super::{Body, CallerExt, Params, applied, meta};
@@ -17,6 +17,10 @@ use crate::metrics::store_call;
 pub(crate) struct ImportQuery {
     #[serde(default)]
     prune: bool,
+    #[serde(default)]
+    force: bool,
+    #[serde(default)]
+    dry_run: bool,
 }
 
 pub(crate) async fn import(
@@ -27,8 +31,15 @@ pub(crate) async fn import(
     Body(doc): Body<FlagDocument>,
 ) -> Result<Json<ImportReport>, ApiError> {
     let meta = meta(&caller, &headers)?;
-    let report = store_call("import", state.store().import(&doc, q.prune, &meta)).await?;
-    applied(&state).await;
+    let options = ImportOptions {
+        prune: q.prune,
+        force: q.force,
+        dry_run: q.dry_run,
+    };
+    let report = store_call("import", state.store().import(&doc, options, &meta)).await?;
+    if !options.dry_run {
+        applied(&state).await;
+    }
     Ok(Json(report))
 }
 

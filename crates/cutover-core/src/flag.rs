@@ -149,7 +149,7 @@ struct FlagRepr {
     run: Option<RolloutRun>,
     #[serde(default)]
     golden: Option<GoldenResult>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::count::whole")]
     version: u64,
 }
 

@@ -12,6 +12,12 @@ use crate::CoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Rollout(u16);
 
+/// The strings [`Rollout::from_json_text`] accepts, as a regular expression (the OpenAPI
+/// document's pattern for a percentage given as a string): 0 to 100, at most two decimals,
+/// either side of the point may be empty but not both, leading zeros allowed, an optional `%`.
+pub const PERCENT_TEXT_PATTERN: &str =
+    r"^0*([0-9]{1,2}(\.[0-9]{0,2})?|\.[0-9]{1,2}|100(\.0{0,2})?)%?$";
+
 impl Rollout {
     pub const NONE: Rollout = Rollout(0);
     pub const FULL: Rollout = Rollout(10_000);
@@ -78,7 +84,8 @@ impl Rollout {
 
     /// Reads a percentage from the JSON text of a value, exactly: a number as it is written
     /// (`12.5`, never the float it rounds to) or a string (`"12.5%"`), both through
-    /// [`Rollout::from_percent_str`]. This is how every JSON body and file gives a percentage.
+    /// [`Rollout::from_percent_str`], without spaces ([`PERCENT_TEXT_PATTERN`]). This is how every
+    /// JSON body and file gives a percentage.
     pub fn from_json_text(raw: &str) -> Result<Self, CoreError> {
         let raw = raw.trim();
         if raw.starts_with('"') {
@@ -87,6 +94,14 @@ impl Rollout {
                     value: raw.to_owned(),
                     why: "it is not a string or a number",
                 })?;
+            // The OpenAPI document gives the string's exact form as a pattern; spaces, which
+            // the command line tolerates, are not part of it.
+            if text.chars().any(char::is_whitespace) {
+                return Err(CoreError::InvalidPercent {
+                    value: text,
+                    why: "a percentage in JSON is written without spaces",
+                });
+            }
             return Rollout::from_percent_str(&text);
         }
         if raw.contains(['e', 'E']) && raw.bytes().any(|b| b.is_ascii_digit()) {

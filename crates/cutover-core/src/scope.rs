@@ -20,10 +20,67 @@ pub enum Operator {
 
 /// One condition of a rollout scope; a scope is met when all of its constraints are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ConstraintRepr")]
 pub struct Constraint {
     pub attribute: AttributeName,
     #[serde(flatten)]
     pub operator: Operator,
+}
+
+/// The JSON form, read field by field so that `exists` with a `values` key (even `null` or
+/// `[]`) and unknown fields are refused with a message, as the OpenAPI document says.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConstraintRepr {
+    attribute: AttributeName,
+    op: OperatorName,
+    /// `Some` whenever the key is present, `Some(None)` for `null`.
+    #[serde(default, deserialize_with = "present")]
+    values: Option<Option<Vec<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OperatorName {
+    In,
+    NotIn,
+    Exists,
+}
+
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+impl TryFrom<ConstraintRepr> for Constraint {
+    type Error = CoreError;
+
+    fn try_from(r: ConstraintRepr) -> Result<Self, CoreError> {
+        let invalid = |op: &str, why| CoreError::InvalidConstraint {
+            text: format!("{} {op}", r.attribute),
+            why,
+        };
+        let operator = match (r.op, r.values) {
+            (OperatorName::In, Some(Some(list))) => Operator::In(list),
+            (OperatorName::NotIn, Some(Some(list))) => Operator::NotIn(list),
+            (OperatorName::In, _) => return Err(invalid("in", "'in' needs a list of values")),
+            (OperatorName::NotIn, _) => {
+                return Err(invalid("not_in", "'not_in' needs a list of values"));
+            }
+            (OperatorName::Exists, None) => Operator::Exists,
+            (OperatorName::Exists, Some(_)) => {
+                return Err(invalid(
+                    "exists",
+                    "'exists' takes no values; leave the values field out",
+                ));
+            }
+        };
+        Ok(Constraint {
+            attribute: r.attribute,
+            operator,
+        })
+    }
 }
 
 impl Constraint {
@@ -148,5 +205,39 @@ mod tests {
             let err = Constraint::parse(bad).unwrap_err().to_string();
             assert!(err.contains(&format!("{bad:?}")), "{err}");
         }
+    }
+
+    #[test]
+    fn json_refuses_values_on_exists_and_a_missing_list_naming_why() {
+        for (json, says) in [
+            (
+                r#"{"attribute":"plan","op":"exists","values":["x"]}"#,
+                "takes no values",
+            ),
+            (
+                r#"{"attribute":"plan","op":"exists","values":[]}"#,
+                "takes no values",
+            ),
+            (
+                r#"{"attribute":"plan","op":"exists","values":null}"#,
+                "takes no values",
+            ),
+            (r#"{"attribute":"plan","op":"in"}"#, "needs a list"),
+            (
+                r#"{"attribute":"plan","op":"not_in","values":null}"#,
+                "needs a list",
+            ),
+            (
+                r#"{"attribute":"plan","op":"exists","value":"x"}"#,
+                "unknown field",
+            ),
+            (r#"{"attribute":"plan","op":"is"}"#, "unknown variant"),
+        ] {
+            let err = serde_json::from_str::<Constraint>(json).unwrap_err();
+            assert!(err.to_string().contains(says), "{json}: {err}");
+        }
+        let exists: Constraint =
+            serde_json::from_str(r#"{"attribute":"plan","op":"exists"}"#).unwrap();
+        assert_eq!(exists, Constraint::parse("plan exists").unwrap());
     }
 }

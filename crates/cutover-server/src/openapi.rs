@@ -183,8 +183,10 @@ fn boolean() -> Value {
     json!({ "type": "boolean" })
 }
 
+/// A `u64`: JSON Schema's integer (so `3.0` too, which the server reads as 3 through
+/// `cutover_core::count`), at most `u64::MAX`.
 fn count() -> Value {
-    json!({ "type": "integer", "minimum": 0 })
+    json!({ "type": "integer", "minimum": 0, "maximum": u64::MAX })
 }
 
 fn ratio() -> Value {
@@ -944,7 +946,10 @@ fn transfer_ops() -> Vec<Op> {
              result kept), others created; presets are defined. A preset naming a flag the \
              document does not define is a 422. A replaced flag whose guarded rollout is in \
              progress must keep a plan it fits (409 `rollout_state` otherwise), and pauses if \
-             its rollout percentage or kill switch changes.",
+             its rollout percentage or kill switch changes. An override whose expires_at has \
+             passed is left out (it would never apply again, as a sweep would remove it), so \
+             an exported file imports back after its overrides expire; the report's changes \
+             show it gone from a flag that had it.",
         )
         .query(
             "prune",
@@ -1362,10 +1367,12 @@ fn parameters() -> Value {
                                      Any other name is a 404.",
                             json!({ "enum": ["start", "pause", "resume", "promote", "abort"] })),
         "IfMatch": {
-            "name": "If-Match", "in": "header", "required": false, "schema": text(),
+            "name": "If-Match", "in": "header", "required": false,
+            "schema": { "type": "string", "pattern": crate::admin::IF_MATCH_PATTERN },
             "description": "The flag version the change expects, as the ETag gives it (\"3\"; \
-                            W/ and the quotes are optional). A stale one is a 409, one that is not a \
-                            number a 400. The body's expected_version does the same; both given must agree.",
+                            W/ and the quotes are optional; at most 19 digits). A stale one is a \
+                            409; any other form (empty, `*`, a list of tags) a 400. The body's \
+                            expected_version does the same; both given must agree.",
         },
         "Reason": header_param(
             "X-Cutover-Reason",
@@ -1433,9 +1440,15 @@ fn scalar_schemas() -> Value {
         "Variant": { "enum": ["legacy", "new"] },
         "Role": { "enum": ["admin", "operator", "viewer", "sdk"] },
         "Percent": {
-            "type": "number", "minimum": 0, "maximum": 100,
-            "description": "Percent with at most two decimals (12.5, 0.01); whole values are \
-                            written as integers. More decimals are refused, not rounded.",
+            "description": "Percent from 0 to 100 with at most two decimals, as a JSON number \
+                            written as a plain decimal (12.5, 0.01; no exponent) or as a string \
+                            holding the same, with an optional % (\"12.5\", \"12.5%\"); every \
+                            request takes both. More decimals are refused, not rounded. Answers \
+                            write a number, whole values as integers.",
+            "anyOf": [
+                { "type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01 },
+                { "type": "string", "pattern": cutover_core::PERCENT_TEXT_PATTERN },
+            ],
         },
     })
 }
@@ -1481,14 +1494,17 @@ fn flag_schemas() -> Value {
                             in JSON it is this object, the list under `values`.",
             "type": "object",
             "required": ["attribute", "op"],
+            "additionalProperties": false,
             "properties": {
                 "attribute": schema("AttributeName"),
                 "op": { "enum": ["in", "not_in", "exists"] },
-                "values": described(array(text()), "Each at most 1024 bytes."),
+                "values": described(array(text()),
+                    "Each at most 1024 bytes. Required by in and not_in; exists takes none \
+                     (the key left out, not even null or [])."),
             },
             "oneOf": [
                 { "properties": { "op": { "enum": ["in", "not_in"] } }, "required": ["values"] },
-                { "properties": { "op": { "const": "exists" } } },
+                { "properties": { "op": { "const": "exists" } }, "not": { "required": ["values"] } },
             ],
         },
         "Override": described(object(&["attribute", "value", "variant"], json!({
@@ -1499,7 +1515,7 @@ fn flag_schemas() -> Value {
         }), true), "Forces variant for every context whose attribute equals value."),
         "CommittedFlag": object(&["value", "audit_id"], json!({
             "value": schema("Flag"),
-            "audit_id": described(json!({ "type": ["integer", "null"], "minimum": 0 }),
+            "audit_id": described(nullable(count()),
                 "The audit entry written; null when the flag was already so."),
         }), true),
     })
@@ -1664,7 +1680,9 @@ fn change_schemas() -> Map<String, Value> {
     );
     let expected = || {
         described(
-            json!({ "type": ["integer", "null"], "minimum": 0 }),
+            // `anyOf`, not `"type": ["integer", "null"]`: validators read 3.0 as an integer
+            // only on the single-type path.
+            nullable(count()),
             "The flag version the change expects, like If-Match (both given must agree).",
         )
     };
@@ -1709,11 +1727,7 @@ fn change_schemas() -> Map<String, Value> {
         object(
             &["percent"],
             json!({
-                "percent": {
-                    "description": "0 to 100 with at most two decimals, as a number or a string \
-                                    (\"12.5\", \"12.5%\"); out of range is a 422.",
-                    "anyOf": [schema("Percent"), text()],
-                },
+                "percent": described(schema("Percent"), "Out of range is a 422."),
                 "expected_version": expected(),
             }),
             true,
@@ -2076,7 +2090,7 @@ fn audit_schemas() -> Value {
             "oneOf": [
                 fault("edited", json!({ "id": count() }), &["id"],
                       "The entry does not match its hash."),
-                fault("missing", json!({ "expected": count(), "found": { "type": ["integer", "null"], "minimum": 0 } }),
+                fault("missing", json!({ "expected": count(), "found": nullable(count()) }),
                       &["expected", "found"], "Entries were deleted: found came where expected should (null: the chain ends)."),
                 fault("broken_link", json!({ "id": count() }), &["id"],
                       "The entry does not link to the one before it."),
@@ -2105,7 +2119,7 @@ fn audit_schemas() -> Value {
 
 /// What `GET /api/v1/audit/verify` answers besides the chain's fault.
 fn verify_schemas() -> Map<String, Value> {
-    let count_or_null = || json!({ "type": ["integer", "null"], "minimum": 0 });
+    let count_or_null = || nullable(count());
     let mut out = Map::new();
     out.insert("StateReport".into(), described(object(
         &["flags", "presets", "tokens", "findings", "unbound_tokens"],
@@ -2295,7 +2309,9 @@ fn metric_schemas() -> Value {
     );
     json!({
         "LatencySketch": object(&["buckets"], json!({
-            "buckets": described(array(pair(count(), count())),
+            "buckets": described(array(pair(
+                    json!({ "type": "integer", "minimum": 0, "maximum": cutover_core::LATENCY_BUCKETS - 1 }),
+                    count())),
                 "[bucket, count] pairs of a log-linear histogram of microseconds, sorted, no zero counts."),
         }), true),
         "ArmReport": object(&["flag", "arm", "calls", "errors", "fallbacks", "retries", "latency"], arm, false),

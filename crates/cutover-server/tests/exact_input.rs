@@ -155,3 +155,97 @@ async fn a_mistyped_gate_in_a_json_plan_names_the_gate_and_the_accepted_metrics(
     assert_eq!(answer.status, 422, "{}", answer.text);
     assert!(answer.text.contains("unknown unit"), "{}", answer.text);
 }
+
+/// Every route a percentage arrives through, with `P` where it goes.
+const PERCENT_ROUTES: [(&str, &str, &str); 7] = [
+    ("PUT", "/api/v1/flags/checkout/rollout", r#"{"percent": P}"#),
+    (
+        "POST",
+        "/api/v1/flags",
+        r#"{"key": "fresh", "rollout_percent": P}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/flags/checkout/changes",
+        r#"{"changes": [{"change": "set_rollout", "rollout_percent": P}]}"#,
+    ),
+    (
+        "PUT",
+        "/api/v1/presets/phase-1",
+        r#"{"name": "phase-1", "entries": [{"flag": "checkout", "rollout_percent": P}]}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/import",
+        r#"{"flags": [{"key": "checkout", "rollout_percent": P}]}"#,
+    ),
+    (
+        "PUT",
+        "/api/v1/flags/other/plan",
+        r#"{"plan": {"steps": [{"percent": P, "bake": 60}, {"percent": 100, "bake": 60}]}}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/flags/checkout/rollout/start",
+        r#"{"plan": {"steps": [{"percent": P, "bake": 60}, {"percent": 100, "bake": 60}]}}"#,
+    ),
+];
+
+/// One rule for a percentage given as a string, on every route: the document's `Percent`
+/// schema admits it exactly when the server takes it, and the server reads it as the number.
+#[tokio::test]
+async fn percentages_as_strings_follow_one_rule_on_every_route_as_the_document_says() {
+    let generous = ServerConfig {
+        change_rate_per_second: 10_000,
+        change_burst: 10_000,
+        ..ServerConfig::default()
+    };
+    let f = fixture(generous).await;
+    let doc = f.call("GET", "/api/v1/openapi.json", None, None).await.body;
+    let root = serde_json::json!({
+        "components": doc["components"],
+        "$ref": "#/components/schemas/Percent",
+    });
+    let percent = jsonschema::draft202012::new(&root).unwrap();
+    let mut disagreements = Vec::new();
+    for text in [
+        "12.5", "12.5%", "0.01", "100", "100.00", "100.0%", ".5", "5.", "007", "0", " 12.5",
+        "12.5 ", "12.5 %", "", "%", ".", "100.01", "101", "-1", "1e1", "12.345", "abc", "5%%", "½",
+    ] {
+        let value = serde_json::Value::String(text.to_owned());
+        let admitted = percent.is_valid(&value);
+        for (method, path, body) in PERCENT_ROUTES {
+            let body = body.replace('P', &value.to_string());
+            let answer = f.call(method, path, Some(Role::Admin), Some(&body)).await;
+            // A plan on a flag whose rollout is running, or a second start, is a conflict
+            // about state, not about the percentage.
+            // A plan rule refusing the steps (0 first, 100 twice) read the percentage first.
+            let taken = answer.status.is_success()
+                || answer.status == 409
+                || answer.text.contains("invalid rollout plan");
+            if taken != admitted {
+                disagreements.push(format!(
+                    "{method} {path} with {value}: the document {} it, the server answered {}: {}",
+                    if admitted { "admits" } else { "refuses" },
+                    answer.status,
+                    answer.text
+                ));
+            }
+            if taken && path.ends_with("/rollout") {
+                let expect = text.trim_end_matches('%').parse::<f64>().ok();
+                if answer.body["rollout_percent"].as_f64() != expect {
+                    disagreements.push(format!("{text:?} was read as {}", answer.body));
+                }
+            }
+        }
+        // Undo what the last start began, so the next start is not a conflict.
+        f.call(
+            "POST",
+            "/api/v1/flags/checkout/rollout/abort",
+            Some(Role::Admin),
+            None,
+        )
+        .await;
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}

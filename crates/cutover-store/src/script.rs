@@ -495,6 +495,12 @@ pub(crate) async fn import<T: Tx>(
         }
     }
     for flag in &doc.flags {
+        // An override already expired never applies again: the import leaves it out, as a sweep
+        // would, rather than refusing a file exported before it expired (the API refuses to
+        // add one; the report's changes show it gone from a flag the store had it on).
+        let mut flag = flag.clone();
+        flag.overrides.retain(|o| o.is_active(meta.at));
+        let flag = &flag;
         let key = flag.key.to_string();
         if existing.contains(&flag.key) {
             let replace = [FlagChange::Replace {

@@ -54,6 +54,7 @@ pub fn bucket_floor(index: usize) -> u64 {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LatencySketch {
     /// Sorted by bucket, no zero counts.
+    #[serde(deserialize_with = "crate::count::pairs")]
     pub buckets: Vec<(u16, u64)>,
 }
 
@@ -131,13 +132,21 @@ impl LatencySketch {
 /// One arm's figures over a window.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArmCounts {
+    #[serde(deserialize_with = "crate::count::whole")]
     pub calls: u64,
+    #[serde(deserialize_with = "crate::count::whole")]
     pub errors: u64,
+    #[serde(deserialize_with = "crate::count::whole")]
     pub fallbacks: u64,
+    #[serde(deserialize_with = "crate::count::whole")]
     pub retries: u64,
     pub latency: LatencySketch,
     /// Counters the service named itself (calls that were `invalid_json`, ...), by name.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        deserialize_with = "crate::count::map"
+    )]
     pub custom: std::collections::BTreeMap<String, u64>,
 }
 
@@ -197,7 +206,7 @@ pub struct MetricsBatch {
     #[serde(default)]
     pub shadows: Vec<FlagShadow>,
     /// Batches the uploading process dropped since its last successful upload.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::count::whole")]
     pub dropped_batches: u64,
 }
 

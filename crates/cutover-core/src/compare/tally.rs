@@ -10,12 +10,17 @@ use super::{Comparison, FieldResult};
 /// Counts for one field path.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldTally {
+    #[serde(deserialize_with = "crate::count::whole")]
     pub compared: u64,
+    #[serde(deserialize_with = "crate::count::whole")]
     pub agreed: u64,
+    #[serde(deserialize_with = "crate::count::whole")]
     pub disagreed: u64,
     /// The new output lacked the field.
+    #[serde(deserialize_with = "crate::count::whole")]
     pub missing: u64,
     /// The new output had a field the legacy one did not.
+    #[serde(deserialize_with = "crate::count::whole")]
     pub extra: u64,
 }
 
@@ -43,7 +48,9 @@ impl FieldTally {
 pub struct Tally {
     pub fields: BTreeMap<String, FieldTally>,
     /// Comparisons added, and how many agreed on every field.
+    #[serde(deserialize_with = "crate::count::whole")]
     pub cases: u64,
+    #[serde(deserialize_with = "crate::count::whole")]
     pub cases_agreed: u64,
 }
 
@@ -93,14 +100,20 @@ pub struct MismatchSample {
 /// panicked or overran, the per-field tallies of the comparisons, and a few mismatches.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShadowCounts {
+    #[serde(deserialize_with = "crate::count::whole")]
     pub runs: u64,
+    #[serde(deserialize_with = "crate::count::whole")]
     pub compared: u64,
+    #[serde(deserialize_with = "crate::count::whole")]
     pub new_errors: u64,
+    #[serde(deserialize_with = "crate::count::whole")]
     pub new_panics: u64,
+    #[serde(deserialize_with = "crate::count::whole")]
     pub timeouts: u64,
     pub tally: Tally,
     pub mismatches: Vec<MismatchSample>,
     /// Mismatches seen beyond the kept sample.
+    #[serde(deserialize_with = "crate::count::whole")]
     pub mismatches_dropped: u64,
 }
 

@@ -39,7 +39,10 @@ pub struct Step {
     #[serde(with = "seconds")]
     pub bake: Duration,
     /// Calls each arm needs in the step before it may pass.
-    #[serde(default = "default_min_samples")]
+    #[serde(
+        default = "default_min_samples",
+        deserialize_with = "crate::count::whole"
+    )]
     pub min_samples: u64,
 }
 
@@ -75,7 +78,10 @@ struct FullPlan {
     on_breach: OnBreach,
     #[serde(default)]
     on_inconclusive: OnInconclusive,
-    #[serde(default = "default_extensions")]
+    #[serde(
+        default = "default_extensions",
+        deserialize_with = "crate::count::whole"
+    )]
     max_extensions: u32,
     #[serde(default = "default_baseline_window", with = "seconds")]
     baseline_window: Duration,
@@ -192,6 +198,16 @@ mod seconds {
             Ok(Duration::from_secs(s))
         }
 
+        fn visit_i64<E: serde::de::Error>(self, s: i64) -> Result<Duration, E> {
+            u64::try_from(s)
+                .map(Duration::from_secs)
+                .map_err(|_| E::custom(format!("{s} seconds is negative; a bake must last")))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, s: f64) -> Result<Duration, E> {
+            crate::count::from_float(s).map(Duration::from_secs)
+        }
+
         fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Duration, E> {
             super::parse_duration(text).map_err(E::custom)
         }
@@ -250,7 +266,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if n == 0 {
         return Err(format!("{text:?} is zero; a bake must last"));
     }
-    Ok(Duration::from_secs(n * seconds))
+    let total = n
+        .checked_mul(seconds)
+        .ok_or_else(|| format!("{text:?} is longer than any rollout can bake"))?;
+    Ok(Duration::from_secs(total))
 }
 
 impl RolloutPlan {
@@ -420,6 +439,8 @@ mod tests {
             ("5,100 every 0m", "zero"),
             ("5,100", "every"),
             ("5,101 every 1h", "101"),
+            // Once a panic (multiply with overflow) that closed the connection.
+            ("5,100 every 69130498373922668h", "longer than any rollout"),
         ] {
             let err = RolloutPlan::parse_shorthand(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{text}: {err}");

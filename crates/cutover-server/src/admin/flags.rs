@@ -94,7 +94,7 @@ pub(crate) fn retreats(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChangesRequest {
     changes: Vec<FlagChange>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cutover_core::count::optional")]
     expected_version: Option<u64>,
 }
 
@@ -144,7 +144,7 @@ pub(crate) struct UpdateRequest {
     #[serde(default, deserialize_with = "present")]
     salt: Option<Option<String>>,
     scope: Option<Vec<Constraint>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cutover_core::count::optional")]
     expected_version: Option<u64>,
 }
 
@@ -200,7 +200,7 @@ pub(crate) async fn update(
 pub(crate) struct RolloutRequest {
     /// A number or a string: `12.5` or `"12.5"`, read from its text (never rounded).
     percent: Box<RawValue>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cutover_core::count::optional")]
     expected_version: Option<u64>,
 }
 
@@ -228,7 +228,7 @@ pub(crate) async fn rollout(
 #[serde(deny_unknown_fields)]
 pub(crate) struct StageRequest {
     stage: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cutover_core::count::optional")]
     expected_version: Option<u64>,
 }
 

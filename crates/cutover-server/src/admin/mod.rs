@@ -126,11 +126,11 @@ pub(crate) fn expected_version(
         None => None,
         Some(v) => {
             let text = v.to_str().unwrap_or("");
-            let bare = text.trim().trim_start_matches("W/").trim_matches('"');
-            Some(bare.parse::<u64>().map_err(|_| ApiError {
+            Some(version_tag(text).ok_or_else(|| ApiError {
                 field: Some("If-Match"),
                 ..ApiError::bad_request(format!(
-                    "If-Match {text:?} is not a flag version; send the ETag of the flag, such as \"3\""
+                    "If-Match {text:?} is not a flag version; send the ETag of the flag, such as \"3\" \
+                     (W/ and the quotes are optional; at most 19 digits)"
                 ))
             })?)
         }
@@ -144,6 +144,20 @@ pub(crate) fn expected_version(
         }),
         (h, b) => Ok(h.or(b)),
     }
+}
+
+/// The If-Match forms a change takes, as the OpenAPI document's pattern says them: `"3"`,
+/// `W/"3"`, `3` or `W/3`, at most 19 digits (so every one is a `u64`).
+pub(crate) const IF_MATCH_PATTERN: &str = r#"^(W/)?("[0-9]{1,19}"|[0-9]{1,19})$"#;
+
+fn version_tag(text: &str) -> Option<u64> {
+    let tag = text.strip_prefix("W/").unwrap_or(text);
+    let digits = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(tag);
+    let fits = (1..=19).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    fits.then(|| digits.parse().ok()).flatten()
 }
 
 pub(crate) fn flag_key(key: &str) -> Result<FlagKey, ApiError> {

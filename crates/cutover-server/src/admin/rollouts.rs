@@ -31,7 +31,7 @@ fn parse_body<T: for<'de> Deserialize<'de> + Default>(bytes: &Bytes) -> Result<T
 pub(crate) struct PlanRequest {
     /// The plan, or `null` to remove it.
     plan: Option<RolloutPlan>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cutover_core::count::optional")]
     expected_version: Option<u64>,
 }
 
@@ -73,7 +73,7 @@ pub(crate) struct MoveRequest {
     /// For `promote`: straight to 100 %.
     #[serde(default)]
     full: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cutover_core::count::optional")]
     expected_version: Option<u64>,
 }
 

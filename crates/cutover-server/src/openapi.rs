@@ -102,8 +102,7 @@ impl Fail {
         match self {
             Fail::BadRequest => {
                 "`bad_request`: the body is missing or is not JSON, a query parameter or header \
-                 cannot be read, If-Match and expected_version disagree, or the request asks for \
-                 nothing."
+                 cannot be read."
             }
             Fail::Unauthorized => {
                 "`unauthorized`: no token, an Authorization header that is not `Bearer <token>`, \
@@ -116,7 +115,7 @@ impl Fail {
             Fail::NotFound => "`not_found`: no such flag, preset, token, override or rollout move.",
             Fail::Conflict => {
                 "`version_conflict`: If-Match or expected_version names a version the flag has \
-                 moved on from; read it again. `already_exists`: the key or name is taken. \
+                 moved on from (or the two name different versions); read it again. `already_exists`: the key or name is taken. \
                  `identity_taken`: another flag's key answers to the same `CUTOVER_FLAG_*` \
                  variable (keys that differ only in '-', '_' and '.'). `last_admin`: revoking \
                  the last admin token is refused. `in_use`: a preset names the flag. `rollout_state`: the guarded rollout is not \
@@ -415,6 +414,41 @@ impl Op {
     }
 }
 
+/// One server-sent event of the change stream, as a client parses it (its fields; a heartbeat is
+/// a comment, no event): the `data` of each kind is JSON of the schema named for it.
+fn stream_event() -> Value {
+    let kinds = [
+        ("snapshot", "StreamSnapshot"),
+        ("change", "StreamChange"),
+        ("changes", "StreamChanges"),
+        ("message", "OfrepRefetch"),
+    ];
+    let one_of: Vec<Value> = kinds
+        .iter()
+        .map(|(event, data)| {
+            json!({
+                "required": ["event", "data"],
+                "properties": {
+                    "event": { "const": event },
+                    "data": {
+                        "contentMediaType": "application/json",
+                        "contentSchema": schema(data),
+                    },
+                },
+            })
+        })
+        .collect();
+    json!({
+        "type": "object",
+        "properties": {
+            "event": { "enum": kinds.iter().map(|(e, _)| *e).collect::<Vec<_>>() },
+            "id": described(text(), "The audit id the event brings the client to."),
+            "data": text(),
+        },
+        "oneOf": one_of,
+    })
+}
+
 /// The answer of a change to one flag (`admin::committed_flag`).
 fn changed_flag() -> Value {
     answer(
@@ -699,7 +733,7 @@ fn override_ops() -> Vec<Op> {
         )
         .notes(
             "Send attribute and value to remove one (404 when the flag has none such), or \
-             all=true for every one; any other combination is a 400.",
+             all=true for every one; any other combination is a 422 naming `all`.",
         )
         .query(
             "attribute",
@@ -1109,7 +1143,7 @@ fn sdk_ops() -> Vec<Op> {
             200,
             json!({
                 "description": "An event stream; `data` of each event as the x-event-data schemas say.",
-                "content": { "text/event-stream": { "schema": text() } },
+                "content": { "text/event-stream": { "schema": stream_event() } },
                 "x-event-data": {
                     "snapshot": schema("StreamSnapshot"),
                     "change": schema("StreamChange"),
@@ -1908,8 +1942,8 @@ fn guard_schemas() -> Map<String, Value> {
                 "evidence": described(array(instant()),
                     "When each step whose figures count as evidence began, oldest first; the \
                      last is the current step's start. A resume starts it afresh."),
-                "reason": described(text(),
-                    "Why it is paused, breached or over; left out while running."),
+                "reason": described(nullable(text()),
+                    "Why it is paused, breached or over; left out (or null) while running."),
             }),
             true,
         ), "A guarded rollout in progress, or the last one."),
@@ -2080,6 +2114,9 @@ fn audit_schemas() -> Value {
                 "before": { "description": "The entity's JSON before, exactly as hashed; null on create." },
                 "after": { "description": "The entity's JSON after, exactly as hashed; null on delete." },
                 "reason": { "type": ["string", "null"] },
+                "txn": described(count(), "The id of the first entry its transaction wrote (entries \
+                    of one preset or import share it); written only when it is not this entry's \
+                    own id. Not hashed: it groups, it does not record."),
                 "prev_hash": described(text(), "The previous entry's hash (64 zeros for the first)."),
                 "hash": described(text(), "SHA-256, hex, over this entry's fields and prev_hash."),
             }),
@@ -2234,7 +2271,7 @@ fn token_schemas() -> Value {
         "CreateTokenRequest": object(&["name", "role"], json!({
             "name": schema("TokenName"),
             "role": schema("Role"),
-            "expires_at": described(instant(), "When it stops working; an instant to come. Absent: never."),
+            "expires_at": described(nullable(instant()), "When it stops working; an instant to come. Absent or null: never."),
         }), true),
         "TokenCreated": object(&["name", "role", "token"], json!({
             "name": schema("TokenName"),

@@ -498,7 +498,7 @@ async fn the_schemas_hold_real_traffic() {
     let one_rule = format!("{uri}?attribute=user_id&value=u7");
     c.ok(Admin, "delete", &one_rule, None).await;
     c.fails(Admin, "delete", &one_rule, None, 404).await;
-    c.fails(Admin, "delete", &format!("{uri}?value=u7"), None, 400)
+    c.fails(Admin, "delete", &format!("{uri}?value=u7"), None, 422)
         .await;
     c.ok(Admin, "delete", &format!("{uri}?all=true"), None)
         .await;

@@ -312,3 +312,74 @@ async fn override_values(f: &Fixture, key: &str) -> Vec<Value> {
         .map(|os| os.iter().map(|o| o["value"].clone()).collect())
         .unwrap_or_default()
 }
+
+/// What schemathesis found once the six agreed: requests the document admits that the server
+/// answered 400, and answers the document did not describe.
+#[tokio::test]
+async fn what_the_document_admits_is_never_a_400_and_answers_match_it() {
+    let f = fixture(generous()).await;
+    let doc = the_document(&f).await;
+    // If-Match and expected_version naming different versions: a conflict, not a bad request.
+    let answer = f
+        .call_with(
+            "PUT",
+            "/api/v1/flags/checkout/stage",
+            Some(Role::Operator),
+            Some(r#"{"stage": "beta", "expected_version": 18446744073709551614}"#),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(answer.status, 409, "{}", answer.text);
+    assert_eq!(answer.body["error"], "version_conflict", "{}", answer.text);
+    // Removing overrides with both a target and all=true: each parameter is readable, the
+    // combination is refused.
+    let answer = f
+        .call(
+            "DELETE",
+            "/api/v1/flags/checkout/overrides?attribute=user_id&value=u1&all=true",
+            Some(Role::Operator),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, 422, "{}", answer.text);
+    // A token whose expires_at is null never expires.
+    let body = json!({"name": "forever", "role": "sdk", "expires_at": null});
+    assert!(admits(&doc, &component("CreateTokenRequest"), &body));
+    let answer = f
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            Some(Role::Admin),
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    // A run's reason may be null in a document.
+    let run = json!({"status": "running", "step": 0, "extensions": 0, "reason": null,
+        "started_at": "2030-01-01T00:00:00Z", "evidence": []});
+    let read: Result<cutover_core::guard::RolloutRun, _> = serde_json::from_value(run.clone());
+    assert!(read.is_ok(), "{read:?}");
+    assert!(admits(&doc, &component("RolloutRun"), &run));
+    // Entries of one transaction carry its first id as `txn`.
+    let both =
+        r#"{"flags": [{"key": "checkout", "stage": "beta"}, {"key": "other", "stage": "beta"}]}"#;
+    let answer = f
+        .call("POST", "/api/v1/import", Some(Role::Admin), Some(both))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let entries = f
+        .call("GET", "/api/v1/audit?limit=500", Some(Role::Viewer), None)
+        .await
+        .body;
+    let entries = entries.as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e.get("txn").is_some()),
+        "{entries:?}"
+    );
+    for entry in entries {
+        assert!(
+            admits(&doc, &component("AuditEntry"), entry),
+            "the document refuses {entry}"
+        );
+    }
+}

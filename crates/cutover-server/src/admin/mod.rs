@@ -117,7 +117,8 @@ pub(crate) fn meta(caller: &Caller, headers: &HeaderMap) -> Result<ChangeMeta, A
     })
 }
 
-/// The version a change expects, from `If-Match` or the body; both given must agree.
+/// The version a change expects, from `If-Match` or the body; both given must agree (409 when
+/// they do not).
 pub(crate) fn expected_version(
     headers: &HeaderMap,
     in_body: Option<u64>,
@@ -136,11 +137,19 @@ pub(crate) fn expected_version(
         }
     };
     match (from_header, in_body) {
+        // Each is a readable version and the flag cannot be at both: whichever it is at, the
+        // request names one it is not, a conflict like any stale version (the document cannot
+        // tie a header to a body field, so this is no 400 about the request's form).
         (Some(h), Some(b)) if h != b => Err(ApiError {
             field: Some("expected_version"),
-            ..ApiError::bad_request(format!(
-                "If-Match says version {h} but expected_version says {b}; send one"
-            ))
+            ..ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "version_conflict",
+                format!(
+                    "If-Match says version {h} but expected_version says {b}: the flag cannot be \
+                     at both; send one"
+                ),
+            )
         }),
         (h, b) => Ok(h.or(b)),
     }

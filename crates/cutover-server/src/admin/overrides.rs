@@ -76,7 +76,10 @@ pub(crate) async fn remove(
             value,
         },
         _ => {
-            return Err(ApiError::bad_request(
+            // Each parameter read; together they ask for nothing or for two things: a 422
+            // about the combination, as for any value the document admits and a rule refuses.
+            return Err(ApiError::invalid(
+                "all",
                 "say which overrides to remove: ?attribute=A&value=V for one, or ?all=true for every one",
             ));
         }

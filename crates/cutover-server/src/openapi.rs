@@ -1496,8 +1496,9 @@ fn flag_schemas() -> Value {
             "enabled": described(json!({ "type": "boolean", "default": true }),
                 "false sends everyone to legacy, overrides included."),
             "stage": described(schema("Stage"), "Default disabled."),
-            "rollout_percent": described(schema("Percent"),
-                "The share of eligible contexts on new; default the stage's rollout."),
+            "rollout_percent": described(nullable(schema("Percent")),
+                "The share of eligible contexts on new; left out or null in a request: the \
+                 stage's rollout. Answers always write it."),
             "killed": described(json!({ "type": "boolean", "default": false }),
                 "The kill switch: legacy for everyone, whatever else is set."),
             "stickiness": described(schema("AttributeName"),

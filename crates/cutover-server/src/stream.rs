@@ -24,8 +24,15 @@ use crate::live::{Caller, Live, Missed, Pull, StreamEvent, View};
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct StreamQuery {
+    /// Any other value is a 400 (the document's enum), not the default stream.
     #[serde(default)]
-    format: Option<String>,
+    format: Option<StreamFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum StreamFormat {
+    Ofrep,
 }
 
 #[derive(Serialize)]
@@ -97,7 +104,7 @@ pub(crate) async fn follow(
     Params(query): Params<StreamQuery>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let ofrep = query.format.as_deref() == Some("ofrep");
+    let ofrep = query.format == Some(StreamFormat::Ofrep);
     // Subscribe before reading the view, so no change falls between the two.
     let heads = state.live.subscribe();
     let generation = state.live.generation();

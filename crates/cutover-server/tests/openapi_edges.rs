@@ -383,3 +383,32 @@ async fn what_the_document_admits_is_never_a_400_and_answers_match_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_stream_format_outside_the_enum_and_a_null_rollout_are_as_documented() {
+    let f = fixture(generous()).await;
+    let doc = the_document(&f).await;
+    // Not the default stream: an unknown format is refused before any event.
+    let answer = f
+        .call("GET", "/api/v1/stream?format=null", Some(Role::Sdk), None)
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.text);
+    // A flag in a document may give rollout_percent as null: the stage's rollout.
+    let document =
+        json!({"flags": [{"key": "checkout", "stage": "canary", "rollout_percent": null}]});
+    assert!(admits(&doc, &component("FlagDocument"), &document));
+    let answer = f
+        .call(
+            "POST",
+            "/api/v1/import",
+            Some(Role::Admin),
+            Some(&document.to_string()),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let flag = f
+        .call("GET", "/api/v1/flags/checkout", Some(Role::Viewer), None)
+        .await
+        .body;
+    assert_eq!(flag["rollout_percent"], 5, "{flag}");
+}

@@ -27,6 +27,7 @@ pub mod guard;
 mod key;
 pub mod limits;
 mod overrides;
+pub mod present;
 mod preset;
 mod retreat;
 mod rollout;

@@ -21,17 +21,30 @@ pub struct Preset {
 #[serde(deny_unknown_fields)]
 pub struct PresetEntry {
     pub flag: FlagKey,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present::not_null"
+    )]
     pub enabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present::not_null"
+    )]
     pub stage: Option<Stage>,
     #[serde(
         default,
         rename = "rollout_percent",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present::not_null"
     )]
     pub rollout: Option<Rollout>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present::not_null"
+    )]
     pub killed: Option<bool>,
 }
 

@@ -1546,7 +1546,7 @@ fn flag_schemas() -> Value {
             "attribute": schema("AttributeName"),
             "value": described(text(), "At most 1024 bytes."),
             "variant": schema("Variant"),
-            "expires_at": described(instant(), "It stops applying at this instant; left out: never."),
+            "expires_at": described(nullable(instant()), "It stops applying at this instant; left out or null: never."),
         }), true), "Forces variant for every context whose attribute equals value."),
         "CommittedFlag": object(&["value", "audit_id"], json!({
             "value": schema("Flag"),

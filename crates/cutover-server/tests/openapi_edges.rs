@@ -412,3 +412,63 @@ async fn a_stream_format_outside_the_enum_and_a_null_rollout_are_as_documented()
         .body;
     assert_eq!(flag["rollout_percent"], 5, "{flag}");
 }
+
+#[tokio::test]
+async fn null_is_refused_where_the_document_has_no_null_and_taken_where_it_does() {
+    let f = fixture(generous()).await;
+    let doc = the_document(&f).await;
+    let mut found = Disagreements::default();
+    for field in ["description", "owner", "enabled", "stickiness", "scope"] {
+        let body = json!({ field: null });
+        let answer = f
+            .call(
+                "PATCH",
+                "/api/v1/flags/checkout",
+                Some(Role::Admin),
+                Some(&body.to_string()),
+            )
+            .await;
+        found.check(
+            "UpdateRequest",
+            &body,
+            admits(&doc, &component("UpdateRequest"), &body),
+            answer.status.as_u16(),
+            &answer.text,
+        );
+    }
+    for field in ["enabled", "stage", "rollout_percent", "killed"] {
+        let body = json!({"name": "phase-1", "entries": [{"flag": "checkout", "stage": "beta", field: null}]});
+        let answer = f
+            .call(
+                "PUT",
+                "/api/v1/presets/phase-1",
+                Some(Role::Admin),
+                Some(&body.to_string()),
+            )
+            .await;
+        found.check(
+            "Preset",
+            &body,
+            admits(&doc, &component("Preset"), &body),
+            answer.status.as_u16(),
+            &answer.text,
+        );
+    }
+    let body = json!({"attribute": "user_id", "value": "u9", "variant": "new", "expires_at": null});
+    let answer = f
+        .call(
+            "POST",
+            "/api/v1/flags/checkout/overrides",
+            Some(Role::Operator),
+            Some(&body.to_string()),
+        )
+        .await;
+    found.check(
+        "Override",
+        &body,
+        admits(&doc, &component("Override"), &body),
+        answer.status.as_u16(),
+        &answer.text,
+    );
+    found.assert_none();
+}

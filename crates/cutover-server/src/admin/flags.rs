@@ -136,13 +136,18 @@ pub(crate) async fn changes(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateRequest {
+    #[serde(default, deserialize_with = "cutover_core::present::not_null")]
     description: Option<String>,
+    #[serde(default, deserialize_with = "cutover_core::present::not_null")]
     owner: Option<String>,
+    #[serde(default, deserialize_with = "cutover_core::present::not_null")]
     enabled: Option<bool>,
+    #[serde(default, deserialize_with = "cutover_core::present::not_null")]
     stickiness: Option<AttributeName>,
     /// `null` goes back to the default salt (the key).
     #[serde(default, deserialize_with = "present")]
     salt: Option<Option<String>>,
+    #[serde(default, deserialize_with = "cutover_core::present::not_null")]
     scope: Option<Vec<Constraint>>,
     #[serde(default, deserialize_with = "cutover_core::count::optional")]
     expected_version: Option<u64>,

@@ -102,7 +102,7 @@ impl Fail {
         match self {
             Fail::BadRequest => {
                 "`bad_request`: the body is missing or is not JSON, a query parameter or header \
-                 cannot be read."
+                 cannot be read, or a PATCH names no field (which its schema refuses too)."
             }
             Fail::Unauthorized => {
                 "`unauthorized`: no token, an Authorization header that is not `Bearer <token>`, \

@@ -180,8 +180,8 @@ pub(crate) const TABLES: &[Table] = &[
     },
     Table {
         name: "audit_head",
-        one: "audit head",
-        many: "audit heads",
+        one: "audit head past the start of the log",
+        many: "audit heads past the start of the log",
         columns: &[
             int("singleton"),
             int("last_id"),

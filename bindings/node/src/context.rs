@@ -313,7 +313,14 @@ pub(crate) fn describe(env: sys::napi_env, value: sys::napi_value) -> String {
         sys::ValueType::napi_undefined => "undefined".into(),
         sys::ValueType::napi_null => "null".into(),
         sys::ValueType::napi_boolean => "a boolean".into(),
-        sys::ValueType::napi_number => "a number".into(),
+        sys::ValueType::napi_number => {
+            let mut number = 0f64;
+            // SAFETY: value is a number (its type was just read).
+            match check(unsafe { sys::napi_get_value_double(env, value, &mut number) }) {
+                Ok(()) => format!("the number {number}"),
+                Err(_) => "a number".into(),
+            }
+        }
         sys::ValueType::napi_string => {
             let mut text = Vec::new();
             match read_string(env, value, &mut text) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
 import { Client } from '../index.js';
-import { documentFile } from './support/conformance.mjs';
+import { documentFile } from '../test-support/conformance.mjs';
 
 const require = createRequire(import.meta.url);
 const native = require('../cutover.node');

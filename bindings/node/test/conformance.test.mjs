@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { Client } from '../index.js';
-import { conformance, documentFile, newPathOf } from './support/conformance.mjs';
+import { conformance, documentFile, newPathOf } from '../test-support/conformance.mjs';
 
 test('the file holds decision suites and shadow suites of format 1', () => {
   assert.equal(conformance.format, 1);

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { skipReason } from './support/server.mjs';
-import { guardedRollout } from './support/rollout.mjs';
+import { skipReason } from '../test-support/server.mjs';
+import { guardedRollout } from '../test-support/rollout.mjs';
 
 test('a fivefold error rate on the new path is rolled back within 30 s', { skip: skipReason }, async () => {
   const { flag, tookMs } = await guardedRollout({

@@ -5,8 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { Client } from '../index.js';
-import { Server, eventually, skipReason } from './support/server.mjs';
-import { conformance, newPathOf } from './support/conformance.mjs';
+import { Server, eventually, skipReason } from '../test-support/server.mjs';
+import { conformance, newPathOf } from '../test-support/conformance.mjs';
 
 let server;
 let token;

@@ -7,7 +7,7 @@ import { ErrorCode, OpenFeature, StandardResolutionReasons as Reasons } from '@o
 
 import { Client } from '../index.js';
 import { CutoverProvider } from '../openfeature.js';
-import { documentFile } from './support/conformance.mjs';
+import { documentFile } from '../test-support/conformance.mjs';
 
 const cutover = Client.offline(
   documentFile({

@@ -16,7 +16,7 @@ export const skipReason = process.env.CUTOVER_BIN
   ? undefined
   : 'CUTOVER_BIN is not set: skipped. Run scripts/test, or build with `cargo build -p ' +
     'cutover-cli` and set CUTOVER_BIN=$PWD/target/debug/cutover';
-if (skipReason) console.log(`# ${skipReason}`);
+if (skipReason) console.log(skipReason);
 
 // Servers still running when the test process exits (a setup that failed half-way) are killed.
 const running = new Set();

@@ -2,7 +2,7 @@
 // client which path to take, runs it (the new path failing at one rate, legacy at another) and
 // measures it, so the guard judges figures that came through the SDK.
 
-import { Client } from '../../index.js';
+import { Client } from '../index.js';
 import { Server, eventually } from './server.mjs';
 
 export const PLAN = '10,50,100 every 5s';

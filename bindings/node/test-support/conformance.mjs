@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const conformance = JSON.parse(
-  readFileSync(new URL('../../../../conformance/sdk.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../conformance/sdk.json', import.meta.url), 'utf8'),
 );
 
 /** Writes a flag document to a temporary file; its path. */

@@ -163,7 +163,11 @@ export declare class Client {
   measure<T>(flag: string, arm: Arm, fn: (m: Measurement) => T): T;
   shadow<T>(flag: string, ctx: Context | null | undefined, options: ShadowOptions<T>): Promise<T>;
   shadowReport(flag: string): ShadowReport;
-  /** Returns a function that unsubscribes. */
+  /**
+   * Calls `callback` after every change the client applies; a callback that throws is reported
+   * as a process warning and the stream goes on. The stream does not keep the process alive.
+   * Returns a function that unsubscribes.
+   */
   onChange(callback: (change: Change) => void): () => void;
   status(): Status;
   flushMetrics(): Promise<number>;

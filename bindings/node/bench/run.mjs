@@ -98,7 +98,7 @@ if (!process.env.CUTOVER_BIN) {
   console.log('CUTOVER_BIN is not set: the OFREP and change-propagation figures need a server; skipped');
   process.exit(0);
 }
-const server = await Server.start();
+const server = await Server.start('--change-rate', '1000', '--change-burst', '1000');
 try {
   await server.createFlag('checkout', 50);
   const token = await server.sdkToken('bench');
@@ -126,18 +126,23 @@ try {
     const at = process.hrtime.bigint();
     if (change.kind === 'flag' && waiting.has(change.flag)) waiting.get(change.flag)(at);
   });
+  // The client's stream does not keep the process alive (a service's own server does): this
+  // timer does while the bench waits for callbacks.
+  const keepAlive = setInterval(() => {}, 1000);
   const delays = [];
   for (let i = 0; i < 100; i++) {
     const arrived = new Promise((resolve) => waiting.set('checkout', resolve));
     const sent = process.hrtime.bigint();
     await server.setRollout('checkout', i % 2 === 0 ? 60 : 40);
     delays.push(Number((await arrived) - sent) / 1e6);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   delays.sort((a, b) => a - b);
   console.log(
     `change propagation, 100 changes (PUT sent -> onChange called): p50 ${quantile(delays, 0.5).toFixed(2)} ms, ` +
       `p99 ${quantile(delays, 0.99).toFixed(2)} ms, max ${delays.at(-1).toFixed(2)} ms`,
   );
+  clearInterval(keepAlive);
   await live.close();
 } finally {
   await server.stop();

@@ -4,6 +4,8 @@
 export declare class NativeClient {
   /** Whether this context takes the new path; an unknown flag answers false. */
   isNew(flag: unknown, ctx: unknown): boolean
+  /** `is_new` with the context flattened by `index.js` (`name\0value\0` per attribute). */
+  isNewFlat(flag: unknown, ctx: unknown): boolean
   /** The full decision; an unknown flag answers legacy with reason `flag_not_found`. */
   decide(flag: unknown, ctx: unknown): NativeDecision
   /** `decide` with the OpenFeature reason and the explanation in words. */
@@ -47,6 +49,8 @@ export declare class NativeFlag {
   get key(): string
   /** Whether this context takes the new path; a flag the client does not have answers false. */
   isNew(ctx: unknown): boolean
+  /** `is_new` with the context flattened by `index.js` (`name\0value\0` per attribute). */
+  isNewFlat(ctx: unknown): boolean
   /** `legacy` or `new` for this context. */
   variant(ctx: unknown): string
 }

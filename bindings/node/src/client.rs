@@ -12,7 +12,7 @@ use napi::{Env, JsValue, Result, Status};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::context::{with_context, with_name};
+use crate::context::{with_context, with_flat_context, with_name};
 use crate::failure::{closed, error, type_error};
 use crate::flag::NativeFlag;
 
@@ -187,6 +187,18 @@ impl NativeClient {
         let raw = env.raw();
         with_name(raw, flag.raw(), "the flag name", |key| {
             with_context(raw, ctx.raw(), |attributes| client.is_new(key, attributes))
+        })
+        .and_then(|inner| inner)
+        .map_err(|refused| type_error(&env, refused))
+    }
+
+    /// `is_new` with the context flattened by `index.js` (`name\0value\0` per attribute).
+    #[napi(catch_unwind)]
+    pub fn is_new_flat(&self, env: Env, flag: Unknown<'_>, ctx: Unknown<'_>) -> Result<bool> {
+        let client = self.open()?;
+        let raw = env.raw();
+        with_name(raw, flag.raw(), "the flag name", |key| {
+            with_flat_context(raw, ctx.raw(), |attributes| client.is_new(key, attributes))
         })
         .and_then(|inner| inner)
         .map_err(|refused| type_error(&env, refused))

@@ -7,7 +7,7 @@ use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
 use crate::client::variant_name;
-use crate::context::with_context;
+use crate::context::{with_context, with_flat_context};
 use crate::failure::{closed, type_error};
 
 #[napi]
@@ -36,6 +36,18 @@ impl NativeFlag {
             return Err(closed());
         }
         with_context(env.raw(), ctx.raw(), |attributes| {
+            self.handle.is_new(attributes)
+        })
+        .map_err(|refused| type_error(&env, refused))
+    }
+
+    /// `is_new` with the context flattened by `index.js` (`name\0value\0` per attribute).
+    #[napi(catch_unwind)]
+    pub fn is_new_flat(&self, env: Env, ctx: Unknown<'_>) -> Result<bool> {
+        if self.client.is_closed() {
+            return Err(closed());
+        }
+        with_flat_context(env.raw(), ctx.raw(), |attributes| {
             self.handle.is_new(attributes)
         })
         .map_err(|refused| type_error(&env, refused))

@@ -176,6 +176,7 @@ def bench_propagation(served: Served, client: cutover.Client, changes: int) -> d
         visible = time.perf_counter()
         callback_ms.append((seen_at[0] - sent) * 1000)
         visible_ms.append((visible - sent) * 1000)
+        time.sleep(0.01)
 
     def quantiles(xs: list) -> dict:
         xs = sorted(xs)
@@ -198,7 +199,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        served = Served(args.cutover_bin, workdir)
+        # 100 changes in a few seconds: above the default change budget of a token.
+        served = Served(args.cutover_bin, workdir, "--change-rate", "1000", "--change-burst", "1000")
         try:
             served.create_flag(FLAG, 50)
             token = served.create_token("bench", "sdk")

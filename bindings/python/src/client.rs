@@ -10,7 +10,7 @@ use cutover_sdk::{ClientBuilder, Outcome};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::types::PyList;
+use pyo3::types::{PyDict, PyList, PyString};
 
 use crate::context::{context_of, short_repr};
 use crate::decision::{Decision, Status};
@@ -27,6 +27,16 @@ use crate::shadow::{ShadowRun, sample_of, spec_of};
 pub(crate) struct Client {
     pub(crate) sdk: cutover_sdk::Client,
     callbacks: Py<PyList>,
+    /// Flag name (the Python string) to its handle: evaluation by name goes through a handle
+    /// found by the string's hash, with no text conversion and no name lookup in the snapshot.
+    handles: Py<PyDict>,
+}
+
+/// A flag named by the caller: its handle, or (for a name that cannot be a flag key) the text,
+/// which evaluates to the caller's default.
+enum Named<'py> {
+    Handle(Bound<'py, Flag>),
+    Invalid(String),
 }
 
 pub(crate) fn closed_error(what: &str) -> PyErr {
@@ -70,7 +80,45 @@ impl Client {
     fn wrap(py: Python<'_>, sdk: cutover_sdk::Client) -> Client {
         let callbacks = PyList::empty(py).unbind();
         crate::callbacks::install(&sdk, callbacks.clone_ref(py));
-        Client { sdk, callbacks }
+        Client {
+            sdk,
+            callbacks,
+            handles: PyDict::new(py).unbind(),
+        }
+    }
+
+    fn named<'py>(&self, flag: &Bound<'py, PyAny>) -> PyResult<Named<'py>> {
+        let py = flag.py();
+        let handles = self.handles.bind(py);
+        let Ok(name) = flag.cast::<PyString>() else {
+            return Err(PyTypeError::new_err(format!(
+                "flag name {} is {}; flag names are str",
+                short_repr(flag),
+                crate::context::article_type(flag)
+            )));
+        };
+        if let Some(found) = handles.get_item(name)?
+            && let Ok(handle) = found.cast_into::<Flag>()
+        {
+            return Ok(Named::Handle(handle));
+        }
+        let text = name.to_cow()?;
+        match self.sdk.flag(&text) {
+            Ok(handle) => {
+                let handle = Bound::new(
+                    py,
+                    Flag {
+                        flag: handle,
+                        client: self.sdk.clone(),
+                    },
+                )?;
+                if handles.len() < crate::names::MOST {
+                    handles.set_item(name, &handle)?;
+                }
+                Ok(Named::Handle(handle))
+            }
+            Err(_) => Ok(Named::Invalid(text.into_owned())),
+        }
     }
 
     fn ensure_open(&self, what: &str) -> PyResult<()> {
@@ -222,17 +270,28 @@ impl Client {
 
     /// Whether this context takes the new path. An unknown flag answers `False` (legacy).
     #[pyo3(signature = (flag, ctx=None))]
-    fn is_new(&self, flag: PyBackedStr, ctx: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-        Ok(self.sdk.is_new(&flag, &context_of(ctx)?))
+    fn is_new(&self, flag: &Bound<'_, PyAny>, ctx: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        let ctx = context_of(ctx)?;
+        Ok(match self.named(flag)? {
+            Named::Handle(handle) => handle.get().flag.is_new(&ctx),
+            Named::Invalid(name) => self.sdk.is_new(&name, &ctx),
+        })
     }
 
     /// The full decision, with the rule that made it. An unknown flag answers `legacy` with
     /// reason `flag_not_found`.
     #[pyo3(signature = (flag, ctx=None))]
-    fn decide(&self, flag: PyBackedStr, ctx: Option<&Bound<'_, PyAny>>) -> PyResult<Decision> {
-        Ok(Decision {
-            inner: self.sdk.decide(&flag, &context_of(ctx)?),
-        })
+    fn decide(
+        &self,
+        flag: &Bound<'_, PyAny>,
+        ctx: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Decision> {
+        let ctx = context_of(ctx)?;
+        let inner = match self.named(flag)? {
+            Named::Handle(handle) => self.sdk.decide(handle.get().flag.key(), &ctx),
+            Named::Invalid(name) => self.sdk.decide(&name, &ctx),
+        };
+        Ok(Decision { inner })
     }
 
     /// A handle on one flag for hot paths.
@@ -261,7 +320,7 @@ impl Client {
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, each optional
     fn record(
         &self,
-        flag: PyBackedStr,
+        flag: &Bound<'_, PyAny>,
         arm: &Bound<'_, PyAny>,
         latency: Option<&Bound<'_, PyAny>>,
         error: bool,
@@ -279,7 +338,10 @@ impl Client {
             counters,
         };
         let outcome = outcome_of(&self.sdk, args)?;
-        self.sdk.record(&flag, arm, outcome);
+        match self.named(flag)? {
+            Named::Handle(handle) => self.sdk.record(handle.get().flag.key(), arm, outcome),
+            Named::Invalid(name) => self.sdk.record(&name, arm, outcome),
+        }
         Ok(())
     }
 

@@ -27,14 +27,15 @@ pub(crate) fn context_of(ctx: Option<&Bound<'_, PyAny>>) -> PyResult<Context> {
         )));
     };
     for (key, value) in dict.iter() {
-        let Ok(name) = key.extract::<PyBackedStr>() else {
+        let Ok(key) = key.cast::<PyString>() else {
             return Err(PyTypeError::new_err(format!(
                 "context key {} is {}; context keys are str",
                 short_repr(&key),
                 article_type(&key)
             )));
         };
-        set(&mut out, &name, &value)?;
+        let name = crate::names::name_of(key)?;
+        set(&mut out, &name.get().0, &value)?;
     }
     Ok(out)
 }

@@ -14,6 +14,7 @@ mod context;
 mod decision;
 mod errors;
 mod handle;
+mod names;
 mod outcome;
 mod runtime;
 mod shadow;

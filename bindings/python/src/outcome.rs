@@ -13,6 +13,14 @@ use crate::decision::Decision;
 
 /// `"legacy"` or `"new"`, or the variant of a `Decision`.
 pub(crate) fn arm_of(arm: &Bound<'_, PyAny>) -> PyResult<Variant> {
+    // Literals are interned: the same object as these, most of the time.
+    let py = arm.py();
+    if arm.is(pyo3::intern!(py, "new")) {
+        return Ok(Variant::New);
+    }
+    if arm.is(pyo3::intern!(py, "legacy")) {
+        return Ok(Variant::Legacy);
+    }
     if let Ok(decision) = arm.cast::<Decision>() {
         return Ok(decision.get().inner.variant);
     }

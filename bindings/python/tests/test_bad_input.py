@@ -75,6 +75,19 @@ def test_an_unknown_flag_answers_legacy(client: cutover.Client) -> None:
     assert client.flag("no-such-flag").is_new({"user_id": "u1"}) is False
 
 
+def test_a_flag_name_that_is_not_a_str_is_a_type_error(client: cutover.Client) -> None:
+    for call in (client.is_new, client.decide):
+        with pytest.raises(TypeError, match=r"flag name \['checkout'\] is a list; flag names are str"):
+            call(["checkout"], {"user_id": "u1"})
+    with pytest.raises(TypeError, match="flag names are str"):
+        client.record(None, "new")
+
+
+def test_a_name_that_cannot_be_a_flag_key_answers_the_default(client: cutover.Client) -> None:
+    assert client.is_new("Not A Flag!", {"user_id": "u1"}) is False
+    assert client.decide("Not A Flag!").reason == "flag_not_found"
+
+
 def test_a_flag_name_that_cannot_be_a_flag_is_a_value_error(client: cutover.Client) -> None:
     with pytest.raises(ValueError, match="flag key"):
         client.flag("Not A Flag!")

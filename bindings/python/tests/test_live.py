@@ -184,3 +184,27 @@ def test_a_cache_file_starts_a_client_when_the_server_is_gone(
         assert client.is_new(flag_key, {"user_id": "u1"})
         status = client.status()
         assert not status.connected and status.staleness is not None
+
+
+def test_connect_lets_other_threads_run_while_it_waits() -> None:
+    # Nothing listens on port 9: connect waits its whole initial timeout for a first snapshot.
+    counted = [0]
+    stop = threading.Event()
+
+    def count() -> None:
+        while not stop.is_set():
+            counted[0] += 1
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        time.sleep(0.05)
+        before = counted[0]
+        with pytest.raises(cutover.ConnectError):
+            cutover.Client.connect("http://127.0.0.1:9", "cut_x", initial_timeout=0.5)
+        during = counted[0] - before
+    finally:
+        stop.set()
+        counter.join()
+    # Holding the GIL for those 0.5 s would have stopped the counter altogether.
+    assert during > 10_000, during

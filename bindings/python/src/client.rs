@@ -23,7 +23,7 @@ use crate::shadow::{ShadowRun, sample_of, spec_of};
 /// A handle on the live flags of a cutover server (or of a flag file). Share one per process:
 /// evaluation reads an in-memory snapshot (no network, no lock), and the change stream keeps it
 /// current in the background.
-#[pyclass(frozen, module = "cutover")]
+#[pyclass(frozen, weakref, module = "cutover")]
 pub(crate) struct Client {
     pub(crate) sdk: cutover_sdk::Client,
     callbacks: Py<PyList>,
@@ -191,12 +191,17 @@ impl Client {
     /// Returns the metric batches that could not be uploaded (0 when the server took them all).
     /// From an `on_change` callback it starts closing and returns at once (-1).
     fn close(&self, py: Python<'_>) -> PyResult<i64> {
+        // No change comes after close: letting go of the callbacks breaks the cycle a callback
+        // that refers to its client makes through the SDK, which Python's collector cannot see.
+        let callbacks = self.callbacks.bind(py);
         if on_runtime_thread() {
             let sdk = self.sdk.clone();
             runtime()?.spawn(async move { sdk.close().await });
+            callbacks.call_method0("clear")?;
             return Ok(-1);
         }
         let left = wait(py, "close", self.sdk.close())?;
+        callbacks.call_method0("clear")?;
         Ok(i64::try_from(left).unwrap_or(i64::MAX))
     }
 

@@ -208,3 +208,19 @@ def test_connect_lets_other_threads_run_while_it_waits() -> None:
         counter.join()
     # Holding the GIL for those 0.5 s would have stopped the counter altogether.
     assert during > 10_000, during
+
+
+def test_a_closed_client_whose_callback_refers_to_it_is_collected(
+    server: Served, sdk_token: str, flag_key: str
+) -> None:
+    import gc
+    import weakref
+
+    client = cutover.Client.connect(server.url, sdk_token)
+    # The default argument holds the client whatever happens to the name `client`.
+    client.on_change(lambda change, held=client: held.is_new(flag_key))
+    ref = weakref.ref(client)
+    client.close()
+    del client
+    gc.collect()
+    assert ref() is None, "the callback's reference cycle through the SDK is broken by close"

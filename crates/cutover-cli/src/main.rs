@@ -113,6 +113,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Init = &cli.command {
         return commands::init::run(&cli.global).await;
     }
+    if let (Command::Store(_), Some(_)) = (&cli.command, &cli.global.server) {
+        anyhow::bail!(
+            "store copy and store backup work on the store itself (--db or --postgres), not \
+             through --server"
+        );
+    }
+    if let Command::Store(cmd) = &cli.command {
+        // The source must exist; the target is opened (and created) by the command.
+        let session = Session::open(&cli.global, false).await?;
+        let result = commands::store::run(&session, cmd, &cli.global).await;
+        session.close().await;
+        return result;
+    }
     // The environment and the server's configuration are read and checked before the store is
     // opened, so a mistake there neither creates a store nor leaves one half-started.
     let env = match &cli.command {
@@ -174,6 +187,7 @@ async fn dispatch(
             None => unreachable!("serve's configuration is read before the store opens (run)"),
         },
         Command::Token(cmd) => ok(token::run(session, cmd).await),
+        Command::Store(_) => unreachable!("store commands open their stores themselves (run)"),
         Command::Loadgen(_) => unreachable!("loadgen runs without a session (run)"),
         Command::Golden(_) => unreachable!("golden runs without a session (run)"),
         Command::Init => unreachable!("init opens the store itself (run)"),

@@ -548,6 +548,28 @@ impl Store for RemoteStore {
         ))
     }
 
+    async fn copy_source(&self) -> Result<cutover_store::CopySource, StoreError> {
+        Err(not_offered(
+            "a store is copied from the store itself (--db or --postgres), not through the API",
+        ))
+    }
+
+    async fn copy_target(&self) -> Result<cutover_store::CopyTarget, StoreError> {
+        Err(not_offered(
+            "a store is copied into the store itself (a file or a postgres:// URL), not through \
+             the API",
+        ))
+    }
+
+    async fn backup(
+        &self,
+        _path: &std::path::Path,
+    ) -> Result<cutover_store::BackupReport, StoreError> {
+        Err(not_offered(
+            "a backup is taken from the store itself (--db or --postgres), not through the API",
+        ))
+    }
+
     /// A CLI command does not follow changes; nothing ever wakes.
     async fn change_signals(&self) -> Result<ChangeSignals, StoreError> {
         Ok(Box::pin(futures_util::stream::pending()))

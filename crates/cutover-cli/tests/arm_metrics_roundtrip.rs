@@ -135,3 +135,53 @@ async fn shadow_findings_come_back_with_agreement_ratios() {
     assert_eq!(report["mismatches"][0]["path"], "agent");
     assert_eq!(report["mismatches"][0]["context"][0][1], "u0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_client_uploads_what_it_recorded_and_stops_following() {
+    let c = Cutover::new();
+    c.ok(&["flag", "create", "checkout"]);
+    let served = c.serve(&[]);
+    let token = served.admin_token.clone().unwrap();
+    let client = ClientBuilder::new(&served.url, &token)
+        .metrics_interval(Duration::from_secs(3600))
+        .connect()
+        .await
+        .unwrap();
+    let clone = client.clone();
+    for _ in 0..10 {
+        client.record("checkout", Variant::New, Outcome::default());
+    }
+    assert!(!clone.is_closed());
+    assert_eq!(clone.close().await, 0, "the server took every batch");
+    assert!(client.is_closed(), "every clone sees it closed");
+    assert!(!client.status().connected);
+    assert_eq!(client.close().await, 0, "closing twice is harmless");
+
+    let figures: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/flags/checkout/metrics", served.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(figures["new"]["calls"], 10, "uploaded on close: {figures}");
+
+    // A change after the close is not followed: the client answers from its last flags.
+    let ctx = cutover_sdk::Context::new().with("user_id", "u1");
+    let seq = client.status().seq;
+    c.ok(&[
+        "--server",
+        &served.url,
+        "--token",
+        &token,
+        "stage",
+        "set",
+        "checkout",
+        "production",
+    ]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!client.is_new("checkout", &ctx));
+    assert_eq!(client.status().seq, seq);
+}

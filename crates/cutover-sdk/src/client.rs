@@ -63,13 +63,20 @@ pub(crate) struct Inner {
     follower: Option<tokio::task::AbortHandle>,
     uploader: Option<tokio::task::AbortHandle>,
     upload: Option<crate::upload::Uploader>,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl Inner {
+    fn stop_tasks(&self) {
+        for task in [&self.follower, &self.uploader].into_iter().flatten() {
+            task.abort();
+        }
+    }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        for task in [&self.follower, &self.uploader].into_iter().flatten() {
-            task.abort();
-        }
+        self.stop_tasks();
     }
 }
 
@@ -202,6 +209,7 @@ impl ClientBuilder {
                 follower: Some(follower.abort_handle()),
                 uploader: Some(uploader.abort_handle()),
                 upload: Some(upload),
+                closed: Default::default(),
             }),
         };
         match tokio::time::timeout(self.initial_timeout, first_rx).await {
@@ -262,6 +270,7 @@ impl Client {
                 follower: None,
                 uploader: None,
                 upload: None,
+                closed: Default::default(),
             }),
         })
     }
@@ -326,14 +335,14 @@ impl Client {
         }
     }
 
-    /// Counts one call through an arm of a flag: the input of guarded rollouts. A few atomic
-    /// additions; never blocks.
-    #[inline]
     /// The counter named `name` at build time ([`ClientBuilder::counters`]), if any.
     pub fn counter(&self, name: &str) -> Option<crate::Counter> {
         self.inner.recorder.counters.find(name)
     }
 
+    /// Counts one call through an arm of a flag: the input of guarded rollouts. A few atomic
+    /// additions; never blocks.
+    #[inline]
     pub fn record(&self, flag: &str, arm: Variant, outcome: Outcome) {
         self.inner.recorder.record(flag, arm, &outcome);
     }
@@ -372,5 +381,25 @@ impl Client {
     /// short).
     pub fn on_change(&self, callback: impl Fn(&Change) + Send + Sync + 'static) {
         self.inner.live.on_change(Box::new(callback));
+    }
+
+    /// Ends the client: uploads what was recorded (arm metrics and shadow tallies), then stops
+    /// following the stream and uploading. Every clone and handle of this client sees it closed
+    /// ([`Client::is_closed`]) and goes on answering from the last flags it had, which no longer
+    /// change. Returns the metric batches that could not be uploaded (0 when the server took
+    /// them all). Closing twice is harmless.
+    pub async fn close(&self) -> usize {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return self.inner.recorder.pending();
+        }
+        let left = self.flush_metrics().await;
+        self.inner.stop_tasks();
+        self.inner.live.connected.store(false, Ordering::Release);
+        left
+    }
+
+    /// Whether [`Client::close`] was called on this client or any of its clones.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
     }
 }

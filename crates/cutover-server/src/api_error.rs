@@ -143,6 +143,11 @@ impl From<StoreError> for ApiError {
             | StoreError::BadRow { .. }
             | StoreError::SealedWithoutKey
             | StoreError::CannotTrust { .. }
+            // Copies and backups are CLI commands on the store itself; no route runs them.
+            | StoreError::TargetNotEmpty { .. }
+            | StoreError::CopyDoesNotVerify { .. }
+            | StoreError::BackupExists { .. }
+            | StoreError::BackupTarget { .. }
             | StoreError::Database(_) => {
                 tracing::error!(error = %err, "store failure");
                 (StatusCode::INTERNAL_SERVER_ERROR, "store_failure")

@@ -146,6 +146,28 @@ pub enum StoreError {
     )]
     CannotTrust { why: String },
 
+    #[error(
+        "{target} already holds {holds}; nothing was copied. A copy goes into a store that holds \
+         nothing yet: a new SQLite file, or an empty PostgreSQL database"
+    )]
+    TargetNotEmpty { target: String, holds: String },
+
+    #[error(
+        "the copy does not verify ({problems}); nothing was written to the target. The source \
+         holds the same rows: check it with `cutover audit verify`, and accept what it holds \
+         (`cutover serve --trust-state`) or copy from a backup"
+    )]
+    CopyDoesNotVerify { problems: String },
+
+    #[error(
+        "{path} already exists; a backup never replaces a file. Name a new file, or move the \
+         old one away first"
+    )]
+    BackupExists { path: String },
+
+    #[error("cannot write the backup {path}: {why}; nothing was written there")]
+    BackupTarget { path: String, why: String },
+
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
 }

@@ -6,6 +6,7 @@
 //! its own [`script::Tx`] primitives, so the rules (optimistic concurrency, no-op detection, the
 //! audit chain) cannot drift between SQLite and PostgreSQL.
 
+mod copy;
 mod error;
 mod model;
 mod postgres;
@@ -16,11 +17,12 @@ mod sqlite;
 mod store;
 mod verify;
 
+pub use copy::{CopiedTable, CopyReport, CopySource, CopyTarget, copy};
 pub use error::StoreError;
 pub use model::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
-    GuardRecord, ImportChange, ImportOptions, ImportReport, ShadowWindow, StoreState, TokenRecord,
-    TrustReport,
+    ArmFigures, ArmWindow, AuditQuery, BackupReport, ChangeMeta, ChangeSignals, Committed,
+    GuardLease, GuardRecord, ImportChange, ImportOptions, ImportReport, ShadowWindow, StoreState,
+    TokenRecord, TrustReport,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -173,3 +173,18 @@ pub trait GuardLease: Send {
     /// Whether this node still holds it; once `false`, it stays lost (ask for a new one).
     async fn still_held(&mut self) -> bool;
 }
+
+/// What a backup wrote, and its own verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackupReport {
+    /// The backup file.
+    pub path: String,
+    /// How it was taken: `sqlite_vacuum_into` (a SQLite store's file) or `store_copy` (a store
+    /// of another backend, copied into a new SQLite file).
+    pub method: String,
+    /// The backup's audit head: the last entry's id and hash.
+    pub head_id: u64,
+    pub head_hash: String,
+    /// `audit verify` of the backup file.
+    pub verify: cutover_core::VerifyReport,
+}

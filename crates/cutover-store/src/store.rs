@@ -7,9 +7,9 @@ use cutover_core::{
 };
 
 use crate::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
-    GuardRecord, ImportOptions, ImportReport, ShadowWindow, StoreError, StoreState, TokenRecord,
-    TrustReport,
+    ArmFigures, ArmWindow, AuditQuery, BackupReport, ChangeMeta, ChangeSignals, Committed,
+    CopySource, CopyTarget, GuardLease, GuardRecord, ImportOptions, ImportReport, ShadowWindow,
+    StoreError, StoreState, TokenRecord, TrustReport,
 };
 
 /// Persistence of flags, presets and the audit log.
@@ -170,6 +170,19 @@ pub trait Store: Send + Sync {
 
     /// Asks to become the node that runs the guard loop: `None` while another node holds it.
     async fn guard_lease(&self) -> Result<Option<Box<dyn GuardLease>>, StoreError>;
+
+    /// Opens one read transaction over every table, for [`copy`](crate::copy) to read from: one
+    /// snapshot, so a store being written to copies a consistent state.
+    async fn copy_source(&self) -> Result<CopySource, StoreError>;
+
+    /// Opens one write transaction for [`copy`](crate::copy) to fill; the store should hold
+    /// nothing yet (the copy checks inside the transaction).
+    async fn copy_target(&self) -> Result<CopyTarget, StoreError>;
+
+    /// Writes a consistent copy of the store to a new SQLite file at `path` (never replacing a
+    /// file) and verifies it: a SQLite store's file through `VACUUM INTO`, any other store
+    /// through a copy. Runs beside servers and writers.
+    async fn backup(&self, path: &std::path::Path) -> Result<BackupReport, StoreError>;
 
     /// Releases connections before the process ends (SQLite folds its write-ahead log back
     /// into the file).

@@ -11,5 +11,6 @@ pub(crate) mod preset;
 pub(crate) mod rollouts;
 pub(crate) mod serve;
 pub(crate) mod simulate;
+pub(crate) mod store;
 pub(crate) mod token;
 pub(crate) mod transfer;

@@ -118,13 +118,16 @@ pub(super) async fn add_shadow(
     tx: &mut Transaction<'static, Postgres>,
     windows: &[ShadowWindow],
 ) -> Result<(), StoreError> {
+    // A new window starts from no findings (not from `{}`, which is not a ShadowCounts).
+    let nothing = serde_json::to_string(&ShadowCounts::default()).map_err(StoreError::bad_row)?;
     for w in windows {
         sqlx::query(
-            "INSERT INTO shadow_metrics (flag, window_start, counts) VALUES ($1, $2, '{}') \
+            "INSERT INTO shadow_metrics (flag, window_start, counts) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
         )
         .bind(w.flag.as_str())
         .bind(millis(w.start))
+        .bind(&nothing)
         .execute(&mut **tx)
         .await
         .map_err(classify)?;

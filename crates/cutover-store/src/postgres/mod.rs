@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: the same transaction scripts as SQLite over PostgreSQL primitives, a
 //! write lock per change, and `NOTIFY` on every commit so every node of a cluster follows.
 
+mod copy;
 mod guard;
 mod metrics;
 mod schema;
@@ -291,6 +292,17 @@ crate::scripted::scripted_store! {
     }
     async fn close(&self) {
         self.pool.close().await;
+    }
+    async fn copy_source(&self) -> Result<crate::CopySource, StoreError> {
+        Ok(crate::CopySource(Box::new(copy::PgRead(self.begin_read().await?))))
+    }
+    async fn copy_target(&self) -> Result<crate::CopyTarget, StoreError> {
+        Ok(crate::CopyTarget(Box::new(copy::PgWrite(self.begin().await?))))
+    }
+    /// PostgreSQL has no file to copy: the backup is a store copy into a new SQLite file, from
+    /// one snapshot. `pg_dump` is the database's own way (see docs/operations.md).
+    async fn backup(&self, path: &std::path::Path) -> Result<crate::BackupReport, StoreError> {
+        crate::sqlite::backup_store(self, self.key.clone(), path).await
     }
     }
 }

@@ -1,6 +1,8 @@
 //! The embedded backend: one SQLite file, created by the commands that create a store, nothing
 //! to install.
 
+mod backup;
+mod copy;
 mod file_check;
 mod guard;
 mod metrics;
@@ -39,6 +41,16 @@ pub struct SqliteStore {
     path: String,
     /// Seals the audit head on every append and checks the seal on verify.
     key: Option<Arc<AuditKey>>,
+}
+
+/// A backup of a store of another backend: a store copy into a new SQLite file at `path`,
+/// sealed with `key` when the store is.
+pub(crate) async fn backup_store(
+    source: &dyn crate::Store,
+    key: Option<Arc<AuditKey>>,
+    path: &Path,
+) -> Result<crate::BackupReport, StoreError> {
+    backup::backup(backup::BackupSource::Copy(source, key), path).await
 }
 
 /// Maps SQLite's errors to what they mean for the user: a damaged file, a busy lock, or a plain
@@ -238,6 +250,15 @@ crate::scripted::scripted_store! {
     }
     async fn close(&self) {
         self.pool.close().await;
+    }
+    async fn copy_source(&self) -> Result<crate::CopySource, StoreError> {
+        Ok(crate::CopySource(Box::new(copy::SqliteRead(self.begin_read().await?))))
+    }
+    async fn copy_target(&self) -> Result<crate::CopyTarget, StoreError> {
+        Ok(crate::CopyTarget(Box::new(copy::SqliteWrite(self.begin().await?))))
+    }
+    async fn backup(&self, path: &Path) -> Result<crate::BackupReport, StoreError> {
+        backup::backup(backup::BackupSource::Sqlite(self), path).await
     }
     async fn add_guard_record(&self, record: &GuardRecord) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;

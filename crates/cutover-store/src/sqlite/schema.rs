@@ -171,7 +171,7 @@ async fn schema_objects(
 
 /// The objects the first `version` migrations create, found by running them on an in-memory
 /// database, so the check follows every new migration without a list to keep up to date.
-async fn expected_objects(version: i64) -> Result<BTreeSet<String>, StoreError> {
+pub(super) async fn expected_objects(version: i64) -> Result<BTreeSet<String>, StoreError> {
     let memory = "the in-memory reference schema";
     let mut conn = SqliteConnection::connect("sqlite::memory:")
         .await

@@ -1,0 +1,134 @@
+//! `cutover store copy` and `cutover store backup`: moving a whole store to another backend or
+//! place, and keeping a consistent copy of a live one. The work is the store crate's
+//! (`cutover_store::copy`, `Store::backup`); this prints what it did.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use cutover_core::VerifyReport;
+use cutover_store::{BackupReport, CopyReport, PgStore, SqliteStore, Store};
+
+use crate::args::{CopyTo, Global, StoreCmd};
+use crate::output;
+use crate::session::Session;
+
+pub(crate) async fn run(
+    session: &Session,
+    cmd: &StoreCmd,
+    global: &Global,
+) -> anyhow::Result<ExitCode> {
+    match cmd {
+        StoreCmd::Copy { to } => copy(session, to, global).await,
+        StoreCmd::Backup { file } => {
+            let report = session.store.backup(file).await?;
+            backup_report(session, &report)
+        }
+    }
+}
+
+/// Where the source is, for people; a URL is never printed (it may hold a password).
+fn source_place(global: &Global) -> String {
+    match &global.postgres {
+        Some(_) => "the PostgreSQL database".to_owned(),
+        None => global.db.display().to_string(),
+    }
+}
+
+/// Opens the target, creating the file or the schema when it is not there yet, with the same
+/// audit key as the source: a sealed log stays sealed and its seal is checked on the target.
+async fn open_target(to: &CopyTo, global: &Global) -> anyhow::Result<(Arc<dyn Store>, String)> {
+    let key = global.audit_key.clone();
+    Ok(match to {
+        CopyTo::Sqlite(path) => {
+            let store = SqliteStore::open(path).await?;
+            let store = match key {
+                Some(key) => store.with_audit_key(key),
+                None => store,
+            };
+            (Arc::new(store), path.display().to_string())
+        }
+        CopyTo::Postgres(url) => {
+            let store = PgStore::connect(url).await?;
+            let store = match key {
+                Some(key) => store.with_audit_key(key),
+                None => store,
+            };
+            (Arc::new(store), "the PostgreSQL database".to_owned())
+        }
+    })
+}
+
+async fn copy(session: &Session, to: &CopyTo, global: &Global) -> anyhow::Result<ExitCode> {
+    let (target, place) = open_target(to, global).await?;
+    let copied = cutover_store::copy(&*session.store, &*target).await;
+    target.close().await;
+    let report = copied?;
+    if session.json {
+        output::json(&report)?;
+    } else {
+        copy_report(&report, &source_place(global), &place);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn copy_report(report: &CopyReport, from: &str, to: &str) {
+    println!("copied {from} into {to}:");
+    for table in &report.tables {
+        println!("  {}", table.shown);
+    }
+    println!(
+        "audit head on both sides: entry {}, hash {}",
+        report.head_id, report.head_hash
+    );
+    println!("{to}: {}", verdict(&report.target));
+}
+
+fn verdict(report: &VerifyReport) -> String {
+    if report.is_intact() {
+        format!("audit log intact ({} entries)", report.entries)
+    } else {
+        format!(
+            "audit log does NOT verify: {}",
+            report.problems().join("; ")
+        )
+    }
+}
+
+fn backup_report(session: &Session, report: &BackupReport) -> anyhow::Result<ExitCode> {
+    let intact = report.verify.is_intact();
+    if session.json {
+        let mut value = serde_json::to_value(report)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("intact".into(), intact.into());
+            object.insert("problems".into(), report.verify.problems().into());
+        }
+        output::json(&value)?;
+    } else {
+        let how = match report.method.as_str() {
+            "sqlite_vacuum_into" => "a consistent snapshot of the SQLite store",
+            _ => "a store copy into a new SQLite file",
+        };
+        println!("backup written to {} ({how})", report.path);
+        println!(
+            "audit head: entry {}, hash {}",
+            report.head_id, report.head_hash
+        );
+        println!("backup: {}", verdict(&report.verify));
+        if !intact {
+            println!(
+                "the store itself holds the same log: check it with `cutover audit verify`; the \
+                 backup is kept as it is"
+            );
+        }
+        println!(
+            "restore: stop `cutover serve` and put the file in place of the store, or `cutover \
+             --db {} store copy --to TARGET` into an empty store",
+            report.path
+        );
+    }
+    Ok(if intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

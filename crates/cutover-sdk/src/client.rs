@@ -362,9 +362,9 @@ impl Client {
     /// batches still waiting (0 when the server took them all). An offline client keeps its
     /// batches: it has nowhere to send them.
     pub async fn flush_metrics(&self) -> usize {
-        self.inner.recorder.cut();
-        if let Some(upload) = &self.inner.upload {
-            upload.drain().await;
+        match &self.inner.upload {
+            Some(upload) => upload.cut_and_drain().await,
+            None => self.inner.recorder.cut(),
         }
         self.inner.recorder.pending()
     }

@@ -13,6 +13,10 @@ pub(crate) struct Uploader {
     token: String,
     http: reqwest::Client,
     recorder: Arc<Recorder>,
+    /// Held from the cut of a window to the end of its delivery, so a flush waits for a batch
+    /// the periodic upload has cut or taken off the queue but not yet delivered (it returned
+    /// early, and a process exiting right after lost that batch).
+    sending: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Uploader {
@@ -35,6 +39,7 @@ impl Uploader {
             token: token.to_owned(),
             http,
             recorder,
+            sending: Arc::default(),
         })
     }
 
@@ -44,8 +49,7 @@ impl Uploader {
         tick.tick().await;
         loop {
             tick.tick().await;
-            self.recorder.cut();
-            self.drain().await;
+            self.cut_and_drain().await;
         }
     }
 
@@ -56,7 +60,14 @@ impl Uploader {
     /// sent (a batch that waited past the window the server accepts is the usual case), and a
     /// 4xx refusal of its content is final. A refusal for now (429, 5xx, no answer, a token
     /// not yet known) keeps it queued for the next round.
-    pub(crate) async fn drain(&self) {
+    /// Closes the current window and sends every queued batch, after any upload under way.
+    pub(crate) async fn cut_and_drain(&self) {
+        let _sending = self.sending.lock().await;
+        self.recorder.cut();
+        self.drain().await;
+    }
+
+    async fn drain(&self) {
         while let Some(batch) = self.recorder.next_batch() {
             if let Err(e) = batch.check(cutover_core::Timestamp::now()) {
                 tracing::warn!(error = %e, "arm metrics the server would refuse; dropping them");

@@ -13,6 +13,11 @@ use crate::metrics::{Outcome, Recorder};
 
 /// A server on a thread that answers each request with `status` and counts them.
 fn server(status: u16) -> (String, Arc<AtomicUsize>) {
+    slow_server(status, std::time::Duration::ZERO)
+}
+
+/// [`server`], taking `delay` over each request before it counts and answers it.
+fn slow_server(status: u16, delay: std::time::Duration) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(AtomicUsize::new(0));
@@ -36,6 +41,7 @@ fn server(status: u16) -> (String, Arc<AtomicUsize>) {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
+            std::thread::sleep(delay);
             counted.fetch_add(1, Ordering::SeqCst);
             let reply = format!(
                 "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\
@@ -100,4 +106,27 @@ async fn a_batch_too_old_for_any_server_is_never_sent() {
     assert_eq!(seen.load(Ordering::SeqCst), 0, "the server would refuse it");
     assert_eq!(recorder.pending(), 0);
     assert_eq!(recorder.dropped.load(Ordering::Relaxed), 1);
+}
+
+/// A flush while the periodic upload is still sending a batch waits for that batch: a process
+/// that flushes and exits must not lose it (loadgen lost a second of calls this way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flush_waits_for_a_batch_already_being_sent() {
+    let (url, seen) = slow_server(200, std::time::Duration::from_millis(300));
+    let recorder = recorder_with_a_batch();
+    let uploader = Uploader::new(&url, "t", recorder.clone()).unwrap();
+    let periodic = uploader.clone();
+    let sending = tokio::spawn(async move { periodic.cut_and_drain().await });
+    // The periodic round has taken the batch off the queue and waits for the server.
+    while recorder.pending() > 0 {
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    uploader.cut_and_drain().await;
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "the flush returned before the batch under way was delivered"
+    );
+    sending.await.unwrap();
 }

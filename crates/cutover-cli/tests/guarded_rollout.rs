@@ -219,8 +219,20 @@ async fn a_fivefold_error_rate_is_rolled_back_audited_and_alerted() {
     assert_eq!(alert["flag"], "checkout");
     let gate = &alert["gates"][0];
     assert_eq!(gate["verdict"], "fail");
-    assert!(gate["new"].as_f64().unwrap() > gate["legacy"].as_f64().unwrap());
-    assert!(gate["samples"].as_u64().unwrap() > 0);
+    // The statistic runs over the whole rollout; the figures are the current step's. Right
+    // after an advance, evidence of the step before (uploaded late on a loaded machine) can
+    // break the gate while the new step has no calls yet.
+    match (gate["new"].as_f64(), gate["legacy"].as_f64()) {
+        (Some(new), Some(legacy)) => assert!(new > legacy, "{gate}"),
+        _ => assert_eq!(
+            gate["samples"], 0,
+            "figures missing only for an empty step: {gate}"
+        ),
+    }
+    assert!(
+        gate["log_statistic"].as_f64().unwrap() >= gate["fail_at"].as_f64().unwrap(),
+        "a failing gate's statistic has crossed its bound: {gate}"
+    );
     assert!(
         gate["suggested_action"]
             .as_str()

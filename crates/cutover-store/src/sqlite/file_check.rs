@@ -14,7 +14,8 @@ pub(super) enum FileState {
     /// Nothing yet: only a command that creates a store may make one there.
     Missing,
     /// A file of 0 bytes. Never turned into a new store: it is as likely a store truncated by a
-    /// full disk or a bad copy as a placeholder, and starting afresh would hide the loss.
+    /// full disk or a bad copy as one made empty on purpose, and starting afresh would hide the
+    /// loss.
     Empty,
     /// A SQLite file whose header is consistent with its length.
     Sqlite,

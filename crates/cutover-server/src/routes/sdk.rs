@@ -48,8 +48,9 @@ pub(crate) fn window(op: Route) -> Route {
         .query(
             "since",
             instant(),
-            "RFC 3339; default 15 minutes before until. Counts are per minute, so the minute \
-             it falls in is included.",
+            "RFC 3339; default 15 minutes before until. Counts are kept per second (an upload \
+             counts in the second its window ends in), so the second since falls in is \
+             included.",
         )
         .query("until", instant(), "RFC 3339; default now.")
         .store()

@@ -122,7 +122,8 @@ pub(crate) fn shadow_counts() -> Value {
         "runs": count(), "compared": count(), "new_errors": count(), "new_panics": count(),
         "timeouts": count(),
         "tally": schema("ShadowTally"),
-        "mismatches": described(array(schema("MismatchSample")), "At most 100 kept per flag and minute."),
+        "mismatches": described(array(schema("MismatchSample")), "At most 100 kept per flag and one-second window; a report over several windows keeps \
+             100 in all, the rest counted in mismatches_dropped."),
         "mismatches_dropped": described(count(), "Mismatches seen beyond the kept sample."),
     })
 }

@@ -104,16 +104,19 @@ fn describe(capability: Capability) -> &'static str {
     }
 }
 
-/// The roles that hold a capability, from `cutover_core::access`, least powerful first:
-/// "viewer, operator or admin".
-fn who_may(capability: Capability) -> String {
-    let roles: Vec<&str> = Role::ALL
+/// The roles that hold a capability, from `cutover_core::access`, least powerful first.
+pub(crate) fn holders(capability: Capability) -> Vec<&'static str> {
+    Role::ALL
         .iter()
         .rev()
         .filter(|role| role.allows(capability))
         .map(|role| role.as_str())
-        .collect();
-    match roles.split_last() {
+        .collect()
+}
+
+/// The holders of a capability as a sentence: "viewer, operator or admin".
+pub(crate) fn who_may(capability: Capability) -> String {
+    match holders(capability).split_last() {
         Some((last, [])) => (*last).to_owned(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
         None => "no role".to_owned(),

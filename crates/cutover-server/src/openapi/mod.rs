@@ -10,6 +10,7 @@
 //! them to it with real answers of the router, checks every route of the router is described and
 //! every `$ref` resolves, and `tests/openapi_superset.rs` that nothing described before is lost.
 
+pub(crate) mod change_roles;
 mod schemas;
 pub(crate) mod vocab;
 

@@ -1,7 +1,18 @@
 //! The vocabulary the route table and the component schemas are written in: JSON Schema and
 //! OpenAPI fragments, and the shared error answers.
 
+use cutover_core::Capability;
 use serde_json::{Map, Value, json};
+
+use crate::auth::holders;
+
+/// Who holds a capability, from `cutover_core::access`: "Roles: viewer, operator, admin
+/// (capability Read)." The roles are named least powerful first.
+pub(crate) fn roles_line(capability: Capability) -> String {
+    let roles = holders(capability);
+    let label = if roles.len() == 1 { "Role" } else { "Roles" };
+    format!("{label}: {} (capability {capability:?}).", roles.join(", "))
+}
 
 pub(crate) const OFREP_SPEC: &str =
     "https://github.com/open-feature/protocol/blob/main/service/openapi.yaml";

@@ -5,7 +5,11 @@ use serde_json::Value;
 use super::route::Access::Requires;
 use super::route::{Access, Route, route};
 use crate::openapi::vocab::*;
+use cutover_core::Capability;
 use cutover_core::Capability::*;
+
+use crate::auth::who_may;
+use crate::openapi::change_roles::{beyond_operate, capability_of};
 
 use crate::admin;
 /// The answer of a change to one flag (`admin::committed_flag`).
@@ -33,6 +37,33 @@ pub(crate) fn flag_change(
         .store()
         .fails(&[Fail::NotFound, Fail::Invalid])
         .ok(200, changed_flag())
+}
+
+/// The changes the generic route's `Operate` does not cover, with who may make them:
+/// "set_description, ... and replace need admin", from `Capability::for_change`.
+fn changes_beyond_operate() -> String {
+    let mut groups: Vec<(Capability, Vec<&str>)> = Vec::new();
+    for tag in beyond_operate() {
+        let Some(capability) = capability_of(tag) else {
+            continue;
+        };
+        match groups.iter_mut().find(|(c, _)| *c == capability) {
+            Some((_, tags)) => tags.push(tag),
+            None => groups.push((capability, vec![tag])),
+        }
+    }
+    let sentences: Vec<String> = groups
+        .into_iter()
+        .map(|(capability, tags)| {
+            let tags = match tags.split_last() {
+                Some((last, [])) => (*last).to_owned(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => String::new(),
+            };
+            format!("{tags} need {}", who_may(capability))
+        })
+        .collect();
+    sentences.join("; ")
 }
 
 /// `guard::pause_for_hand_change`: a person moving the exposure takes over from the guard.
@@ -154,13 +185,12 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/v1/flags/checkout/changes",
             Some(r#"{"changes": [{"change": "set_rollout", "rollout_percent": 10}]}"#),
         )
-        .notes(
-            "Each change is also checked against the caller's role: set_description, \
-             set_owner, set_stickiness, set_salt, set_scope and replace need admin (403 \
-             otherwise). An empty list is a 422, and so is a guard_action change: only the \
-             guard loop makes those. set_plan and rollout_move answer 409 `rollout_state` \
-             like their own routes.",
-        )
+        .notes(format!(
+            "Each change is also checked against the caller's role: {} (403 otherwise). An \
+             empty list is a 422, and so is a guard_action change: only the guard loop makes \
+             those. set_plan and rollout_move answer 409 `rollout_state` like their own routes.",
+            changes_beyond_operate()
+        ))
         .body(schema("ChangesRequest")),
         flag_change(
             "put",

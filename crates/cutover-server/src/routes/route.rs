@@ -2,11 +2,13 @@
 
 use axum::handler::Handler;
 use axum::routing::{MethodFilter, MethodRouter, on};
-use cutover_core::{Capability, Role};
+use std::borrow::Cow;
+
+use cutover_core::Capability;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Budget;
-use crate::openapi::vocab::{Fail, OFREP_SPEC, answer, query, reference};
+use crate::openapi::vocab::{Fail, OFREP_SPEC, answer, query, reference, roles_line};
 use crate::state::AppState;
 
 /// Who may call a route.
@@ -23,11 +25,7 @@ impl Access {
     fn says(self) -> String {
         match self {
             Access::Public => "No token needed.".to_owned(),
-            Access::Requires(capability) => {
-                let roles = roles_allowed(capability);
-                let label = if roles.len() == 1 { "Role" } else { "Roles" };
-                format!("{label}: {} (capability {capability:?}).", roles.join(", "))
-            }
+            Access::Requires(capability) => roles_line(capability),
         }
     }
 
@@ -42,16 +40,6 @@ impl Access {
                 )
             )
     }
-}
-
-/// The roles that hold a capability, least powerful first.
-fn roles_allowed(capability: Capability) -> Vec<&'static str> {
-    Role::ALL
-        .iter()
-        .rev()
-        .filter(|role| role.allows(capability))
-        .map(|role| role.as_str())
-        .collect()
 }
 
 /// A request that succeeds against the test fixture (`tests/common`): the flag `checkout`,
@@ -69,7 +57,7 @@ pub(crate) struct Route {
     path: &'static str,
     id: &'static str,
     summary: &'static str,
-    notes: Vec<&'static str>,
+    notes: Vec<Cow<'static, str>>,
     access: Access,
     budget: Budget,
     handler: Option<MethodRouter<AppState>>,
@@ -144,8 +132,8 @@ impl Route {
         self
     }
 
-    pub(crate) fn notes(mut self, text: &'static str) -> Self {
-        self.notes.push(text);
+    pub(crate) fn notes(mut self, text: impl Into<Cow<'static, str>>) -> Self {
+        self.notes.push(text.into());
         self
     }
 

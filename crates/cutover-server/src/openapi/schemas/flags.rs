@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::openapi::change_roles::{TAGS, capability_of};
 use crate::openapi::vocab::*;
 
 pub(crate) fn scalar_schemas() -> Value {
@@ -115,71 +116,66 @@ pub(crate) fn change_variants() -> Vec<TaggedVariant> {
             "set_enabled",
             json!({ "enabled": boolean() }),
             &["enabled"],
-            "Operator.",
+            "",
         ),
         (
             "set_stage",
             json!({ "stage": schema("Stage") }),
             &["stage"],
-            "Operator. Sets the rollout the stage implies.",
+            "Sets the rollout the stage implies.",
         ),
         (
             "set_rollout",
             json!({ "rollout_percent": schema("Percent") }),
             &["rollout_percent"],
-            "Operator.",
+            "",
         ),
-        ("kill", json!({}), &[], "Operator."),
-        ("unkill", json!({}), &[], "Operator."),
+        ("kill", json!({}), &[], ""),
+        ("unkill", json!({}), &[], ""),
         (
             "set_description",
             json!({ "description": text() }),
             &["description"],
-            "Admin.",
+            "",
         ),
-        (
-            "set_owner",
-            json!({ "owner": text() }),
-            &["owner"],
-            "Admin.",
-        ),
+        ("set_owner", json!({ "owner": text() }), &["owner"], ""),
         (
             "set_stickiness",
             json!({ "attribute": schema("AttributeName") }),
             &["attribute"],
-            "Admin.",
+            "",
         ),
         (
             "set_salt",
             json!({ "salt": { "type": ["string", "null"] } }),
             &[],
-            "Admin. null or left out: the key.",
+            "null or left out: the key.",
         ),
         (
             "set_scope",
             json!({ "scope": array(schema("Constraint")) }),
             &["scope"],
-            "Admin.",
+            "",
         ),
         (
             "add_override",
             json!({ "override": schema("Override") }),
             &["override"],
-            "Operator. Replaces an override for the same attribute and value.",
+            "Replaces an override for the same attribute and value.",
         ),
         (
             "remove_override",
             json!({ "attribute": schema("AttributeName"), "value": text() }),
             &["attribute", "value"],
-            "Operator. 404 when there is no such override.",
+            "404 when there is no such override.",
         ),
-        ("clear_overrides", json!({}), &[], "Operator."),
-        ("remove_expired_overrides", json!({}), &[], "Operator."),
+        ("clear_overrides", json!({}), &[], ""),
+        ("remove_expired_overrides", json!({}), &[], ""),
         (
             "replace",
             json!({ "flag": schema("Flag") }),
             &["flag"],
-            "Admin. Everything but the key, the version, the rollout run and the golden \
+            "Everything but the key, the version, the rollout run and the golden \
              result; the flag's key must be the path's. 409 `rollout_state` when a rollout in \
              progress does not fit the new plan.",
         ),
@@ -187,21 +183,21 @@ pub(crate) fn change_variants() -> Vec<TaggedVariant> {
             "set_plan",
             json!({ "plan": nullable(schema("RolloutPlan")) }),
             &[],
-            "Operator. null or left out: remove the plan. 409 `rollout_state` when a rollout \
+            "null or left out: remove the plan. 409 `rollout_state` when a rollout \
              in progress does not fit (no plan, or fewer steps than the step it is on).",
         ),
         (
             "rollout_move",
             json!({ "move": { "enum": ["start", "pause", "resume", "promote", "promote_full", "abort"] } }),
             &["move"],
-            "Operator. As POST /flags/{key}/rollout/{move} (promote_full: promote with full: \
+            "As POST /flags/{key}/rollout/{move} (promote_full: promote with full: \
              true); 409 `rollout_state` when the move does not fit the rollout's state.",
         ),
         (
             "record_golden",
             json!({ "result": schema("GoldenResult") }),
             &["result"],
-            "Operator. Records a golden-corpus run's verdict, which the `golden` gate reads.",
+            "Records a golden-corpus run's verdict, which the `golden` gate reads.",
         ),
         (
             "guard_action",
@@ -223,6 +219,21 @@ pub(crate) fn change_schemas() -> Map<String, Value> {
         "One edit of a flag, tagged by `change`; the note of each says which role it needs.",
         change_variants(),
     );
+    // The roles each change needs, from the rule the generic change route applies.
+    for tag in TAGS {
+        let (Some(capability), Some(Value::Object(variant))) = (
+            capability_of(tag),
+            out.get_mut(&format!("FlagChange.{tag}")),
+        ) else {
+            continue;
+        };
+        let note = variant
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let described = format!("{} {note}", roles_line(capability));
+        variant.insert("description".to_owned(), json!(described.trim_end()));
+    }
     let expected = || {
         described(
             // `anyOf`, not `"type": ["integer", "null"]`: validators read 3.0 as an integer

@@ -1,5 +1,5 @@
 //! The API description: served without a token as OpenAPI 3.1, describing exactly the routes of
-//! the route table (each documented operation is called to see the router knows it), with every `$ref` resolving and every guarded operation documenting 401
+//! the route table (each documented operation is called to see the router knows it), with every `$ref` resolving and every operation that needs a token documenting 401
 //! and 403. Its schemas are then held to real traffic: requests the server accepts validate
 //! against the request schemas, and answers against the schema documented for their status, so
 //! the document says what serde actually writes and reads.
@@ -204,7 +204,7 @@ async fn the_document_describes_every_route() {
             .collect();
         assert_eq!(declared, templated, "{what}: path parameters");
 
-        // The list mirrors the router: without a token a guarded route answers 401 (not 404 or
+        // The list mirrors the router: without a token a route that needs one answers 401 (not 404 or
         // 405), a public one 200.
         let (status, _, body) = anonymous(&app, method, &concrete(path)).await;
         let expected = if *public { 200 } else { 401 };

@@ -39,7 +39,7 @@ fn holders(capability: Capability) -> Vec<Role> {
 /// The routes that need a token, each with the roles that may call it, from the route table:
 /// the routes are never listed here (the checked-in `openapi-before.json` pins each one's
 /// capability, see `openapi_superset.rs`).
-fn guarded() -> Vec<(DeclaredRoute, Capability, Vec<Role>)> {
+fn token_routes() -> Vec<(DeclaredRoute, Capability, Vec<Role>)> {
     declared_routes()
         .into_iter()
         .filter_map(|route| match route.access {
@@ -67,9 +67,13 @@ async fn every_route_answers_each_role_as_its_capability_says() {
         .unwrap()
         .to_string();
     let end = now.to_string();
-    let routes = guarded();
+    let routes = token_routes();
     // Every capability is exercised, and the table is the whole API (not a handful of routes).
-    assert!(routes.len() >= 34, "{} guarded routes", routes.len());
+    assert!(
+        routes.len() >= 34,
+        "{} routes that need a token",
+        routes.len()
+    );
     for capability in [
         Capability::Read,
         Capability::Operate,
@@ -199,7 +203,7 @@ async fn every_route_is_in_the_api_description() {
     let f = fixture(ServerConfig::default()).await;
     let doc = f.call("GET", "/api/v1/openapi.json", None, None).await.body;
     let paths = doc["paths"].as_object().unwrap();
-    for (route, _, _) in guarded() {
+    for (route, _, _) in token_routes() {
         let (method, path) = (route.method, route.example.path);
         let documented = paths
             .iter()

@@ -6,7 +6,7 @@
 //! derived: the model lives in `cutover-core`, which stays free of HTTP and OpenAPI concerns, and
 //! several wire shapes are not what a derive would see anyway (`Flag` is read through the
 //! lenient `FlagRepr`, `Rollout` and `AuditEntry` serialise by hand, changes and chain faults are
-//! internally tagged). The schemas follow what serde writes and accepts; `tests/openapi.rs` holds
+//! internally tagged). The schemas follow what serde writes and accepts; `tests/openapi/` holds
 //! them to it with real answers of the router, checks every route of the router is described and
 //! every `$ref` resolves, and `tests/openapi_superset.rs` that nothing described before is lost.
 

@@ -31,11 +31,17 @@ pub use mode::{RecordOptions, Runner};
 pub use progress::{Progress, ProgressBar, Silent};
 pub use report::{
     Agreement, CaseReport, CaseStatus, InvariantCheck, Mode, Problem, Report, RunSummary,
-    ThresholdCheck, junit, render,
+    ThresholdCheck,
 };
+// From the files that define them: the report and subject modules hold the types their files
+// share and do not re-export their children (which would make a loop with them).
+pub use report::junit::junit;
+pub use report::terminal::render;
 pub use select::Selection;
 pub use spec::{GoldenSpec, Invariant, Threshold};
-pub use subject::{Fault, FnSubject, ProcessSubject, Request, Subject, from_fn};
+pub use subject::func::{FnSubject, from_fn};
+pub use subject::process::ProcessSubject;
+pub use subject::{Fault, Request, Subject};
 
 /// How many cases in a row may lose the subject process (crash, early exit, timeout) before a
 /// run stops.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::{Scenario, Shape, Spelling, Step};
+use super::scenario::{Scenario, Shape, Spelling, Step};
 use crate::expect::Expectations;
 
 /// Keeps `"recorded": null` (a subject may answer `null`) apart from a missing key.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use cutover_core::Tally;
 
-use super::{case_report, timing, unanswered};
+use super::parts::{case_report, timing, unanswered};
 use crate::corpus::{Corpus, StepRef};
 use crate::report::{
     CaseStatus, InvariantCheck, Mode, Problem, Report, SummaryParts, ThresholdCheck, agreement,

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{case_report, single_parts, unanswered};
+use super::parts::{case_report, single_parts, unanswered};
 use crate::GoldenError;
 use crate::corpus::store::{pending_path, render, write_atomic};
 use crate::corpus::{Corpus, StepRef};

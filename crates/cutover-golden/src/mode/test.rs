@@ -1,7 +1,7 @@
 //! `test`: every output against its case's expectations (`equals`, `must_include`, `at_most`,
 //! `at_least`, `matches`, `within`). A case without expectations passes with nothing checked.
 
-use super::{case_report, single_parts, unanswered};
+use super::parts::{case_report, single_parts, unanswered};
 use crate::corpus::{Corpus, StepRef};
 use crate::report::{CaseStatus, Mode, Problem, Report};
 use crate::run::{Outcome, SubjectRun};

@@ -3,7 +3,7 @@
 
 use cutover_core::Tally;
 
-use super::{case_report, single_parts, unanswered};
+use super::parts::{case_report, single_parts, unanswered};
 use crate::corpus::{Corpus, StepRef};
 use crate::report::{CaseStatus, Mode, Problem, Report, agreement};
 use crate::run::{Outcome, SubjectRun};

@@ -2,8 +2,8 @@
 //! and a [`Report`] with every case for people (`render`), scripts (`--json`) and CI
 //! (`junit`).
 
-mod junit;
-mod terminal;
+pub(crate) mod junit;
+pub(crate) mod terminal;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,9 +11,6 @@ use std::time::Duration;
 use cutover_core::{FieldOutcome, FieldResult, FieldTally, Tally};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
-
-pub use junit::junit;
-pub use terminal::render;
 
 use crate::budget::{BudgetCheck, LatencyStats};
 use crate::subject::Fault;

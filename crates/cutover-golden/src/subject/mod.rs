@@ -7,17 +7,14 @@
 //! its stdout, the output as JSON. Logs belong on stderr. Steps of a scenario come in order, so a
 //! stateful subject starts a new session when `step` is 0.
 
-mod func;
-mod process;
+pub(crate) mod func;
+pub(crate) mod process;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
-
-pub use func::{FnSubject, from_fn};
-pub use process::ProcessSubject;
 
 use crate::GoldenError;
 

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use cutover_core::{ComparisonSpec, EnvOverrides, Rollout, Variant};
-use cutover_sdk::{Change, Client, ClientBuilder, Counter, NewOutcome, Outcome};
+use cutover_core::{ComparisonSpec, EnvOverrides, Rollout};
+use cutover_sdk::{Change, Client, ClientBuilder, Counter, NewOutcome};
 use napi::bindgen_prelude::{Function, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, JsValue, Result, Status};
@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::context::{with_context, with_name};
 use crate::failure::{closed, error, type_error};
 use crate::flag::NativeFlag;
+use crate::outcome::variant_name;
 
 /// Options of `connect`, as `index.js` passes them.
 #[napi(object)]
@@ -105,12 +106,6 @@ pub struct NativeClient {
     counters: Vec<Counter>,
 }
 
-/// Bits of `record`'s `outcome` argument; counters follow from bit 3 on.
-const ERROR: u32 = 1;
-const FALLBACK: u32 = 1 << 1;
-const RETRY: u32 = 1 << 2;
-const FIRST_COUNTER: u32 = 3;
-
 fn env_overrides(vars: HashMap<String, String>) -> Result<EnvOverrides> {
     EnvOverrides::from_vars(vars).map_err(|errors| {
         error(format!(
@@ -163,10 +158,6 @@ pub fn offline(path: String, env: Option<HashMap<String, String>>) -> Result<Nat
         client,
         counters: Vec::new(),
     })
-}
-
-pub(crate) fn variant_name(variant: Variant) -> String {
-    variant.as_str().to_owned()
 }
 
 impl NativeClient {
@@ -384,32 +375,6 @@ impl NativeClient {
         let left = self.client.close().await;
         Ok(u32::try_from(left).unwrap_or(u32::MAX))
     }
-}
-
-/// The outcome `record`'s arguments describe: `bits` holds the error/fallback/retry bits and,
-/// from bit 3 on, the client's `counters` in the order they were named.
-pub(crate) fn outcome_of(counters: &[Counter], latency_ms: f64, bits: u32) -> Outcome {
-    let latency = if latency_ms.is_finite() && latency_ms > 0.0 {
-        Duration::from_secs_f64(latency_ms / 1000.0)
-    } else {
-        Duration::ZERO
-    };
-    let mut outcome = Outcome {
-        latency,
-        error: bits & ERROR != 0,
-        fallback: bits & FALLBACK != 0,
-        retry: bits & RETRY != 0,
-        ..Outcome::default()
-    };
-    let mut rest = bits >> FIRST_COUNTER;
-    while rest != 0 {
-        let i = rest.trailing_zeros() as usize;
-        if let Some(counter) = counters.get(i) {
-            outcome = outcome.count(*counter);
-        }
-        rest &= rest - 1;
-    }
-    outcome
 }
 
 fn comparison_spec(text: &str) -> Result<ComparisonSpec> {

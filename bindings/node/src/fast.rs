@@ -22,9 +22,9 @@ use napi::bindgen_prelude::{Object, Unknown};
 use napi::{Env, JsValue, Result, sys};
 use napi_derive::napi;
 
-use crate::client::outcome_of;
 use crate::context::{with_flat_context, with_name};
 use crate::failure::{CLOSED_MESSAGE, error};
+use crate::outcome::outcome_of;
 
 /// Marks the externals this module made (a random 128-bit value, as N-API asks).
 const TAG: sys::napi_type_tag = sys::napi_type_tag {

@@ -6,9 +6,9 @@ use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
-use crate::client::variant_name;
 use crate::context::with_context;
 use crate::failure::{closed, type_error};
+use crate::outcome::variant_name;
 
 #[napi]
 pub struct NativeFlag {

@@ -15,6 +15,7 @@ mod context;
 mod failure;
 pub mod fast;
 pub mod flag;
+mod outcome;
 
 use napi_derive::{module_init, napi};
 

@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use cutover_core::EnvOverrides;
-use cutover_sdk::{ClientBuilder, Outcome};
+use cutover_sdk::ClientBuilder;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
@@ -14,9 +13,9 @@ use pyo3::types::{PyDict, PyList, PyString};
 
 use crate::context::{context_of, short_repr};
 use crate::decision::{Decision, Status};
-use crate::errors::{ClosedError, to_py};
+use crate::errors::{closed_error, to_py};
 use crate::handle::{Flag, View};
-use crate::outcome::{Measure, OutcomeArgs, arm_of, outcome_of, seconds_of};
+use crate::outcome::{Measure, OutcomeArgs, arm_of, new_measure, outcome_of, seconds_of};
 use crate::runtime::{on_runtime_thread, runtime, wait};
 use crate::shadow::{ShadowRun, sample_of, spec_of};
 
@@ -37,33 +36,6 @@ pub(crate) struct Client {
 enum Named<'py> {
     Handle(Bound<'py, Flag>),
     Invalid(String),
-}
-
-pub(crate) fn closed_error(what: &str) -> PyErr {
-    ClosedError::new_err(format!(
-        "cannot {what}: the client is closed, so nothing it records would be uploaded; {what} \
-         before close() (evaluation still answers from the last flags)"
-    ))
-}
-
-pub(crate) fn new_measure(
-    client: &cutover_sdk::Client,
-    flag: &str,
-    arm: &Bound<'_, PyAny>,
-    error_on_exception: bool,
-) -> PyResult<Measure> {
-    if client.is_closed() {
-        return Err(closed_error("measure"));
-    }
-    Ok(Measure {
-        client: client.clone(),
-        flag: flag.to_owned(),
-        arm: arm_of(arm)?,
-        started: Instant::now(),
-        outcome: Outcome::default(),
-        error_on_exception,
-        recorded: false,
-    })
 }
 
 fn env_of(env: Option<BTreeMap<String, String>>) -> PyResult<Option<EnvOverrides>> {

@@ -50,3 +50,10 @@ pub(crate) fn to_py(error: SdkError) -> PyErr {
 pub(crate) fn panic_for_tests(message: String) {
     panic!("{message}");
 }
+
+pub(crate) fn closed_error(what: &str) -> PyErr {
+    ClosedError::new_err(format!(
+        "cannot {what}: the client is closed, so nothing it records would be uploaded; {what} \
+         before close() (evaluation still answers from the last flags)"
+    ))
+}

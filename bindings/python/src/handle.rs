@@ -5,10 +5,10 @@ use cutover_sdk::{FlagView, SdkFlag};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 
-use crate::client::{closed_error, new_measure};
 use crate::context::context_of;
 use crate::decision::Decision;
-use crate::outcome::{OutcomeArgs, arm_of, outcome_of};
+use crate::errors::closed_error;
+use crate::outcome::{OutcomeArgs, arm_of, new_measure, outcome_of};
 
 /// One flag of a client: evaluation through it skips the name lookup while the flags stay the
 /// same, and finds the flag again after a change.

@@ -10,6 +10,7 @@ use pyo3::types::{PyDict, PyString};
 
 use crate::context::{article_type, short_repr};
 use crate::decision::Decision;
+use crate::errors::closed_error;
 
 /// `"legacy"` or `"new"`, or the variant of a `Decision`.
 pub(crate) fn arm_of(arm: &Bound<'_, PyAny>) -> PyResult<Variant> {
@@ -218,4 +219,24 @@ impl Measure {
         self.outcome.latency = self.started.elapsed();
         self.client.record(&self.flag, self.arm, self.outcome);
     }
+}
+
+pub(crate) fn new_measure(
+    client: &cutover_sdk::Client,
+    flag: &str,
+    arm: &Bound<'_, PyAny>,
+    error_on_exception: bool,
+) -> PyResult<Measure> {
+    if client.is_closed() {
+        return Err(closed_error("measure"));
+    }
+    Ok(Measure {
+        client: client.clone(),
+        flag: flag.to_owned(),
+        arm: arm_of(arm)?,
+        started: Instant::now(),
+        outcome: Outcome::default(),
+        error_on_exception,
+        recorded: false,
+    })
 }

@@ -7,10 +7,7 @@ use std::path::{Path, PathBuf};
 const NOT_YET: &[&str] = &[
     "crates/cutover-cli",
     "crates/cutover-core",
-    "crates/cutover-sdk",
     "crates/cutover-store",
-    "bindings/python",
-    "bindings/node",
 ];
 
 fn workspace_crates() -> Vec<PathBuf> {

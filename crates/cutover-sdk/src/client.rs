@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use cutover_core::{Attributes, CompiledFlag, Decision, EnvOverrides, FlagKey, Timestamp, Variant};
+use cutover_core::{Attributes, Decision, EnvOverrides, Timestamp, Variant};
 
-use crate::live::{Change, Live, read_document};
+use crate::SdkError;
+use crate::live::{Change, Live, instant_for, read_document};
 use crate::metrics::Outcome;
-use crate::{SdkError, SdkFlag};
 
 /// Times one call through an arm; see [`Client::measure`].
 pub struct Measure<'a> {
@@ -43,17 +43,6 @@ impl Drop for Measure<'_> {
     fn drop(&mut self) {
         self.outcome.latency = self.started.elapsed();
         self.client.record(self.flag, self.arm, self.outcome);
-    }
-}
-
-/// The instant an evaluation runs at. Only flags with expiring overrides need the real time;
-/// the others skip the clock read, which would cost more than the evaluation itself.
-#[inline]
-pub(crate) fn instant_for(flag: &CompiledFlag) -> Timestamp {
-    if flag.reads_clock() {
-        Timestamp::now()
-    } else {
-        Timestamp::UNIX_EPOCH
     }
 }
 
@@ -309,12 +298,6 @@ impl Client {
     /// components of a phase that a preset moves together).
     pub fn view(&self) -> crate::FlagView {
         crate::FlagView::new(self.inner.live.current.load_full())
-    }
-
-    /// A handle for the hottest paths: it remembers where the flag sits in the snapshot and
-    /// looks it up again only when the snapshot changes.
-    pub fn flag(&self, key: &str) -> Result<SdkFlag, cutover_core::CoreError> {
-        Ok(SdkFlag::new(self.clone(), FlagKey::new(key)?))
     }
 
     pub fn status(&self) -> Status {

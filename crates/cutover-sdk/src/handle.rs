@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use cutover_core::{Attributes, FlagKey, Variant};
 
 use crate::Client;
-use crate::client::instant_for;
+use crate::live::instant_for;
 
 /// Marks a slot that matches no generation, so the first call resolves.
 const UNRESOLVED: u64 = u64::MAX;
@@ -60,5 +60,13 @@ impl SdkFlag {
             Some(flag) => flag.variant(ctx, instant_for(flag)),
             None => default,
         }
+    }
+}
+
+impl Client {
+    /// A handle for the hottest paths: it remembers where the flag sits in the snapshot and
+    /// looks it up again only when the snapshot changes.
+    pub fn flag(&self, key: &str) -> Result<SdkFlag, cutover_core::CoreError> {
+        Ok(SdkFlag::new(self.clone(), FlagKey::new(key)?))
     }
 }

@@ -16,6 +16,7 @@ mod live;
 mod metrics;
 mod provider;
 mod shadow;
+mod shadow_book;
 mod stream;
 mod upload;
 mod view;
@@ -26,7 +27,8 @@ pub use handle::SdkFlag;
 pub use live::Change;
 pub use metrics::{Counter, Counters, MAX_COUNTERS, Outcome};
 pub use provider::OpenFeatureProvider;
-pub use shadow::{NewOutcome, ReadOnly, Shadow, ShadowReport};
+pub use shadow::{NewOutcome, ReadOnly, Shadow};
+pub use shadow_book::ShadowReport;
 pub use view::FlagView;
 
 pub use cutover_core::{

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
-use cutover_core::{EnvOverrides, Flag, FlagDocument, FlagKey, Snapshot, Timestamp};
+use cutover_core::{CompiledFlag, EnvOverrides, Flag, FlagDocument, FlagKey, Snapshot, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// A compiled snapshot and its generation: a resolved [`crate::SdkFlag`] re-resolves when the
@@ -191,4 +191,15 @@ pub(crate) fn read_document(path: &Path) -> Result<(Vec<Flag>, u64), String> {
         .map_err(|e| format!("it is neither a cutover export (JSON) nor a client cache: {e}"))?;
     document.validate().map_err(|e| e.to_string())?;
     Ok((document.flags, 0))
+}
+
+/// The instant an evaluation runs at. Only flags with expiring overrides need the real time;
+/// the others skip the clock read, which would cost more than the evaluation itself.
+#[inline]
+pub(crate) fn instant_for(flag: &CompiledFlag) -> Timestamp {
+    if flag.reads_clock() {
+        Timestamp::now()
+    } else {
+        Timestamp::UNIX_EPOCH
+    }
 }

@@ -193,7 +193,7 @@ const PENDING_LIMIT: usize = 60;
 pub(crate) struct Recorder {
     flags: ArcSwap<HashMap<Arc<str>, Arc<FlagCells>>>,
     pub(crate) counters: CounterNames,
-    pub(crate) shadows: crate::shadow::ShadowBook,
+    pub(crate) shadows: crate::shadow_book::ShadowBook,
     pub(crate) window_start: Mutex<Timestamp>,
     pending: Mutex<VecDeque<MetricsBatch>>,
     pub(crate) dropped: AtomicU64,

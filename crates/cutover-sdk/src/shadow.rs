@@ -6,36 +6,24 @@
 //! shadowed. Results are aggregated per flag: per-field agreement tallies, error, panic and
 //! timeout counts, and a bounded sample of mismatches to review; uploaded with the arm metrics.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, PoisonError};
+
 use std::time::{Duration, Instant};
 
 use cutover_core::{
-    Attributes, ComparisonSpec, FieldResult, FlagShadow, MismatchSample, Rollout, Seed,
-    ShadowCounts, bucket_of,
+    Attributes, ComparisonSpec, FieldResult, MismatchSample, Rollout, Seed, ShadowCounts, bucket_of,
 };
 use futures_util::FutureExt;
 use serde::Serialize;
 
 use crate::Client;
+use crate::shadow_book::ShadowReport;
 
 /// Handed to the new path of a shadow run: whatever it does must not write, since its result is
 /// thrown away and the legacy path already did the work.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadOnly(());
-
-/// Everything shadow runs of one flag found (in this process since start, or in one upload
-/// window).
-pub type ShadowReport = ShadowCounts;
-
-/// Shadow findings per flag: since the start of the process, and since the last upload.
-#[derive(Default)]
-pub(crate) struct ShadowBook {
-    total: Mutex<HashMap<String, ShadowCounts>>,
-    window: Mutex<HashMap<String, ShadowCounts>>,
-}
 
 /// What the new path of a shadow run did. [`Shadow::run`] and [`Shadow::run_async`] find it
 /// themselves; a host that runs the new path on its own (an asyncio coroutine, a JavaScript
@@ -50,40 +38,6 @@ pub enum NewOutcome<T> {
     Panicked,
     /// It did not finish within the timeout.
     TimedOut,
-}
-
-impl ShadowBook {
-    /// Adds one run's findings to the totals and to the current window.
-    fn add(&self, flag: &str, run: &ShadowCounts) {
-        for book in [&self.total, &self.window] {
-            book.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(flag.to_owned())
-                .or_default()
-                .merge(run);
-        }
-    }
-
-    pub(crate) fn report(&self, flag: &str) -> ShadowReport {
-        self.total
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(flag)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Takes the current window's findings, leaving it empty, made to fit what a server takes
-    /// (oversized mismatch samples shortened, field paths no gate can name left out).
-    pub(crate) fn take_window(&self) -> Vec<FlagShadow> {
-        std::mem::take(&mut *self.window.lock().unwrap_or_else(PoisonError::into_inner))
-            .into_iter()
-            .map(|(flag, mut counts)| {
-                counts.fit_for_upload();
-                FlagShadow { flag, counts }
-            })
-            .collect()
-    }
 }
 
 /// A shadow run being set up: `client.shadow("flag", &ctx).sample(10.0).compare(spec)...`.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use cutover_core::{Attributes, Decision, Timestamp, Variant};
 
-use crate::client::instant_for;
 use crate::live::Current;
+use crate::live::instant_for;
 
 /// Every flag as it stood when [`crate::Client::view`] was called.
 pub struct FlagView {

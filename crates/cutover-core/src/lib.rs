@@ -23,6 +23,7 @@ mod document;
 mod env;
 mod error;
 mod flag;
+mod flag_limits;
 pub mod guard;
 mod key;
 pub mod limits;
@@ -40,11 +41,14 @@ pub use access::{
     Capability, GUARD_ACTOR, RESERVED_ACTORS, Role, SERVE_ACTOR, TOKEN_PREFIX, TokenName,
     token_hash,
 };
+pub use arm_metrics::check::{
+    MAX_CALLS_PER_SECOND, MAX_COUNTERS, MAX_DROPPED_BATCHES, MAX_FIELD_PATH_BYTES,
+    MAX_SAMPLE_CONTEXT, MAX_SAMPLE_VALUE_BYTES, MAX_SHADOW_FIELDS, UPLOAD_WINDOW_AHEAD,
+    UPLOAD_WINDOW_PAST,
+};
 pub use arm_metrics::{
-    ArmCounts, ArmReport, FlagShadow, LATENCY_BUCKETS, LatencySketch, MAX_CALLS_PER_SECOND,
-    MAX_COUNTERS, MAX_DROPPED_BATCHES, MAX_FIELD_PATH_BYTES, MAX_SAMPLE_CONTEXT,
-    MAX_SAMPLE_VALUE_BYTES, MAX_SHADOW_FIELDS, MetricsBatch, SUB_BUCKETS, UPLOAD_WINDOW_AHEAD,
-    UPLOAD_WINDOW_PAST, bucket_floor, latency_bucket,
+    ArmCounts, ArmReport, FlagShadow, LATENCY_BUCKETS, LatencySketch, MetricsBatch, SUB_BUCKETS,
+    bucket_floor, latency_bucket,
 };
 pub use attribute::AttributeName;
 pub use audit::{
@@ -59,10 +63,8 @@ pub use audit_state::{
 };
 pub use bucket::{BUCKETS, Seed, bucket_of};
 pub use change::FlagChange;
-pub use compare::{
-    Comparison, ComparisonSpec, FieldOutcome, FieldResult, FieldRule, FieldTally, MismatchSample,
-    ShadowCounts, Tally,
-};
+pub use compare::tally::{FieldTally, MismatchSample, ShadowCounts, Tally};
+pub use compare::{Comparison, ComparisonSpec, FieldOutcome, FieldResult, FieldRule};
 pub use context::{Attributes, Context};
 pub use decision::{Decision, Reason};
 pub use document::FlagDocument;

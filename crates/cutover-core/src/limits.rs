@@ -6,8 +6,7 @@
 //! limit existed stays readable, and a change that does not add text (a kill switch, a stage, a
 //! rollout move) is never refused because of what a flag already holds.
 
-use crate::guard::{GoldenResult, RolloutPlan};
-use crate::{Constraint, CoreError, Flag, Override, Preset};
+use crate::CoreError;
 
 /// A flag's or a preset's description.
 pub const MAX_DESCRIPTION_BYTES: usize = 4 * 1024;
@@ -88,82 +87,9 @@ pub fn clip(text: &str, limit: usize) -> String {
     format!("{}{MARK}", &text[..cut])
 }
 
-pub(crate) fn check_override(rule: &Override) -> Result<(), CoreError> {
-    check_text("override.value", &rule.value, MAX_VALUE_BYTES)
-}
-
-pub(crate) fn check_scope(scope: &[Constraint]) -> Result<(), CoreError> {
-    for constraint in scope {
-        for value in constraint.values() {
-            check_text("scope.values", value, MAX_VALUE_BYTES)?;
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn check_salt(salt: Option<&str>) -> Result<(), CoreError> {
-    salt.map_or(Ok(()), |s| check_text("salt", s, MAX_SALT_BYTES))
-}
-
-pub(crate) fn check_plan(plan: Option<&RolloutPlan>) -> Result<(), CoreError> {
-    for gate in plan.iter().flat_map(|p| &p.gates) {
-        check_text("plan.gates", gate.as_str(), MAX_GATE_BYTES)?;
-    }
-    Ok(())
-}
-
-pub(crate) fn check_golden(result: &GoldenResult) -> Result<(), CoreError> {
-    check_text("golden.corpus", &result.corpus, MAX_GOLDEN_TEXT_BYTES)?;
-    check_text("golden.summary", &result.summary, MAX_GOLDEN_TEXT_BYTES)
-}
-
-/// The size of the flag as JSON, refused over [`MAX_FLAG_BYTES`].
-pub(crate) fn check_flag_size(flag: &Flag) -> Result<(), CoreError> {
-    let bytes = serde_json::to_vec(flag).map_or(0, |json| json.len());
-    if bytes <= MAX_FLAG_BYTES {
-        return Ok(());
-    }
-    Err(CoreError::FlagTooLarge {
-        key: flag.key.to_string(),
-        bytes,
-        limit: MAX_FLAG_BYTES,
-    })
-}
-
-impl Flag {
-    /// Checks every text of the flag and its size against the limits: for a flag that is being
-    /// written whole (created, imported).
-    pub fn check_limits(&self) -> Result<(), CoreError> {
-        check_text("description", &self.description, MAX_DESCRIPTION_BYTES)?;
-        check_text("owner", &self.owner, MAX_OWNER_BYTES)?;
-        check_salt(self.salt.as_deref())?;
-        check_scope(&self.scope)?;
-        for rule in &self.overrides {
-            check_override(rule)?;
-        }
-        check_plan(self.plan.as_ref())?;
-        if let Some(golden) = &self.golden {
-            check_golden(golden)?;
-        }
-        if let Some(reason) = self.run.as_ref().and_then(|r| r.reason.as_deref()) {
-            check_reason(reason)?;
-        }
-        check_flag_size(self)
-    }
-}
-
-impl Preset {
-    /// Checks the preset's texts against the limits (its name and entries are bounded by their
-    /// types and by the flags they name).
-    pub fn check_limits(&self) -> Result<(), CoreError> {
-        check_text("description", &self.description, MAX_DESCRIPTION_BYTES)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::FlagKey;
 
     #[test]
     fn a_text_over_its_limit_is_named_with_a_preview_and_the_limit() {
@@ -191,35 +117,5 @@ mod tests {
         assert!(clipped.len() <= MAX_REASON_BYTES, "{}", clipped.len());
         assert!(clipped.ends_with('…'));
         assert!(check_reason(&clipped).is_ok());
-    }
-
-    #[test]
-    fn a_flag_is_checked_text_by_text_and_as_a_whole() {
-        let mut flag = Flag::new(FlagKey::new("f").unwrap());
-        flag.description = "d".repeat(MAX_DESCRIPTION_BYTES);
-        assert!(flag.check_limits().is_ok());
-        flag.description.push('!');
-        let err = flag.check_limits().unwrap_err().to_string();
-        assert!(
-            err.contains("description") && err.contains("4096 bytes"),
-            "{err}"
-        );
-        flag.description.clear();
-        flag.salt = Some("s".repeat(MAX_SALT_BYTES + 1));
-        assert!(matches!(
-            flag.check_limits(),
-            Err(CoreError::TooLong { field: "salt", .. })
-        ));
-        flag.salt = None;
-        for i in 0..300 {
-            flag.overrides.push(Override {
-                attribute: crate::AttributeName::new("user_id").unwrap(),
-                value: format!("{i:0>1000}"),
-                variant: crate::Variant::New,
-                expires_at: None,
-            });
-        }
-        let err = flag.check_limits().unwrap_err().to_string();
-        assert!(err.contains("262144 bytes"), "{err}");
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{MAX_DESCRIPTION_BYTES, check_text};
 use crate::{CoreError, FlagChange, FlagKey, Rollout, Stage};
 
 /// A named set of flag states.
@@ -161,6 +162,14 @@ impl Preset {
         };
         preset.validate()?;
         Ok(preset)
+    }
+}
+
+impl Preset {
+    /// Checks the preset's texts against the limits (its name and entries are bounded by their
+    /// types and by the flags they name).
+    pub fn check_limits(&self) -> Result<(), CoreError> {
+        check_text("description", &self.description, MAX_DESCRIPTION_BYTES)
     }
 }
 

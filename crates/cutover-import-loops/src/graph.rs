@@ -19,6 +19,8 @@ pub struct Scan {
     pub edges: usize,
     /// One line per file on a loop: `a.rs -> b.rs -> a.rs`.
     pub loops: Vec<String>,
+    /// Every edge, `a.rs -> b.rs`, to see why a loop is one.
+    pub edge_list: Vec<String>,
 }
 
 /// Scans the crate whose `src/` is `src`.
@@ -36,11 +38,11 @@ pub fn scan(src: &Path) -> Result<Scan, ScanError> {
         })?;
         texts.insert(module.clone(), code(&text));
     }
-    let root = Root::new(&texts[&Vec::new()], &modules);
+    let items = Items::new(&texts, &modules);
     let mut edges: BTreeMap<Module, BTreeSet<Module>> = BTreeMap::new();
     for (module, text) in &texts {
         let mut out = BTreeSet::new();
-        region(module, module, text, &modules, &root, &mut out);
+        region(module, module, text, &modules, &items, &mut out);
         out.remove(module);
         edges.insert(module.clone(), out);
     }
@@ -51,7 +53,13 @@ pub fn scan(src: &Path) -> Result<Scan, ScanError> {
             loops.push(trail.iter().map(name).collect::<Vec<_>>().join(" -> "));
         }
     }
+    let edge_list = edges
+        .iter()
+        .flat_map(|(from, to)| to.iter().map(move |to| (from, to)))
+        .map(|(from, to)| format!("{} -> {}", name(from), name(to)))
+        .collect();
     Ok(Scan {
+        edge_list,
         files: modules.len(),
         edges: edges.values().map(BTreeSet::len).sum(),
         loops,
@@ -100,36 +108,65 @@ fn modules(src: &Path) -> Result<BTreeMap<Module, PathBuf>, ScanError> {
     Ok(out)
 }
 
-/// What paths through the crate root reach: re-exported items and the root's own items.
-struct Root {
-    reexports: BTreeMap<String, Module>,
-    own: BTreeSet<String>,
+/// Where each file's items are: what it defines itself and what it brings in by name from
+/// another file (`use`, `pub use`), so that a path lands in the file that defines its item
+/// rather than in a file that merely passes it on.
+struct Items {
+    own: BTreeMap<Module, BTreeSet<String>>,
+    imported: BTreeMap<Module, BTreeMap<String, Module>>,
 }
 
-impl Root {
-    fn new(root: &str, modules: &BTreeMap<Module, PathBuf>) -> Self {
-        let children = children(&[], modules);
-        let mut reexports = BTreeMap::new();
-        for path in paths(root) {
-            if let Some((to, item)) = resolve(&[], &children, &BTreeMap::new(), &path, modules)
-                && !to.is_empty()
-                && let Some(item) = item.or_else(|| path.last().cloned())
-            {
-                reexports.insert(item, to);
+impl Items {
+    fn new(texts: &BTreeMap<Module, String>, modules: &BTreeMap<Module, PathBuf>) -> Self {
+        let mut own = BTreeMap::new();
+        let mut imported = BTreeMap::new();
+        for (module, text) in texts {
+            let outer = without_inline(text);
+            own.insert(
+                module.clone(),
+                defined_items(&outer).into_iter().collect::<BTreeSet<_>>(),
+            );
+            let children = children(module, modules);
+            let mut names = BTreeMap::new();
+            for path in paths(&outer) {
+                if let Some((to, Some(item))) =
+                    resolve(module, &children, &BTreeMap::new(), &path, modules)
+                    && path.last() == Some(&item)
+                    && &to != module
+                {
+                    names.insert(item, to);
+                }
             }
+            imported.insert(module.clone(), names);
         }
-        let mut own: BTreeSet<String> = defined_items(root).into_iter().collect();
-        own.retain(|item| !reexports.contains_key(item));
-        Self { reexports, own }
+        Self { own, imported }
     }
 
-    /// The file an item of the crate root is in, if it is one of the crate's.
-    fn file_of(&self, item: &str) -> Option<Module> {
-        match self.reexports.get(item) {
-            Some(module) => Some(module.clone()),
-            None => self.own.contains(item).then(Vec::new),
+    /// The file that defines `item` as module `at` names it, following what files pass on;
+    /// `None` when no file of the crate is found to define it (a macro, a glob's item).
+    fn home(&self, at: &Module, item: &str) -> Option<Module> {
+        let mut at = at.clone();
+        // A chain of re-exports is short; the bound only guards against a malformed crate.
+        for _ in 0..16 {
+            if self.own.get(&at).is_some_and(|own| own.contains(item)) {
+                return Some(at);
+            }
+            match self.imported.get(&at).and_then(|names| names.get(item)) {
+                Some(next) => at = next.clone(),
+                None => break,
+            }
         }
+        None
     }
+}
+
+/// `text` with the bodies of its inline modules blanked.
+fn without_inline(text: &str) -> String {
+    let mut outer = text.to_owned();
+    for module in inline_modules(text) {
+        outer.replace_range(module.body.clone(), &" ".repeat(module.body.len()));
+    }
+    outer
 }
 
 /// The edges of the code of module `at` (in the file of module `file`), its inline modules'
@@ -139,7 +176,7 @@ fn region(
     at: &Module,
     text: &str,
     modules: &BTreeMap<Module, PathBuf>,
-    root: &Root,
+    items: &Items,
     out: &mut BTreeSet<Module>,
 ) {
     let inline = inline_modules(text);
@@ -147,7 +184,14 @@ fn region(
     for module in &inline {
         let mut inner = at.clone();
         inner.push(module.name.clone());
-        region(file, &inner, &text[module.body.clone()], modules, root, out);
+        region(
+            file,
+            &inner,
+            &text[module.body.clone()],
+            modules,
+            items,
+            out,
+        );
         outer.replace_range(module.body.clone(), &" ".repeat(module.body.len()));
     }
     let children = children(at, modules);
@@ -166,13 +210,12 @@ fn region(
         let Some((to, item)) = resolve(at, &children, &aliases, path, modules) else {
             continue;
         };
-        let to = if to.is_empty() {
-            match item.as_deref().and_then(|item| root.file_of(item)) {
-                Some(module) => module,
-                None => continue,
-            }
-        } else {
-            to
+        // An item lands where it is defined; a module, or an item found nowhere, where the
+        // path leads (an item of the root found nowhere is a macro or a glob's: no edge).
+        let to = match item.as_deref().map(|item| items.home(&to, item)) {
+            Some(Some(home)) => home,
+            Some(None) if to.is_empty() => continue,
+            _ => to,
         };
         if &to != file {
             out.insert(to);

@@ -1,11 +1,16 @@
-//! `cutover-import-loops DIR...`: scans each crate (its directory or its `src/`) and lists the
-//! files on an import loop; exits 1 when there is one, 2 when a directory is not a crate.
+//! `cutover-import-loops [--edges] DIR...`: scans each crate (its directory or its `src/`) and
+//! lists the files on an import loop (with `--edges`, every edge too); exits 1 when there is a
+//! loop, 2 when a directory is not a crate.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let dirs: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let mut dirs: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let show_edges = dirs.first().is_some_and(|d| d.as_os_str() == "--edges");
+    if show_edges {
+        dirs.remove(0);
+    }
     if dirs.is_empty() {
         eprintln!("usage: cutover-import-loops CRATE_DIR...");
         return ExitCode::from(2);
@@ -17,7 +22,13 @@ fn main() -> ExitCode {
         } else {
             dir.clone()
         };
-        match cutover_import_loops::scan(Path::new(&src)) {
+        let scanned = cutover_import_loops::scan(Path::new(&src));
+        if show_edges && let Ok(scan) = &scanned {
+            for edge in &scan.edge_list {
+                println!("{edge}");
+            }
+        }
+        match scanned {
             Ok(scan) if scan.loops.is_empty() => {}
             Ok(scan) => {
                 found = true;

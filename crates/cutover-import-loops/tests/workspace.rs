@@ -4,11 +4,7 @@
 use std::path::{Path, PathBuf};
 
 /// Crates whose loops are not broken yet; each entry is a debt, not a permission.
-const NOT_YET: &[&str] = &[
-    "crates/cutover-cli",
-    "crates/cutover-core",
-    "crates/cutover-store",
-];
+const NOT_YET: &[&str] = &["crates/cutover-cli", "crates/cutover-store"];
 
 fn workspace_crates() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use jiff::SignedDuration;
 
 use super::{ArmCounts, FlagShadow, LATENCY_BUCKETS, MetricsBatch};
-use crate::compare::{MismatchSample, ShadowCounts};
+use crate::compare::tally::{MismatchSample, ShadowCounts};
 use crate::guard::is_counter_name;
 use crate::{CoreError, FlagKey, Timestamp};
 

@@ -6,17 +6,11 @@
 //! [`SUB_BUCKETS`] equal buckets, so any quantile it reports is within 1/32 (3.125 %) of the true
 //! value above it. It merges exactly, which a sampled or averaged summary would not.
 
-mod check;
+pub(crate) mod check;
 
 use serde::{Deserialize, Serialize};
 
 use crate::{Timestamp, Variant};
-
-pub use check::{
-    MAX_CALLS_PER_SECOND, MAX_COUNTERS, MAX_DROPPED_BATCHES, MAX_FIELD_PATH_BYTES,
-    MAX_SAMPLE_CONTEXT, MAX_SAMPLE_VALUE_BYTES, MAX_SHADOW_FIELDS, UPLOAD_WINDOW_AHEAD,
-    UPLOAD_WINDOW_PAST,
-};
 
 /// Buckets per power of two.
 pub const SUB_BUCKETS: u32 = 32;

@@ -150,18 +150,19 @@ impl FlagChange {
 
     /// Checks the texts this change brings against the limits (`docs/limits.md`).
     fn check_limits(&self) -> Result<(), CoreError> {
+        use crate::flag_limits;
         use crate::limits::{self, check_text};
         match self {
             FlagChange::SetDescription { description } => {
                 check_text("description", description, limits::MAX_DESCRIPTION_BYTES)
             }
             FlagChange::SetOwner { owner } => check_text("owner", owner, limits::MAX_OWNER_BYTES),
-            FlagChange::SetSalt { salt } => limits::check_salt(salt.as_deref()),
-            FlagChange::SetScope { scope } => limits::check_scope(scope),
-            FlagChange::AddOverride { rule } => limits::check_override(rule),
+            FlagChange::SetSalt { salt } => flag_limits::check_salt(salt.as_deref()),
+            FlagChange::SetScope { scope } => flag_limits::check_scope(scope),
+            FlagChange::AddOverride { rule } => flag_limits::check_override(rule),
             FlagChange::Replace { flag } => flag.check_limits(),
-            FlagChange::SetPlan { plan } => limits::check_plan(plan.as_ref()),
-            FlagChange::RecordGolden { result } => limits::check_golden(result),
+            FlagChange::SetPlan { plan } => flag_limits::check_plan(plan.as_ref()),
+            FlagChange::RecordGolden { result } => flag_limits::check_golden(result),
             FlagChange::GuardAction { reason, .. } => limits::check_reason(reason),
             FlagChange::SetEnabled { .. }
             | FlagChange::SetStage { .. }
@@ -295,12 +296,14 @@ impl FlagChange {
             return Ok(None);
         }
         if changes.iter().any(FlagChange::adds_text) {
-            crate::limits::check_flag_size(&next)?;
+            crate::flag_limits::check_flag_size(&next)?;
         }
         next.version = flag.version + 1;
         Ok(Some(next))
     }
 }
 
+#[cfg(test)]
+mod rollout_tests;
 #[cfg(test)]
 mod tests;

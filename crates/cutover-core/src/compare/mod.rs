@@ -6,7 +6,7 @@
 //! the exact decimals their JSON spells, never as rounded binary floats.
 
 mod decimal;
-mod tally;
+pub(crate) mod tally;
 
 use std::collections::BTreeMap;
 
@@ -15,8 +15,6 @@ use serde_json::{Number, Value};
 
 use self::decimal::Decimal;
 use crate::CoreError;
-
-pub use tally::{FieldTally, MismatchSample, ShadowCounts, Tally};
 
 /// How one field is compared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

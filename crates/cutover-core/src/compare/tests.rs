@@ -1,5 +1,6 @@
 use serde_json::json;
 
+use super::tally::Tally;
 use super::*;
 
 fn spec(json: Value) -> ComparisonSpec {

@@ -8,6 +8,7 @@ mod golden;
 mod plan;
 mod rate;
 mod run;
+mod run_state;
 mod simulate;
 
 pub use assess::{Assessment, GateReading, Judging, StepFigures, Unit, assess};
@@ -19,10 +20,10 @@ pub use plan::{
     parse_duration,
 };
 pub use rate::{ArmEvents, RateEvidence};
-pub use run::{RolloutRun, RunMove, RunStatus};
 pub(crate) use run::{
     apply_guard, apply_move, check_plan_edit, follow_plan_edit, pause_for_hand_change,
 };
+pub use run_state::{RolloutRun, RunMove, RunStatus};
 pub use simulate::{Ending, SimulationReport, Traffic, simulate, simulate_once};
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 use super::*;
 use crate::Variant;
-use crate::compare::{FieldTally, Tally};
+use crate::compare::tally::{FieldTally, Tally};
 use crate::{ArmReport, LatencySketch};
 
 fn now() -> Timestamp {

@@ -1,6 +1,6 @@
 //! Rows as both backends read and write them: the neutral shape of a flag's row and its
 //! checked conversion to the model (a row edited outside cutover is reported, never trusted),
-//! and the one decoder of each other table's rows, over any driver's row type ([`Read`]).
+//! and the one decoder of each other table's rows, over any driver's row type ([`Columns`]).
 
 use cutover_core::{
     AttributeName, AuditEntry, Constraint, Flag, FlagKey, HeadSeal, Override, Preset, Rollout,
@@ -8,7 +8,7 @@ use cutover_core::{
 };
 
 use crate::StoreError;
-use crate::sql::Read;
+use crate::sql::Columns;
 
 /// One row of `flags`.
 #[derive(Debug, Clone)]
@@ -116,7 +116,7 @@ pub(crate) const FLAG_COLUMNS: &str = "key, version, description, owner, enabled
 pub(crate) const OVERRIDE_COLUMNS: &str = "flag_key, attribute, value, variant, expires_at";
 
 impl FlagRow {
-    pub(crate) fn read(row: &impl Read) -> Result<Self, StoreError> {
+    pub(crate) fn read(row: &impl Columns) -> Result<Self, StoreError> {
         Ok(FlagRow {
             key: row.text("key")?,
             version: row.int("version")?,
@@ -206,7 +206,7 @@ impl FlagRow {
 }
 
 impl OverrideRow {
-    pub(crate) fn read(row: &impl Read) -> Result<Self, StoreError> {
+    pub(crate) fn read(row: &impl Columns) -> Result<Self, StoreError> {
         Ok(OverrideRow {
             flag_key: row.text("flag_key")?,
             attribute: row.text("attribute")?,
@@ -253,7 +253,7 @@ pub(crate) fn assemble(
 pub(crate) const TOKEN_COLUMNS: &str = "name, role, hash, created_at, created_by, expires_at";
 
 /// One row of `tokens`, checked on the way back to the model.
-pub(crate) fn token(row: &impl Read) -> Result<crate::TokenRecord, StoreError> {
+pub(crate) fn token(row: &impl Columns) -> Result<crate::TokenRecord, StoreError> {
     let name = row.text("name")?;
     let what = |column: &str, err: &dyn std::fmt::Display| {
         StoreError::bad_row(format!("token {name:?}, column {column}: {err}"))
@@ -276,7 +276,7 @@ pub(crate) const AUDIT_COLUMNS: &str =
     "id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn";
 
 /// One row of `audit_log`.
-pub(crate) fn audit_entry(row: &impl Read) -> Result<AuditEntry, StoreError> {
+pub(crate) fn audit_entry(row: &impl Columns) -> Result<AuditEntry, StoreError> {
     let id = row.int("id")?;
     let id = u64::try_from(id).map_err(|e| StoreError::bad_row(format!("audit id {id}: {e}")))?;
     Ok(AuditEntry {
@@ -300,7 +300,7 @@ pub(crate) fn audit_entry(row: &impl Read) -> Result<AuditEntry, StoreError> {
 }
 
 /// A preset's row: its definition, as JSON.
-pub(crate) fn preset(row: &impl Read) -> Result<Preset, StoreError> {
+pub(crate) fn preset(row: &impl Columns) -> Result<Preset, StoreError> {
     let name = row.text("name")?;
     let definition = row.text("definition")?;
     serde_json::from_str(&definition)
@@ -316,7 +316,7 @@ pub(crate) fn verdict_name(v: cutover_core::guard::Verdict) -> &'static str {
 }
 
 /// A row of `guard_history`, checked.
-pub(crate) fn guard_record(row: &impl Read) -> Result<crate::GuardRecord, StoreError> {
+pub(crate) fn guard_record(row: &impl Columns) -> Result<crate::GuardRecord, StoreError> {
     let flag = row.text("flag")?;
     let bad = |column: &str, e: &dyn std::fmt::Display| {
         StoreError::bad_row(format!("guard_history of {flag:?}, column {column}: {e}"))

@@ -64,6 +64,8 @@ impl<B> SqlStore<B> {
     }
 }
 
+// `Backend` is crate-private on purpose: the backends are this crate's two, and outside it a
+// store is used through its traits and constructors, never through its backend.
 #[allow(private_bounds)]
 impl<B: Backend> SqlStore<B> {
     /// Closes every connection (SQLite folds the write-ahead log back into the file).
@@ -211,7 +213,7 @@ impl<B: Backend> FlagStore for SqlStore<B> {
 #[async_trait]
 impl<B: Backend> AuditStore for SqlStore<B> {
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
-        sql::audit::query(&*self.backend, query).await
+        sql::lookups::query(&*self.backend, query).await
     }
 
     async fn verify_audit_with(&self, anchor: Option<&Anchor>) -> Result<VerifyReport, StoreError> {
@@ -234,11 +236,11 @@ impl<B: Backend> AuditStore for SqlStore<B> {
 #[async_trait]
 impl<B: Backend> TokenStore for SqlStore<B> {
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        sql::audit::tokens(&*self.backend).await
+        sql::lookups::tokens(&*self.backend).await
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        sql::audit::token_by_hash(&*self.backend, hash).await
+        sql::lookups::token_by_hash(&*self.backend, hash).await
     }
 
     async fn create_token(

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use cutover_core::VerifyReport;
 use futures_util::TryStreamExt;
 
-use super::{Args, Read, SqlTx};
+use super::{Args, Columns, SqlTx};
 use crate::StoreError;
 use crate::backend::Backend;
 use crate::copy::{BATCH_ROWS, Cell, ReadTables, Table, WriteTables};
@@ -14,7 +14,7 @@ pub(crate) struct CopyRead<B: Backend>(pub(crate) SqlTx<B>);
 
 pub(crate) struct CopyWrite<B: Backend>(pub(crate) SqlTx<B>);
 
-fn cells(row: &impl Read, table: &Table) -> Result<Vec<Cell>, StoreError> {
+fn cells(row: &impl Columns, table: &Table) -> Result<Vec<Cell>, StoreError> {
     table
         .columns
         .iter()

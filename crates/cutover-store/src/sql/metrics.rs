@@ -5,13 +5,13 @@
 
 use cutover_core::{ArmCounts, FlagKey, ShadowCounts, Timestamp, Variant};
 
-use super::{Args, Read, fetch_all};
+use super::{Args, Columns, fetch_all};
 use crate::backend::{Backend, TallySql};
 use crate::row::millis;
 use crate::sql::SqlTx;
 use crate::{ArmFigures, ArmWindow, ShadowWindow, StoreError};
 
-fn counts(row: &impl Read) -> Result<ArmCounts, StoreError> {
+fn counts(row: &impl Columns) -> Result<ArmCounts, StoreError> {
     let get = |c: &str| row.int(c).map(|v| u64::try_from(v).unwrap_or(0));
     Ok(ArmCounts {
         calls: get("calls")?,

@@ -7,9 +7,9 @@
 //!
 //! [`Backend`]: crate::backend::Backend
 
-pub(crate) mod audit;
 pub(crate) mod copy;
 pub(crate) mod guard;
+pub(crate) mod lookups;
 pub(crate) mod metrics;
 pub(crate) mod tx;
 
@@ -28,7 +28,7 @@ use crate::backend::Backend;
 /// every kind of value back, and its connections and pools execute statements. The bounds are
 /// stated once, in the blanket impls below, so generic code only names `D: Dialect`.
 pub(crate) trait Dialect:
-    Database<Arguments: IntoArguments<Self> + Bind, Row: Read, QueryResult: Affected>
+    Database<Arguments: IntoArguments<Self> + Bind, Row: Columns, QueryResult: Affected>
 {
     /// A connection (or an open transaction) as an executor of statements.
     fn on(conn: &mut Self::Connection) -> impl Executor<'_, Database = Self>;
@@ -39,7 +39,7 @@ pub(crate) trait Dialect:
 
 impl<D> Dialect for D
 where
-    D: Database<Arguments: IntoArguments<D> + Bind, Row: Read, QueryResult: Affected>,
+    D: Database<Arguments: IntoArguments<D> + Bind, Row: Columns, QueryResult: Affected>,
     for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
     for<'p> &'p Pool<D>: Executor<'p, Database = D>,
 {
@@ -96,7 +96,7 @@ where
 /// A row whose columns read back as the kinds of [`Cell`], by name or by position. A column
 /// that is missing or of another type is [`StoreError::Database`]: a decoding error never
 /// means the database is unreachable.
-pub(crate) trait Read {
+pub(crate) trait Columns {
     fn int(&self, column: &str) -> Result<i64, StoreError>;
     fn int_or_null(&self, column: &str) -> Result<Option<i64>, StoreError>;
     fn text(&self, column: &str) -> Result<String, StoreError>;
@@ -106,7 +106,7 @@ pub(crate) trait Read {
     fn cell(&self, index: usize, kind: Kind) -> Result<Cell, StoreError>;
 }
 
-impl<R> Read for R
+impl<R> Columns for R
 where
     R: Row,
     for<'a> &'a str: ColumnIndex<R>,

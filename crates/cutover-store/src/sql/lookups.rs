@@ -1,5 +1,5 @@
-//! Reads of the audit log and of tokens outside a transaction of ours: a page of the log for
-//! a query, and tokens for the API's authentication.
+//! Reads outside a transaction of ours, one statement each: a page of the audit log for a
+//! query, and tokens for the API's authentication.
 
 use cutover_core::AuditEntry;
 

@@ -18,9 +18,11 @@ mod error;
 pub mod guard;
 mod limit;
 mod live;
-mod metrics;
 mod ofrep;
 mod openapi;
+mod prometheus;
+mod routes;
+mod state;
 mod stream;
 
 pub use app::{Server, router};
@@ -29,3 +31,4 @@ pub use config::ServerConfig;
 pub use connections::{ConnectionConfig, ConnectionLimits};
 pub use error::ServerError;
 pub use live::Live;
+pub use routes::{Access, DeclaredRoute, Example, declared as declared_routes};

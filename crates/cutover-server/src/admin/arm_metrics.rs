@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Body, CallerExt, Params, flag_key};
 use crate::api_error::ApiError;
-use crate::app::AppState;
-use crate::metrics::store_call;
+use crate::prometheus::store_call;
+use crate::state::AppState;
 
 /// Counts are kept per second: a guarded step may bake for seconds, and its figures must not
 /// mix with the step before.

@@ -12,8 +12,12 @@ use cutover_core::{
 };
 use cutover_store::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
-    GuardRecord, ImportOptions, ImportReport, ShadowWindow, Store, StoreError, StoreState,
-    TokenRecord, TrustReport,
+    GuardRecord, ImportOptions, ImportReport, ShadowWindow, StoreError, StoreState, TokenRecord,
+    TrustReport,
+};
+use cutover_store::{
+    AuditStore, ChangeFeedStore, FlagStore, MaintenanceStore, MeasurementStore, RolloutGuardStore,
+    TokenStore,
 };
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
@@ -214,7 +218,7 @@ fn if_match(request: RequestBuilder, expected: Option<u64>) -> RequestBuilder {
 }
 
 #[async_trait]
-impl Store for RemoteStore {
+impl FlagStore for RemoteStore {
     async fn flags(&self) -> Result<Vec<Flag>, StoreError> {
         self.json("flag list", self.request(Method::GET, "/flags"))
             .await
@@ -351,7 +355,10 @@ impl Store for RemoteStore {
         self.json("export", self.request(Method::GET, "/export"))
             .await
     }
+}
 
+#[async_trait]
+impl AuditStore for RemoteStore {
     /// Every entry the query matches (at most its limit), read page by page: the server answers
     /// at most a page at a time and says with a Link header when more follow, so the cursor
     /// moves past the last entry of each page until the server has no more or the limit is met.
@@ -450,7 +457,10 @@ impl Store for RemoteStore {
             "only `cutover serve --trust-state` on the store itself accepts its state",
         ))
     }
+}
 
+#[async_trait]
+impl TokenStore for RemoteStore {
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         self.json("token list", self.request(Method::GET, "/tokens"))
             .await
@@ -489,7 +499,10 @@ impl Store for RemoteStore {
         self.committed("token revoke", self.change(Method::DELETE, &path, meta))
             .await
     }
+}
 
+#[async_trait]
+impl MeasurementStore for RemoteStore {
     /// Arm metrics reach a server from SDKs (`POST /api/v1/metrics`), not from the CLI.
     async fn add_arm_metrics(&self, _windows: &[ArmWindow]) -> Result<(), StoreError> {
         Err(not_offered("uploading arm metrics is the SDK's job"))
@@ -523,7 +536,10 @@ impl Store for RemoteStore {
             .query(&[("since", since.to_string()), ("until", until.to_string())]);
         self.json("shadow report", request).await
     }
+}
 
+#[async_trait]
+impl RolloutGuardStore for RemoteStore {
     /// The guard runs in servers; a client only reads what it saw.
     async fn add_guard_record(&self, _record: &GuardRecord) -> Result<(), StoreError> {
         Err(not_offered(
@@ -547,7 +563,10 @@ impl Store for RemoteStore {
             "the guard runs in `cutover serve`, not through the API",
         ))
     }
+}
 
+#[async_trait]
+impl MaintenanceStore for RemoteStore {
     async fn copy_source(&self) -> Result<cutover_store::CopySource, StoreError> {
         Err(not_offered(
             "a store is copied from the store itself (--db or --postgres), not through the API",
@@ -569,7 +588,10 @@ impl Store for RemoteStore {
             "a backup is taken from the store itself (--db or --postgres), not through the API",
         ))
     }
+}
 
+#[async_trait]
+impl ChangeFeedStore for RemoteStore {
     /// A CLI command does not follow changes; nothing ever wakes.
     async fn change_signals(&self) -> Result<ChangeSignals, StoreError> {
         Ok(Box::pin(futures_util::stream::pending()))

@@ -1,11 +1,13 @@
-//! Persistence for cutover: flags, overrides, presets and the hash-chained audit log behind one
-//! [`Store`] trait.
+//! Persistence for cutover: flags, overrides, presets and the hash-chained audit log behind
+//! narrow traits by concern ([`FlagStore`], [`AuditStore`], ...) and [`Store`], all of them.
 //!
 //! **Architecture invariant**: every change is one transaction that writes the new state and its
 //! audit entry together, and every backend runs the same transaction scripts (`script`) over
-//! its own [`script::Tx`] primitives, so the rules (optimistic concurrency, no-op detection, the
-//! audit chain) cannot drift between SQLite and PostgreSQL.
+//! the same [`script::Tx`] primitives (`sql/`, written once over sqlx's driver traits), so the
+//! rules (optimistic concurrency, no-op detection, the audit chain) cannot drift between SQLite
+//! and PostgreSQL. A backend (`backend::Backend`) says only what differs.
 
+mod backend;
 mod copy;
 mod error;
 mod model;
@@ -13,6 +15,7 @@ mod postgres;
 mod row;
 mod script;
 mod scripted;
+mod sql;
 mod sqlite;
 mod store;
 mod verify;
@@ -24,6 +27,19 @@ pub use model::{
     GuardLease, GuardRecord, ImportChange, ImportOptions, ImportReport, ShadowWindow, StoreState,
     TokenRecord, TrustReport,
 };
-pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
-pub use store::Store;
+pub use postgres::{PgBackend, PgStore};
+pub use scripted::SqlStore;
+pub use sqlite::{SqliteBackend, SqliteStore};
+pub use store::{
+    AuditStore, ChangeFeedStore, FlagStore, MaintenanceStore, MeasurementStore, RolloutGuardStore,
+    Store, TokenStore,
+};
+
+/// Every store trait, for calling their methods on a concrete store (`SqliteStore`,
+/// `PgStore`): `use cutover_store::prelude::*;`. A `dyn Store` needs only `Store`.
+pub mod prelude {
+    pub use crate::store::{
+        AuditStore as _, ChangeFeedStore as _, FlagStore as _, MaintenanceStore as _,
+        MeasurementStore as _, RolloutGuardStore as _, Store, TokenStore as _,
+    };
+}

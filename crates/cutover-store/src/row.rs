@@ -1,12 +1,14 @@
-//! Flags as table rows: the neutral shape both backends read and write, and its checked
-//! conversion to the model (a row edited outside cutover is reported, never trusted).
+//! Rows as both backends read and write them: the neutral shape of a flag's row and its
+//! checked conversion to the model (a row edited outside cutover is reported, never trusted),
+//! and the one decoder of each other table's rows, over any driver's row type ([`Columns`]).
 
 use cutover_core::{
-    AttributeName, Constraint, Flag, FlagKey, HeadSeal, Override, Rollout, SealGap, Stage,
-    Timestamp, Variant,
+    AttributeName, AuditEntry, Constraint, Flag, FlagKey, HeadSeal, Override, Preset, Rollout,
+    SealGap, Stage, Timestamp, Variant,
 };
 
 use crate::StoreError;
+use crate::sql::Columns;
 
 /// One row of `flags`.
 #[derive(Debug, Clone)]
@@ -106,7 +108,33 @@ pub(crate) fn timestamp(ms: i64, what: &str) -> Result<Timestamp, StoreError> {
     Timestamp::from_millisecond(ms).map_err(|e| StoreError::bad_row(format!("{what}: {e}")))
 }
 
+/// The columns every read of `flags` selects, for [`FlagRow::read`].
+pub(crate) const FLAG_COLUMNS: &str = "key, version, description, owner, enabled, stage, \
+    rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, golden";
+
+/// The columns every read of `overrides` selects, for [`OverrideRow::read`].
+pub(crate) const OVERRIDE_COLUMNS: &str = "flag_key, attribute, value, variant, expires_at";
+
 impl FlagRow {
+    pub(crate) fn read(row: &impl Columns) -> Result<Self, StoreError> {
+        Ok(FlagRow {
+            key: row.text("key")?,
+            version: row.int("version")?,
+            description: row.text("description")?,
+            owner: row.text("owner")?,
+            enabled: row.boolean("enabled")?,
+            stage: row.text("stage")?,
+            rollout_bps: row.int("rollout_bps")?,
+            killed: row.boolean("killed")?,
+            stickiness: row.text("stickiness")?,
+            salt: row.text_or_null("salt")?,
+            scope: row.text("scope")?,
+            plan: row.text_or_null("rollout_plan")?,
+            run: row.text_or_null("rollout_run")?,
+            golden: row.text_or_null("golden")?,
+        })
+    }
+
     pub(crate) fn from_flag(flag: &Flag) -> Result<Self, StoreError> {
         Ok(FlagRow {
             key: flag.key.to_string(),
@@ -178,6 +206,16 @@ impl FlagRow {
 }
 
 impl OverrideRow {
+    pub(crate) fn read(row: &impl Columns) -> Result<Self, StoreError> {
+        Ok(OverrideRow {
+            flag_key: row.text("flag_key")?,
+            attribute: row.text("attribute")?,
+            value: row.text("value")?,
+            variant: row.text("variant")?,
+            expires_at: row.int_or_null("expires_at")?,
+        })
+    }
+
     pub(crate) fn from_flag(flag: &Flag) -> Vec<OverrideRow> {
         flag.overrides
             .iter()
@@ -211,28 +249,62 @@ pub(crate) fn assemble(
         .collect()
 }
 
+/// The columns every read of `tokens` selects, for [`token`].
+pub(crate) const TOKEN_COLUMNS: &str = "name, role, hash, created_at, created_by, expires_at";
+
 /// One row of `tokens`, checked on the way back to the model.
-pub(crate) fn token_from_parts(
-    name: String,
-    role: String,
-    hash: String,
-    created_at: i64,
-    created_by: String,
-    expires_at: Option<i64>,
-) -> Result<crate::TokenRecord, StoreError> {
+pub(crate) fn token(row: &impl Columns) -> Result<crate::TokenRecord, StoreError> {
+    let name = row.text("name")?;
     let what = |column: &str, err: &dyn std::fmt::Display| {
         StoreError::bad_row(format!("token {name:?}, column {column}: {err}"))
     };
     Ok(crate::TokenRecord {
         name: cutover_core::TokenName::new(&name).map_err(|e| what("name", &e))?,
-        role: role.parse().map_err(|e| what("role", &e))?,
-        created_at: timestamp(created_at, "tokens.created_at")?,
-        created_by,
-        hash,
-        expires_at: expires_at
+        role: row.text("role")?.parse().map_err(|e| what("role", &e))?,
+        created_at: timestamp(row.int("created_at")?, "tokens.created_at")?,
+        created_by: row.text("created_by")?,
+        hash: row.text("hash")?,
+        expires_at: row
+            .int_or_null("expires_at")?
             .map(|at| timestamp(at, "tokens.expires_at"))
             .transpose()?,
     })
+}
+
+/// The columns every read of `audit_log` selects, for [`audit_entry`].
+pub(crate) const AUDIT_COLUMNS: &str =
+    "id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn";
+
+/// One row of `audit_log`.
+pub(crate) fn audit_entry(row: &impl Columns) -> Result<AuditEntry, StoreError> {
+    let id = row.int("id")?;
+    let id = u64::try_from(id).map_err(|e| StoreError::bad_row(format!("audit id {id}: {e}")))?;
+    Ok(AuditEntry {
+        id,
+        at: timestamp(row.int("at")?, "audit_log.at")?,
+        actor: row.text("actor")?,
+        action: row.text("action")?,
+        entity: row.text("entity")?,
+        before: row.text_or_null("before")?,
+        after: row.text_or_null("after")?,
+        reason: row.text_or_null("reason")?,
+        prev_hash: row.text("prev_hash")?,
+        hash: row.text("hash")?,
+        // Entries written before version 7 of the schema each stand alone.
+        txn: match row.int_or_null("txn")? {
+            Some(txn) => u64::try_from(txn)
+                .map_err(|e| StoreError::bad_row(format!("audit txn {txn}: {e}")))?,
+            None => id,
+        },
+    })
+}
+
+/// A preset's row: its definition, as JSON.
+pub(crate) fn preset(row: &impl Columns) -> Result<Preset, StoreError> {
+    let name = row.text("name")?;
+    let definition = row.text("definition")?;
+    serde_json::from_str(&definition)
+        .map_err(|e| StoreError::bad_row(format!("preset {name:?}: {e}")))
 }
 
 pub(crate) fn verdict_name(v: cutover_core::guard::Verdict) -> &'static str {
@@ -244,23 +316,18 @@ pub(crate) fn verdict_name(v: cutover_core::guard::Verdict) -> &'static str {
 }
 
 /// A row of `guard_history`, checked.
-pub(crate) fn guard_record(
-    flag: String,
-    at: i64,
-    step: i64,
-    rollout_bps: i64,
-    action: String,
-    assessment: String,
-) -> Result<crate::GuardRecord, StoreError> {
+pub(crate) fn guard_record(row: &impl Columns) -> Result<crate::GuardRecord, StoreError> {
+    let flag = row.text("flag")?;
     let bad = |column: &str, e: &dyn std::fmt::Display| {
         StoreError::bad_row(format!("guard_history of {flag:?}, column {column}: {e}"))
     };
     Ok(crate::GuardRecord {
         flag: FlagKey::new(&flag).map_err(|e| bad("flag", &e))?,
-        at: timestamp(at, "guard_history.at")?,
-        step: usize::try_from(step).map_err(|e| bad("step", &e))?,
-        rollout: Rollout::from_bps(rollout_bps).map_err(|e| bad("rollout_bps", &e))?,
-        action,
-        assessment: serde_json::from_str(&assessment).map_err(|e| bad("assessment", &e))?,
+        at: timestamp(row.int("at")?, "guard_history.at")?,
+        step: usize::try_from(row.int("step")?).map_err(|e| bad("step", &e))?,
+        rollout: Rollout::from_bps(row.int("rollout_bps")?).map_err(|e| bad("rollout_bps", &e))?,
+        action: row.text("action")?,
+        assessment: serde_json::from_str(&row.text("assessment")?)
+            .map_err(|e| bad("assessment", &e))?,
     })
 }

@@ -1,20 +1,100 @@
-//! The `Store` methods that only open a transaction, run a shared script and commit: the same
-//! for every backend, written once. A backend provides `begin` (a write transaction holding the
-//! store's write lock), `begin_read` (one consistent snapshot) and `finish` (commit on success),
-//! and its own methods for what differs (audit queries, tokens by hash, signals, metrics).
+//! The one implementation of the store traits, for every backend: a method opens a transaction
+//! of the backend, runs a shared script over it (`script`, `verify`) or a shared statement
+//! (`sql/`), and commits. A backend ([`Backend`]) provides only what differs.
 
-macro_rules! scripted_store {
-    ($store:ident { $($own:tt)* }) => {
-        #[async_trait::async_trait]
-        impl $crate::Store for $store {
+use std::sync::Arc;
 
+use async_trait::async_trait;
+use cutover_core::{
+    Anchor, AuditEntry, AuditKey, Flag, FlagChange, FlagDocument, FlagKey, Preset, ShadowCounts,
+    Timestamp, TokenName, VerifyReport,
+};
+
+use crate::backend::{Backend, Mode};
+use crate::sql::{self, SqlTx};
+use crate::store::{
+    AuditStore, ChangeFeedStore, FlagStore, MaintenanceStore, MeasurementStore, RolloutGuardStore,
+    TokenStore,
+};
+use crate::{
+    ArmFigures, ArmWindow, AuditQuery, BackupReport, ChangeMeta, ChangeSignals, Committed,
+    CopySource, CopyTarget, GuardLease, GuardRecord, ImportOptions, ImportReport, ShadowWindow,
+    StoreError, StoreState, TokenRecord, TrustReport, script,
+};
+
+/// A cutover store over a SQL backend: [`SqliteStore`](crate::SqliteStore) or
+/// [`PgStore`](crate::PgStore).
+pub struct SqlStore<B> {
+    pub(crate) backend: Arc<B>,
+    /// Seals the audit head on every append and checks the seal on verify.
+    pub(crate) key: Option<Arc<AuditKey>>,
+}
+
+impl<B> Clone for SqlStore<B> {
+    fn clone(&self) -> Self {
+        SqlStore {
+            backend: self.backend.clone(),
+            key: self.key.clone(),
+        }
+    }
+}
+
+impl<B: std::fmt::Debug> std::fmt::Debug for SqlStore<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("backend", &self.backend)
+            .field("sealed", &self.key.is_some())
+            .finish()
+    }
+}
+
+impl<B> SqlStore<B> {
+    pub(crate) fn new(backend: B) -> Self {
+        SqlStore {
+            backend: Arc::new(backend),
+            key: None,
+        }
+    }
+
+    /// Seals the audit head with `key` on every append, and checks the seal on verify. Every
+    /// node of a cluster needs the same key.
+    pub fn with_audit_key(mut self, key: AuditKey) -> Self {
+        self.key = Some(Arc::new(key));
+        self
+    }
+}
+
+// `Backend` is crate-private on purpose: the backends are this crate's two, and outside it a
+// store is used through its traits and constructors, never through its backend.
+#[allow(private_bounds)]
+impl<B: Backend> SqlStore<B> {
+    /// Closes every connection (SQLite folds the write-ahead log back into the file).
+    pub async fn close(&self) {
+        self.backend.close().await;
+    }
+
+    pub(crate) async fn begin(&self, mode: Mode) -> Result<SqlTx<B>, StoreError> {
+        let tx = self.backend.begin(mode).await?;
+        Ok(SqlTx::new(tx, self.backend.clone(), self.key.clone()))
+    }
+
+    /// Commits on success; on failure the transaction is dropped, which rolls it back.
+    async fn finish<T>(tx: SqlTx<B>, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        let value = result?;
+        tx.commit().await?;
+        Ok(value)
+    }
+}
+
+#[async_trait]
+impl<B: Backend> FlagStore for SqlStore<B> {
     async fn flags(&self) -> Result<Vec<Flag>, StoreError> {
-        let mut tx = self.begin_read().await?;
+        let mut tx = self.begin(Mode::Read).await?;
         script::Tx::flags(&mut tx).await
     }
 
     async fn flag(&self, key: &FlagKey) -> Result<Flag, StoreError> {
-        let mut tx = self.begin_read().await?;
+        let mut tx = self.begin(Mode::Read).await?;
         script::Tx::flag(&mut tx, key)
             .await?
             .ok_or_else(|| StoreError::FlagNotFound {
@@ -23,7 +103,7 @@ macro_rules! scripted_store {
     }
 
     async fn state(&self) -> Result<StoreState, StoreError> {
-        let mut tx = self.begin_read().await?;
+        let mut tx = self.begin(Mode::Read).await?;
         let flags = script::Tx::flags(&mut tx).await?;
         let (head, _) = script::Tx::audit_head(&mut tx).await?;
         Ok(StoreState { flags, head })
@@ -34,9 +114,9 @@ macro_rules! scripted_store {
         flag: Flag,
         meta: &ChangeMeta,
     ) -> Result<Committed<Flag>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Mode::Write).await?;
         let out = script::create_flag(&mut tx, flag, meta).await;
-        self.finish(tx, out).await
+        Self::finish(tx, out).await
     }
 
     async fn change_flag(
@@ -46,9 +126,9 @@ macro_rules! scripted_store {
         changes: &[FlagChange],
         meta: &ChangeMeta,
     ) -> Result<Committed<Flag>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Mode::Write).await?;
         let out = script::change_flag(&mut tx, key, expected_version, changes, None, meta).await;
-        self.finish(tx, out).await
+        Self::finish(tx, out).await
     }
 
     async fn delete_flag(
@@ -57,13 +137,13 @@ macro_rules! scripted_store {
         expected_version: Option<u64>,
         meta: &ChangeMeta,
     ) -> Result<Committed<Flag>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Mode::Write).await?;
         let out = script::delete_flag(&mut tx, key, expected_version, meta).await;
-        self.finish(tx, out).await
+        Self::finish(tx, out).await
     }
 
     async fn presets(&self) -> Result<Vec<Preset>, StoreError> {
-        let mut tx = self.begin_read().await?;
+        let mut tx = self.begin(Mode::Read).await?;
         script::Tx::presets(&mut tx).await
     }
 
@@ -72,9 +152,9 @@ macro_rules! scripted_store {
         preset: Preset,
         meta: &ChangeMeta,
     ) -> Result<Committed<Preset>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Mode::Write).await?;
         let out = script::define_preset(&mut tx, preset, meta).await;
-        self.finish(tx, out).await
+        Self::finish(tx, out).await
     }
 
     async fn delete_preset(
@@ -82,9 +162,9 @@ macro_rules! scripted_store {
         name: &FlagKey,
         meta: &ChangeMeta,
     ) -> Result<Committed<Preset>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Mode::Write).await?;
         let out = script::delete_preset(&mut tx, name, meta).await;
-        self.finish(tx, out).await
+        Self::finish(tx, out).await
     }
 
     async fn apply_preset(
@@ -92,41 +172,75 @@ macro_rules! scripted_store {
         name: &FlagKey,
         meta: &ChangeMeta,
     ) -> Result<Vec<Committed<Flag>>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Mode::Write).await?;
         let out = script::apply_preset(&mut tx, name, meta).await;
-        self.finish(tx, out).await
+        Self::finish(tx, out).await
     }
 
     async fn sweep_expired_overrides(
         &self,
         meta: &ChangeMeta,
     ) -> Result<Vec<Committed<Flag>>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Mode::Write).await?;
         let out = script::sweep_expired(&mut tx, meta).await;
-        self.finish(tx, out).await
+        Self::finish(tx, out).await
     }
 
     async fn import(
         &self,
         doc: &FlagDocument,
-        options: $crate::ImportOptions,
+        options: ImportOptions,
         meta: &ChangeMeta,
     ) -> Result<ImportReport, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Mode::Write).await?;
         let out = script::import(&mut tx, doc, options, meta).await;
         if options.dry_run {
             // Dropping the transaction rolls back everything the script wrote.
             drop(tx);
             return out;
         }
-        self.finish(tx, out).await
+        Self::finish(tx, out).await
     }
 
     async fn export(&self) -> Result<FlagDocument, StoreError> {
-        let mut tx = self.begin_read().await?;
+        let mut tx = self.begin(Mode::Read).await?;
         let flags = script::Tx::flags(&mut tx).await?;
         let presets = script::Tx::presets(&mut tx).await?;
         Ok(FlagDocument { flags, presets })
+    }
+}
+
+#[async_trait]
+impl<B: Backend> AuditStore for SqlStore<B> {
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        sql::lookups::query(&*self.backend, query).await
+    }
+
+    async fn verify_audit_with(&self, anchor: Option<&Anchor>) -> Result<VerifyReport, StoreError> {
+        let mut tx = self.begin(Mode::Read).await?;
+        crate::verify::verify(&mut tx, anchor.cloned()).await
+    }
+
+    async fn audit_head(&self) -> Result<(u64, String), StoreError> {
+        let mut tx = self.begin(Mode::Read).await?;
+        script::Tx::audit_head(&mut tx).await
+    }
+
+    async fn trust_state(&self, meta: &ChangeMeta) -> Result<TrustReport, StoreError> {
+        let mut tx = self.begin(Mode::Write).await?;
+        let out = crate::verify::trust(&mut tx, meta).await;
+        Self::finish(tx, out).await
+    }
+}
+
+#[async_trait]
+impl<B: Backend> TokenStore for SqlStore<B> {
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        sql::lookups::tokens(&*self.backend).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        sql::lookups::token_by_hash(&*self.backend, hash).await
     }
 
     async fn create_token(
@@ -134,9 +248,9 @@ macro_rules! scripted_store {
         token: TokenRecord,
         meta: &ChangeMeta,
     ) -> Result<Committed<TokenRecord>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Mode::Write).await?;
         let out = script::create_token(&mut tx, token, meta).await;
-        self.finish(tx, out).await
+        Self::finish(tx, out).await
     }
 
     async fn revoke_token(
@@ -144,33 +258,88 @@ macro_rules! scripted_store {
         name: &TokenName,
         meta: &ChangeMeta,
     ) -> Result<Committed<TokenRecord>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Mode::Write).await?;
         let out = script::revoke_token(&mut tx, name, meta).await;
-        self.finish(tx, out).await
+        Self::finish(tx, out).await
     }
-
-    async fn verify_audit_with(
-        &self,
-        anchor: Option<&cutover_core::Anchor>,
-    ) -> Result<cutover_core::VerifyReport, StoreError> {
-        let mut tx = self.begin_read().await?;
-        crate::verify::verify(&mut tx, anchor.cloned()).await
-    }
-
-    async fn audit_head(&self) -> Result<(u64, String), StoreError> {
-        let mut tx = self.begin_read().await?;
-        script::Tx::audit_head(&mut tx).await
-    }
-
-    async fn trust_state(&self, meta: &ChangeMeta) -> Result<crate::TrustReport, StoreError> {
-        let mut tx = self.begin().await?;
-        let out = crate::verify::trust(&mut tx, meta).await;
-        self.finish(tx, out).await
-    }
-
-            $($own)*
-        }
-    };
 }
 
-pub(crate) use scripted_store;
+#[async_trait]
+impl<B: Backend> MeasurementStore for SqlStore<B> {
+    async fn add_arm_metrics(&self, windows: &[ArmWindow]) -> Result<(), StoreError> {
+        let mut tx = self.begin(Mode::Tally).await?;
+        let out = sql::metrics::add(&mut tx, windows).await;
+        Self::finish(tx, out).await
+    }
+
+    async fn arm_metrics(
+        &self,
+        flag: &FlagKey,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<ArmFigures, StoreError> {
+        sql::metrics::sum(&*self.backend, flag, since, until).await
+    }
+
+    async fn add_shadow_counts(&self, windows: &[ShadowWindow]) -> Result<(), StoreError> {
+        let mut tx = self.begin(Mode::Tally).await?;
+        let out = sql::metrics::add_shadow(&mut tx, windows).await;
+        Self::finish(tx, out).await
+    }
+
+    async fn shadow_counts(
+        &self,
+        flag: &FlagKey,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<ShadowCounts, StoreError> {
+        sql::metrics::sum_shadow(&*self.backend, flag, since, until).await
+    }
+}
+
+#[async_trait]
+impl<B: Backend> RolloutGuardStore for SqlStore<B> {
+    async fn add_guard_record(&self, record: &GuardRecord) -> Result<(), StoreError> {
+        sql::guard::add(&*self.backend, record).await
+    }
+
+    async fn guard_history(
+        &self,
+        flag: &FlagKey,
+        limit: u32,
+    ) -> Result<Vec<GuardRecord>, StoreError> {
+        sql::guard::history(&*self.backend, flag, limit).await
+    }
+
+    async fn guard_lease(&self) -> Result<Option<Box<dyn GuardLease>>, StoreError> {
+        self.backend.guard_lease().await
+    }
+}
+
+#[async_trait]
+impl<B: Backend> ChangeFeedStore for SqlStore<B> {
+    async fn change_signals(&self) -> Result<ChangeSignals, StoreError> {
+        self.backend.change_signals().await
+    }
+}
+
+#[async_trait]
+impl<B: Backend> MaintenanceStore for SqlStore<B> {
+    async fn copy_source(&self) -> Result<CopySource, StoreError> {
+        let tx = self.begin(Mode::Read).await?;
+        Ok(CopySource(Box::new(sql::copy::CopyRead(tx))))
+    }
+
+    async fn copy_target(&self) -> Result<CopyTarget, StoreError> {
+        let tx = self.begin(Mode::Write).await?;
+        Ok(CopyTarget(Box::new(sql::copy::CopyWrite(tx))))
+    }
+
+    async fn backup(&self, path: &std::path::Path) -> Result<BackupReport, StoreError> {
+        B::backup(self, path).await
+    }
+
+    async fn close(&self) {
+        self.backend.close().await;
+    }
+}

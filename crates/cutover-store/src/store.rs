@@ -1,4 +1,11 @@
-//! The `Store` trait: everything the CLI and the server need from persistence.
+//! What the CLI and the server need from persistence, by concern: flags and presets, the audit
+//! log, tokens, measurements, the rollout guard's records, change signals, and the store as a
+//! whole (copy, backup, close). [`Store`] is all of them: what a caller holding the whole store
+//! (`Arc<dyn Store>`) calls, while code that needs one concern can ask for just that trait.
+//!
+//! The methods of every narrow trait can be called on a `dyn Store` (and on any `T: Store`)
+//! with only `Store` in scope; on a concrete store (`SqliteStore`, `PgStore`) the narrow trait
+//! must be in scope, which `use cutover_store::prelude::*` brings.
 
 use async_trait::async_trait;
 use cutover_core::{
@@ -12,13 +19,13 @@ use crate::{
     StoreError, StoreState, TokenRecord, TrustReport,
 };
 
-/// Persistence of flags, presets and the audit log.
+/// Flags, their overrides and presets, and the import/export document that holds them.
 ///
 /// Every method that changes state runs in one transaction with its audit entries; methods that
 /// take `expected_version` refuse with [`StoreError::VersionConflict`] when the flag moved on,
 /// and `None` applies the change to whatever version is current (still atomically).
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait FlagStore: Send + Sync {
     async fn flags(&self) -> Result<Vec<Flag>, StoreError>;
 
     async fn flag(&self, key: &FlagKey) -> Result<Flag, StoreError>;
@@ -88,7 +95,11 @@ pub trait Store: Send + Sync {
     ) -> Result<ImportReport, StoreError>;
 
     async fn export(&self) -> Result<FlagDocument, StoreError>;
+}
 
+/// Reading and checking the hash-chained audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Verifies the audit log: walks the chain against the recorded head, replays it into the
@@ -96,7 +107,7 @@ pub trait Store: Send + Sync {
     /// when the store was given an audit key, and holds the log to `anchor` when one is given.
     async fn verify_audit_with(&self, anchor: Option<&Anchor>) -> Result<VerifyReport, StoreError>;
 
-    /// [`Store::verify_audit_with`] without an anchor.
+    /// [`AuditStore::verify_audit_with`] without an anchor.
     async fn verify_audit(&self) -> Result<VerifyReport, StoreError> {
         self.verify_audit_with(None).await
     }
@@ -109,7 +120,11 @@ pub trait Store: Send + Sync {
     /// was written without it), recording each acceptance in the audit log; see
     /// `cutover serve --trust-state`.
     async fn trust_state(&self, meta: &ChangeMeta) -> Result<TrustReport, StoreError>;
+}
 
+/// The API's bearer tokens (their hashes; the secrets are never stored).
+#[async_trait]
+pub trait TokenStore: Send + Sync {
     /// Every token, by name.
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
 
@@ -130,12 +145,14 @@ pub trait Store: Send + Sync {
         name: &TokenName,
         meta: &ChangeMeta,
     ) -> Result<Committed<TokenRecord>, StoreError>;
+}
 
-    /// Wake-ups for a follower of the audit log; see [`ChangeSignals`].
-    async fn change_signals(&self) -> Result<ChangeSignals, StoreError>;
-
+/// What services measured: arm metrics and shadow findings, per flag and time window. Not
+/// audited: these are measurements, not changes.
+#[async_trait]
+pub trait MeasurementStore: Send + Sync {
     /// Adds arm counts to the windows they name (counts of the same flag, arm and window add
-    /// up). Not audited: these are measurements, not changes.
+    /// up).
     async fn add_arm_metrics(&self, windows: &[ArmWindow]) -> Result<(), StoreError>;
 
     /// Both arms of a flag summed over the windows starting in `[since, until)`.
@@ -156,7 +173,11 @@ pub trait Store: Send + Sync {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<ShadowCounts, StoreError>;
+}
 
+/// The rollout guard's records and the lease that elects the one node running it.
+#[async_trait]
+pub trait RolloutGuardStore: Send + Sync {
     /// Keeps one look of the guard at a rollout. Not audited: the audit log has the changes
     /// the guard made, this has every verdict behind them.
     async fn add_guard_record(&self, record: &GuardRecord) -> Result<(), StoreError>;
@@ -170,7 +191,18 @@ pub trait Store: Send + Sync {
 
     /// Asks to become the node that runs the guard loop: `None` while another node holds it.
     async fn guard_lease(&self) -> Result<Option<Box<dyn GuardLease>>, StoreError>;
+}
 
+/// Wake-ups for a follower of the audit log.
+#[async_trait]
+pub trait ChangeFeedStore: Send + Sync {
+    /// See [`ChangeSignals`].
+    async fn change_signals(&self) -> Result<ChangeSignals, StoreError>;
+}
+
+/// The store as a whole: copies, backups, and closing it.
+#[async_trait]
+pub trait MaintenanceStore: Send + Sync {
     /// Opens one read transaction over every table, for [`copy`](crate::copy) to read from: one
     /// snapshot, so a store being written to copies a consistent state.
     async fn copy_source(&self) -> Result<CopySource, StoreError>;
@@ -187,4 +219,29 @@ pub trait Store: Send + Sync {
     /// Releases connections before the process ends (SQLite folds its write-ahead log back
     /// into the file).
     async fn close(&self) {}
+}
+
+/// Persistence of flags, presets, tokens, measurements and the audit log: every narrow trait
+/// of this module. Implemented for everything that implements them all.
+pub trait Store:
+    FlagStore
+    + AuditStore
+    + TokenStore
+    + MeasurementStore
+    + RolloutGuardStore
+    + ChangeFeedStore
+    + MaintenanceStore
+{
+}
+
+impl<T> Store for T where
+    T: FlagStore
+        + AuditStore
+        + TokenStore
+        + MeasurementStore
+        + RolloutGuardStore
+        + ChangeFeedStore
+        + MaintenanceStore
+        + ?Sized
+{
 }

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 use cutover_core::{ChainFault, Flag, FlagChange, FlagKey, Rollout, Timestamp};
-use cutover_store::{ChangeMeta, SqliteStore, Store};
+use cutover_store::prelude::*;
+use cutover_store::{ChangeMeta, SqliteStore};
 
 const ENTRIES: u64 = 8;
 

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use cutover_core::{Flag, FlagChange, FlagKey, Rollout, Timestamp};
-use cutover_store::{ChangeMeta, SqliteStore, Store, StoreError};
+use cutover_store::prelude::*;
+use cutover_store::{ChangeMeta, SqliteStore, StoreError};
 
 fn meta(second: i64) -> ChangeMeta {
     ChangeMeta {

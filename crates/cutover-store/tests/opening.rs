@@ -5,7 +5,7 @@
 
 mod common;
 
-use cutover_store::{PgStore, Store, StoreError};
+use cutover_store::{FlagStore, PgStore, StoreError};
 use sqlx::Connection;
 
 async fn tables(url: &str) -> i64 {

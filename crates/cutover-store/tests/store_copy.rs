@@ -17,8 +17,8 @@ use cutover_core::{
     Preset, PresetEntry, Role, Rollout, ShadowCounts, Timestamp, TokenName, Variant,
 };
 use cutover_store::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, GuardRecord, ShadowWindow, SqliteStore, Store,
-    StoreError, TokenRecord,
+    ArmFigures, ArmWindow, AuditQuery, AuditStore, ChangeMeta, GuardRecord, ShadowWindow,
+    SqliteStore, Store, StoreError, TokenRecord,
 };
 
 fn key(k: &str) -> FlagKey {

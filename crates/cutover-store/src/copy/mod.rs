@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::{Store, StoreError};
 
-pub(crate) use tables::{BATCH_ROWS, Cell, Kind, TABLES, Table};
+pub(crate) use tables::{BATCH_ROWS, Cell, Column, Kind, TABLES, Table};
 
 /// A store opened for reading every table in one snapshot; see [`Store::copy_source`].
 pub struct CopySource(pub(crate) Box<dyn ReadTables>);

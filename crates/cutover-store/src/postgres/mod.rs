@@ -1,32 +1,30 @@
 //! The PostgreSQL backend: the same transaction scripts as SQLite over PostgreSQL primitives, a
 //! write lock per change, and `NOTIFY` on every commit so every node of a cluster follows.
 
-mod copy;
-mod guard;
-mod metrics;
+mod lease;
 mod schema;
 mod signals;
-mod tx;
 
-use std::sync::Arc;
+use std::path::Path;
 use std::time::Duration;
 
-use cutover_core::{
-    AuditEntry, AuditKey, Flag, FlagChange, FlagDocument, FlagKey, Preset, ShadowCounts, Timestamp,
-    TokenName,
-};
+use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::{Postgres, Transaction};
 
-use self::tx::PgTx;
-use crate::row::millis;
-use crate::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
-    GuardRecord, ImportReport, ShadowWindow, StoreError, StoreState, TokenRecord, script,
-};
+use crate::backend::{Backend, Mode, TallySql};
+use crate::copy::{Column, Kind};
+use crate::scripted::SqlStore;
+use crate::sql::{Args, param};
+use crate::{BackupReport, ChangeSignals, GuardLease, StoreError};
 
 /// The channel commits are announced on; the payload is the new audit id.
-pub(crate) const CHANNEL: &str = "cutover_change";
+macro_rules! channel {
+    () => {
+        "cutover_change"
+    };
+}
+pub(crate) const CHANNEL: &str = channel!();
 
 /// The advisory lock every write transaction takes first ("CUTW" in ASCII): writes are
 /// serialised, as in SQLite, so the scripts' read-check-write is never raced.
@@ -36,11 +34,12 @@ const WRITE_LOCK: i64 = 0x4355_5457;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A cutover store in a PostgreSQL database.
-#[derive(Debug, Clone)]
-pub struct PgStore {
+pub type PgStore = SqlStore<PgBackend>;
+
+/// The PostgreSQL side of a [`PgStore`]: its connections.
+#[derive(Debug)]
+pub struct PgBackend {
     pool: PgPool,
-    /// Seals the audit head on every append and checks the seal on verify.
-    key: Option<Arc<AuditKey>>,
 }
 
 /// Maps PostgreSQL's errors to what they mean for the user: the database cannot be reached
@@ -86,7 +85,7 @@ fn without_password(url: &str) -> String {
     }
 }
 
-impl PgStore {
+impl SqlStore<PgBackend> {
     /// Connects to the database at `url` and brings its schema up to date, creating it in a
     /// database that has none: for the commands that create a store.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -129,181 +128,111 @@ impl PgStore {
         }
         schema::prepare(&mut conn).await?;
         drop(conn);
-        Ok(PgStore { pool, key: None })
-    }
-
-    /// Seals the audit head with `key` on every append, and checks the seal on verify. Every
-    /// node of a cluster needs the same key.
-    pub fn with_audit_key(mut self, key: AuditKey) -> Self {
-        self.key = Some(Arc::new(key));
-        self
-    }
-
-    async fn begin(&self) -> Result<PgTx, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(WRITE_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        Ok(PgTx {
-            tx,
-            first_entry: None,
-            key: self.key.clone(),
-        })
-    }
-
-    /// A read-only transaction with one snapshot for all its queries.
-    async fn begin_read(&self) -> Result<PgTx, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        Ok(PgTx {
-            tx,
-            first_entry: None,
-            key: self.key.clone(),
-        })
-    }
-
-    async fn finish<T>(&self, tx: PgTx, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        let value = result?;
-        tx.tx.commit().await.map_err(classify)?;
-        Ok(value)
+        Ok(SqlStore::new(PgBackend { pool }))
     }
 }
 
-crate::scripted::scripted_store! {
-    PgStore {
-    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-            "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn FROM audit_log WHERE TRUE",
-        );
-        if let Some(after) = query.after_id {
-            qb.push(" AND id > ")
-                .push_bind(i64::try_from(after).unwrap_or(i64::MAX));
-        }
-        if let Some(before) = query.before_id {
-            qb.push(" AND id < ")
-                .push_bind(i64::try_from(before).unwrap_or(i64::MAX));
-        }
-        if let Some(actor) = &query.actor {
-            qb.push(" AND actor = ").push_bind(actor.clone());
-        }
-        if let Some(flag) = &query.flag {
-            qb.push(" AND entity = ").push_bind(format!("flag:{flag}"));
-        }
-        match query.action.as_deref().map(|a| (a, a.strip_suffix(".*"))) {
-            Some((_, Some(family))) => {
-                qb.push(" AND starts_with(action, ")
-                    .push_bind(format!("{family}."))
-                    .push(")");
-            }
-            Some((exact, None)) => {
-                qb.push(" AND action = ").push_bind(exact.to_owned());
-            }
-            None => {}
-        }
-        if let Some(since) = query.since {
-            qb.push(" AND at >= ").push_bind(millis(since));
-        }
-        if let Some(until) = query.until {
-            qb.push(" AND at < ").push_bind(millis(until));
-        }
-        qb.push(if query.newest_first {
-            " ORDER BY id DESC"
-        } else {
-            " ORDER BY id"
-        });
-        if let Some(limit) = query.limit {
-            qb.push(" LIMIT ").push_bind(i64::from(limit));
-        }
-        qb.build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?
-            .iter()
-            .map(tx::audit_from_row)
-            .collect()
+#[async_trait]
+impl Backend for PgBackend {
+    type Db = Postgres;
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
     }
-    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        sqlx::query("SELECT name, role, hash, created_at, created_by, expires_at FROM tokens ORDER BY name")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?
-            .iter()
-            .map(tx::token_from_row)
-            .collect()
+
+    fn place(&self) -> String {
+        "the PostgreSQL database".to_owned()
     }
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        sqlx::query("SELECT name, role, hash, created_at, created_by, expires_at FROM tokens WHERE hash = $1")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?
-            .as_ref()
-            .map(tx::token_from_row)
-            .transpose()
+
+    fn classify(&self, err: sqlx::Error) -> StoreError {
+        classify(err)
     }
+
+    /// A change takes the store's advisory write lock first (the equivalent of SQLite's
+    /// `BEGIN IMMEDIATE`); a read is one `REPEATABLE READ` snapshot; a tally locks the rows it
+    /// merges (`FOR UPDATE`) and needs no store-wide lock.
+    async fn begin(&self, mode: Mode) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let first = match mode {
+            Mode::Write => Some(
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await,
+            ),
+            Mode::Read => Some(
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .execute(&mut *tx)
+                    .await,
+            ),
+            Mode::Tally => None,
+        };
+        if let Some(done) = first {
+            done.map_err(classify)?;
+        }
+        Ok(tx)
+    }
+
+    const ANNOUNCE: Option<&'static str> =
+        Some(concat!("SELECT pg_notify('", channel!(), "', $1)"));
+
+    fn action_prefix(sql: &mut String, args: &mut Args<Postgres>, prefix: String) {
+        sql.push_str(" AND starts_with(action, ");
+        param(sql, args, prefix);
+        sql.push(')');
+    }
+
+    /// Each (flag, arm, window) row is created if missing, then locked, merged and written
+    /// back, so concurrent uploads from many nodes add up.
+    const ARM_TALLY: TallySql = TallySql {
+        seed: Some(
+            "INSERT INTO arm_metrics (flag, arm, window_start, calls, errors, fallbacks, retries, \
+             latency) VALUES ($1, $2, $3, 0, 0, 0, 0, '{\"buckets\":[]}') ON CONFLICT DO NOTHING",
+        ),
+        read: "SELECT calls, errors, fallbacks, retries, latency, custom FROM arm_metrics \
+               WHERE flag = $1 AND arm = $2 AND window_start = $3 FOR UPDATE",
+        write: "UPDATE arm_metrics SET calls = $4, errors = $5, fallbacks = $6, retries = $7, \
+                latency = $8, custom = $9 WHERE flag = $1 AND arm = $2 AND window_start = $3",
+    };
+
+    const SHADOW_TALLY: TallySql = TallySql {
+        seed: Some(
+            "INSERT INTO shadow_metrics (flag, window_start, counts) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        ),
+        read: "SELECT counts FROM shadow_metrics WHERE flag = $1 AND window_start = $2 FOR UPDATE",
+        write: "UPDATE shadow_metrics SET counts = $3 WHERE flag = $1 AND window_start = $2",
+    };
+
+    /// Integers as BIGINT (the audit head's `singleton` is INTEGER), so every integer decodes
+    /// as an i64.
+    fn copy_column(column: &Column) -> String {
+        match column.kind {
+            Kind::Int => format!("CAST({0} AS BIGINT) AS {0}", column.name),
+            Kind::Bool | Kind::Text => column.name.to_owned(),
+        }
+    }
+
+    /// The guard's history takes its ids from a sequence, which inserting ids does not move.
+    /// `setval` is not transactional: a copy that rolls back leaves the sequence moved on,
+    /// which only skips ids.
+    const SETTLE: Option<&'static str> = Some(
+        "SELECT setval(pg_get_serial_sequence('guard_history', 'id'), \
+         COALESCE((SELECT max(id) FROM guard_history), 0) + 1, false)",
+    );
+
     async fn change_signals(&self) -> Result<ChangeSignals, StoreError> {
         Ok(signals::listen(self.pool.clone()))
     }
-    async fn add_guard_record(&self, record: &GuardRecord) -> Result<(), StoreError> {
-        guard::add(&self.pool, record).await
-    }
-    async fn guard_history(
-        &self,
-        flag: &FlagKey,
-        limit: u32,
-    ) -> Result<Vec<GuardRecord>, StoreError> {
-        guard::history(&self.pool, flag, limit).await
-    }
+
     async fn guard_lease(&self) -> Result<Option<Box<dyn GuardLease>>, StoreError> {
-        guard::try_lease(&self.pool).await
+        lease::try_lease(&self.pool).await
     }
-    async fn add_arm_metrics(&self, windows: &[ArmWindow]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        let out = metrics::add(&mut tx, windows).await;
-        let value = out?;
-        tx.commit().await.map_err(classify)?;
-        Ok(value)
-    }
-    async fn arm_metrics(
-        &self,
-        flag: &FlagKey,
-        since: Timestamp,
-        until: Timestamp,
-    ) -> Result<ArmFigures, StoreError> {
-        metrics::sum(&self.pool, flag, since, until).await
-    }
-    async fn add_shadow_counts(&self, windows: &[ShadowWindow]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        metrics::add_shadow(&mut tx, windows).await?;
-        tx.commit().await.map_err(classify)
-    }
-    async fn shadow_counts(
-        &self,
-        flag: &FlagKey,
-        since: Timestamp,
-        until: Timestamp,
-    ) -> Result<ShadowCounts, StoreError> {
-        metrics::sum_shadow(&self.pool, flag, since, until).await
-    }
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-    async fn copy_source(&self) -> Result<crate::CopySource, StoreError> {
-        Ok(crate::CopySource(Box::new(copy::PgRead(self.begin_read().await?))))
-    }
-    async fn copy_target(&self) -> Result<crate::CopyTarget, StoreError> {
-        Ok(crate::CopyTarget(Box::new(copy::PgWrite(self.begin().await?))))
-    }
+
     /// PostgreSQL has no file to copy: the backup is a store copy into a new SQLite file, from
     /// one snapshot. `pg_dump` is the database's own way (see docs/operations.md).
-    async fn backup(&self, path: &std::path::Path) -> Result<crate::BackupReport, StoreError> {
-        crate::sqlite::backup_store(self, self.key.clone(), path).await
-    }
+    async fn backup(store: &PgStore, path: &Path) -> Result<BackupReport, StoreError> {
+        crate::sqlite::backup_store(store, store.key.clone(), path).await
     }
 }
 

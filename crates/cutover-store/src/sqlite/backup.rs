@@ -16,6 +16,7 @@ use cutover_core::AuditKey;
 use sqlx::{Connection, SqliteConnection};
 
 use super::{SqliteStore, classify};
+use crate::store::AuditStore;
 use crate::{BackupReport, Store, StoreError};
 
 /// What a backup is taken from.
@@ -132,16 +133,18 @@ async fn copy_into(
 
 impl SqliteStore {
     async fn vacuum_into(&self, tmp: &Path, tmp_text: &str) -> Result<BackupReport, StoreError> {
+        let shown = self.path();
         let mut conn = self
+            .backend
             .pool
             .acquire()
             .await
-            .map_err(|e| classify(e, &self.path))?;
+            .map_err(|e| classify(e, shown))?;
         sqlx::query("VACUUM INTO ?1")
             .bind(tmp_text)
             .execute(&mut *conn)
             .await
-            .map_err(|e| classify(e, &self.path))?;
+            .map_err(|e| classify(e, shown))?;
         drop(conn);
         std::fs::File::open(tmp)
             .and_then(|f| f.sync_all())

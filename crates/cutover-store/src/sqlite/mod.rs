@@ -2,30 +2,23 @@
 //! to install.
 
 mod backup;
-mod copy;
 mod file_check;
-mod guard;
-mod metrics;
 mod schema;
-mod tx;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cutover_core::{
-    AuditEntry, AuditKey, Flag, FlagChange, FlagDocument, FlagKey, Preset, ShadowCounts, Timestamp,
-    TokenName,
-};
+use async_trait::async_trait;
+use cutover_core::AuditKey;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{Sqlite, Transaction};
 
-use self::tx::SqliteTx;
-use crate::row::millis;
-use crate::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, ChangeSignals, Committed, GuardLease,
-    GuardRecord, ImportReport, ShadowWindow, StoreError, StoreState, TokenRecord, script,
-};
+use crate::backend::{Backend, Mode, TallySql};
+use crate::copy::Column;
+use crate::scripted::SqlStore;
+use crate::sql::{Args, param};
+use crate::{BackupReport, ChangeSignals, GuardLease, StoreError};
 
 /// How often a follower of a SQLite file looks for commits made by other processes (the CLI
 /// beside a running server). Commits made through this store wake followers at once.
@@ -35,12 +28,13 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A cutover store in one SQLite file.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
+pub type SqliteStore = SqlStore<SqliteBackend>;
+
+/// The SQLite side of a [`SqliteStore`]: its connections and its file's path.
+#[derive(Debug)]
+pub struct SqliteBackend {
     pool: SqlitePool,
     path: String,
-    /// Seals the audit head on every append and checks the seal on verify.
-    key: Option<Arc<AuditKey>>,
 }
 
 /// A backup of a store of another backend: a store copy into a new SQLite file at `path`,
@@ -49,7 +43,7 @@ pub(crate) async fn backup_store(
     source: &dyn crate::Store,
     key: Option<Arc<AuditKey>>,
     path: &Path,
-) -> Result<crate::BackupReport, StoreError> {
+) -> Result<BackupReport, StoreError> {
     backup::backup(backup::BackupSource::Copy(source, key), path).await
 }
 
@@ -74,7 +68,7 @@ pub(crate) fn classify(err: sqlx::Error, path: &str) -> StoreError {
     }
 }
 
-impl SqliteStore {
+impl SqlStore<SqliteBackend> {
     /// Opens the store at `path`, creating it if nothing is there: for the commands that create
     /// a store (`init`, `serve`, `flag create`, `import`). A file that is not a cutover store, an
     /// empty one, a damaged one, or one from a newer cutover is refused without being modified.
@@ -112,198 +106,74 @@ impl SqliteStore {
         let mut conn = pool.acquire().await.map_err(|e| classify(e, &shown))?;
         schema::prepare(&mut conn, &shown, create).await?;
         drop(conn);
-        Ok(SqliteStore {
-            pool,
-            path: shown,
-            key: None,
-        })
-    }
-
-    /// Seals the audit head with `key` on every append, and checks the seal on verify.
-    pub fn with_audit_key(mut self, key: AuditKey) -> Self {
-        self.key = Some(Arc::new(key));
-        self
+        Ok(SqlStore::new(SqliteBackend { pool, path: shown }))
     }
 
     pub fn path(&self) -> &str {
-        &self.path
-    }
-
-    /// Closes every connection, letting SQLite fold the write-ahead log back into the file.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    async fn begin(&self) -> Result<SqliteTx, StoreError> {
-        let tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|e| classify(e, &self.path))?;
-        Ok(SqliteTx {
-            tx,
-            path: self.path.clone(),
-            first_entry: None,
-            key: self.key.clone(),
-        })
-    }
-
-    /// A read-only transaction: one consistent snapshot of the file for several queries.
-    async fn begin_read(&self) -> Result<SqliteTx, StoreError> {
-        let tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| classify(e, &self.path))?;
-        Ok(SqliteTx {
-            tx,
-            path: self.path.clone(),
-            first_entry: None,
-            key: self.key.clone(),
-        })
-    }
-
-    /// Commits on success; on failure the transaction is dropped, which rolls it back.
-    async fn finish<T>(
-        &self,
-        tx: SqliteTx,
-        result: Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let value = result?;
-        tx.tx.commit().await.map_err(|e| classify(e, &self.path))?;
-        Ok(value)
+        &self.backend.path
     }
 }
 
-crate::scripted::scripted_store! {
-    SqliteStore {
-    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT id, at, actor, action, entity, before, after, reason, prev_hash, hash, txn FROM audit_log WHERE 1 = 1",
-        );
-        if let Some(after) = query.after_id {
-            qb.push(" AND id > ")
-                .push_bind(i64::try_from(after).unwrap_or(i64::MAX));
+#[async_trait]
+impl Backend for SqliteBackend {
+    type Db = Sqlite;
+
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    fn place(&self) -> String {
+        self.path.clone()
+    }
+
+    fn classify(&self, err: sqlx::Error) -> StoreError {
+        classify(err, &self.path)
+    }
+
+    /// A change and a tally take the write lock at `BEGIN IMMEDIATE`; a read is one snapshot
+    /// of the file (WAL), which writers do not wait for.
+    async fn begin(&self, mode: Mode) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        match mode {
+            Mode::Write | Mode::Tally => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Mode::Read => self.pool.begin().await,
         }
-        if let Some(before) = query.before_id {
-            qb.push(" AND id < ")
-                .push_bind(i64::try_from(before).unwrap_or(i64::MAX));
-        }
-        if let Some(actor) = &query.actor {
-            qb.push(" AND actor = ").push_bind(actor.clone());
-        }
-        if let Some(flag) = &query.flag {
-            qb.push(" AND entity = ").push_bind(format!("flag:{flag}"));
-        }
-        match query.action.as_deref().map(|a| (a, a.strip_suffix(".*"))) {
-            Some((_, Some(family))) => {
-                qb.push(" AND substr(action, 1, ")
-                    .push_bind(family.len() as i64 + 1)
-                    .push(") = ")
-                    .push_bind(format!("{family}."));
-            }
-            Some((exact, None)) => {
-                qb.push(" AND action = ").push_bind(exact.to_owned());
-            }
-            None => {}
-        }
-        if let Some(since) = query.since {
-            qb.push(" AND at >= ").push_bind(millis(since));
-        }
-        if let Some(until) = query.until {
-            qb.push(" AND at < ").push_bind(millis(until));
-        }
-        qb.push(if query.newest_first {
-            " ORDER BY id DESC"
-        } else {
-            " ORDER BY id"
-        });
-        if let Some(limit) = query.limit {
-            qb.push(" LIMIT ").push_bind(i64::from(limit));
-        }
-        qb.build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| classify(e, &self.path))?
-            .iter()
-            .map(tx::audit_from_row)
-            .collect()
+        .map_err(|e| classify(e, &self.path))
     }
-    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        sqlx::query("SELECT name, role, hash, created_at, created_by, expires_at FROM tokens ORDER BY name")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| classify(e, &self.path))?
-            .iter()
-            .map(tx::token_from_row)
-            .collect()
+
+    /// One process per file: nothing to tell.
+    const ANNOUNCE: Option<&'static str> = None;
+
+    fn action_prefix(sql: &mut String, args: &mut Args<Sqlite>, prefix: String) {
+        sql.push_str(" AND substr(action, 1, ");
+        param(sql, args, prefix.len() as i64);
+        sql.push_str(") = ");
+        param(sql, args, prefix);
     }
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        sqlx::query("SELECT name, role, hash, created_at, created_by, expires_at FROM tokens WHERE hash = ?1")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| classify(e, &self.path))?
-            .as_ref()
-            .map(tx::token_from_row)
-            .transpose()
+
+    /// Under `BEGIN IMMEDIATE` nothing else writes: read the row, then replace it.
+    const ARM_TALLY: TallySql = TallySql {
+        seed: None,
+        read: "SELECT calls, errors, fallbacks, retries, latency, custom FROM arm_metrics \
+               WHERE flag = $1 AND arm = $2 AND window_start = $3",
+        write: "INSERT OR REPLACE INTO arm_metrics \
+                (flag, arm, window_start, calls, errors, fallbacks, retries, latency, custom) \
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    };
+
+    const SHADOW_TALLY: TallySql = TallySql {
+        seed: None,
+        read: "SELECT counts FROM shadow_metrics WHERE flag = $1 AND window_start = $2",
+        write: "INSERT OR REPLACE INTO shadow_metrics (flag, window_start, counts) \
+                VALUES ($1, $2, $3)",
+    };
+
+    fn copy_column(column: &Column) -> String {
+        column.name.to_owned()
     }
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-    async fn copy_source(&self) -> Result<crate::CopySource, StoreError> {
-        Ok(crate::CopySource(Box::new(copy::SqliteRead(self.begin_read().await?))))
-    }
-    async fn copy_target(&self) -> Result<crate::CopyTarget, StoreError> {
-        Ok(crate::CopyTarget(Box::new(copy::SqliteWrite(self.begin().await?))))
-    }
-    async fn backup(&self, path: &Path) -> Result<crate::BackupReport, StoreError> {
-        backup::backup(backup::BackupSource::Sqlite(self), path).await
-    }
-    async fn add_guard_record(&self, record: &GuardRecord) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let out = guard::add(&mut tx, record).await;
-        self.finish(tx, out).await
-    }
-    async fn guard_history(
-        &self,
-        flag: &FlagKey,
-        limit: u32,
-    ) -> Result<Vec<GuardRecord>, StoreError> {
-        let mut tx = self.begin_read().await?;
-        guard::history(&mut tx, flag, limit).await
-    }
-    async fn guard_lease(&self) -> Result<Option<Box<dyn GuardLease>>, StoreError> {
-        Ok(Some(Box::new(guard::SoleLease)))
-    }
-    async fn add_arm_metrics(&self, windows: &[ArmWindow]) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let out = metrics::add(&mut tx, windows).await;
-        self.finish(tx, out).await
-    }
-    async fn arm_metrics(
-        &self,
-        flag: &FlagKey,
-        since: Timestamp,
-        until: Timestamp,
-    ) -> Result<ArmFigures, StoreError> {
-        let mut tx = self.begin_read().await?;
-        metrics::sum(&mut tx, flag, since, until).await
-    }
-    async fn add_shadow_counts(&self, windows: &[ShadowWindow]) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let out = metrics::add_shadow(&mut tx, windows).await;
-        self.finish(tx, out).await
-    }
-    async fn shadow_counts(
-        &self,
-        flag: &FlagKey,
-        since: Timestamp,
-        until: Timestamp,
-    ) -> Result<ShadowCounts, StoreError> {
-        let mut tx = self.begin_read().await?;
-        metrics::sum_shadow(&mut tx, flag, since, until).await
-    }
+
+    /// `guard_history` is AUTOINCREMENT: SQLite moves its sequence past every id inserted.
+    const SETTLE: Option<&'static str> = None;
+
     /// SQLite has no notifications across processes, so the follower is woken whenever the
     /// audit head moved since the last look; errors (a busy file) just wait for the next tick.
     async fn change_signals(&self) -> Result<ChangeSignals, StoreError> {
@@ -330,5 +200,24 @@ crate::scripted::scripted_store! {
         });
         Ok(Box::pin(ticks))
     }
+
+    /// One process per SQLite file, so the lease is always held (two `serve`s on one file
+    /// would only race to make the same version-checked change, and one of them would be
+    /// refused).
+    async fn guard_lease(&self) -> Result<Option<Box<dyn GuardLease>>, StoreError> {
+        Ok(Some(Box::new(SoleLease)))
+    }
+
+    async fn backup(store: &SqliteStore, path: &Path) -> Result<BackupReport, StoreError> {
+        backup::backup(backup::BackupSource::Sqlite(store), path).await
+    }
+}
+
+struct SoleLease;
+
+#[async_trait]
+impl GuardLease for SoleLease {
+    async fn still_held(&mut self) -> bool {
+        true
     }
 }

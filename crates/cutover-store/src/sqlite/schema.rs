@@ -249,3 +249,31 @@ fn list(names: &[&String]) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use crate::copy::TABLES;
+
+    /// A migration that adds a table or a column must add it to the copy too.
+    #[tokio::test]
+    async fn every_table_and_column_the_migrations_create_is_copied() {
+        let schema = super::expected_objects(super::latest()).await.unwrap();
+        let made: BTreeSet<String> = schema
+            .into_iter()
+            .filter(|o| o.starts_with("table ") || o.starts_with("column "))
+            .collect();
+        let copied: BTreeSet<String> = TABLES
+            .iter()
+            .flat_map(|t| {
+                std::iter::once(format!("table {}", t.name)).chain(
+                    t.columns
+                        .iter()
+                        .map(move |c| format!("column {}.{}", t.name, c.name)),
+                )
+            })
+            .collect();
+        assert_eq!(copied, made);
+    }
+}

@@ -5,12 +5,16 @@
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, AuditKey, Flag, FlagChange, FlagDocument, FlagKey, HeadSeal, NewAuditEntry, Preset,
-    Role, TokenName, TokenState, env_name_collision, env_var_name, token_binding,
+    AuditEntry, AuditKey, Flag, FlagChange, FlagKey, HeadSeal, NewAuditEntry, Preset, Role,
+    TokenName, TokenState, env_name_collision, env_var_name, token_binding,
 };
 use serde::Serialize;
 
-use crate::{ChangeMeta, Committed, ImportReport, StoreError, TokenRecord};
+mod import;
+
+pub(crate) use import::import;
+
+use crate::{ChangeMeta, Committed, StoreError, TokenRecord};
 
 /// The primitives a backend offers inside one open transaction.
 ///
@@ -444,121 +448,6 @@ pub(crate) async fn sweep_expired<T: Tx>(
         }
     }
     Ok(out)
-}
-
-pub(crate) async fn import<T: Tx>(
-    tx: &mut T,
-    doc: &FlagDocument,
-    options: crate::ImportOptions,
-    meta: &ChangeMeta,
-) -> Result<ImportReport, StoreError> {
-    doc.validate()?;
-    let prune = options.prune;
-    let current = tx.flags().await?;
-    // A document names the version each flag had when it was exported: one the store has moved
-    // past would undo changes made since. (Version 0, a file written by hand without versions,
-    // claims nothing.)
-    let stale: Vec<String> = doc
-        .flags
-        .iter()
-        .filter_map(|f| {
-            let now = current.iter().find(|c| c.key == f.key)?;
-            (f.version != 0 && f.version < now.version).then(|| {
-                format!(
-                    "{} (document v{}, store v{})",
-                    f.key, f.version, now.version
-                )
-            })
-        })
-        .collect();
-    if !stale.is_empty() && !options.force {
-        return Err(StoreError::StaleImport { flags: stale });
-    }
-    let existing: Vec<FlagKey> = current.iter().map(|f| f.key.clone()).collect();
-    let in_doc = |key: &FlagKey| doc.flags.iter().any(|f| &f.key == key);
-    // The flags the store keeps besides the document's: a new key must not collide with one.
-    // (The document's own keys were checked against each other by `validate`.)
-    let kept: Vec<&FlagKey> = existing.iter().filter(|k| !prune || in_doc(k)).collect();
-    for flag in doc.flags.iter().filter(|f| !existing.contains(&f.key)) {
-        check_identity(&flag.key, kept.iter().copied())?;
-    }
-    let mut report = ImportReport::default();
-    let existing_presets = tx.presets().await?;
-    if prune {
-        // Presets go first so that deleting their flags is allowed.
-        for preset in existing_presets
-            .iter()
-            .filter(|p| !doc.presets.iter().any(|d| d.name == p.name))
-        {
-            delete_preset(tx, &preset.name, meta).await?;
-            report.presets_deleted.push(preset.name.to_string());
-        }
-    }
-    for flag in &doc.flags {
-        // An override already expired never applies again: the import leaves it out, as a sweep
-        // would, rather than refusing a file exported before it expired (the API refuses to
-        // add one; the report's changes show it gone from a flag the store had it on).
-        let mut flag = flag.clone();
-        flag.overrides.retain(|o| o.is_active(meta.at));
-        let flag = &flag;
-        let key = flag.key.to_string();
-        if existing.contains(&flag.key) {
-            let replace = [FlagChange::Replace {
-                flag: Box::new(flag.clone()),
-            }];
-            let before = current.iter().find(|c| c.key == flag.key);
-            let done = change_flag(tx, &flag.key, None, &replace, None, meta).await?;
-            if done.changed() {
-                if let Some(before) = before {
-                    report.changes.extend(field_changes(before, &done.value));
-                }
-                report.updated.push(key)
-            } else {
-                report.unchanged.push(key)
-            }
-        } else {
-            insert_new_flag(tx, flag.clone(), meta).await?;
-            report.created.push(key);
-        }
-    }
-    if prune {
-        for key in existing
-            .iter()
-            .filter(|k| !doc.flags.iter().any(|f| &f.key == *k))
-        {
-            delete_flag(tx, key, None, meta).await?;
-            report.deleted.push(key.to_string());
-        }
-    }
-    for preset in &doc.presets {
-        if define_preset(tx, preset.clone(), meta).await?.changed() {
-            report.presets_defined.push(preset.name.to_string());
-        }
-    }
-    report.dry_run = options.dry_run;
-    Ok(report)
-}
-
-/// The top-level fields of a flag that differ between two states (its version aside).
-fn field_changes(before: &Flag, after: &Flag) -> Vec<crate::ImportChange> {
-    let (Ok(serde_json::Value::Object(b)), Ok(serde_json::Value::Object(a))) =
-        (serde_json::to_value(before), serde_json::to_value(after))
-    else {
-        return Vec::new();
-    };
-    let mut fields: Vec<&String> = b.keys().chain(a.keys()).collect();
-    fields.sort();
-    fields.dedup();
-    fields
-        .into_iter()
-        .filter(|f| f.as_str() != "version" && b.get(*f) != a.get(*f))
-        .map(|f| crate::ImportChange {
-            flag: after.key.to_string(),
-            field: f.clone(),
-            before: b.get(f).cloned().unwrap_or(serde_json::Value::Null),
-            after: a.get(f).cloned().unwrap_or(serde_json::Value::Null),
-        })
-        .collect()
 }
 
 pub(crate) async fn create_token<T: Tx>(

@@ -5,12 +5,13 @@
 //! [`Dialect`] and in `scripted.rs` over [`Backend`].
 
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use cutover_core::AuditKey;
 use sqlx::{Pool, Transaction};
 
 use crate::copy::Column;
-use crate::scripted::SqlStore;
 use crate::sql::{Args, Dialect};
 use crate::{BackupReport, ChangeSignals, GuardLease, StoreError};
 
@@ -75,5 +76,23 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
 
     async fn close(&self) {
         self.pool().close().await;
+    }
+}
+
+/// A cutover store over a SQL backend: [`SqliteStore`](crate::SqliteStore) or
+/// [`PgStore`](crate::PgStore). Declared beside [`Backend`], whose operations take it; its
+/// store traits are implemented in `scripted.rs`.
+pub struct SqlStore<B> {
+    pub(crate) backend: Arc<B>,
+    /// Seals the audit head on every append and checks the seal on verify.
+    pub(crate) key: Option<Arc<AuditKey>>,
+}
+
+impl<B> Clone for SqlStore<B> {
+    fn clone(&self) -> Self {
+        SqlStore {
+            backend: self.backend.clone(),
+            key: self.key.clone(),
+        }
     }
 }

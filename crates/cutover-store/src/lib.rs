@@ -20,6 +20,7 @@ mod sqlite;
 mod store;
 mod verify;
 
+pub use backend::SqlStore;
 pub use copy::{CopiedTable, CopyReport, CopySource, CopyTarget, copy};
 pub use error::StoreError;
 pub use model::{
@@ -28,7 +29,6 @@ pub use model::{
     TokenRecord, TrustReport,
 };
 pub use postgres::{PgBackend, PgStore};
-pub use scripted::SqlStore;
 pub use sqlite::{SqliteBackend, SqliteStore};
 pub use store::{
     AuditStore, ChangeFeedStore, FlagStore, MaintenanceStore, MeasurementStore, RolloutGuardStore,

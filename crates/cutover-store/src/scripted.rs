@@ -10,7 +10,7 @@ use cutover_core::{
     Timestamp, TokenName, VerifyReport,
 };
 
-use crate::backend::{Backend, Mode};
+use crate::backend::{Backend, Mode, SqlStore};
 use crate::sql::{self, SqlTx};
 use crate::store::{
     AuditStore, ChangeFeedStore, FlagStore, MaintenanceStore, MeasurementStore, RolloutGuardStore,
@@ -21,23 +21,6 @@ use crate::{
     CopySource, CopyTarget, GuardLease, GuardRecord, ImportOptions, ImportReport, ShadowWindow,
     StoreError, StoreState, TokenRecord, TrustReport, script,
 };
-
-/// A cutover store over a SQL backend: [`SqliteStore`](crate::SqliteStore) or
-/// [`PgStore`](crate::PgStore).
-pub struct SqlStore<B> {
-    pub(crate) backend: Arc<B>,
-    /// Seals the audit head on every append and checks the seal on verify.
-    pub(crate) key: Option<Arc<AuditKey>>,
-}
-
-impl<B> Clone for SqlStore<B> {
-    fn clone(&self) -> Self {
-        SqlStore {
-            backend: self.backend.clone(),
-            key: self.key.clone(),
-        }
-    }
-}
 
 impl<B: std::fmt::Debug> std::fmt::Debug for SqlStore<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -193,7 +176,7 @@ impl<B: Backend> FlagStore for SqlStore<B> {
         meta: &ChangeMeta,
     ) -> Result<ImportReport, StoreError> {
         let mut tx = self.begin(Mode::Write).await?;
-        let out = script::import(&mut tx, doc, options, meta).await;
+        let out = script::import::import(&mut tx, doc, options, meta).await;
         if options.dry_run {
             // Dropping the transaction rolls back everything the script wrote.
             drop(tx);

@@ -1,8 +1,10 @@
 //! The PostgreSQL backend: the same transaction scripts as SQLite over PostgreSQL primitives, a
 //! write lock per change, and `NOTIFY` on every commit so every node of a cluster follows.
 
+mod classify;
 mod lease;
 mod schema;
+#[macro_use]
 mod signals;
 
 use std::path::Path;
@@ -12,19 +14,12 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
+use crate::backend::SqlStore;
 use crate::backend::{Backend, Mode, TallySql};
 use crate::copy::{Column, Kind};
-use crate::scripted::SqlStore;
 use crate::sql::{Args, param};
 use crate::{BackupReport, ChangeSignals, GuardLease, StoreError};
-
-/// The channel commits are announced on; the payload is the new audit id.
-macro_rules! channel {
-    () => {
-        "cutover_change"
-    };
-}
-pub(crate) const CHANNEL: &str = channel!();
+use classify::{classify, without_password};
 
 /// The advisory lock every write transaction takes first ("CUTW" in ASCII): writes are
 /// serialised, as in SQLite, so the scripts' read-check-write is never raced.
@@ -40,49 +35,6 @@ pub type PgStore = SqlStore<PgBackend>;
 #[derive(Debug)]
 pub struct PgBackend {
     pool: PgPool,
-}
-
-/// Maps PostgreSQL's errors to what they mean for the user: the database cannot be reached
-/// (retry later), or a plain database error.
-pub(crate) fn classify(err: sqlx::Error) -> StoreError {
-    let unavailable = match &err {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            // 08: connection exceptions; 57P0x: the server is shutting down or terminated us;
-            // 55000: the database does not accept connections right now.
-            code.starts_with("08") || code.starts_with("57P") || code == "55000"
-        }),
-        _ => false,
-    };
-    if unavailable {
-        StoreError::Unavailable {
-            what: format!("PostgreSQL: {err}"),
-        }
-    } else {
-        StoreError::Database(err)
-    }
-}
-
-/// The URL as it may be shown in an error: a password in it would otherwise end up on a
-/// terminal or in a log.
-fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }
 
 impl SqlStore<PgBackend> {

@@ -10,9 +10,7 @@ use cutover_core::{
 };
 use serde::Serialize;
 
-mod import;
-
-pub(crate) use import::import;
+pub(crate) mod import;
 
 use crate::{ChangeMeta, Committed, StoreError, TokenRecord};
 

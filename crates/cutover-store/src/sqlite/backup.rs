@@ -15,7 +15,8 @@ use std::sync::Arc;
 use cutover_core::AuditKey;
 use sqlx::{Connection, SqliteConnection};
 
-use super::{SqliteStore, classify};
+use super::classify::classify;
+use super::file::SqliteStore;
 use crate::store::AuditStore;
 use crate::{BackupReport, Store, StoreError};
 

@@ -2,6 +2,8 @@
 //! to install.
 
 mod backup;
+mod classify;
+mod file;
 mod file_check;
 mod schema;
 
@@ -11,31 +13,20 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cutover_core::AuditKey;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::SqlitePool;
 use sqlx::{Sqlite, Transaction};
+
+pub use file::{SqliteBackend, SqliteStore};
 
 use crate::backend::{Backend, Mode, TallySql};
 use crate::copy::Column;
-use crate::scripted::SqlStore;
 use crate::sql::{Args, param};
 use crate::{BackupReport, ChangeSignals, GuardLease, StoreError};
+use classify::classify;
 
 /// How often a follower of a SQLite file looks for commits made by other processes (the CLI
 /// beside a running server). Commits made through this store wake followers at once.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
-
-/// How long a writer waits for another process's write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A cutover store in one SQLite file.
-pub type SqliteStore = SqlStore<SqliteBackend>;
-
-/// The SQLite side of a [`SqliteStore`]: its connections and its file's path.
-#[derive(Debug)]
-pub struct SqliteBackend {
-    pool: SqlitePool,
-    path: String,
-}
 
 /// A backup of a store of another backend: a store copy into a new SQLite file at `path`,
 /// sealed with `key` when the store is.
@@ -45,73 +36,6 @@ pub(crate) async fn backup_store(
     path: &Path,
 ) -> Result<BackupReport, StoreError> {
     backup::backup(backup::BackupSource::Copy(source, key), path).await
-}
-
-/// Maps SQLite's errors to what they mean for the user: a damaged file, a busy lock, or a plain
-/// database error.
-pub(crate) fn classify(err: sqlx::Error, path: &str) -> StoreError {
-    let code = match &err {
-        sqlx::Error::Database(db) => db.code().and_then(|c| c.parse::<i64>().ok()),
-        _ => None,
-    };
-    match code.map(|c| c & 0xff) {
-        // SQLITE_CORRUPT, SQLITE_NOTADB
-        Some(11 | 26) => StoreError::Corrupt {
-            path: path.to_owned(),
-            detail: err.to_string(),
-        },
-        // SQLITE_BUSY, SQLITE_LOCKED
-        Some(5 | 6) => StoreError::Busy {
-            seconds: BUSY_TIMEOUT.as_secs(),
-        },
-        _ => StoreError::Database(err),
-    }
-}
-
-impl SqlStore<SqliteBackend> {
-    /// Opens the store at `path`, creating it if nothing is there: for the commands that create
-    /// a store (`init`, `serve`, `flag create`, `import`). A file that is not a cutover store, an
-    /// empty one, a damaged one, or one from a newer cutover is refused without being modified.
-    pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        Self::open_as(path.as_ref(), true).await
-    }
-
-    /// Opens the store at `path`, which must already be one: a missing path is
-    /// [`StoreError::NoStore`] and nothing is created, so a typo in `--db` is not a new store.
-    pub async fn open_existing(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        Self::open_as(path.as_ref(), false).await
-    }
-
-    async fn open_as(path: &Path, create: bool) -> Result<Self, StoreError> {
-        let shown = path.display().to_string();
-        match file_check::inspect(path)? {
-            file_check::FileState::Missing if !create => {
-                return Err(StoreError::NoStore { path: shown });
-            }
-            file_check::FileState::Empty => return Err(StoreError::EmptyFile { path: shown }),
-            file_check::FileState::Missing | file_check::FileState::Sqlite => {}
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(create)
-            .busy_timeout(BUSY_TIMEOUT)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(BUSY_TIMEOUT)
-            .connect_with(options)
-            .await
-            .map_err(|e| classify(e, &shown))?;
-        let mut conn = pool.acquire().await.map_err(|e| classify(e, &shown))?;
-        schema::prepare(&mut conn, &shown, create).await?;
-        drop(conn);
-        Ok(SqlStore::new(SqliteBackend { pool, path: shown }))
-    }
-
-    pub fn path(&self) -> &str {
-        &self.backend.path
-    }
 }
 
 #[async_trait]

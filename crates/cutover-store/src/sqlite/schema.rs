@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use sqlx::{AssertSqlSafe, Connection, SqliteConnection};
 
-use super::classify;
+use super::classify::classify;
 use crate::StoreError;
 
 /// "CUTO" in ASCII.

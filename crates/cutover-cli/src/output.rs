@@ -77,6 +77,9 @@ pub(crate) fn summary(flag: &Flag) -> String {
 /// uses in its error answers.
 pub(crate) fn error_code(e: &anyhow::Error) -> String {
     use cutover_store::StoreError as E;
+    if let Some(refused) = e.downcast_ref::<cutover_api::ControlError>() {
+        return refused.code.to_string();
+    }
     let Some(store) = e.downcast_ref::<E>() else {
         return if e.downcast_ref::<cutover_core::CoreError>().is_some() {
             "invalid".into()

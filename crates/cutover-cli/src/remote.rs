@@ -173,7 +173,7 @@ impl RemoteStore {
     pub(crate) async fn rollout_status(
         &self,
         key: &FlagKey,
-    ) -> Result<cutover_server::guard::RolloutStatus, StoreError> {
+    ) -> Result<cutover_api::RolloutStatus, StoreError> {
         self.json(
             "rollout status",
             self.request(Method::GET, &format!("/flags/{key}/rollout")),

@@ -1,11 +1,12 @@
 //! Guarded rollouts by hand: set a plan, start, pause, resume, promote, abort; where a rollout
 //! stands (`rollout status`, `slo status`) and what the guard saw (`rollout history`).
 
+use cutover_api::{Control, RolloutStatus};
+use cutover_control::StoreControl;
 use cutover_core::FlagKey;
 use cutover_core::guard::{
     Action, GateReading, RolloutPlan, RunMove, Unit, Verdict, format_duration,
 };
-use cutover_server::guard::{Judgement, RolloutStatus};
 
 use crate::args::{RolloutCmd, SloCmd};
 use crate::commands::change::apply;
@@ -97,7 +98,10 @@ async fn status_of(session: &Session, key: &FlagKey) -> anyhow::Result<RolloutSt
     Ok(match &session.remote {
         Some(remote) => remote.rollout_status(key).await?,
         None => {
-            cutover_server::guard::status(&*session.store, key, session.now, Judgement::default())
+            let now = session.now;
+            StoreControl::new(session.store.clone())
+                .with_clock(move || now)
+                .rollout_status(key)
                 .await?
         }
     })

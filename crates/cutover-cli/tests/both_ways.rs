@@ -74,11 +74,9 @@ impl Bench {
             }
         };
         let mut t = self.transcript.borrow_mut();
-        t.push_str(&format!(
-            "$ cutover {}\nexit {}\n",
-            args.join(" "),
-            run.code
-        ));
+        let dir = self.c.dir.path().to_string_lossy().into_owned();
+        let line = normalise(&args.join(" ")).replace(&dir, "[DIR]");
+        t.push_str(&format!("$ cutover {line}\nexit {}\n", run.code));
         t.push_str(&normalise(&run.stdout));
         if run.code != 0 {
             t.push_str("stderr: ");

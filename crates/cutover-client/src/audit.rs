@@ -1,68 +1,57 @@
-//! The audit log: `/audit` a page at a time, `/audit/verify`, and the head.
+//! The audit log's query parameters and its paging, for [`Control::audit`] and
+//! [`Control::audit_page`].
+//!
+//! [`Control::audit`]: cutover_api::Control::audit
+//! [`Control::audit_page`]: cutover_api::Control::audit_page
 
+use cutover_api::{AuditPage, AuditQuery, ControlError};
+use cutover_core::AuditEntry;
 use cutover_core::limits::AUDIT_PAGE_MAX;
-use cutover_core::{Anchor, AuditEntry, GENESIS_HASH, VerifyReport};
 use reqwest::Method;
 
+use crate::AdminClient;
 use crate::http::bad_answer;
-use crate::records::AuditQuery;
-use crate::{AdminClient, ClientError};
 
-/// The filter of a query as the route's parameters, without the cursor and the limit.
-fn filter_params(query: &AuditQuery) -> Vec<(&'static str, String)> {
+/// A query as the route's parameters.
+fn params(query: &AuditQuery) -> Vec<(&'static str, String)> {
     let mut params = Vec::new();
-    if let Some(actor) = &query.actor {
-        params.push(("actor", actor.clone()));
-    }
-    if let Some(flag) = &query.flag {
-        params.push(("flag", flag.to_string()));
-    }
-    if let Some(action) = &query.action {
-        params.push(("action", action.clone()));
-    }
-    if let Some(since) = query.since {
-        params.push(("since", since.to_string()));
-    }
-    if let Some(until) = query.until {
-        params.push(("until", until.to_string()));
-    }
-    if query.newest_first {
-        params.push(("order", "newest".to_owned()));
-    }
+    let mut add = |name: &'static str, value: Option<String>| {
+        if let Some(v) = value {
+            params.push((name, v));
+        }
+    };
+    add("actor", query.actor.clone());
+    add("flag", query.flag.as_ref().map(ToString::to_string));
+    add("action", query.action.clone());
+    add("since", query.since.map(|t| t.to_string()));
+    add("until", query.until.map(|t| t.to_string()));
+    add("order", query.newest_first.then(|| "newest".to_owned()));
+    add("limit", query.limit.map(|l| l.to_string()));
+    add("after_id", query.after_id.map(|id| id.to_string()));
+    add("before_id", query.before_id.map(|id| id.to_string()));
     params
 }
 
 impl AdminClient {
-    /// `GET /audit`: one page as the server cuts it (at most `query.limit` entries, at most a
-    /// page), and whether the server says more follow (its `Link` header).
-    pub async fn audit_page(
-        &self,
-        query: &AuditQuery,
-    ) -> Result<(Vec<AuditEntry>, bool), ClientError> {
-        let mut params = filter_params(query);
-        if let Some(limit) = query.limit {
-            params.push(("limit", limit.to_string()));
-        }
-        if let Some(id) = query.after_id {
-            params.push(("after_id", id.to_string()));
-        }
-        if let Some(id) = query.before_id {
-            params.push(("before_id", id.to_string()));
-        }
-        let response = self
-            .send(self.request(Method::GET, "/audit").query(&params))
-            .await?;
+    /// `GET /audit`: one page as the server cuts it, and whether its `Link` header says more
+    /// follow.
+    pub(crate) async fn get_audit_page(&self, query: &AuditQuery) -> Result<AuditPage, ControlError> {
+        let request = self.request(Method::GET, "/audit").query(&params(query));
+        let response = self.send(request).await?;
         let more = response.headers().contains_key(reqwest::header::LINK);
-        let page = response
+        let entries = response
             .json()
             .await
             .map_err(|e| bad_answer("audit query", e))?;
-        Ok((page, more))
+        Ok(AuditPage { entries, more })
     }
 
     /// Every entry the query matches (at most its limit), read page by page: the cursor moves
     /// past the last entry of each page until the server has no more or the limit is met.
-    pub async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, ClientError> {
+    pub(crate) async fn get_audit(
+        &self,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntry>, ControlError> {
         let mut q = query.clone();
         let mut entries: Vec<AuditEntry> = Vec::new();
         loop {
@@ -72,15 +61,13 @@ impl AdminClient {
             if wanted == 0 {
                 break;
             }
-            q.limit = Some(
-                u32::try_from(wanted.min(u64::from(AUDIT_PAGE_MAX))).unwrap_or(AUDIT_PAGE_MAX),
-            );
-            let (page, more) = self.audit_page(&q).await?;
-            let Some(last) = page.last().map(|e| e.id) else {
+            q.limit = Some(u32::try_from(wanted).map_or(AUDIT_PAGE_MAX, |w| w.min(AUDIT_PAGE_MAX)));
+            let page = self.get_audit_page(&q).await?;
+            let Some(last) = page.entries.last().map(|e| e.id) else {
                 break;
             };
-            entries.extend(page);
-            if !more {
+            entries.extend(page.entries);
+            if !page.more {
                 break;
             }
             if q.newest_first {
@@ -90,32 +77,5 @@ impl AdminClient {
             }
         }
         Ok(entries)
-    }
-
-    /// `GET /audit/verify`: the server verifies with its own audit key, if it has one, and
-    /// holds the log to `anchor` when one is given.
-    pub async fn verify_audit(&self, anchor: Option<&Anchor>) -> Result<VerifyReport, ClientError> {
-        let params: Vec<(&str, String)> = anchor
-            .map(|a| ("expect_head", a.to_string()))
-            .into_iter()
-            .collect();
-        let request = self.request(Method::GET, "/audit/verify").query(&params);
-        self.json("audit verify", request).await
-    }
-
-    /// The newest entry's id and hash: the head as far as the API shows it (0 and the genesis
-    /// hash for an empty log).
-    pub async fn audit_head(&self) -> Result<(u64, String), ClientError> {
-        let newest = self
-            .audit(&AuditQuery {
-                limit: Some(1),
-                newest_first: true,
-                ..AuditQuery::default()
-            })
-            .await?;
-        Ok(newest
-            .into_iter()
-            .next()
-            .map_or((0, GENESIS_HASH.to_owned()), |e| (e.id, e.hash)))
     }
 }

@@ -1,16 +1,17 @@
-//! Flags and everything that moves one: `/flags`, `/flags/{key}/...`, `/overrides/sweep`.
+//! The routes that make one kind of change to one flag (`PATCH /flags/{key}`, rollout, stage,
+//! kill switch, plan, rollout moves, overrides): typed methods beside [`Control`], which sends
+//! every change through the general `POST /flags/{key}/changes`.
+//!
+//! [`Control`]: cutover_api::Control
 
+use cutover_api::{ChangeMeta, Committed, ControlError};
 use cutover_core::guard::RolloutPlan;
-use cutover_core::{
-    AttributeName, Constraint, Flag, FlagChange, FlagKey, Override, Rollout, Stage,
-};
+use cutover_core::{AttributeName, Constraint, Flag, FlagKey, Override, Rollout, Stage};
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::http::if_match;
-use crate::records::{Committed, GuardRecord};
-use crate::{AdminClient, ClientError};
+use crate::AdminClient;
 
 /// `PATCH /flags/{key}`: the fields to set; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -57,62 +58,15 @@ impl RolloutMove {
 }
 
 impl AdminClient {
-    /// `GET /flags`.
-    pub async fn list_flags(&self) -> Result<Vec<Flag>, ClientError> {
-        self.json("flag list", self.request(Method::GET, "/flags"))
-            .await
-    }
-
-    /// `GET /flags/{key}`.
-    pub async fn get_flag(&self, key: &FlagKey) -> Result<Flag, ClientError> {
-        self.json(
-            "flag get",
-            self.request(Method::GET, &format!("/flags/{key}")),
-        )
-        .await
-    }
-
-    /// `POST /flags`.
-    pub async fn create_flag(&self, flag: &Flag) -> Result<Committed<Flag>, ClientError> {
-        self.committed(
-            "flag create",
-            self.change(Method::POST, "/flags").json(flag),
-        )
-        .await
-    }
-
     /// `PATCH /flags/{key}`.
     pub async fn update_flag(
         &self,
         key: &FlagKey,
         update: &FlagUpdate,
-    ) -> Result<Committed<Flag>, ClientError> {
-        let request = self.change(Method::PATCH, &format!("/flags/{key}"));
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, ControlError> {
+        let request = self.change(Method::PATCH, &format!("/flags/{key}"), meta);
         self.committed("flag update", request.json(update)).await
-    }
-
-    /// `DELETE /flags/{key}`; the committed value is the flag as it was.
-    pub async fn delete_flag(
-        &self,
-        key: &FlagKey,
-        expected_version: Option<u64>,
-    ) -> Result<Committed<Flag>, ClientError> {
-        let request = self.change(Method::DELETE, &format!("/flags/{key}"));
-        self.committed("flag delete", if_match(request, expected_version))
-            .await
-    }
-
-    /// `POST /flags/{key}/changes`: any list of changes, applied together (each checked
-    /// against the token's role).
-    pub async fn change_flag(
-        &self,
-        key: &FlagKey,
-        expected_version: Option<u64>,
-        changes: &[FlagChange],
-    ) -> Result<Committed<Flag>, ClientError> {
-        let body = json!({ "changes": changes, "expected_version": expected_version });
-        let request = self.change(Method::POST, &format!("/flags/{key}/changes"));
-        self.committed("flag change", request.json(&body)).await
     }
 
     /// `PUT /flags/{key}/rollout`.
@@ -121,11 +75,12 @@ impl AdminClient {
         key: &FlagKey,
         rollout: Rollout,
         expected_version: Option<u64>,
-    ) -> Result<Committed<Flag>, ClientError> {
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, ControlError> {
         // The percentage as its exact text, never through a float.
-        let body = json!({ "percent": rollout.to_string().trim_end_matches('%'),
-                           "expected_version": expected_version });
-        let request = self.change(Method::PUT, &format!("/flags/{key}/rollout"));
+        let percent = rollout.to_string().trim_end_matches('%').to_owned();
+        let body = json!({ "percent": percent, "expected_version": expected_version });
+        let request = self.change(Method::PUT, &format!("/flags/{key}/rollout"), meta);
         self.committed("rollout set", request.json(&body)).await
     }
 
@@ -135,21 +90,30 @@ impl AdminClient {
         key: &FlagKey,
         stage: Stage,
         expected_version: Option<u64>,
-    ) -> Result<Committed<Flag>, ClientError> {
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, ControlError> {
         let body = json!({ "stage": stage.to_string(), "expected_version": expected_version });
-        let request = self.change(Method::PUT, &format!("/flags/{key}/stage"));
+        let request = self.change(Method::PUT, &format!("/flags/{key}/stage"), meta);
         self.committed("stage set", request.json(&body)).await
     }
 
     /// `POST /flags/{key}/kill`.
-    pub async fn kill(&self, key: &FlagKey) -> Result<Committed<Flag>, ClientError> {
-        let request = self.change(Method::POST, &format!("/flags/{key}/kill"));
+    pub async fn kill(
+        &self,
+        key: &FlagKey,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, ControlError> {
+        let request = self.change(Method::POST, &format!("/flags/{key}/kill"), meta);
         self.committed("kill", request).await
     }
 
     /// `DELETE /flags/{key}/kill`.
-    pub async fn unkill(&self, key: &FlagKey) -> Result<Committed<Flag>, ClientError> {
-        let request = self.change(Method::DELETE, &format!("/flags/{key}/kill"));
+    pub async fn unkill(
+        &self,
+        key: &FlagKey,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, ControlError> {
+        let request = self.change(Method::DELETE, &format!("/flags/{key}/kill"), meta);
         self.committed("unkill", request).await
     }
 
@@ -159,9 +123,10 @@ impl AdminClient {
         key: &FlagKey,
         plan: Option<&RolloutPlan>,
         expected_version: Option<u64>,
-    ) -> Result<Committed<Flag>, ClientError> {
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, ControlError> {
         let body = json!({ "plan": plan, "expected_version": expected_version });
-        let request = self.change(Method::PUT, &format!("/flags/{key}/plan"));
+        let request = self.change(Method::PUT, &format!("/flags/{key}/plan"), meta);
         self.committed("rollout plan", request.json(&body)).await
     }
 
@@ -172,7 +137,8 @@ impl AdminClient {
         movement: RolloutMove,
         plan: Option<&RolloutPlan>,
         expected_version: Option<u64>,
-    ) -> Result<Committed<Flag>, ClientError> {
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, ControlError> {
         let mut body = serde_json::Map::new();
         if let Some(plan) = plan {
             body.insert("plan".into(), json!(plan));
@@ -184,26 +150,8 @@ impl AdminClient {
             body.insert("expected_version".into(), v.into());
         }
         let path = format!("/flags/{key}/rollout/{}", movement.path());
-        let request = self.change(Method::POST, &path).json(&body);
+        let request = self.change(Method::POST, &path, meta).json(&body);
         self.committed("rollout move", request).await
-    }
-
-    /// `GET /flags/{key}/rollout/history`: the guard's looks, newest first.
-    pub async fn rollout_history(
-        &self,
-        key: &FlagKey,
-        limit: u32,
-    ) -> Result<Vec<GuardRecord>, ClientError> {
-        let request = self
-            .request(Method::GET, &format!("/flags/{key}/rollout/history"))
-            .query(&[("limit", limit)]);
-        self.json("rollout history", request).await
-    }
-
-    /// `GET /flags/{key}/overrides`.
-    pub async fn list_overrides(&self, key: &FlagKey) -> Result<Vec<Override>, ClientError> {
-        let request = self.request(Method::GET, &format!("/flags/{key}/overrides"));
-        self.json("override list", request).await
     }
 
     /// `POST /flags/{key}/overrides`.
@@ -211,8 +159,9 @@ impl AdminClient {
         &self,
         key: &FlagKey,
         rule: &Override,
-    ) -> Result<Committed<Flag>, ClientError> {
-        let request = self.change(Method::POST, &format!("/flags/{key}/overrides"));
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, ControlError> {
+        let request = self.change(Method::POST, &format!("/flags/{key}/overrides"), meta);
         self.committed("override add", request.json(rule)).await
     }
 
@@ -222,27 +171,33 @@ impl AdminClient {
         key: &FlagKey,
         attribute: &AttributeName,
         value: &str,
-    ) -> Result<Committed<Flag>, ClientError> {
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, ControlError> {
         let request = self
-            .change(Method::DELETE, &format!("/flags/{key}/overrides"))
+            .change(Method::DELETE, &format!("/flags/{key}/overrides"), meta)
             .query(&[("attribute", attribute.as_str()), ("value", value)]);
         self.committed("override remove", request).await
     }
 
     /// `DELETE /flags/{key}/overrides?all=true`.
-    pub async fn clear_overrides(&self, key: &FlagKey) -> Result<Committed<Flag>, ClientError> {
+    pub async fn clear_overrides(
+        &self,
+        key: &FlagKey,
+        meta: &ChangeMeta,
+    ) -> Result<Committed<Flag>, ControlError> {
         let request = self
-            .change(Method::DELETE, &format!("/flags/{key}/overrides"))
+            .change(Method::DELETE, &format!("/flags/{key}/overrides"), meta)
             .query(&[("all", "true")]);
         self.committed("override clear", request).await
     }
 
-    /// `POST /overrides/sweep`: removes expired overrides from every flag.
-    pub async fn sweep_overrides(&self) -> Result<Vec<Committed<Flag>>, ClientError> {
-        self.json(
-            "override sweep",
-            self.change(Method::POST, "/overrides/sweep"),
-        )
-        .await
+    /// `GET /readyz`: the id of the newest audit entry the server has applied.
+    pub async fn ready_head(&self) -> Result<u64, ControlError> {
+        #[derive(serde::Deserialize)]
+        struct Ready {
+            head: u64,
+        }
+        let ready: Ready = self.json("readyz", self.plain("/readyz")).await?;
+        Ok(ready.head)
     }
 }

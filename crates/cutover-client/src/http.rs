@@ -7,8 +7,7 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::ClientError;
-use crate::records::Committed;
+use cutover_api::{ChangeMeta, Committed, ControlError, ErrorKind};
 
 /// Header the server names a change's audit entry in.
 const AUDIT_ID: &str = "x-cutover-audit-id";
@@ -28,7 +27,6 @@ pub type RateLimitNote = Arc<dyn Fn(Duration) + Send + Sync>;
 pub struct AdminClient {
     base: String,
     token: String,
-    reason: Option<String>,
     http: reqwest::Client,
     on_rate_limit: Option<RateLimitNote>,
 }
@@ -38,7 +36,6 @@ impl std::fmt::Debug for AdminClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdminClient")
             .field("base", &self.base)
-            .field("reason", &self.reason)
             .finish_non_exhaustive()
     }
 }
@@ -59,45 +56,38 @@ fn retry_after(response: &Response) -> Option<Duration> {
     Some(Duration::from_secs(seconds))
 }
 
-pub(crate) fn bad_answer(what: &str, err: impl std::fmt::Display) -> ClientError {
-    ClientError::BadAnswer {
-        what: what.to_owned(),
-        detail: err.to_string(),
-    }
+/// A success whose body is not what the route promises (another program at that address, or a
+/// server of another version).
+pub(crate) fn bad_answer(what: &str, err: impl std::fmt::Display) -> ControlError {
+    ControlError::failure(
+        "bad_answer",
+        format!("the server's answer to {what} could not be read: {err}"),
+    )
 }
 
 impl AdminClient {
     /// A client of the server at `base` (`http://cutover:7070`, with its scheme) acting with
     /// the API token `token`.
-    pub fn new(base: &str, token: &str) -> Result<Self, ClientError> {
+    pub fn new(base: &str, token: &str) -> Result<Self, ControlError> {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(ClientError::Usage(format!(
-                "server URL {base:?} has no http:// or https:// scheme"
-            )));
+            return Err(ControlError::new(
+                ErrorKind::BadRequest,
+                "bad_url",
+                format!("server URL {base:?} has no http:// or https:// scheme"),
+            ));
         }
         let base = base.trim_end_matches('/').to_owned();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
             .build()
-            .map_err(|e| ClientError::Unreachable {
-                base: base.clone(),
-                detail: e.to_string(),
-            })?;
+            .map_err(|e| unreachable(&base, &e))?;
         Ok(AdminClient {
             base,
             token: token.to_owned(),
-            reason: None,
             http,
             on_rate_limit: None,
         })
-    }
-
-    /// Sends `reason` with every change (`X-Cutover-Reason`): the audit entry's reason.
-    #[must_use]
-    pub fn with_reason(mut self, reason: Option<String>) -> Self {
-        self.reason = reason;
-        self
     }
 
     /// Calls `note` before each wait on a 429.
@@ -118,10 +108,11 @@ impl AdminClient {
             .bearer_auth(&self.token)
     }
 
-    /// A request that changes something: it carries the reason, when there is one.
-    pub(crate) fn change(&self, method: Method, path: &str) -> RequestBuilder {
+    /// A request that changes something: it carries the reason, when there is one. The actor
+    /// and the time of `meta` stay here: the server records the token's name at its own clock.
+    pub(crate) fn change(&self, method: Method, path: &str, meta: &ChangeMeta) -> RequestBuilder {
         let request = self.request(method, path);
-        match &self.reason {
+        match &meta.reason {
             Some(reason) => request.header(REASON, reason),
             None => request,
         }
@@ -132,22 +123,16 @@ impl AdminClient {
         self.http.get(format!("{}{path}", self.base))
     }
 
-    fn unreachable(&self, err: &reqwest::Error) -> ClientError {
-        ClientError::Unreachable {
-            base: self.base.clone(),
-            detail: err.to_string(),
-        }
-    }
-
-    /// Sends and turns an error answer into [`ClientError::Refused`]. A 429 is sent again after
+    /// Sends and turns an error answer into the [`ControlError`] it carries (kind from the
+    /// status, code, message, field, `Retry-After`). A 429 is sent again after
     /// the server's `Retry-After`, as long as the waits add up to at most
     /// [`RATE_LIMIT_PATIENCE`].
-    pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
+    pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Response, ControlError> {
         let mut waited = Duration::ZERO;
         let mut request = request;
         let response = loop {
             let again = request.try_clone();
-            let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+            let response = request.send().await.map_err(|e| unreachable(&self.base, &e))?;
             let wait = retry_after(&response);
             match (again, wait) {
                 (Some(again), Some(wait))
@@ -168,21 +153,20 @@ impl AdminClient {
             return Ok(response);
         }
         let status = response.status().as_u16();
+        let wait = retry_after(&response).map(|d| d.as_secs());
         let text = response.text().await.unwrap_or_default();
-        Err(match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => ClientError::Refused {
-                status,
-                code: body.error,
-                message: body.message,
-                field: body.field,
+        let kind = ErrorKind::from_status(status);
+        let error = match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => ControlError {
+                field: body.field.map(Into::into),
+                ..ControlError::new(kind, body.error, body.message)
             },
             // Not cutover's error shape: a proxy's page, say. Keep its words.
-            Err(_) => ClientError::Refused {
-                status,
-                code: "http".to_owned(),
-                message: format!("HTTP {status}: {}", text.trim()),
-                field: None,
-            },
+            Err(_) => ControlError::new(kind, "http", format!("HTTP {status}: {}", text.trim())),
+        };
+        Err(ControlError {
+            retry_after: wait,
+            ..error
         })
     }
 
@@ -191,7 +175,7 @@ impl AdminClient {
         &self,
         what: &str,
         request: RequestBuilder,
-    ) -> Result<T, ClientError> {
+    ) -> Result<T, ControlError> {
         let response = self.send(request).await?;
         response.json().await.map_err(|e| bad_answer(what, e))
     }
@@ -202,7 +186,7 @@ impl AdminClient {
         &self,
         what: &str,
         request: RequestBuilder,
-    ) -> Result<Committed<T>, ClientError> {
+    ) -> Result<Committed<T>, ControlError> {
         let response = self.send(request).await?;
         let audit_id = response
             .headers()
@@ -220,4 +204,14 @@ pub(crate) fn if_match(request: RequestBuilder, expected: Option<u64>) -> Reques
         Some(v) => request.header(reqwest::header::IF_MATCH, format!("\"{v}\"")),
         None => request,
     }
+}
+
+/// No answer at all: the address is wrong, the server is down, or it took too long. Nothing is
+/// known to have changed, as with a store that cannot be reached.
+fn unreachable(base: &str, err: &reqwest::Error) -> ControlError {
+    ControlError::new(
+        ErrorKind::Unavailable,
+        "server_unreachable",
+        format!("cannot reach the cutover server at {base}: {err}"),
+    )
 }

@@ -7,12 +7,9 @@
 //! server's error code and message, unchanged.
 
 mod audit;
-mod error;
 mod flags;
 mod http;
-mod records;
+mod control;
 
-pub use error::ClientError;
 pub use flags::{FlagUpdate, RolloutMove};
 pub use http::{AdminClient, RateLimitNote};
-pub use records::CreatedToken;

@@ -131,8 +131,6 @@ impl From<StoreError> for ApiError {
                     )
                 };
             }
-            // Only a client-side store is remote; a server never serves one.
-            StoreError::Remote { .. } => (StatusCode::BAD_GATEWAY, "remote"),
             StoreError::NotAStore { .. }
             | StoreError::NoStore { .. }
             | StoreError::EmptyFile { .. }

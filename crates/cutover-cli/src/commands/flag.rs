@@ -11,7 +11,7 @@ pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> 
     match cmd {
         FlagCmd::Create(args) => create(session, args).await,
         FlagCmd::Get { key } => {
-            let flag = session.store.flag(key).await?;
+            let flag = session.control.flag(key).await?;
             if session.json {
                 output::json(&flag)
             } else {
@@ -19,7 +19,7 @@ pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> 
             }
         }
         FlagCmd::List => {
-            let flags = session.store.flags().await?;
+            let flags = session.control.flags().await?;
             if session.json {
                 return output::json(&flags);
             }
@@ -52,7 +52,7 @@ pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> 
         FlagCmd::Set(args) => set(session, args).await,
         FlagCmd::Delete(target) => {
             let done = session
-                .store
+                .control
                 .delete_flag(&target.key, target.expect_version, &session.meta()?)
                 .await?;
             if session.json {
@@ -80,7 +80,7 @@ async fn create(session: &Session, args: &FlagCreate) -> anyhow::Result<()> {
         flag.stickiness = s.clone();
     }
     flag.salt.clone_from(&args.salt);
-    let done = session.store.create_flag(flag, &session.meta()?).await?;
+    let done = session.control.create_flag(flag, &session.meta()?).await?;
     change::report(session, &done)
 }
 

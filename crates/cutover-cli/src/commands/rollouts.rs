@@ -5,7 +5,7 @@ use cutover_core::FlagKey;
 use cutover_core::guard::{
     Action, GateReading, RolloutPlan, RunMove, Unit, Verdict, format_duration,
 };
-use cutover_server::guard::{Judgement, RolloutStatus};
+use cutover_api::RolloutStatus;
 
 use crate::args::{RolloutCmd, SloCmd};
 use crate::commands::change::apply;
@@ -66,7 +66,7 @@ pub(crate) async fn slo(session: &Session, cmd: &SloCmd) -> anyhow::Result<()> {
     let keys: Vec<FlagKey> = match key {
         Some(k) => vec![k.clone()],
         None => session
-            .store
+            .control
             .flags()
             .await?
             .into_iter()
@@ -94,13 +94,7 @@ pub(crate) async fn slo(session: &Session, cmd: &SloCmd) -> anyhow::Result<()> {
 }
 
 async fn status_of(session: &Session, key: &FlagKey) -> anyhow::Result<RolloutStatus> {
-    Ok(match &session.remote {
-        Some(remote) => remote.rollout_status(key).await?,
-        None => {
-            cutover_server::guard::status(&*session.store, key, session.now, Judgement::default())
-                .await?
-        }
-    })
+    Ok(session.control.rollout_status(key).await?)
 }
 
 fn verdict_name(v: Verdict) -> &'static str {
@@ -211,7 +205,7 @@ fn print_status(s: &RolloutStatus) {
 }
 
 async fn history(session: &Session, key: &FlagKey, limit: u32) -> anyhow::Result<()> {
-    let records = session.store.guard_history(key, limit).await?;
+    let records = session.control.guard_history(key, limit).await?;
     if session.json {
         return output::json(&records);
     }

@@ -427,6 +427,22 @@ fn tokens_are_created_listed_and_revoked() {
 }
 
 #[test]
+fn arm_metrics_are_read_the_same_way() {
+    both_ways(|b| {
+        b.ok(&["flag", "create", "checkout"]);
+        b.upload("checkout", 120, 80, 4);
+        let figures = b.json(&["flag", "metrics", "checkout"]);
+        assert_eq!(figures["legacy"]["calls"], 120, "{figures}");
+        assert_eq!(figures["new"]["errors"], 4, "{figures}");
+        b.ok(&["flag", "metrics", "checkout", "--since", "1h"]);
+        let missing = b.refused(&["flag", "metrics", "nope"]);
+        assert_eq!(missing["error"], "not_found", "{missing}");
+        let backwards = b.refused(&["flag", "metrics", "checkout", "--since", "1m", "--until", "2m"]);
+        assert_eq!(backwards["error"], "invalid", "{backwards}");
+    });
+}
+
+#[test]
 fn eval_decides_the_same_way() {
     both_ways(|b| {
         b.ok(&["flag", "create", "checkout"]);
@@ -490,4 +506,39 @@ fn refusals_carry_the_same_code_and_message() {
         let text = b.run(&["flag", "get", "nope"]);
         assert_eq!(text.code, 1);
     });
+}
+
+/// The commands about a store itself rather than its content have no meaning through a
+/// server's API: they refuse `--server` with the arguments (exit 2), naming `--db`/`--postgres`,
+/// and never fall back to a local store.
+#[test]
+fn commands_about_a_store_itself_refuse_the_server_with_the_arguments() {
+    let c = Cutover::new();
+    let served = c.serve(&[]);
+    let token = served.admin_token.clone().unwrap();
+    let backup = c.path("backup.db");
+    let backup = backup.to_str().unwrap();
+    let copy = c.path("copy.db");
+    let copy = copy.to_str().unwrap();
+    for args in [
+        vec!["init"],
+        vec!["serve", "--listen", "127.0.0.1:0"],
+        vec!["serve", "--listen", "127.0.0.1:0", "--trust-state"],
+        vec!["store", "copy", "--to", copy],
+        vec!["store", "backup", backup],
+        vec!["token", "recover", "ops"],
+    ] {
+        let mut all = vec!["--server", served.url.as_str(), "--token", token.as_str()];
+        all.extend_from_slice(&args);
+        let run = c.run(&all);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("works on a store itself")
+                && run.stderr.contains("--db or --postgres")
+                && run.stderr.contains("not --server"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(!c.path("backup.db").exists() && !c.path("copy.db").exists());
 }

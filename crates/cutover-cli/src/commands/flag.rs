@@ -1,11 +1,27 @@
 //! `cutover flag create|get|list|set|delete`.
 
-use cutover_core::{Flag, FlagChange};
+use cutover_api::{ArmSummary, MetricsSpan};
+use cutover_core::{Flag, FlagChange, FlagKey};
 
 use super::change;
 use crate::args::{FlagCmd, FlagCreate, FlagSet};
 use crate::output;
 use crate::session::Session;
+use crate::when::When;
+
+/// `cutover flag metrics KEY [--since WHEN] [--until WHEN]`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct MetricsArgs {
+    #[arg(value_parser = crate::args::parse_key)]
+    pub key: FlagKey,
+    /// The start of the span: a duration ago (`1h`) or an instant [default: 15 minutes before
+    /// --until].
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub since: Option<When>,
+    /// The end of the span: a duration ago or an instant [default: now].
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub until: Option<When>,
+}
 
 pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> {
     match cmd {
@@ -50,6 +66,7 @@ pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> 
             Ok(())
         }
         FlagCmd::Set(args) => set(session, args).await,
+        FlagCmd::Metrics(args) => metrics(session, args).await,
         FlagCmd::Delete(target) => {
             let done = session
                 .control
@@ -118,6 +135,51 @@ async fn set(session: &Session, args: &FlagSet) -> anyhow::Result<()> {
         );
     }
     change::apply(session, &args.target, &changes).await
+}
+
+async fn metrics(session: &Session, args: &MetricsArgs) -> anyhow::Result<()> {
+    let span = MetricsSpan {
+        since: args.since.as_ref().map(|w| w.before(session.now)).transpose()?,
+        until: args.until.as_ref().map(|w| w.before(session.now)).transpose()?,
+    };
+    let figures = session.control.arm_metrics(&args.key, span).await?;
+    if session.json {
+        return output::json(&figures);
+    }
+    println!(
+        "{}: {} to {}",
+        figures.flag,
+        output::time(figures.since),
+        output::time(figures.until)
+    );
+    let rate = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{:.2}%", r * 100.0));
+    let row = |arm: &str, s: &ArmSummary| {
+        let q = |pick: fn(&cutover_api::Quantiles) -> f64| {
+            s.latency_ms
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |l| format!("{:.1}ms", pick(l)))
+        };
+        [
+            arm.to_owned(),
+            s.calls.to_string(),
+            rate(s.error_rate),
+            rate(s.fallback_rate),
+            rate(s.retry_rate),
+            q(|l| l.p50),
+            q(|l| l.p95),
+            q(|l| l.p99),
+        ]
+    };
+    output::table(
+        ["ARM", "CALLS", "ERRORS", "FALLBACKS", "RETRIES", "P50", "P95", "P99"],
+        [row("legacy", &figures.legacy), row("new", &figures.new)],
+    );
+    for (arm, s) in [("legacy", &figures.legacy), ("new", &figures.new)] {
+        for (name, counter) in &s.counters {
+            println!("{arm} {name}: {} ({})", counter.count, rate(counter.rate));
+        }
+    }
+    Ok(())
 }
 
 fn show(flag: &Flag, session: &Session) -> anyhow::Result<()> {

@@ -29,6 +29,7 @@ pub mod limits;
 mod overrides;
 pub mod present;
 mod preset;
+mod records;
 mod retreat;
 mod rollout;
 mod scope;
@@ -72,6 +73,10 @@ pub use flag::{DEFAULT_STICKINESS, Flag};
 pub use key::FlagKey;
 pub use overrides::Override;
 pub use preset::{Preset, PresetEntry};
+pub use records::{
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, Committed, GuardRecord, ImportChange,
+    ImportOptions, ImportReport, ShadowWindow, TokenRecord, TrustReport,
+};
 pub use retreat::is_retreat;
 pub use rollout::{PERCENT_TEXT_PATTERN, Rollout};
 pub use scope::{Constraint, Operator};

@@ -19,11 +19,12 @@ mod verify;
 
 pub use copy::{CopiedTable, CopyReport, CopySource, CopyTarget, copy};
 pub use error::StoreError;
-pub use model::{
-    ArmFigures, ArmWindow, AuditQuery, BackupReport, ChangeMeta, ChangeSignals, Committed,
-    GuardLease, GuardRecord, ImportChange, ImportOptions, ImportReport, ShadowWindow, StoreState,
-    TokenRecord, TrustReport,
+// The records shared with the application layer are the core's; these paths keep working.
+pub use cutover_core::{
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, Committed, GuardRecord, ImportChange,
+    ImportOptions, ImportReport, ShadowWindow, TokenRecord, TrustReport,
 };
+pub use model::{BackupReport, ChangeSignals, GuardLease, StoreState};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;

@@ -5,6 +5,7 @@ mod args;
 mod audit_key;
 mod commands;
 mod environment;
+mod interim;
 mod output;
 mod session;
 mod text_limit;
@@ -89,12 +90,24 @@ fn init_logging() {
 fn works_on_a_store(command: &Command) -> Option<&'static str> {
     use crate::args::{StoreCmd, TokenCmd};
     Some(match command {
-        Command::Init => "init creates a store; a server's API offers no way to create the store it serves",
-        Command::Serve(args) if args.trust_state => "serve --trust-state accepts the rows of the store it opens as they are; a server's API never accepts them",
-        Command::Serve(_) => "serve runs a server on a store it opens; it cannot serve another server's API",
-        Command::Store(StoreCmd::Copy { .. }) => "store copy reads every table of the store row for row, which the API does not serve",
-        Command::Store(StoreCmd::Backup { .. }) => "store backup snapshots the store's own file or database, which the API does not serve",
-        Command::Token(TokenCmd::Recover { .. }) => "token recover is the way back in when no admin token is left or known, so it needs direct access to the store; with a working admin token, use `token create NAME --role admin` instead",
+        Command::Init => {
+            "init creates a store; a server's API offers no way to create the store it serves"
+        }
+        Command::Serve(args) if args.trust_state => {
+            "serve --trust-state accepts the rows of the store it opens as they are; a server's API never accepts them"
+        }
+        Command::Serve(_) => {
+            "serve runs a server on a store it opens; it cannot serve another server's API"
+        }
+        Command::Store(StoreCmd::Copy { .. }) => {
+            "store copy reads every table of the store row for row, which the API does not serve"
+        }
+        Command::Store(StoreCmd::Backup { .. }) => {
+            "store backup snapshots the store's own file or database, which the API does not serve"
+        }
+        Command::Token(TokenCmd::Recover { .. }) => {
+            "token recover is the way back in when no admin token is left or known, so it needs direct access to the store; with a working admin token, use `token create NAME --role admin` instead"
+        }
         _ => return None,
     })
 }

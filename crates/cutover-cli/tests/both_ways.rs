@@ -75,12 +75,16 @@ impl Bench {
         };
         let mut t = self.transcript.borrow_mut();
         let dir = self.c.dir.path().to_string_lossy().into_owned();
-        let line = normalise(&args.join(" ")).replace(&dir, "[DIR]");
-        t.push_str(&format!("$ cutover {line}\nexit {}\n", run.code));
-        t.push_str(&normalise(&run.stdout));
+        let norm = |text: &str| normalise(text).replace(&dir, "[DIR]");
+        t.push_str(&format!(
+            "$ cutover {}\nexit {}\n",
+            norm(&args.join(" ")),
+            run.code
+        ));
+        t.push_str(&norm(&run.stdout));
         if run.code != 0 {
             t.push_str("stderr: ");
-            t.push_str(&normalise(&run.stderr));
+            t.push_str(&norm(&run.stderr));
         }
         t.push('\n');
         run
@@ -437,7 +441,9 @@ fn arm_metrics_are_read_the_same_way() {
         b.ok(&["flag", "metrics", "checkout", "--since", "1h"]);
         let missing = b.refused(&["flag", "metrics", "nope"]);
         assert_eq!(missing["error"], "not_found", "{missing}");
-        let backwards = b.refused(&["flag", "metrics", "checkout", "--since", "1m", "--until", "2m"]);
+        let backwards = b.refused(&[
+            "flag", "metrics", "checkout", "--since", "1m", "--until", "2m",
+        ]);
         assert_eq!(backwards["error"], "invalid", "{backwards}");
     });
 }

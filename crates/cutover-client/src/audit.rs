@@ -35,7 +35,10 @@ fn params(query: &AuditQuery) -> Vec<(&'static str, String)> {
 impl AdminClient {
     /// `GET /audit`: one page as the server cuts it, and whether its `Link` header says more
     /// follow.
-    pub(crate) async fn get_audit_page(&self, query: &AuditQuery) -> Result<AuditPage, ControlError> {
+    pub(crate) async fn get_audit_page(
+        &self,
+        query: &AuditQuery,
+    ) -> Result<AuditPage, ControlError> {
         let request = self.request(Method::GET, "/audit").query(&params(query));
         let response = self.send(request).await?;
         let more = response.headers().contains_key(reqwest::header::LINK);

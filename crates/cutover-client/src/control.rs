@@ -4,9 +4,9 @@
 
 use async_trait::async_trait;
 use cutover_api::{
-    AuditPage, AuditQuery, ChangeMeta, Committed, Control, ControlError, CreatedToken,
-    FlagMetrics, FlagShadowReport, GuardRecord, ImportOptions, ImportReport, MetricsSpan,
-    NewToken, RolloutStatus, TokenRecord, UploadReport,
+    AuditPage, AuditQuery, ChangeMeta, Committed, Control, ControlError, CreatedToken, FlagMetrics,
+    FlagShadowReport, GuardRecord, ImportOptions, ImportReport, MetricsSpan, NewToken,
+    RolloutStatus, TokenRecord, UploadReport,
 };
 use cutover_core::{
     Anchor, AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, GENESIS_HASH, MetricsBatch,

@@ -132,7 +132,10 @@ impl AdminClient {
         let mut request = request;
         let response = loop {
             let again = request.try_clone();
-            let response = request.send().await.map_err(|e| unreachable(&self.base, &e))?;
+            let response = request
+                .send()
+                .await
+                .map_err(|e| unreachable(&self.base, &e))?;
             let wait = retry_after(&response);
             match (again, wait) {
                 (Some(again), Some(wait))
@@ -166,6 +169,7 @@ impl AdminClient {
         };
         Err(ControlError {
             retry_after: wait,
+            message: from_the_server(status, &error),
             ..error
         })
     }
@@ -214,4 +218,24 @@ fn unreachable(base: &str, err: &reqwest::Error) -> ControlError {
         "server_unreachable",
         format!("cannot reach the cutover server at {base}: {err}"),
     )
+}
+
+/// The message of a refusal. The use cases' own refusals (not found, a conflict, an invalid
+/// value, an unavailable store) read exactly as the layer in-process words them; the ones only a
+/// server gives (its authentication, its roles, its rate limit, its limits on a request) say
+/// that the server refused, and with what status.
+fn from_the_server(status: u16, error: &ControlError) -> String {
+    match error.kind {
+        ErrorKind::Unauthorized
+        | ErrorKind::Forbidden
+        | ErrorKind::RateLimited
+        | ErrorKind::TooLarge
+        | ErrorKind::Timeout => {
+            format!(
+                "the server refused ({status} {}): {}",
+                error.code, error.message
+            )
+        }
+        _ => error.message.clone(),
+    }
 }

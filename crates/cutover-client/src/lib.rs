@@ -7,9 +7,9 @@
 //! server's error code and message, unchanged.
 
 mod audit;
+mod control;
 mod flags;
 mod http;
-mod control;
 
 pub use flags::{FlagUpdate, RolloutMove};
 pub use http::{AdminClient, RateLimitNote};

@@ -86,7 +86,12 @@ async fn flags_overrides_and_presets_round_trip() {
     assert!(created.audit_id.is_some());
     assert_eq!(c.flags().await.unwrap(), n.local.flags().await.unwrap());
     let rolled = c
-        .set_rollout(&key("checkout"), Rollout::from_percent_str("12.5").unwrap(), Some(1), &m)
+        .set_rollout(
+            &key("checkout"),
+            Rollout::from_percent_str("12.5").unwrap(),
+            Some(1),
+            &m,
+        )
         .await
         .unwrap();
     assert_eq!(rolled.value.rollout.to_string(), "12.5%");
@@ -107,7 +112,10 @@ async fn flags_overrides_and_presets_round_trip() {
         .change_flag(&key("checkout"), None, &[FlagChange::Unkill], &m)
         .await
         .unwrap();
-    assert_eq!(same.audit_id, None, "a change that alters nothing writes nothing");
+    assert_eq!(
+        same.audit_id, None,
+        "a change that alters nothing writes nothing"
+    );
 
     let rule = Override {
         attribute: AttributeName::new("user_id").unwrap(),
@@ -116,7 +124,10 @@ async fn flags_overrides_and_presets_round_trip() {
         expires_at: None,
     };
     c.add_override(&key("checkout"), &rule, &m).await.unwrap();
-    assert_eq!(c.overrides(&key("checkout")).await.unwrap(), vec![rule.clone()]);
+    assert_eq!(
+        c.overrides(&key("checkout")).await.unwrap(),
+        vec![rule.clone()]
+    );
     c.remove_override(&key("checkout"), &rule.attribute, "u1", &m)
         .await
         .unwrap();
@@ -173,8 +184,16 @@ async fn rollouts_tokens_metrics_and_the_audit_log_round_trip() {
     }
     let status = c.rollout_status(&key("checkout")).await.unwrap();
     let here = n.local.rollout_status(&key("checkout")).await.unwrap();
-    assert_eq!((status.version, status.run.clone()), (here.version, here.run.clone()));
-    assert!(c.guard_history(&key("checkout"), 10).await.unwrap().is_empty());
+    assert_eq!(
+        (status.version, status.run.clone()),
+        (here.version, here.run.clone())
+    );
+    assert!(
+        c.guard_history(&key("checkout"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let now = Timestamp::now();
     let batch: cutover_core::MetricsBatch = serde_json::from_value(serde_json::json!({
@@ -248,7 +267,10 @@ async fn rollouts_tokens_metrics_and_the_audit_log_round_trip() {
         assert_eq!(page.entries.len(), 10);
         assert!(page.more);
     }
-    assert_eq!(c.audit_head().await.unwrap(), n.local.audit_head().await.unwrap());
+    assert_eq!(
+        c.audit_head().await.unwrap(),
+        n.local.audit_head().await.unwrap()
+    );
     let verified = c.verify_audit(None).await.unwrap();
     assert!(verified.is_intact());
     assert_eq!(verified, n.local.verify_audit(None).await.unwrap());
@@ -337,14 +359,20 @@ async fn a_rate_limited_change_is_sent_again_after_the_wait_it_was_told() {
     let n = node(config).await;
     let notes = Arc::new(AtomicU32::new(0));
     let counted = notes.clone();
-    let client = n.client.clone().on_rate_limit(Arc::new(move |wait: Duration| {
-        assert!(wait >= Duration::from_secs(1));
-        counted.fetch_add(1, Ordering::SeqCst);
-    }));
+    let client = n
+        .client
+        .clone()
+        .on_rate_limit(Arc::new(move |wait: Duration| {
+            assert!(wait >= Duration::from_secs(1));
+            counted.fetch_add(1, Ordering::SeqCst);
+        }));
     let m = meta();
     client.create_flag(Flag::new(key("a")), &m).await.unwrap();
     client.create_flag(Flag::new(key("b")), &m).await.unwrap();
-    assert!(notes.load(Ordering::SeqCst) >= 1, "the second change waited");
+    assert!(
+        notes.load(Ordering::SeqCst) >= 1,
+        "the second change waited"
+    );
     assert_eq!(n.local.flags().await.unwrap().len(), 2);
 }
 
@@ -358,7 +386,10 @@ async fn a_server_that_is_not_there_is_unavailable_and_a_url_needs_its_scheme() 
         .port();
     let client = AdminClient::new(&format!("http://127.0.0.1:{port}"), SECRET).unwrap();
     let e = client.flags().await.unwrap_err();
-    assert_eq!((e.kind, e.code.as_ref()), (ErrorKind::Unavailable, "server_unreachable"));
+    assert_eq!(
+        (e.kind, e.code.as_ref()),
+        (ErrorKind::Unavailable, "server_unreachable")
+    );
     assert!(e.message.contains("cannot reach the cutover server"), "{e}");
     let e = AdminClient::new("localhost:7070", SECRET).unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadRequest);
@@ -370,5 +401,8 @@ async fn a_wrong_token_is_unauthorized() {
     let base = n.client.base().to_owned();
     let stranger = AdminClient::new(&base, "cut_nobody").unwrap();
     let e = stranger.flags().await.unwrap_err();
-    assert_eq!((e.kind, e.code.as_ref()), (ErrorKind::Unauthorized, "unauthorized"));
+    assert_eq!(
+        (e.kind, e.code.as_ref()),
+        (ErrorKind::Unauthorized, "unauthorized")
+    );
 }

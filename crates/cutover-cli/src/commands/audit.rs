@@ -4,9 +4,9 @@ use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use cutover_api::{AuditQuery, Control};
 use cutover_core::limits::AUDIT_PAGE_MAX;
 use cutover_core::{Anchor, AuditEntry, LogCheck, VerifyReport};
-use cutover_api::{AuditQuery, Control};
 
 use crate::args::{AuditCmd, AuditFilter};
 use crate::output;

@@ -1,8 +1,8 @@
 //! Commands that change one flag: rollout, stage, kill switch and overrides all reduce to a list
 //! of `FlagChange`s applied by the store in one audited transaction.
 
-use cutover_core::{Flag, FlagChange, Override};
 use cutover_api::Committed;
+use cutover_core::{Flag, FlagChange, Override};
 use serde::Serialize;
 
 use crate::args::{KeyChange, OverrideCmd, RolloutCmd, StageCmd};

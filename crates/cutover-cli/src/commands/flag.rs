@@ -139,8 +139,16 @@ async fn set(session: &Session, args: &FlagSet) -> anyhow::Result<()> {
 
 async fn metrics(session: &Session, args: &MetricsArgs) -> anyhow::Result<()> {
     let span = MetricsSpan {
-        since: args.since.as_ref().map(|w| w.before(session.now)).transpose()?,
-        until: args.until.as_ref().map(|w| w.before(session.now)).transpose()?,
+        since: args
+            .since
+            .as_ref()
+            .map(|w| w.before(session.now))
+            .transpose()?,
+        until: args
+            .until
+            .as_ref()
+            .map(|w| w.before(session.now))
+            .transpose()?,
     };
     let figures = session.control.arm_metrics(&args.key, span).await?;
     if session.json {
@@ -171,7 +179,16 @@ async fn metrics(session: &Session, args: &MetricsArgs) -> anyhow::Result<()> {
         ]
     };
     output::table(
-        ["ARM", "CALLS", "ERRORS", "FALLBACKS", "RETRIES", "P50", "P95", "P99"],
+        [
+            "ARM",
+            "CALLS",
+            "ERRORS",
+            "FALLBACKS",
+            "RETRIES",
+            "P50",
+            "P95",
+            "P99",
+        ],
         [row("legacy", &figures.legacy), row("new", &figures.new)],
     );
     for (arm, s) in [("legacy", &figures.legacy), ("new", &figures.new)] {

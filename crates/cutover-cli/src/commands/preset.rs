@@ -67,7 +67,10 @@ pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()
             Ok(())
         }
         PresetCmd::Delete { name } => {
-            let done = session.control.delete_preset(name, &session.meta()?).await?;
+            let done = session
+                .control
+                .delete_preset(name, &session.meta()?)
+                .await?;
             if session.json {
                 return output::json(
                     &serde_json::json!({ "deleted": done.value.name, "audit_id": done.audit_id }),

@@ -1,11 +1,11 @@
 //! Guarded rollouts by hand: set a plan, start, pause, resume, promote, abort; where a rollout
 //! stands (`rollout status`, `slo status`) and what the guard saw (`rollout history`).
 
+use cutover_api::RolloutStatus;
 use cutover_core::FlagKey;
 use cutover_core::guard::{
     Action, GateReading, RolloutPlan, RunMove, Unit, Verdict, format_duration,
 };
-use cutover_api::RolloutStatus;
 
 use crate::args::{RolloutCmd, SloCmd};
 use crate::commands::change::apply;

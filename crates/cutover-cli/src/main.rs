@@ -5,7 +5,6 @@ mod args;
 mod audit_key;
 mod commands;
 mod environment;
-mod interim;
 mod output;
 mod session;
 mod text_limit;

@@ -97,7 +97,7 @@ impl Session {
 
 /// The application layer over a store this process opened.
 pub(crate) fn layer(store: Arc<dyn Store>) -> Arc<dyn Control> {
-    Arc::new(crate::interim::Interim(store))
+    Arc::new(cutover_control::StoreControl::new(store))
 }
 
 /// The store a command works on: the SQLite file by default, PostgreSQL with `--postgres`.

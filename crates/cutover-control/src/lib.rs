@@ -1,0 +1,25 @@
+//! cutover's application layer: [`StoreControl`] carries out every use case of
+//! [`cutover_api::Control`] over a [`Store`]. The rules stay in the core and the SQL in the store;
+//! this crate composes them (read, ask the core, write through the store) and reports the
+//! store's errors as the admin API does ([`cutover_api::ControlError`]). The server's handlers and
+//! the local CLI both call it.
+//!
+//! It also offers what a node's own tasks need from the store (the live follower, the rollout
+//! guard: looks, records, the lease), so the server reaches the store only through this crate.
+
+mod audit;
+mod figures;
+mod refusal;
+mod rollout;
+mod secret;
+mod store_control;
+
+pub use rollout::Judgement;
+pub use secret::new_token_secret;
+pub use store_control::StoreControl;
+
+pub use cutover_api::{Control, ControlError, ErrorKind};
+
+// What a node's follower and guard use of the store directly: reading the log after a head,
+// the change signals, the guard lease. Re-exported so the server depends on this crate alone.
+pub use cutover_store::{ChangeSignals, GuardLease, Store, StoreError, StoreState};

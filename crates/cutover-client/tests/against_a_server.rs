@@ -55,7 +55,7 @@ async fn node(config: ServerConfig) -> Node {
     store.create_token(record, &meta()).await.unwrap();
     let config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        guard: cutover_server::guard::GuardConfig {
+        guard: cutover_server::rollout_guard::GuardConfig {
             enabled: false,
             ..config.guard.clone()
         },

@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, delete, get, post, put};
+use cutover_control::{Store, StoreControl};
 use cutover_core::Capability;
-use cutover_store::Store;
 use futures_util::StreamExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
@@ -29,13 +29,8 @@ pub(crate) struct AppState {
     pub eval_limiter: Option<Arc<TokenLimiter>>,
     pub metrics: PrometheusHandle,
     pub heartbeat: Duration,
-    pub guard: crate::guard::GuardConfig,
-}
-
-impl AppState {
-    pub(crate) fn store(&self) -> &dyn Store {
-        &**self.live.store()
-    }
+    /// The application layer: every admin handler's use case.
+    pub control: Arc<StoreControl>,
 }
 
 fn guarded(
@@ -62,10 +57,20 @@ fn guarded_retreat(
     ))
 }
 
+/// The application layer of a node: it judges rollouts as the guard does, and knows the flags
+/// an upload may count for from the live view (no database read per upload).
+fn control(live: &Arc<Live>, config: &ServerConfig) -> StoreControl {
+    let view = live.clone();
+    StoreControl::new(live.store().clone())
+        .with_judgement(config.guard.judgement)
+        .with_known_flags(move |key| view.current().flags.contains_key(key))
+}
+
 /// The whole HTTP surface of a node. Every route but the health checks, the metrics and the API
 /// description names the capability it needs.
 pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerError> {
     let state = AppState {
+        control: Arc::new(control(&live, config)),
         live,
         limiter: Arc::new(TokenLimiter::new(
             config.change_rate_per_second,
@@ -80,7 +85,6 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
             .map(|rate| Arc::new(TokenLimiter::new(rate, rate))),
         metrics: metrics::handle()?,
         heartbeat: config.heartbeat,
-        guard: config.guard.clone(),
     };
     use Capability::*;
     let s = &state;
@@ -285,7 +289,7 @@ impl Server {
             stopped_http,
         ));
         let guard = config.guard.enabled.then(|| {
-            tokio::spawn(crate::guard::run(
+            tokio::spawn(crate::rollout_guard::run(
                 live.clone(),
                 config.guard.clone(),
                 stopped.clone(),

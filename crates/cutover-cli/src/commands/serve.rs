@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use cutover_api::{AuditQuery, ChangeMeta, Control, ControlError};
 use cutover_core::{EnvOverrides, Role, SealOutcome, TokenName};
-use cutover_server::guard::{AlertTargets, GuardConfig};
+use cutover_server::rollout_guard::{AlertTargets, GuardConfig};
 use cutover_server::{ConnectionConfig, ConnectionLimits, Server, ServerConfig};
 use cutover_store::Store;
 use serde::Deserialize;

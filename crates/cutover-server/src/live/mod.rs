@@ -12,8 +12,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arc_swap::ArcSwap;
-use cutover_core::{AuditEntry, EnvOverrides, Flag, FlagKey, Role, Snapshot, Timestamp};
-use cutover_store::{AuditQuery, Store, StoreError, TokenRecord};
+use cutover_control::{Store, StoreError};
+use cutover_core::{
+    AuditEntry, AuditQuery, EnvOverrides, Flag, FlagKey, Role, Snapshot, Timestamp, TokenRecord,
+};
 use tokio::sync::watch;
 
 pub(crate) use window::{Pull, StreamEvent};

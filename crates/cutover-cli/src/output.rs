@@ -78,7 +78,7 @@ pub(crate) fn summary(flag: &Flag) -> String {
 /// here or behind a server; the rest are the store's own, from commands that work on a store
 /// itself.
 pub(crate) fn error_code(e: &anyhow::Error) -> String {
-    use cutover_store::StoreError as E;
+    use cutover_control::StoreError as E;
     if let Some(control) = e.downcast_ref::<cutover_api::ControlError>() {
         return control.code.to_string();
     }

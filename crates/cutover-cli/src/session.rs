@@ -6,7 +6,7 @@ use cutover_api::{ChangeMeta, Control};
 use cutover_core::Timestamp;
 use std::sync::Arc;
 
-use cutover_store::{PgStore, SqliteStore, Store};
+use cutover_control::{PgStore, SqliteStore, Store};
 
 use crate::args::Global;
 

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use cutover_store::StoreError;
+use cutover_control::StoreError;
 
 use crate::args::Global;
 use crate::session::open_store;

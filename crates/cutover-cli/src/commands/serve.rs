@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use cutover_api::{AuditQuery, ChangeMeta, Control, ControlError};
+use cutover_control::Store;
 use cutover_core::{EnvOverrides, Role, SealOutcome, TokenName};
 use cutover_server::rollout_guard::{AlertTargets, GuardConfig};
 use cutover_server::{ConnectionConfig, ConnectionLimits, Server, ServerConfig};
-use cutover_store::Store;
 use serde::Deserialize;
 
 use crate::args::{Global, ServeArgs};

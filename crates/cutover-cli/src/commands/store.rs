@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use cutover_control::{BackupReport, CopyReport, PgStore, SqliteStore, Store};
 use cutover_core::VerifyReport;
-use cutover_store::{BackupReport, CopyReport, PgStore, SqliteStore, Store};
 
 use crate::args::{CopyTo, Global, StoreCmd};
 use crate::output;
@@ -62,7 +62,7 @@ async fn open_target(to: &CopyTo, global: &Global) -> anyhow::Result<(Arc<dyn St
 
 async fn copy(source: &dyn Store, to: &CopyTo, global: &Global) -> anyhow::Result<ExitCode> {
     let (target, place) = open_target(to, global).await?;
-    let copied = cutover_store::copy(source, &*target).await;
+    let copied = cutover_control::copy(source, &*target).await;
     target.close().await;
     let report = copied?;
     if global.json {

@@ -49,6 +49,44 @@ impl AdminClient {
         Ok(AuditPage { entries, more })
     }
 
+    /// `GET /audit/export`: every entry the query matches (at most its limit), oldest first
+    /// unless `newest_first`, handed to `each` as the server streams them (JSON lines), so an
+    /// export of any size holds one chunk in memory. Answers how many there were.
+    pub async fn audit_export(
+        &self,
+        query: &AuditQuery,
+        mut each: impl FnMut(AuditEntry) + Send,
+    ) -> Result<u64, ControlError> {
+        let request = self
+            .request(Method::GET, "/audit/export")
+            .query(&params(query));
+        let mut response = self.send(request).await?;
+        let mut pending: Vec<u8> = Vec::new();
+        let mut count = 0;
+        let mut take = |line: &[u8]| -> Result<(), ControlError> {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                return Ok(());
+            }
+            let entry = serde_json::from_slice(line).map_err(|e| bad_answer("audit export", e))?;
+            each(entry);
+            count += 1;
+            Ok(())
+        };
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| bad_answer("audit export", e))?
+        {
+            pending.extend_from_slice(&chunk);
+            while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                take(&line)?;
+            }
+        }
+        take(&pending)?;
+        Ok(count)
+    }
+
     /// Every entry the query matches (at most its limit), read page by page: the cursor moves
     /// past the last entry of each page until the server has no more or the limit is met.
     pub(crate) async fn get_audit(

@@ -191,6 +191,12 @@ impl AdminClient {
         self.committed("override clear", request).await
     }
 
+    /// `GET /api/v1/openapi.json`: the API's description, as the server serves it.
+    pub async fn openapi(&self) -> Result<serde_json::Value, ControlError> {
+        self.json("openapi.json", self.request(Method::GET, "/openapi.json"))
+            .await
+    }
+
     /// `GET /readyz`: the id of the newest audit entry the server has applied.
     pub async fn ready_head(&self) -> Result<u64, ControlError> {
         #[derive(serde::Deserialize)]

@@ -278,6 +278,22 @@ async fn rollouts_tokens_metrics_and_the_audit_log_round_trip() {
         assert_eq!(page.entries.len(), 10);
         assert!(page.more);
     }
+    let mut exported = Vec::new();
+    let count = c
+        .audit_export(&AuditQuery::default(), |e| exported.push(e))
+        .await
+        .unwrap();
+    assert_eq!(count as usize, exported.len());
+    assert_eq!(
+        exported,
+        n.local.audit(&AuditQuery::default()).await.unwrap()
+    );
+    let document = c.openapi().await.unwrap();
+    assert!(
+        document["paths"]["/api/v1/audit/export"].is_object(),
+        "{}",
+        document["paths"]
+    );
     assert_eq!(
         c.audit_head().await.unwrap(),
         n.local.audit_head().await.unwrap()

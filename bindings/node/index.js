@@ -242,6 +242,8 @@ class CounterBits {
 class Client {
   #native;
   #counters;
+  /** What `native.isNewByName` and `recordByName` take: the hot path without the class-method glue. */
+  #evaluator;
   #listeners = [];
   #subscribed = false;
 
@@ -251,6 +253,7 @@ class Client {
       throw new TypeError('use Client.connect(url, token, options) or Client.offline(path)');
     }
     this.#native = nativeClient;
+    this.#evaluator = nativeClient.evaluator();
     this.#counters = new CounterBits(counterNames);
   }
 
@@ -293,7 +296,7 @@ class Client {
   /** Whether this context takes the new path. An unknown flag answers false (legacy). */
   isNew(flag, ctx) {
     const flat = flatContext(ctx);
-    return flat === undefined ? this.#native.isNew(flag, ctx) : this.#native.isNewFlat(flag, flat);
+    return flat === undefined ? this.#native.isNew(flag, ctx) : native.isNewByName(this.#evaluator, flag, flat);
   }
 
   /** The decision with the rule that made it: `{variant, reason, flagVersion}`. */
@@ -327,7 +330,7 @@ class Client {
       if (outcome.retry) bits |= 4;
       if (outcome.counters !== undefined) bits |= this.#counters.bitsOf(outcome.counters);
     }
-    this.#native.record(flag, isNew, latencyMs, bits);
+    native.recordByName(this.#evaluator, flag, isNew, latencyMs, bits);
   }
 
   /**
@@ -342,7 +345,7 @@ class Client {
     const m = new Measurement(this.#counters);
     const started = performance.now();
     const done = (failed) => {
-      this.#native.record(flag, isNew, performance.now() - started, m.bits | (failed ? 1 : 0));
+      native.recordByName(this.#evaluator, flag, isNew, performance.now() - started, m.bits | (failed ? 1 : 0));
     };
     let result;
     try {
@@ -469,10 +472,12 @@ class Client {
 class Flag {
   #client;
   #native;
+  #evaluator;
 
   constructor(client, nativeFlag) {
     this.#client = client;
     this.#native = nativeFlag;
+    this.#evaluator = nativeFlag.evaluator();
   }
 
   get key() {
@@ -481,7 +486,7 @@ class Flag {
 
   isNew(ctx) {
     const flat = flatContext(ctx);
-    return flat === undefined ? this.#native.isNew(ctx) : this.#native.isNewFlat(flat);
+    return flat === undefined ? this.#native.isNew(ctx) : native.isNewByHandle(this.#evaluator, flat);
   }
 
   /** `'legacy'` or `'new'`. */

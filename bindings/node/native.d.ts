@@ -4,19 +4,17 @@
 export declare class NativeClient {
   /** Whether this context takes the new path; an unknown flag answers false. */
   isNew(flag: unknown, ctx: unknown): boolean
-  /** `is_new` with the context flattened by `index.js` (`name\0value\0` per attribute). */
-  isNewFlat(flag: unknown, ctx: unknown): boolean
+  /**
+   * The evaluator `index.js` passes to `isNewByName`: `isNew` without napi-rs's per-call glue
+   * (see `fast.rs`).
+   */
+  evaluator(): unknown
   /** The full decision; an unknown flag answers legacy with reason `flag_not_found`. */
   decide(flag: unknown, ctx: unknown): NativeDecision
   /** `decide` with the OpenFeature reason and the explanation in words. */
   explain(flag: unknown, ctx: unknown): ExplainedDecision
   /** A handle on one flag for hot paths. */
   flag(name: string): NativeFlag
-  /**
-   * Counts one call through an arm: `outcome` holds the error/fallback/retry bits and, from
-   * bit 3 on, the client's counters in the order they were named.
-   */
-  record(flag: unknown, newArm: boolean, latencyMs: number, outcome: number): void
   /** Whether a shadow run of `flag` includes this context (sticky, `sample_percent` of them). */
   shadowSampled(flag: string, ctx: unknown, samplePercent: number): boolean
   /**
@@ -49,8 +47,8 @@ export declare class NativeFlag {
   get key(): string
   /** Whether this context takes the new path; a flag the client does not have answers false. */
   isNew(ctx: unknown): boolean
-  /** `is_new` with the context flattened by `index.js` (`name\0value\0` per attribute). */
-  isNewFlat(ctx: unknown): boolean
+  /** The evaluator `index.js` passes to `isNewByHandle` (see `fast.rs`). */
+  evaluator(): unknown
   /** `legacy` or `new` for this context. */
   variant(ctx: unknown): string
 }
@@ -123,3 +121,15 @@ export interface NativeStatus {
 
 /** Evaluates the flags of a `cutover export` file (or a client cache) with no server. */
 export declare function offline(path: string, env?: Record<string, string> | undefined | null): NativeClient
+
+/** `isNew` by flag name with a context flattened by `index.js` (see `fast.rs`). */
+export declare function isNewByName(evaluator: unknown, flag: string, flatContext: string): boolean
+
+/** `isNew` through a flag's evaluator with a flattened context (see `fast.rs`). */
+export declare function isNewByHandle(evaluator: unknown, flatContext: string): boolean
+
+/**
+ * Counts one call through an arm (see `fast.rs`): `outcome` holds the error/fallback/retry bits
+ * and, from bit 3 on, the client's counters in the order they were named.
+ */
+export declare function recordByName(evaluator: unknown, flag: string, newArm: boolean, latencyMs: number, outcome: number): void

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from cutover_serve import CutoverServe, binary_from_environment
+from cutover_served import CutoverServer, binary_from_environment
 
 HERE = Path(__file__).parent
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
@@ -38,12 +38,12 @@ GENEROUS = (
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> CutoverServe:
+def server(tmp_path_factory) -> CutoverServer:
     try:
         binary = binary_from_environment()
     except RuntimeError as e:
         pytest.exit(str(e), returncode=2)
-    serve = CutoverServe(binary, tmp_path_factory.mktemp("cutover"), *GENEROUS)
+    serve = CutoverServer(binary, tmp_path_factory.mktemp("cutover"), *GENEROUS)
     yield serve
     serve.stop()
 

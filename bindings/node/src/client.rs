@@ -12,7 +12,7 @@ use napi::{Env, JsValue, Result, Status};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::context::{with_context, with_flat_context, with_name};
+use crate::context::{with_context, with_name};
 use crate::failure::{closed, error, type_error};
 use crate::flag::NativeFlag;
 
@@ -192,18 +192,6 @@ impl NativeClient {
         .map_err(|refused| type_error(&env, refused))
     }
 
-    /// `is_new` with the context flattened by `index.js` (`name\0value\0` per attribute).
-    #[napi(catch_unwind)]
-    pub fn is_new_flat(&self, env: Env, flag: Unknown<'_>, ctx: Unknown<'_>) -> Result<bool> {
-        let client = self.open()?;
-        let raw = env.raw();
-        with_name(raw, flag.raw(), "the flag name", |key| {
-            with_flat_context(raw, ctx.raw(), |attributes| client.is_new(key, attributes))
-        })
-        .and_then(|inner| inner)
-        .map_err(|refused| type_error(&env, refused))
-    }
-
     /// The full decision; an unknown flag answers legacy with reason `flag_not_found`.
     #[napi(catch_unwind)]
     pub fn decide(&self, env: Env, flag: Unknown<'_>, ctx: Unknown<'_>) -> Result<NativeDecision> {
@@ -245,6 +233,19 @@ impl NativeClient {
         })
     }
 
+    /// The evaluator `index.js` passes to `isNewByName` and `recordByName`: the hot path
+    /// without napi-rs's per-call glue (see `fast.rs`).
+    #[napi(catch_unwind)]
+    pub fn evaluator(&self, env: Env) -> Result<Unknown<'static>> {
+        crate::fast::external(
+            &env,
+            crate::fast::Evaluator::ByName {
+                client: self.open()?.clone(),
+                counters: self.counters.clone(),
+            },
+        )
+    }
+
     /// A handle on one flag for hot paths.
     #[napi(catch_unwind)]
     pub fn flag(&self, name: String) -> Result<NativeFlag> {
@@ -256,30 +257,6 @@ impl NativeClient {
             ))
         })?;
         Ok(NativeFlag::new(handle, client.clone()))
-    }
-
-    /// Counts one call through an arm: `outcome` holds the error/fallback/retry bits and, from
-    /// bit 3 on, the client's counters in the order they were named.
-    #[napi(catch_unwind)]
-    pub fn record(
-        &self,
-        env: Env,
-        flag: Unknown<'_>,
-        new_arm: bool,
-        latency_ms: f64,
-        outcome: u32,
-    ) -> Result<()> {
-        let client = self.open()?;
-        let outcome = self.outcome(latency_ms, outcome);
-        let arm = if new_arm {
-            Variant::New
-        } else {
-            Variant::Legacy
-        };
-        with_name(env.raw(), flag.raw(), "the flag name", |key| {
-            client.record(key, arm, outcome)
-        })
-        .map_err(|refused| type_error(&env, refused))
     }
 
     /// Whether a shadow run of `flag` includes this context (sticky, `sample_percent` of them).
@@ -409,30 +386,30 @@ impl NativeClient {
     }
 }
 
-impl NativeClient {
-    fn outcome(&self, latency_ms: f64, bits: u32) -> Outcome {
-        let latency = if latency_ms.is_finite() && latency_ms > 0.0 {
-            Duration::from_secs_f64(latency_ms / 1000.0)
-        } else {
-            Duration::ZERO
-        };
-        let mut outcome = Outcome {
-            latency,
-            error: bits & ERROR != 0,
-            fallback: bits & FALLBACK != 0,
-            retry: bits & RETRY != 0,
-            ..Outcome::default()
-        };
-        let mut counters = bits >> FIRST_COUNTER;
-        while counters != 0 {
-            let i = counters.trailing_zeros() as usize;
-            if let Some(counter) = self.counters.get(i) {
-                outcome = outcome.count(*counter);
-            }
-            counters &= counters - 1;
+/// The outcome `record`'s arguments describe: `bits` holds the error/fallback/retry bits and,
+/// from bit 3 on, the client's `counters` in the order they were named.
+pub(crate) fn outcome_of(counters: &[Counter], latency_ms: f64, bits: u32) -> Outcome {
+    let latency = if latency_ms.is_finite() && latency_ms > 0.0 {
+        Duration::from_secs_f64(latency_ms / 1000.0)
+    } else {
+        Duration::ZERO
+    };
+    let mut outcome = Outcome {
+        latency,
+        error: bits & ERROR != 0,
+        fallback: bits & FALLBACK != 0,
+        retry: bits & RETRY != 0,
+        ..Outcome::default()
+    };
+    let mut rest = bits >> FIRST_COUNTER;
+    while rest != 0 {
+        let i = rest.trailing_zeros() as usize;
+        if let Some(counter) = counters.get(i) {
+            outcome = outcome.count(*counter);
         }
-        outcome
+        rest &= rest - 1;
     }
+    outcome
 }
 
 fn comparison_spec(text: &str) -> Result<ComparisonSpec> {

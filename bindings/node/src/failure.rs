@@ -20,9 +20,10 @@ pub(crate) fn error(message: impl Into<String>) -> Error {
     Error::new(Status::GenericFailure, message.into())
 }
 
+/// What a call on a closed client is told.
+pub(crate) const CLOSED_MESSAGE: &str = "the cutover client is closed: create another with \
+     Client.connect or Client.offline (close() is for the end of the process)";
+
 pub(crate) fn closed() -> Error {
-    error(
-        "the cutover client is closed: create another with Client.connect or Client.offline \
-         (close() is for the end of the process)",
-    )
+    error(CLOSED_MESSAGE)
 }

@@ -7,7 +7,7 @@ use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
 use crate::client::variant_name;
-use crate::context::{with_context, with_flat_context};
+use crate::context::with_context;
 use crate::failure::{closed, type_error};
 
 #[napi]
@@ -41,16 +41,21 @@ impl NativeFlag {
         .map_err(|refused| type_error(&env, refused))
     }
 
-    /// `is_new` with the context flattened by `index.js` (`name\0value\0` per attribute).
+    /// The evaluator `index.js` passes to `isNewByHandle` (see `fast.rs`).
     #[napi(catch_unwind)]
-    pub fn is_new_flat(&self, env: Env, ctx: Unknown<'_>) -> Result<bool> {
-        if self.client.is_closed() {
-            return Err(closed());
-        }
-        with_flat_context(env.raw(), ctx.raw(), |attributes| {
-            self.handle.is_new(attributes)
-        })
-        .map_err(|refused| type_error(&env, refused))
+    pub fn evaluator(&self, env: Env) -> Result<Unknown<'static>> {
+        // A handle of its own: a handle caches where its flag sits in the snapshot.
+        let handle = self
+            .client
+            .flag(self.handle.key())
+            .map_err(|e| crate::failure::error(e.to_string()))?;
+        crate::fast::external(
+            &env,
+            crate::fast::Evaluator::Flag {
+                handle,
+                client: self.client.clone(),
+            },
+        )
     }
 
     /// `legacy` or `new` for this context.

@@ -13,6 +13,7 @@
 pub mod client;
 mod context;
 mod failure;
+pub mod fast;
 pub mod flag;
 
 use napi_derive::{module_init, napi};

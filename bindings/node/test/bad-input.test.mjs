@@ -163,6 +163,28 @@ test('the new path receives the read-only marker', async () => {
   assert.ok(Object.isFrozen(marker));
 });
 
+test('the hot-path functions refuse anything but their own evaluator and a well-formed context', () => {
+  const byName = client.flag('checkout');
+  for (const stray of [{}, undefined, null, 7, 'checkout', [], () => 1, Symbol('x')]) {
+    assert.throws(() => native.isNewByName(stray, 'checkout', ''), {
+      name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /expected a cutover evaluator/,
+    });
+    assert.throws(() => native.isNewByHandle(stray, ''), { name: 'TypeError', message: /expected a cutover evaluator/ });
+  }
+  // An evaluator of the other kind is refused, not misread.
+  const nativeClient = native.offline(documentFile({ flags: [{ key: 'checkout', stage: 'production', rollout_percent: 100 }] }), {});
+  const clientEvaluator = nativeClient.evaluator();
+  const flagEvaluator = nativeClient.flag('checkout').evaluator();
+  assert.throws(() => native.isNewByHandle(clientEvaluator, ''), { name: 'TypeError', message: /needs a flag's evaluator/ });
+  assert.throws(() => native.isNewByName(flagEvaluator, 'checkout', ''), { name: 'TypeError', message: /needs a client's evaluator/ });
+  assert.throws(() => native.isNewByName(clientEvaluator, 42, ''), { name: 'TypeError', message: /the flag name must be a string, got the number 42/ });
+  assert.throws(() => native.isNewByName(clientEvaluator, 'checkout', {}), { name: 'TypeError', message: /a flattened context must be a string, got an object/ });
+  assert.throws(() => native.isNewByName(clientEvaluator, 'checkout', 'user_id\0u-1'), { name: 'TypeError', message: /cut short/ });
+  assert.equal(native.isNewByName(clientEvaluator, 'checkout', 'user_id\0u-1\0'), true);
+  assert.equal(native.isNewByHandle(flagEvaluator, ''), true);
+  assert.equal(byName.isNew({ user_id: 'u-1' }), true);
+});
+
 test('a Rust panic at the boundary is a JavaScript exception, and the process goes on', () => {
   assert.throws(() => native._panicForTesting('deliberate'), /deliberate/);
   assert.equal(client.isNew('checkout', {}), true);

@@ -72,11 +72,14 @@ test('a throwing change callback is reported and the stream goes on', { skip: sk
 test('close uploads what was recorded; a closed client refuses evaluation', { skip: skipReason }, async () => {
   await server.createFlag('closing', 100);
   const client = await connect();
+  const handle = client.flag('closing');
   for (let i = 0; i < 10; i++) client.record('closing', 'new', { latencyMs: 2 });
   await client.close();
   assert.equal(client.closed, true);
   assert.equal(client.status().connected, false);
   assert.throws(() => client.isNew('closing', {}), /the cutover client is closed/);
+  assert.throws(() => client.isNew('closing', { user_id: 'u-1' }), /the cutover client is closed/);
+  assert.throws(() => handle.isNew({ user_id: 'u-1' }), /the cutover client is closed/);
   assert.throws(() => client.record('closing', 'new'), /the cutover client is closed/);
   await client.close(); // a second close does nothing
   const figures = await server.call('GET', '/flags/closing/metrics');

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from served import Served, binary
+from cutover_served import CutoverServer, binary
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFORMANCE = ROOT / "conformance" / "sdk.json"
@@ -37,9 +37,9 @@ def cutover_bin() -> str:
 
 
 @pytest.fixture(scope="session")
-def server(cutover_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def server(cutover_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CutoverServer]:
     """One server for the tests that only need flags of their own."""
-    served = Served(cutover_bin, tmp_path_factory.mktemp("cutover"))
+    served = CutoverServer(cutover_bin, tmp_path_factory.mktemp("cutover"))
     try:
         yield served
     finally:
@@ -47,7 +47,7 @@ def server(cutover_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def sdk_token(server: Served) -> str:
+def sdk_token(server: CutoverServer) -> str:
     return server.create_token("python-binding", "sdk")
 
 

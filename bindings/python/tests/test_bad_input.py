@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import cutover
-from served import Served
+from cutover_served import CutoverServer
 
 FLAGS = {"flags": [{"key": "checkout", "enabled": True, "stage": "production",
                     "rollout_percent": 100, "killed": False, "stickiness": "user_id",
@@ -151,12 +151,12 @@ def test_an_unreachable_server_is_a_connect_error() -> None:
         cutover.Client.connect("http://127.0.0.1:9", "cut_x", initial_timeout=0.2)
 
 
-def test_a_wrong_token_is_a_connect_error(server: Served) -> None:
+def test_a_wrong_token_is_a_connect_error(server: CutoverServer) -> None:
     with pytest.raises(cutover.ConnectError, match="check the URL and the token"):
         cutover.Client.connect(server.url, "cut_wrong", initial_timeout=0.5)
 
 
-def test_invalid_counter_names_are_refused(server: Served, sdk_token: str) -> None:
+def test_invalid_counter_names_are_refused(server: CutoverServer, sdk_token: str) -> None:
     with pytest.raises(ValueError, match=r'invalid counter name "Bad Name"'):
         cutover.Client.connect(server.url, sdk_token, counters=["Bad Name"])
 

@@ -15,14 +15,14 @@ import pytest
 
 import cutover
 from routing_service import FLAG, KeywordRouter, RoutingService, TriggerRouter, traffic
-from served import Served
+from cutover_served import CutoverServer
 
 PLAN = {"steps": [{"percent": p, "bake": 5, "min_samples": 100} for p in (10, 50, 100)]}
 
 
 @pytest.fixture
-def served(cutover_bin: str, tmp_path: Path) -> Iterator[Served]:
-    server = Served(cutover_bin, tmp_path)
+def served(cutover_bin: str, tmp_path: Path) -> Iterator[CutoverServer]:
+    server = CutoverServer(cutover_bin, tmp_path)
     try:
         server.create_flag(FLAG, 0)
         yield server
@@ -50,7 +50,7 @@ class Load:
         self.thread.join()
 
 
-def wait_for_run(served: Served, seconds: float, done) -> dict:
+def wait_for_run(served: CutoverServer, seconds: float, done) -> dict:
     deadline = time.monotonic() + seconds
     while True:
         flag = served.flag(FLAG)
@@ -60,7 +60,7 @@ def wait_for_run(served: Served, seconds: float, done) -> dict:
         time.sleep(0.1)
 
 
-def rollout(served: Served, legacy_error: float, new_error: float, seconds: float) -> tuple:
+def rollout(served: CutoverServer, legacy_error: float, new_error: float, seconds: float) -> tuple:
     token = served.create_token("routing-service", "sdk")
     with cutover.Client.connect(served.url, token, metrics_interval=1.0) as client:
         service = RoutingService(client, KeywordRouter(legacy_error), TriggerRouter(new_error))
@@ -75,7 +75,7 @@ def rollout(served: Served, legacy_error: float, new_error: float, seconds: floa
     return flag, took
 
 
-def test_a_new_path_failing_five_times_as_often_is_rolled_back(served: Served) -> None:
+def test_a_new_path_failing_five_times_as_often_is_rolled_back(served: CutoverServer) -> None:
     flag, took = rollout(served, legacy_error=0.02, new_error=0.10, seconds=30)
     print(f"rolled back {took:.1f} s after the start")
     assert flag["run"]["status"] == "breached", flag
@@ -86,7 +86,7 @@ def test_a_new_path_failing_five_times_as_often_is_rolled_back(served: Served) -
     assert "new.error_rate <= legacy.error_rate: fail" in rollback["reason"]
 
 
-def test_equal_error_rates_complete_the_plan(served: Served) -> None:
+def test_equal_error_rates_complete_the_plan(served: CutoverServer) -> None:
     flag, took = rollout(served, legacy_error=0.02, new_error=0.02, seconds=40)
     print(f"completed {took:.1f} s after the start")
     assert (flag["run"]["status"], flag["rollout_percent"]) == ("completed", 100), flag

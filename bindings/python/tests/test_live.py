@@ -11,7 +11,7 @@ import time
 import pytest
 
 import cutover
-from served import Served
+from cutover_served import CutoverServer
 
 
 def wait_for(condition, seconds: float = 5.0) -> None:
@@ -21,7 +21,7 @@ def wait_for(condition, seconds: float = 5.0) -> None:
         time.sleep(0.005)
 
 
-def test_a_connected_client_follows_changes(server: Served, sdk_token: str, flag_key: str) -> None:
+def test_a_connected_client_follows_changes(server: CutoverServer, sdk_token: str, flag_key: str) -> None:
     server.create_flag(flag_key, 0)
     with cutover.Client.connect(server.url, sdk_token) as client:
         status = client.status()
@@ -45,7 +45,7 @@ def test_a_connected_client_follows_changes(server: Served, sdk_token: str, flag
     assert not client.status().connected
 
 
-def test_on_change_sees_every_change(server: Served, sdk_token: str, flag_key: str) -> None:
+def test_on_change_sees_every_change(server: CutoverServer, sdk_token: str, flag_key: str) -> None:
     server.create_flag(flag_key, 0)
     client = cutover.Client.connect(server.url, sdk_token)
     seen: list[cutover.Change] = []
@@ -67,7 +67,7 @@ def test_on_change_sees_every_change(server: Served, sdk_token: str, flag_key: s
 
 
 def test_callbacks_may_call_the_client_back_without_deadlock(
-    server: Served, sdk_token: str, flag_key: str
+    server: CutoverServer, sdk_token: str, flag_key: str
 ) -> None:
     server.create_flag(flag_key, 0)
     client = cutover.Client.connect(server.url, sdk_token)
@@ -107,7 +107,7 @@ def test_callbacks_may_call_the_client_back_without_deadlock(
     client.close()
 
 
-def test_a_callback_may_close_the_client(server: Served, sdk_token: str, flag_key: str) -> None:
+def test_a_callback_may_close_the_client(server: CutoverServer, sdk_token: str, flag_key: str) -> None:
     server.create_flag(flag_key, 0)
     client = cutover.Client.connect(server.url, sdk_token)
     client.on_change(lambda change: client.close())
@@ -117,7 +117,7 @@ def test_a_callback_may_close_the_client(server: Served, sdk_token: str, flag_ke
 
 
 def test_a_raising_callback_is_logged_and_the_stream_goes_on(
-    server: Served, sdk_token: str, flag_key: str, caplog: pytest.LogCaptureFixture
+    server: CutoverServer, sdk_token: str, flag_key: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     server.create_flag(flag_key, 0)
     client = cutover.Client.connect(server.url, sdk_token)
@@ -147,7 +147,7 @@ def test_a_raising_callback_is_logged_and_the_stream_goes_on(
     client.close()
 
 
-def test_close_flushes_and_stops(server: Served, sdk_token: str, flag_key: str) -> None:
+def test_close_flushes_and_stops(server: CutoverServer, sdk_token: str, flag_key: str) -> None:
     server.create_flag(flag_key, 0)
     client = cutover.Client.connect(server.url, sdk_token, metrics_interval=300)
     client.record(flag_key, "legacy", 0.002)
@@ -169,7 +169,7 @@ def test_close_flushes_and_stops(server: Served, sdk_token: str, flag_key: str) 
 def test_a_cache_file_starts_a_client_when_the_server_is_gone(
     cutover_bin: str, tmp_path, flag_key: str
 ) -> None:
-    served = Served(cutover_bin, tmp_path)
+    served = CutoverServer(cutover_bin, tmp_path)
     cache = tmp_path / "flags.cache"
     try:
         served.create_flag(flag_key, 100)
@@ -211,7 +211,7 @@ def test_connect_lets_other_threads_run_while_it_waits() -> None:
 
 
 def test_a_closed_client_whose_callback_refers_to_it_is_collected(
-    server: Served, sdk_token: str, flag_key: str
+    server: CutoverServer, sdk_token: str, flag_key: str
 ) -> None:
     import gc
     import weakref

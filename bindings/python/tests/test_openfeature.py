@@ -13,11 +13,11 @@ from openfeature.flag_evaluation import Reason
 
 import cutover
 from cutover.openfeature import CutoverProvider
-from served import Served
+from cutover_served import CutoverServer
 
 
 @pytest.fixture
-def of_client(server: Served, sdk_token: str, flag_key: str) -> Iterator[tuple]:
+def of_client(server: CutoverServer, sdk_token: str, flag_key: str) -> Iterator[tuple]:
     server.create_flag(flag_key, 0)
     server.add_override(flag_key, "targetingKey", "vip", "new")
     server.add_override(flag_key, "tenant", "acme", "new")

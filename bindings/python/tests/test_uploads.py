@@ -9,11 +9,11 @@ import time
 import pytest
 
 import cutover
-from served import Served
+from cutover_served import CutoverServer
 from test_conformance import run_suite
 
 
-def test_record_and_measure_are_uploaded(server: Served, sdk_token: str, flag_key: str) -> None:
+def test_record_and_measure_are_uploaded(server: CutoverServer, sdk_token: str, flag_key: str) -> None:
     server.create_flag(flag_key, 50)
     client = cutover.Client.connect(server.url, sdk_token, counters=["invalid_json"])
     try:
@@ -42,7 +42,7 @@ def test_record_and_measure_are_uploaded(server: Served, sdk_token: str, flag_ke
 
 
 def test_shadow_tallies_on_the_server_equal_the_rust_sdks(
-    server: Served, sdk_token: str, conformance: dict
+    server: CutoverServer, sdk_token: str, conformance: dict
 ) -> None:
     for suite in conformance["shadows"]:
         server.create_flag(suite["flag"], 100)

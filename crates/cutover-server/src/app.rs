@@ -1,61 +1,22 @@
-//! The router: every route with the capability it needs, and a running node.
+//! The router, derived from the route table (`routes/`), and a running node.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::response::IntoResponse;
-use axum::routing::{MethodRouter, delete, get, post, put};
 use cutover_control::{Store, StoreControl};
-use cutover_core::Capability;
 use futures_util::StreamExt;
-use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::auth::Budget;
+use crate::config::ServerConfig;
+use crate::error::ServerError;
 use crate::limit::TokenLimiter;
 use crate::live::Live;
-use crate::{ServerConfig, ServerError, admin, metrics, ofrep, openapi, stream};
-
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub live: Arc<Live>,
-    pub limiter: Arc<TokenLimiter>,
-    pub upload_limiter: Arc<TokenLimiter>,
-    pub eval_limiter: Option<Arc<TokenLimiter>>,
-    pub metrics: PrometheusHandle,
-    pub heartbeat: Duration,
-    /// The application layer: every admin handler's use case.
-    pub control: Arc<StoreControl>,
-}
-
-fn guarded(
-    state: &AppState,
-    capability: Capability,
-    route: MethodRouter<AppState>,
-) -> MethodRouter<AppState> {
-    route.route_layer(from_fn_with_state(
-        (state.clone(), capability, Budget::Always),
-        crate::auth::require,
-    ))
-}
-
-/// A change route that may carry a retreat, which still goes through once the token's change
-/// budget is spent (the handler judges the change; see [`Budget::ExceptRetreats`]).
-fn guarded_retreat(
-    state: &AppState,
-    capability: Capability,
-    route: MethodRouter<AppState>,
-) -> MethodRouter<AppState> {
-    route.route_layer(from_fn_with_state(
-        (state.clone(), capability, Budget::ExceptRetreats),
-        crate::auth::require,
-    ))
-}
+use crate::state::AppState;
+use crate::{prometheus, routes};
 
 /// The application layer of a node: it judges rollouts as the guard does, and knows the flags
 /// an upload may count for from the live view (no database read per upload).
@@ -66,8 +27,8 @@ fn control(live: &Arc<Live>, config: &ServerConfig) -> StoreControl {
         .with_known_flags(move |key| view.current().flags.contains_key(key))
 }
 
-/// The whole HTTP surface of a node. Every route but the health checks, the metrics and the API
-/// description names the capability it needs.
+/// The whole HTTP surface of a node: every route of the table (`routes::areas`) behind the auth
+/// check its access names.
 pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerError> {
     let state = AppState {
         control: Arc::new(control(&live, config)),
@@ -83,144 +44,33 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
         eval_limiter: config
             .eval_rate_per_second
             .map(|rate| Arc::new(TokenLimiter::new(rate, rate))),
-        metrics: metrics::handle()?,
+        prometheus: prometheus::handle()?,
         heartbeat: config.heartbeat,
+        openapi: crate::openapi::document(),
     };
-    use Capability::*;
-    let s = &state;
-    let api = Router::new()
-        .route("/flags", guarded(s, Read, get(admin::flags::list)))
-        .route("/flags", guarded(s, Configure, post(admin::flags::create)))
-        .route("/flags/{key}", guarded(s, Read, get(admin::flags::get)))
-        .route(
-            "/flags/{key}",
-            guarded(s, Configure, delete(admin::flags::remove)),
-        )
-        .route(
-            "/flags/{key}",
-            guarded_retreat(s, Configure, axum::routing::patch(admin::flags::update)),
-        )
-        // The generic change endpoint checks each change against the caller's role itself.
-        .route(
-            "/flags/{key}/changes",
-            guarded_retreat(s, Operate, post(admin::flags::changes)),
-        )
-        .route(
-            "/flags/{key}/rollout",
-            guarded_retreat(s, Operate, put(admin::flags::rollout)),
-        )
-        .route(
-            "/flags/{key}/rollout",
-            guarded(s, Read, get(admin::rollouts::status)),
-        )
-        .route(
-            "/flags/{key}/rollout/history",
-            guarded(s, Read, get(admin::rollouts::history)),
-        )
-        .route(
-            "/flags/{key}/rollout/{move}",
-            guarded_retreat(s, Operate, post(admin::rollouts::moved)),
-        )
-        .route(
-            "/flags/{key}/plan",
-            guarded(s, Operate, put(admin::rollouts::set_plan)),
-        )
-        .route(
-            "/flags/{key}/stage",
-            guarded_retreat(s, Operate, put(admin::flags::stage)),
-        )
-        .route(
-            "/flags/{key}/kill",
-            guarded_retreat(s, Operate, post(admin::flags::kill)),
-        )
-        .route(
-            "/flags/{key}/kill",
-            guarded(s, Operate, delete(admin::flags::unkill)),
-        )
-        .route(
-            "/flags/{key}/overrides",
-            guarded(s, Read, get(admin::overrides::list)),
-        )
-        .route(
-            "/flags/{key}/overrides",
-            guarded_retreat(s, Operate, post(admin::overrides::add)),
-        )
-        .route(
-            "/flags/{key}/overrides",
-            guarded_retreat(s, Operate, delete(admin::overrides::remove)),
-        )
-        .route(
-            "/overrides/sweep",
-            guarded(s, Operate, post(admin::overrides::sweep)),
-        )
-        .route("/presets", guarded(s, Read, get(admin::presets::list)))
-        .route(
-            "/presets/{name}",
-            guarded(s, Operate, put(admin::presets::define)),
-        )
-        .route(
-            "/presets/{name}",
-            guarded(s, Operate, delete(admin::presets::remove)),
-        )
-        .route(
-            "/presets/{name}/apply",
-            guarded_retreat(s, Operate, post(admin::presets::apply)),
-        )
-        .route("/audit", guarded(s, Read, get(admin::audit::query)))
-        .route(
-            "/audit/verify",
-            guarded(s, Read, get(admin::audit_verify::verify)),
-        )
-        .route("/audit/export", guarded(s, Read, get(admin::audit::export)))
-        .route(
-            "/import",
-            guarded(s, Configure, post(admin::transfer::import)),
-        )
-        .route("/export", guarded(s, Read, get(admin::transfer::export)))
-        .route(
-            "/tokens",
-            guarded(s, ManageTokens, get(admin::tokens::list)),
-        )
-        .route(
-            "/tokens",
-            guarded(s, ManageTokens, post(admin::tokens::create)),
-        )
-        .route(
-            "/tokens/{name}",
-            guarded(s, ManageTokens, delete(admin::tokens::revoke)),
-        )
-        .route("/stream", guarded(s, Evaluate, get(stream::follow)))
-        .route(
-            "/metrics",
-            guarded(s, Evaluate, post(admin::arm_metrics::upload)),
-        )
-        .route(
-            "/flags/{key}/metrics",
-            guarded(s, Read, get(admin::arm_metrics::read)),
-        )
-        .route(
-            "/flags/{key}/shadow",
-            guarded(s, Read, get(admin::arm_metrics::read_shadow)),
-        )
-        .route("/openapi.json", get(openapi::document));
-    let mut ofrep = Router::new()
-        .route(
-            "/evaluate/flags/{key}",
-            guarded(s, Evaluate, post(ofrep::evaluate_one)),
-        )
-        .route(
-            "/evaluate/flags",
-            guarded(s, Evaluate, post(ofrep::evaluate_all)),
-        );
+    let (mut api, mut ofrep, mut node) = (Router::new(), Router::new(), Router::new());
+    for (_, routes) in routes::areas() {
+        for route in routes {
+            let path = route.path();
+            let Some(handler) = route.into_handler(&state) else {
+                continue;
+            };
+            // Nested as before, so the CORS layer covers OFREP only.
+            if let Some(rest) = path.strip_prefix("/api/v1") {
+                api = api.route(rest, handler);
+            } else if let Some(rest) = path.strip_prefix("/ofrep/v1") {
+                ofrep = ofrep.route(rest, handler);
+            } else {
+                node = node.route(path, handler);
+            }
+        }
+    }
     if let Some(cors) = crate::cors::ofrep(&config.cors_origins)? {
         ofrep = ofrep.layer(cors);
     }
-    Ok(Router::new()
+    Ok(node
         .nest("/api/v1", api)
         .nest("/ofrep/v1", ofrep)
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(prometheus))
         .fallback(|| async {
             crate::api_error::ApiError::not_found("no such route; see /api/v1/openapi.json")
         })
@@ -229,30 +79,8 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
             config.connections,
             crate::connections::bounded_body,
         ))
-        .layer(from_fn(metrics::track_requests))
+        .layer(from_fn(prometheus::track_requests))
         .with_state(state))
-}
-
-async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
-    // Serving evaluations from memory is being ready; the store's health is reported, not
-    // required.
-    let head = state.live.current().head;
-    (
-        StatusCode::OK,
-        axum::Json(serde_json::json!({ "status": "ready", "head": head })),
-    )
-}
-
-async fn prometheus(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> impl IntoResponse {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        state.metrics.render(),
-    )
 }
 
 /// A running node: its address, and the handle to stop it.

@@ -6,13 +6,14 @@
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
-use axum::middleware::Next;
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use cutover_core::{Capability, token_hash};
+use axum::routing::MethodRouter;
+use cutover_core::{Capability, Role, token_hash};
 
 use crate::api_error::ApiError;
-use crate::app::AppState;
 use crate::live::Caller;
+use crate::state::AppState;
 
 /// The secret a request presents: `Authorization: Bearer <token>`, or `X-API-Key: <token>` (the
 /// other scheme OFREP names).
@@ -70,25 +71,41 @@ pub(crate) fn authorize(caller: &Caller, capability: Capability) -> Result<(), A
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(
-            "token {} has role {}, which may not {}",
+            "token {} has role {}, which may not {} ({} may)",
             caller.name,
             caller.role,
-            describe(capability)
+            describe(capability),
+            who_may(capability)
         )))
     }
 }
 
 fn describe(capability: Capability) -> &'static str {
     match capability {
-        Capability::Read => "read flags and the audit log (viewer, operator or admin may)",
-        Capability::Operate => {
-            "change rollouts, stages, overrides, kill switches or presets (operator or admin may)"
-        }
-        Capability::Configure => "create, delete, redefine or import flags (admin may)",
-        Capability::ManageTokens => "manage tokens (admin may)",
-        Capability::Evaluate => {
-            "evaluate flags or follow the change stream (sdk, operator or admin may)"
-        }
+        Capability::Read => "read flags and the audit log",
+        Capability::Operate => "change rollouts, stages, overrides, kill switches or presets",
+        Capability::Configure => "create, delete, redefine or import flags",
+        Capability::ManageTokens => "manage tokens",
+        Capability::Evaluate => "evaluate flags or follow the change stream",
+    }
+}
+
+/// The roles that hold a capability, from `cutover_core::access`, least powerful first.
+pub(crate) fn holders(capability: Capability) -> Vec<&'static str> {
+    Role::ALL
+        .iter()
+        .rev()
+        .filter(|role| role.allows(capability))
+        .map(|role| role.as_str())
+        .collect()
+}
+
+/// The holders of a capability as a sentence: "viewer, operator or admin".
+pub(crate) fn who_may(capability: Capability) -> String {
+    match holders(capability).split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => "no role".to_owned(),
     }
 }
 
@@ -103,9 +120,23 @@ pub(crate) enum Budget {
     ExceptRetreats,
 }
 
-/// The guard every non-public route runs: authenticate, check the role, and limit the rate of
+/// A route's handler behind the auth check: only a token whose role allows `capability` reaches
+/// it (see [`check`]).
+pub(crate) fn requires(
+    state: &AppState,
+    capability: Capability,
+    budget: Budget,
+    handler: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    handler.route_layer(from_fn_with_state(
+        (state.clone(), capability, budget),
+        check,
+    ))
+}
+
+/// The check every non-public route runs: authenticate, check the role, and limit the rate of
 /// changes per token.
-pub(crate) async fn require(
+async fn check(
     State((state, capability, budget)): State<(AppState, Capability, Budget)>,
     mut request: Request,
     next: Next,

@@ -18,10 +18,12 @@ mod cors;
 mod error;
 mod limit;
 mod live;
-mod metrics;
 mod ofrep;
 mod openapi;
+mod prometheus;
 pub mod rollout_guard;
+mod routes;
+mod state;
 mod stream;
 
 pub use app::{Server, router};
@@ -31,3 +33,4 @@ pub use connections::{ConnectionConfig, ConnectionLimits};
 pub use cutover_control::new_token_secret;
 pub use error::ServerError;
 pub use live::Live;
+pub use routes::{Access, DeclaredRoute, Example, declared as declared_routes};

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use cutover_core::{CompiledFlag, Context, Decision, Reason, Timestamp};
 use serde_json::{Map, Value, json};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Why a request body cannot be evaluated, as OFREP codes it.
 struct BadRequest {
@@ -113,7 +113,7 @@ fn success(key: &str, decision: &Decision<'_>) -> Value {
 
 fn evaluate(flag: &CompiledFlag, ctx: &Context, now: Timestamp) -> Value {
     let decision = flag.evaluate(ctx, now);
-    crate::metrics::evaluation(flag.key(), decision.variant.as_str());
+    crate::prometheus::evaluation(flag.key(), decision.variant.as_str());
     success(flag.key(), &decision)
 }
 

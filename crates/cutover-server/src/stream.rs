@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::admin::Params;
-use crate::app::AppState;
 use crate::auth::TokenHash;
 use crate::live::{Caller, Live, Missed, Pull, StreamEvent, View};
+use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct StreamQuery {
@@ -86,14 +86,14 @@ struct Connected;
 
 impl Connected {
     fn new() -> Self {
-        crate::metrics::stream_clients(1.0);
+        crate::prometheus::stream_clients(1.0);
         Connected
     }
 }
 
 impl Drop for Connected {
     fn drop(&mut self) {
-        crate::metrics::stream_clients(-1.0);
+        crate::prometheus::stream_clients(-1.0);
     }
 }
 

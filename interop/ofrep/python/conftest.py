@@ -13,7 +13,7 @@ import pytest
 from openfeature.client import OpenFeatureClient
 from openfeature.contrib.provider.ofrep import OFREPProvider
 
-from cutover_server import CutoverServer, binary_from_environment
+from cutover_served import CutoverServer, binary_from_environment
 from interop import OFF, ON, PAGE_ORIGIN, VIP, bearer, client_for
 
 

@@ -38,18 +38,18 @@ def test_provider_pauses_for_retry_after_and_then_evaluates(limited):
 
     # While the pause lasts (checked at once and half-way through), the provider answers from it
     # and no request reaches the server.
-    reached = limited.ofrep_requests()
+    reached = limited.requests_served("/ofrep/")
     assert reached >= 2, "the evaluations so far are missing from /metrics"
     for wait_until in (limited_at, limited_at + retry_after / 2):
         time.sleep(max(wait_until - time.monotonic(), 0))
         paused = client.get_boolean_details(ON, False, context)
         assert (paused.value, paused.error_code) == (False, ErrorCode.GENERAL)
         assert PAUSED in paused.error_message
-    assert limited.ofrep_requests() == reached, "an evaluation reached the server in the pause"
+    assert limited.requests_served("/ofrep/") == reached, "an evaluation reached the server in the pause"
 
     # Once Retry-After has passed, evaluations go through again.
     time.sleep(max(limited_at + retry_after + 0.1 - time.monotonic(), 0))
     after = client.get_boolean_details(ON, False, context)
     assert after.error_code is None, after.error_message
     assert after.value is True
-    assert limited.ofrep_requests() == reached + 1
+    assert limited.requests_served("/ofrep/") == reached + 1

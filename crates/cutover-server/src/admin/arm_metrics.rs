@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::{Body, CallerExt, Params, flag_key};
 use crate::api_error::ApiError;
-use crate::app::AppState;
-use crate::metrics::store_call;
+use crate::prometheus::store_call;
+use crate::state::AppState;
 
 pub(crate) async fn upload(
     State(state): State<AppState>,

@@ -17,8 +17,8 @@ use serde::Deserialize;
 
 use super::Params;
 use crate::api_error::ApiError;
-use crate::app::AppState;
-use crate::metrics::store_call;
+use crate::prometheus::store_call;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

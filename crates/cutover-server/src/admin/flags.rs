@@ -14,9 +14,9 @@ use super::{
     meta,
 };
 use crate::api_error::ApiError;
-use crate::app::AppState;
 use crate::auth::authorize;
-use crate::metrics::store_call;
+use crate::prometheus::store_call;
+use crate::state::AppState;
 
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<Flag>>, ApiError> {
     Ok(Json(store_call("flags", state.control.flags()).await?))

@@ -24,8 +24,8 @@ use cutover_core::{Flag, FlagKey, Timestamp};
 use serde::de::DeserializeOwned;
 
 use crate::api_error::ApiError;
-use crate::app::AppState;
 use crate::live::Caller;
+use crate::state::AppState;
 
 /// A JSON request body whose parse errors answer in the API's error shape.
 pub(crate) struct Body<T>(pub T);

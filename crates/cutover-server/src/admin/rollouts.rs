@@ -15,8 +15,8 @@ use serde::Deserialize;
 use super::flags::change;
 use super::{CallerExt, Params, flag_key};
 use crate::api_error::ApiError;
-use crate::app::AppState;
-use crate::metrics::store_call;
+use crate::prometheus::store_call;
+use crate::state::AppState;
 
 fn parse_body<T: for<'de> Deserialize<'de> + Default>(bytes: &Bytes) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::{Body, CallerExt, applied, committed, meta};
 use crate::api_error::ApiError;
-use crate::app::AppState;
-use crate::metrics::store_call;
+use crate::prometheus::store_call;
+use crate::state::AppState;
 
 pub(crate) async fn list(
     State(state): State<AppState>,

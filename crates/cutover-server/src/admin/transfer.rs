@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::{Body, CallerExt, Params, applied, meta};
 use crate::api_error::ApiError;
-use crate::app::AppState;
-use crate::metrics::store_call;
+use crate::prometheus::store_call;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

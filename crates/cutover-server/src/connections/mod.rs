@@ -213,7 +213,7 @@ pub(crate) async fn serve(
 /// Answers a connection over a limit with a 503 it can read, written without waiting, and closes
 /// it.
 fn refuse(stream: &TcpStream, refusal: Refusal) {
-    crate::metrics::connection_refused();
+    crate::prometheus::connection_refused();
     let body =
         serde_json::json!({ "error": "overloaded", "message": refusal.message() }).to_string();
     let response = format!(

@@ -98,7 +98,7 @@ struct Open {
 impl Open {
     fn remove(&mut self, id: u64) -> Option<Entry> {
         let entry = self.by_id.remove(&id)?;
-        crate::metrics::connections_open(-1.0);
+        crate::prometheus::connections_open(-1.0);
         if let Some(ids) = self.by_ip.get_mut(&entry.ip) {
             ids.remove(&id);
             if ids.is_empty() {
@@ -126,7 +126,7 @@ impl Open {
             Some(entry) => {
                 // A stored permit: the connection closes even if its task is not waiting yet.
                 entry.state.evicted.notify_one();
-                crate::metrics::connection_evicted();
+                crate::prometheus::connection_evicted();
                 true
             }
             None => false,
@@ -201,7 +201,7 @@ impl Registry {
             },
         );
         open.by_ip.entry(ip).or_default().insert(id);
-        crate::metrics::connections_open(1.0);
+        crate::prometheus::connections_open(1.0);
         drop(open);
         Ok(Slot {
             registry: self.clone(),

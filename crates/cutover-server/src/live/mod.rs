@@ -237,7 +237,7 @@ impl Live {
         }
         let now = Timestamp::now();
         for entry in &fresh {
-            crate::metrics::change_applied(now.duration_since(entry.at));
+            crate::prometheus::change_applied(now.duration_since(entry.at));
         }
         {
             let mut window = self.window();

@@ -5,7 +5,7 @@
 //! [`Control`]: cutover_api::Control
 
 use cutover_api::{ChangeMeta, Committed, ControlError};
-use cutover_core::guard::RolloutPlan;
+use cutover_core::guard::{RolloutPlan, RunMove};
 use cutover_core::{AttributeName, Constraint, Flag, FlagKey, Override, Rollout, Stage};
 use reqwest::Method;
 use serde::Serialize;
@@ -33,27 +33,15 @@ pub struct FlagUpdate {
     pub expected_version: Option<u64>,
 }
 
-/// The moves of `POST /flags/{key}/rollout/{move}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RolloutMove {
-    Start,
-    Pause,
-    Resume,
-    Promote,
-    /// Promote straight to 100 %.
-    PromoteFull,
-    Abort,
-}
-
-impl RolloutMove {
-    fn path(self) -> &'static str {
-        match self {
-            RolloutMove::Start => "start",
-            RolloutMove::Pause => "pause",
-            RolloutMove::Resume => "resume",
-            RolloutMove::Promote | RolloutMove::PromoteFull => "promote",
-            RolloutMove::Abort => "abort",
-        }
+/// The path segment of `POST /flags/{key}/rollout/{move}` for a move (`promote` with
+/// `"full": true` for [`RunMove::PromoteFull`]).
+fn move_path(movement: RunMove) -> &'static str {
+    match movement {
+        RunMove::Start => "start",
+        RunMove::Pause => "pause",
+        RunMove::Resume => "resume",
+        RunMove::Promote | RunMove::PromoteFull => "promote",
+        RunMove::Abort => "abort",
     }
 }
 
@@ -134,7 +122,7 @@ impl AdminClient {
     pub async fn move_rollout(
         &self,
         key: &FlagKey,
-        movement: RolloutMove,
+        movement: RunMove,
         plan: Option<&RolloutPlan>,
         expected_version: Option<u64>,
         meta: &ChangeMeta,
@@ -143,13 +131,13 @@ impl AdminClient {
         if let Some(plan) = plan {
             body.insert("plan".into(), json!(plan));
         }
-        if movement == RolloutMove::PromoteFull {
+        if movement == RunMove::PromoteFull {
             body.insert("full".into(), true.into());
         }
         if let Some(v) = expected_version {
             body.insert("expected_version".into(), v.into());
         }
-        let path = format!("/flags/{key}/rollout/{}", movement.path());
+        let path = format!("/flags/{key}/rollout/{}", move_path(movement));
         let request = self.change(Method::POST, &path, meta).json(&body);
         self.committed("rollout move", request).await
     }

@@ -11,5 +11,5 @@ mod control;
 mod flags;
 mod http;
 
-pub use flags::{FlagUpdate, RolloutMove};
+pub use flags::FlagUpdate;
 pub use http::{AdminClient, RateLimitNote};

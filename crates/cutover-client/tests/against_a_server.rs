@@ -10,7 +10,8 @@ use std::time::Duration;
 use cutover_api::{
     AuditQuery, ChangeMeta, Control, ControlError, ErrorKind, ImportOptions, MetricsSpan, NewToken,
 };
-use cutover_client::{AdminClient, FlagUpdate, RolloutMove};
+use cutover_client::{AdminClient, FlagUpdate};
+use cutover_core::guard::RunMove;
 use cutover_core::{
     AttributeName, Flag, FlagChange, FlagKey, Override, Preset, Role, Rollout, Stage, Timestamp,
     TokenName, Variant,
@@ -178,11 +179,11 @@ async fn rollouts_tokens_metrics_and_the_audit_log_round_trip() {
         .await
         .unwrap();
     for movement in [
-        RolloutMove::Start,
-        RolloutMove::Pause,
-        RolloutMove::Resume,
-        RolloutMove::Promote,
-        RolloutMove::PromoteFull,
+        RunMove::Start,
+        RunMove::Pause,
+        RunMove::Resume,
+        RunMove::Promote,
+        RunMove::PromoteFull,
     ] {
         c.move_rollout(&key("checkout"), movement, None, None, &m)
             .await

@@ -11,6 +11,7 @@ use cutover_core::{Anchor, AuditEntry, LogCheck, VerifyReport};
 use crate::args::{AuditCmd, AuditFilter};
 use crate::output;
 use crate::session::Session;
+use crate::when::When;
 
 /// Entries asked for at a time: the most a page holds, so a read of any size holds one page in
 /// memory, locally and through `--server` alike.
@@ -125,16 +126,8 @@ fn query(session: &Session, f: &AuditFilter) -> anyhow::Result<AuditQuery> {
         actor: session.actor_filter(),
         flag: f.flag.clone(),
         action: f.action.clone(),
-        since: f
-            .since
-            .as_ref()
-            .map(|w| w.before(session.now))
-            .transpose()?,
-        until: f
-            .until
-            .as_ref()
-            .map(|w| w.before(session.now))
-            .transpose()?,
+        since: When::bound(f.since.as_ref(), session.now)?,
+        until: When::bound(f.until.as_ref(), session.now)?,
         limit: f.limit,
         newest_first: false,
     })

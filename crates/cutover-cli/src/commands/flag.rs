@@ -139,16 +139,8 @@ async fn set(session: &Session, args: &FlagSet) -> anyhow::Result<()> {
 
 async fn metrics(session: &Session, args: &MetricsArgs) -> anyhow::Result<()> {
     let span = MetricsSpan {
-        since: args
-            .since
-            .as_ref()
-            .map(|w| w.before(session.now))
-            .transpose()?,
-        until: args
-            .until
-            .as_ref()
-            .map(|w| w.before(session.now))
-            .transpose()?,
+        since: When::bound(args.since.as_ref(), session.now)?,
+        until: When::bound(args.until.as_ref(), session.now)?,
     };
     let figures = session.control.arm_metrics(&args.key, span).await?;
     if session.json {

@@ -10,6 +10,7 @@
 mod audit;
 mod figures;
 mod refusal;
+pub mod requested;
 mod rollout;
 mod secret;
 mod store_control;

@@ -18,7 +18,7 @@ use cutover_store::{GuardLease, Store, StoreError};
 
 use crate::refusal::from_store;
 use crate::rollout::{self, Judgement};
-use crate::{audit, figures, secret};
+use crate::{audit, figures, requested, secret};
 
 /// Whether a flag is known, for uploads: a node answers from its live view rather than the
 /// database.
@@ -188,6 +188,10 @@ impl Control for StoreControl {
         changes: &[FlagChange],
         meta: &ChangeMeta,
     ) -> Result<Committed<Flag>, ControlError> {
+        requested::at_least_one(changes)?;
+        for change in changes {
+            requested::by_a_person(change)?;
+        }
         self.store
             .change_flag(key, expected_version, changes, meta)
             .await

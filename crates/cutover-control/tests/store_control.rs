@@ -302,3 +302,38 @@ async fn the_guard_s_move_on_a_version_someone_moved_is_dropped() {
     assert_eq!(err.field.as_deref(), Some("limit"));
     assert!(control.guard_history(&key(), 10).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn people_send_at_least_one_change_and_never_the_guard_s() {
+    let (_dir, _store, control) = layer().await;
+    started(&control).await;
+    let err = control
+        .change_flag(&key(), None, &[], &meta(1))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.kind, err.field.as_deref()),
+        (ErrorKind::Invalid, Some("changes"))
+    );
+    let guard_s = FlagChange::GuardAction {
+        decision: Action::Rollback,
+        step: 0,
+        reason: "r".into(),
+    };
+    let err = control
+        .change_flag(&key(), None, &[guard_s], &meta(1))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message
+            .starts_with("guard_action changes are made by the guard loop only")
+    );
+    // The guard's own move goes through guard_act.
+    let flag = control.flag(&key()).await.unwrap();
+    let done = control
+        .guard_act(&flag, Action::Rollback, 0, "r".into(), at(2))
+        .await
+        .unwrap()
+        .expect("nobody moved the rollout");
+    assert!(done.audit_id.is_some());
+}

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use cutover_api::Control;
+use cutover_control::requested;
 use cutover_core::{AttributeName, Capability, Constraint, Flag, FlagChange, Rollout, Stage};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -107,20 +108,9 @@ pub(crate) async fn changes(
     Path(key): Path<String>,
     Body(request): Body<ChangesRequest>,
 ) -> Result<Response, ApiError> {
-    if request.changes.is_empty() {
-        return Err(ApiError::invalid(
-            "changes",
-            "\"changes\" is empty; send at least one change",
-        ));
-    }
+    requested::at_least_one(&request.changes)?;
     for c in &request.changes {
-        if matches!(c, FlagChange::GuardAction { .. }) {
-            return Err(ApiError::invalid(
-                "changes",
-                "guard_action changes are made by the guard loop only; use the rollout moves \
-                 (start, pause, resume, promote, abort)",
-            ));
-        }
+        requested::by_a_person(c)?;
         authorize(&caller, Capability::for_change(c))?;
     }
     change(

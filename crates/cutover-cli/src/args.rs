@@ -408,6 +408,9 @@ pub(crate) enum FlagCmd {
     Set(FlagSet),
     /// Delete a flag.
     Delete(KeyChange),
+    /// What each arm did over a span, from the SDKs' uploads: calls, error, fallback and retry
+    /// rates, latency quantiles and the service's own counters.
+    Metrics(crate::commands::flag::MetricsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -847,7 +850,7 @@ impl Cli {
     }
 }
 
-fn parse_key(s: &str) -> Result<FlagKey, String> {
+pub(crate) fn parse_key(s: &str) -> Result<FlagKey, String> {
     FlagKey::new(s).map_err(|e| e.to_string())
 }
 

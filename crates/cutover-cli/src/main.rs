@@ -6,7 +6,6 @@ mod audit_key;
 mod commands;
 mod environment;
 mod output;
-mod remote;
 mod session;
 mod text_limit;
 mod when;
@@ -85,7 +84,48 @@ fn init_logging() {
         .init();
 }
 
+/// Why a command that works on a store itself (not on its content) has no meaning through a
+/// server's API, or `None` for every other command, which works both ways.
+fn works_on_a_store(command: &Command) -> Option<&'static str> {
+    use crate::args::{StoreCmd, TokenCmd};
+    Some(match command {
+        Command::Init => {
+            "init creates a store; a server's API offers no way to create the store it serves"
+        }
+        Command::Serve(args) if args.trust_state => {
+            "serve --trust-state accepts the rows of the store it opens as they are; a server's API never accepts them"
+        }
+        Command::Serve(_) => {
+            "serve runs a server on a store it opens; it cannot serve another server's API"
+        }
+        Command::Store(StoreCmd::Copy { .. }) => {
+            "store copy reads every table of the store row for row, which the API does not serve"
+        }
+        Command::Store(StoreCmd::Backup { .. }) => {
+            "store backup snapshots the store's own file or database, which the API does not serve"
+        }
+        Command::Token(TokenCmd::Recover { .. }) => {
+            "token recover is the way back in when no admin token is left or known, so it needs direct access to the store; with a working admin token, use `token create NAME --role admin` instead"
+        }
+        _ => return None,
+    })
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let (Some(why), Some(_)) = (works_on_a_store(&cli.command), &cli.global.server) {
+        // A usage error like any other mistake on the command line (exit 2), never a silent
+        // fallback to a local store.
+        use clap::CommandFactory;
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "this command works on a store itself: give --db or --postgres, not --server \
+                     ({why})"
+                ),
+            )
+            .exit();
+    }
     if let Command::Completions { shell } = &cli.command {
         use clap::CommandFactory;
         clap_complete::generate(
@@ -113,18 +153,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Init = &cli.command {
         return commands::init::run(&cli.global).await;
     }
-    if let (Command::Store(_), Some(_)) = (&cli.command, &cli.global.server) {
-        anyhow::bail!(
-            "store copy and store backup work on the store itself (--db or --postgres), not \
-             through --server"
-        );
-    }
     if let Command::Store(cmd) = &cli.command {
-        // The source must exist; the target is opened (and created) by the command.
-        let session = Session::open(&cli.global, false).await?;
-        let result = commands::store::run(&session, cmd, &cli.global).await;
-        session.close().await;
-        return result;
+        return commands::store::run(cmd, &cli.global).await;
     }
     // The environment and the server's configuration are read and checked before the store is
     // opened, so a mistake there neither creates a store nor leaves one half-started.
@@ -132,19 +162,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(_) | Command::Eval(_) => environment::flag_overrides()?,
         _ => cutover_core::EnvOverrides::none(),
     };
-    let serve_config = match &cli.command {
-        Command::Serve(args) => Some(serve::config(args, env.clone())?),
-        _ => None,
-    };
-    if creates_a_store(&cli.command)
-        && cli.global.server.is_none()
-        && !matches!(cli.command, Command::Serve(_))
-    {
+    if let Command::Serve(args) = &cli.command {
+        let config = serve::config(args, env)?;
+        serve::run(&cli.global, config, args.trust_state).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if creates_a_store(&cli.command) && cli.global.server.is_none() {
         // The change that creates the store names its actor; know it before creating anything.
         session::actor(cli.global.actor.as_deref())?;
     }
     let session = Session::open(&cli.global, creates_a_store(&cli.command)).await?;
-    let result = dispatch(&session, &cli.command, &env, serve_config).await;
+    let result = dispatch(&session, &cli.command, &env).await;
     session.close().await;
     result
 }
@@ -162,7 +190,6 @@ async fn dispatch(
     session: &Session,
     command: &Command,
     env: &cutover_core::EnvOverrides,
-    serve_config: Option<cutover_server::ServerConfig>,
 ) -> anyhow::Result<ExitCode> {
     let ok = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match command {
@@ -182,10 +209,7 @@ async fn dispatch(
         Command::Audit(cmd) => audit::run(session, cmd).await,
         Command::Import(args) => ok(transfer::import(session, args).await),
         Command::Export(args) => ok(transfer::export(session, args).await),
-        Command::Serve(args) => match serve_config {
-            Some(config) => ok(serve::run(session, config, args.trust_state).await),
-            None => unreachable!("serve's configuration is read before the store opens (run)"),
-        },
+        Command::Serve(_) => unreachable!("serve opens its store itself (run)"),
         Command::Token(cmd) => ok(token::run(session, cmd).await),
         Command::Store(_) => unreachable!("store commands open their stores themselves (run)"),
         Command::Loadgen(_) => unreachable!("loadgen runs without a session (run)"),

@@ -41,6 +41,11 @@ impl When {
         self.resolve(now, -1)
     }
 
+    /// A query bound that may not be given: [`When::before`] of it when it is.
+    pub(crate) fn bound(when: Option<&When>, now: Timestamp) -> anyhow::Result<Option<Timestamp>> {
+        when.map(|w| w.before(now)).transpose()
+    }
+
     fn resolve(&self, now: Timestamp, sign: i64) -> anyhow::Result<Timestamp> {
         match self {
             When::At(ts) => Ok(*ts),

@@ -24,3 +24,8 @@ pub use cutover_api::{Control, ControlError, ErrorKind};
 // What a node's follower and guard use of the store directly: reading the log after a head,
 // the change signals, the guard lease. Re-exported so the server depends on this crate alone.
 pub use cutover_store::{ChangeSignals, GuardLease, Store, StoreError, StoreState};
+
+// What the CLI's commands about a store itself need (init, serve, store copy, store backup):
+// opening a store of either backend, copying one into another, backing one up. Re-exported so
+// the CLI, like the server, reaches the store only through this crate.
+pub use cutover_store::{BackupReport, CopyReport, PgStore, SqliteStore, copy};

@@ -1,8 +1,8 @@
 //! Commands that change one flag: rollout, stage, kill switch and overrides all reduce to a list
 //! of `FlagChange`s applied by the store in one audited transaction.
 
+use cutover_api::Committed;
 use cutover_core::{Flag, FlagChange, Override};
-use cutover_store::Committed;
 use serde::Serialize;
 
 use crate::args::{KeyChange, OverrideCmd, RolloutCmd, StageCmd};
@@ -23,7 +23,7 @@ pub(crate) async fn apply(
 ) -> anyhow::Result<()> {
     let meta = session.meta()?;
     let done = session
-        .store
+        .control
         .change_flag(&target.key, target.expect_version, changes, &meta)
         .await?;
     report(session, &done)
@@ -113,7 +113,7 @@ pub(crate) async fn overrides(session: &Session, cmd: &OverrideCmd) -> anyhow::R
         OverrideCmd::List { key } => list(session, key.as_ref()).await,
         OverrideCmd::Sweep => {
             let swept = session
-                .store
+                .control
                 .sweep_expired_overrides(&session.meta()?)
                 .await?;
             if session.json {
@@ -148,8 +148,8 @@ struct OverrideLine<'a> {
 
 async fn list(session: &Session, key: Option<&cutover_core::FlagKey>) -> anyhow::Result<()> {
     let flags = match key {
-        Some(k) => vec![session.store.flag(k).await?],
-        None => session.store.flags().await?,
+        Some(k) => vec![session.control.flag(k).await?],
+        None => session.control.flags().await?,
     };
     let lines: Vec<OverrideLine<'_>> = flags
         .iter()

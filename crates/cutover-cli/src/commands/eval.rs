@@ -34,7 +34,7 @@ pub(crate) async fn run(
     args: &EvalArgs,
     env: &EnvOverrides,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let flags = session.store.flags().await?;
+    let flags = session.control.flags().await?;
     for var in env.unmatched(flags.iter().map(|f| &f.key)) {
         eprintln!("warning: {var} is set but names no flag in the store");
     }

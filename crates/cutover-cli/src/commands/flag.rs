@@ -1,17 +1,33 @@
 //! `cutover flag create|get|list|set|delete`.
 
-use cutover_core::{Flag, FlagChange};
+use cutover_api::{ArmSummary, MetricsSpan};
+use cutover_core::{Flag, FlagChange, FlagKey};
 
 use super::change;
 use crate::args::{FlagCmd, FlagCreate, FlagSet};
 use crate::output;
 use crate::session::Session;
+use crate::when::When;
+
+/// `cutover flag metrics KEY [--since WHEN] [--until WHEN]`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct MetricsArgs {
+    #[arg(value_parser = crate::args::parse_key)]
+    pub key: FlagKey,
+    /// The start of the span: a duration ago (`1h`) or an instant [default: 15 minutes before
+    /// --until].
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub since: Option<When>,
+    /// The end of the span: a duration ago or an instant [default: now].
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub until: Option<When>,
+}
 
 pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> {
     match cmd {
         FlagCmd::Create(args) => create(session, args).await,
         FlagCmd::Get { key } => {
-            let flag = session.store.flag(key).await?;
+            let flag = session.control.flag(key).await?;
             if session.json {
                 output::json(&flag)
             } else {
@@ -19,7 +35,7 @@ pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> 
             }
         }
         FlagCmd::List => {
-            let flags = session.store.flags().await?;
+            let flags = session.control.flags().await?;
             if session.json {
                 return output::json(&flags);
             }
@@ -50,9 +66,10 @@ pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> 
             Ok(())
         }
         FlagCmd::Set(args) => set(session, args).await,
+        FlagCmd::Metrics(args) => metrics(session, args).await,
         FlagCmd::Delete(target) => {
             let done = session
-                .store
+                .control
                 .delete_flag(&target.key, target.expect_version, &session.meta()?)
                 .await?;
             if session.json {
@@ -80,7 +97,7 @@ async fn create(session: &Session, args: &FlagCreate) -> anyhow::Result<()> {
         flag.stickiness = s.clone();
     }
     flag.salt.clone_from(&args.salt);
-    let done = session.store.create_flag(flag, &session.meta()?).await?;
+    let done = session.control.create_flag(flag, &session.meta()?).await?;
     change::report(session, &done)
 }
 
@@ -118,6 +135,60 @@ async fn set(session: &Session, args: &FlagSet) -> anyhow::Result<()> {
         );
     }
     change::apply(session, &args.target, &changes).await
+}
+
+async fn metrics(session: &Session, args: &MetricsArgs) -> anyhow::Result<()> {
+    let span = MetricsSpan {
+        since: When::bound(args.since.as_ref(), session.now)?,
+        until: When::bound(args.until.as_ref(), session.now)?,
+    };
+    let figures = session.control.arm_metrics(&args.key, span).await?;
+    if session.json {
+        return output::json(&figures);
+    }
+    println!(
+        "{}: {} to {}",
+        figures.flag,
+        output::time(figures.since),
+        output::time(figures.until)
+    );
+    let rate = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{:.2}%", r * 100.0));
+    let row = |arm: &str, s: &ArmSummary| {
+        let q = |pick: fn(&cutover_api::Quantiles) -> f64| {
+            s.latency_ms
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |l| format!("{:.1}ms", pick(l)))
+        };
+        [
+            arm.to_owned(),
+            s.calls.to_string(),
+            rate(s.error_rate),
+            rate(s.fallback_rate),
+            rate(s.retry_rate),
+            q(|l| l.p50),
+            q(|l| l.p95),
+            q(|l| l.p99),
+        ]
+    };
+    output::table(
+        [
+            "ARM",
+            "CALLS",
+            "ERRORS",
+            "FALLBACKS",
+            "RETRIES",
+            "P50",
+            "P95",
+            "P99",
+        ],
+        [row("legacy", &figures.legacy), row("new", &figures.new)],
+    );
+    for (arm, s) in [("legacy", &figures.legacy), ("new", &figures.new)] {
+        for (name, counter) in &s.counters {
+            println!("{arm} {name}: {} ({})", counter.count, rate(counter.rate));
+        }
+    }
+    Ok(())
 }
 
 fn show(flag: &Flag, session: &Session) -> anyhow::Result<()> {

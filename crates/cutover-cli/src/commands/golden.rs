@@ -193,7 +193,7 @@ async fn record_verdict(
     let summary = clip(&summary, MAX_GOLDEN_TEXT_BYTES);
     // The verdict goes on a flag, so the store must already exist.
     let session = Session::open(global, false).await?;
-    let meta = cutover_store::ChangeMeta {
+    let meta = cutover_api::ChangeMeta {
         reason: Some(clip(&summary, MAX_REASON_BYTES)),
         ..session.meta()?
     };
@@ -206,7 +206,7 @@ async fn record_verdict(
         summary,
     };
     let done = session
-        .store
+        .control
         .change_flag(
             key,
             None,

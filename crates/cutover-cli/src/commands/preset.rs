@@ -16,7 +16,7 @@ pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()
         } => {
             let preset = Preset::from_entries(name.clone(), description.clone(), entries.clone())?;
             let done = session
-                .store
+                .control
                 .define_preset(preset, &session.meta()?)
                 .await?;
             if session.json {
@@ -39,7 +39,7 @@ pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()
             Ok(())
         }
         PresetCmd::Apply { name } => {
-            let applied = session.store.apply_preset(name, &session.meta()?).await?;
+            let applied = session.control.apply_preset(name, &session.meta()?).await?;
             if session.json {
                 let out: Vec<_> = applied
                     .iter()
@@ -54,7 +54,7 @@ pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()
             Ok(())
         }
         PresetCmd::List => {
-            let presets = session.store.presets().await?;
+            let presets = session.control.presets().await?;
             if session.json {
                 return output::json(&presets);
             }
@@ -67,7 +67,10 @@ pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()
             Ok(())
         }
         PresetCmd::Delete { name } => {
-            let done = session.store.delete_preset(name, &session.meta()?).await?;
+            let done = session
+                .control
+                .delete_preset(name, &session.meta()?)
+                .await?;
             if session.json {
                 return output::json(
                     &serde_json::json!({ "deleted": done.value.name, "audit_id": done.audit_id }),

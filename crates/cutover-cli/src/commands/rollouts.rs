@@ -1,8 +1,7 @@
 //! Guarded rollouts by hand: set a plan, start, pause, resume, promote, abort; where a rollout
 //! stands (`rollout status`, `slo status`) and what the guard saw (`rollout history`).
 
-use cutover_api::{Control, RolloutStatus};
-use cutover_control::StoreControl;
+use cutover_api::RolloutStatus;
 use cutover_core::FlagKey;
 use cutover_core::guard::{
     Action, GateReading, RolloutPlan, RunMove, Unit, Verdict, format_duration,
@@ -67,7 +66,7 @@ pub(crate) async fn slo(session: &Session, cmd: &SloCmd) -> anyhow::Result<()> {
     let keys: Vec<FlagKey> = match key {
         Some(k) => vec![k.clone()],
         None => session
-            .store
+            .control
             .flags()
             .await?
             .into_iter()
@@ -95,16 +94,7 @@ pub(crate) async fn slo(session: &Session, cmd: &SloCmd) -> anyhow::Result<()> {
 }
 
 async fn status_of(session: &Session, key: &FlagKey) -> anyhow::Result<RolloutStatus> {
-    Ok(match &session.remote {
-        Some(remote) => remote.rollout_status(key).await?,
-        None => {
-            let now = session.now;
-            StoreControl::new(session.store.clone())
-                .with_clock(move || now)
-                .rollout_status(key)
-                .await?
-        }
-    })
+    Ok(session.control.rollout_status(key).await?)
 }
 
 fn verdict_name(v: Verdict) -> &'static str {
@@ -215,7 +205,7 @@ fn print_status(s: &RolloutStatus) {
 }
 
 async fn history(session: &Session, key: &FlagKey, limit: u32) -> anyhow::Result<()> {
-    let records = session.store.guard_history(key, limit).await?;
+    let records = session.control.guard_history(key, limit).await?;
     if session.json {
         return output::json(&records);
     }

@@ -1,17 +1,19 @@
 //! `cutover serve`: the HTTP control plane on the same store the other commands use.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use cutover_api::{AuditQuery, ChangeMeta, Control, ControlError};
+use cutover_control::Store;
 use cutover_core::{EnvOverrides, Role, SealOutcome, TokenName};
 use cutover_server::rollout_guard::{AlertTargets, GuardConfig};
 use cutover_server::{ConnectionConfig, ConnectionLimits, Server, ServerConfig};
-use cutover_store::AuditQuery;
 use serde::Deserialize;
 
-use crate::args::ServeArgs;
-use crate::session::Session;
+use crate::args::{Global, ServeArgs};
+use crate::session::{layer, open_store};
 
 /// The optional TOML file; every field may also come from an option or a CUTOVER_* variable,
 /// which win.
@@ -174,23 +176,22 @@ fn connection_config(
 
 /// Who a change made by `serve` itself is recorded under. Started by a service manager there
 /// may be no user to name: the server is the actor.
-fn serve_meta(session: &Session) -> cutover_store::ChangeMeta {
-    session
-        .meta()
-        .unwrap_or_else(|_| cutover_store::ChangeMeta {
-            actor: cutover_core::SERVE_ACTOR.into(),
-            reason: None,
-            at: session.now,
-        })
+fn serve_meta(global: &Global) -> ChangeMeta {
+    ChangeMeta {
+        actor: crate::session::actor(global.actor.as_deref())
+            .unwrap_or_else(|_| cutover_core::SERVE_ACTOR.into()),
+        reason: global.reason.clone(),
+        at: cutover_core::Timestamp::now(),
+    }
 }
 
 /// Verifies the audit log against the rows (and the seal, with a key) before serving: a
 /// server answers from its rows, so rows someone changed behind cutover's back would take
 /// effect. A store that disagrees is refused, naming every disagreement, unless the operator
 /// says `--trust-state`; each acceptance is then an audit entry.
-async fn check_state(session: &Session, trust: bool) -> anyhow::Result<()> {
+async fn check_state(store: &dyn Store, trust: bool, meta: &ChangeMeta) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let report = session.store.verify_audit().await?;
+    let report = store.verify_audit().await?;
     tracing::info!(
         entries = report.entries,
         millis = started.elapsed().as_millis() as u64,
@@ -218,7 +219,7 @@ async fn check_state(session: &Session, trust: bool) -> anyhow::Result<()> {
             problems.join("\n")
         );
     }
-    let trusted = session.store.trust_state(&serve_meta(session)).await?;
+    let trusted = store.trust_state(meta).await?;
     for line in &trusted.accepted {
         tracing::warn!("accepted as found (--trust-state): {line}");
     }
@@ -239,8 +240,8 @@ async fn check_state(session: &Session, trust: bool) -> anyhow::Result<()> {
 /// never gets another this way, whatever became of them: anyone able to restart the server
 /// could otherwise mint admin access for themselves. `cutover token recover NAME`, with direct
 /// access to the store and audited, is the way back in.
-async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
-    let tokens = session.store.tokens().await?;
+async fn first_admin_token(control: &dyn Control, meta: &ChangeMeta) -> anyhow::Result<()> {
+    let tokens = control.tokens().await?;
     if tokens.iter().any(|t| t.role == Role::Admin) {
         return Ok(());
     }
@@ -249,7 +250,7 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
         limit: Some(1),
         ..AuditQuery::default()
     };
-    if !tokens.is_empty() || !session.store.audit(&ever).await?.is_empty() {
+    if !tokens.is_empty() || !control.audit(&ever).await?.is_empty() {
         eprintln!(
             "warning: this store has no admin token, and none is created for a store that has \
              had tokens; to administer it through the API, create one with `cutover token \
@@ -258,20 +259,20 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
         return Ok(());
     }
     let name = TokenName::new("admin")?;
-    let meta = cutover_store::ChangeMeta {
+    let meta = ChangeMeta {
         reason: Some("first admin token of a new store".into()),
-        ..serve_meta(session)
+        ..meta.clone()
     };
-    match crate::commands::token::create(session, &name, Role::Admin, None, &meta).await {
-        Ok(secret) => {
+    match crate::commands::token::create(control, &name, Role::Admin, None, &meta).await {
+        Ok(created) => {
             println!("new store: created the first admin token; its secret, shown only now:");
-            println!("{secret}");
+            println!("{}", created.token);
             Ok(())
         }
         // Another node initialised the same store first: its operator holds the token.
         Err(e)
-            if e.downcast_ref::<cutover_store::StoreError>()
-                .is_some_and(|e| matches!(e, cutover_store::StoreError::TokenExists { .. })) =>
+            if e.downcast_ref::<ControlError>()
+                .is_some_and(|e| e.code == "already_exists") =>
         {
             Ok(())
         }
@@ -279,21 +280,31 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
     }
 }
 
+/// Serves the store of `global` (created when it is not there yet); `serve` works on a store,
+/// never through `--server` (refused with the arguments, see main.rs).
 pub(crate) async fn run(
-    session: &Session,
+    global: &Global,
     config: ServerConfig,
     trust_state: bool,
 ) -> anyhow::Result<()> {
-    if session.remote.is_some() {
-        anyhow::bail!(
-            "serve runs on a store (--db or --postgres), not through another server's --server"
-        );
-    }
+    let store = open_store(global, true).await?;
+    let result = serve(store.clone(), global, config, trust_state).await;
+    store.close().await;
+    result
+}
+
+async fn serve(
+    store: Arc<dyn Store>,
+    global: &Global,
+    config: ServerConfig,
+    trust_state: bool,
+) -> anyhow::Result<()> {
     // Handlers are in place before the address is announced: whoever reads it may signal at once.
     let stop = stop_signals()?;
-    check_state(session, trust_state).await?;
-    first_admin_token(session).await?;
-    let server = Server::start(config, session.store.clone()).await?;
+    let meta = serve_meta(global);
+    check_state(&*store, trust_state, &meta).await?;
+    first_admin_token(&*layer(store.clone()), &meta).await?;
+    let server = Server::start(config, store).await?;
     println!("cutover listening on http://{}", server.addr());
     stop.await;
     tracing::info!("shutting down: finishing open requests");

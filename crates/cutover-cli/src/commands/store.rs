@@ -5,25 +5,27 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use cutover_control::{BackupReport, CopyReport, PgStore, SqliteStore, Store};
 use cutover_core::VerifyReport;
-use cutover_store::{BackupReport, CopyReport, PgStore, SqliteStore, Store};
 
 use crate::args::{CopyTo, Global, StoreCmd};
 use crate::output;
-use crate::session::Session;
+use crate::session::open_store;
 
-pub(crate) async fn run(
-    session: &Session,
-    cmd: &StoreCmd,
-    global: &Global,
-) -> anyhow::Result<ExitCode> {
-    match cmd {
-        StoreCmd::Copy { to } => copy(session, to, global).await,
-        StoreCmd::Backup { file } => {
-            let report = session.store.backup(file).await?;
-            backup_report(session, &report)
-        }
-    }
+/// Works on the store of `global` itself, never through `--server` (refused with the
+/// arguments, see main.rs): a copy or a backup reads every table row for row, which no use case
+/// of the API offers. The source must exist; the target is opened (and created) by the command.
+pub(crate) async fn run(cmd: &StoreCmd, global: &Global) -> anyhow::Result<ExitCode> {
+    let source = open_store(global, false).await?;
+    let result = match cmd {
+        StoreCmd::Copy { to } => copy(&*source, to, global).await,
+        StoreCmd::Backup { file } => match source.backup(file).await {
+            Ok(report) => backup_report(global.json, &report),
+            Err(e) => Err(e.into()),
+        },
+    };
+    source.close().await;
+    result
 }
 
 /// Where the source is, for people; a URL is never printed (it may hold a password).
@@ -58,12 +60,12 @@ async fn open_target(to: &CopyTo, global: &Global) -> anyhow::Result<(Arc<dyn St
     })
 }
 
-async fn copy(session: &Session, to: &CopyTo, global: &Global) -> anyhow::Result<ExitCode> {
+async fn copy(source: &dyn Store, to: &CopyTo, global: &Global) -> anyhow::Result<ExitCode> {
     let (target, place) = open_target(to, global).await?;
-    let copied = cutover_store::copy(&*session.store, &*target).await;
+    let copied = cutover_control::copy(source, &*target).await;
     target.close().await;
     let report = copied?;
-    if session.json {
+    if global.json {
         output::json(&report)?;
     } else {
         copy_report(&report, &source_place(global), &place);
@@ -94,9 +96,9 @@ fn verdict(report: &VerifyReport) -> String {
     }
 }
 
-fn backup_report(session: &Session, report: &BackupReport) -> anyhow::Result<ExitCode> {
+fn backup_report(json: bool, report: &BackupReport) -> anyhow::Result<ExitCode> {
     let intact = report.verify.is_intact();
-    if session.json {
+    if json {
         let mut value = serde_json::to_value(report)?;
         if let Some(object) = value.as_object_mut() {
             object.insert("intact".into(), intact.into());

@@ -1,41 +1,27 @@
 //! `cutover token`: API tokens, created with a secret shown once.
 
-use cutover_core::{Role, Timestamp, TokenName, token_hash};
-use cutover_store::{ChangeMeta, TokenRecord};
-use serde::Serialize;
+use cutover_api::{ChangeMeta, Control, CreatedToken, NewToken};
+use cutover_core::{Role, Timestamp, TokenName};
 
 use crate::args::TokenCmd;
 use crate::output;
 use crate::session::Session;
 
-#[derive(Serialize)]
-struct Created<'a> {
-    name: &'a TokenName,
-    role: Role,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expires_at: Option<Timestamp>,
-    token: &'a str,
-}
-
-/// Stores a new token under its hash and returns the secret.
+/// Creates a token through the layer, which draws the secret (in this process, or on the
+/// server); the answer is the only place the secret appears.
 pub(crate) async fn create(
-    session: &Session,
+    control: &dyn Control,
     name: &TokenName,
     role: Role,
     expires_at: Option<Timestamp>,
     meta: &ChangeMeta,
-) -> anyhow::Result<String> {
-    let secret = cutover_server::new_token_secret()?;
-    let record = TokenRecord {
+) -> anyhow::Result<CreatedToken> {
+    let token = NewToken {
         name: name.clone(),
         role,
-        hash: token_hash(&secret),
-        created_at: Timestamp::now(),
-        created_by: meta.actor.clone(),
         expires_at,
     };
-    session.store.create_token(record, meta).await?;
-    Ok(secret)
+    Ok(control.create_token(token, meta).await?.value)
 }
 
 pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()> {
@@ -47,22 +33,10 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
         } => {
             let meta = session.meta()?;
             let expires_at = expires.as_ref().map(|w| w.after(session.now)).transpose()?;
-            let secret = match &session.remote {
-                Some(remote) => {
-                    remote
-                        .create_remote_token(name, *role, expires_at, &meta)
-                        .await?
-                        .token
-                }
-                None => create(session, name, *role, expires_at, &meta).await?,
-            };
+            let created = create(&*session.control, name, *role, expires_at, &meta).await?;
+            let secret = &created.token;
             if session.json {
-                output::json(&Created {
-                    name,
-                    role: *role,
-                    expires_at,
-                    token: &secret,
-                })
+                output::json(&created)
             } else {
                 match expires_at {
                     Some(at) => println!(
@@ -78,7 +52,7 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
             }
         }
         TokenCmd::List => {
-            let tokens = session.store.tokens().await?;
+            let tokens = session.control.tokens().await?;
             if session.json {
                 return output::json(&tokens);
             }
@@ -98,13 +72,8 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
             Ok(())
         }
         TokenCmd::Recover { name } => {
-            if session.remote.is_some() {
-                anyhow::bail!(
-                    "token recover works only on the store itself (--db or --postgres), never \
-                     through --server: with a working admin token, use `token create NAME --role \
-                     admin` instead"
-                );
-            }
+            // With --server this command is refused before it gets here (main.rs): it is the
+            // way back in with direct access to the store.
             let meta = session.meta()?;
             let why = "admin access recovered with direct access to the store (cutover token \
                        recover)";
@@ -115,14 +84,10 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
                 }),
                 ..meta
             };
-            let secret = create(session, name, Role::Admin, None, &meta).await?;
+            let created = create(&*session.control, name, Role::Admin, None, &meta).await?;
+            let secret = &created.token;
             if session.json {
-                output::json(&Created {
-                    name,
-                    role: Role::Admin,
-                    expires_at: None,
-                    token: &secret,
-                })
+                output::json(&created)
             } else {
                 println!(
                     "created admin token {name} (audited as a recovery); its secret, shown only now:"
@@ -132,7 +97,7 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
             }
         }
         TokenCmd::Revoke { name } => {
-            let done = session.store.revoke_token(name, &session.meta()?).await?;
+            let done = session.control.revoke_token(name, &session.meta()?).await?;
             if session.json {
                 output::json(&done.value)
             } else {

@@ -29,13 +29,13 @@ pub(crate) async fn import(session: &Session, args: &ImportArgs) -> anyhow::Resu
             path.display()
         )
     })?;
-    let options = cutover_store::ImportOptions {
+    let options = cutover_api::ImportOptions {
         prune: args.prune,
         force: args.force,
         dry_run: args.dry_run,
     };
     let report = session
-        .store
+        .control
         .import(&doc, options, &session.meta()?)
         .await
         .with_context(|| format!("importing {} failed; nothing was imported", path.display()))?;
@@ -81,7 +81,7 @@ pub(crate) async fn import(session: &Session, args: &ImportArgs) -> anyhow::Resu
 }
 
 pub(crate) async fn export(session: &Session, args: &ExportArgs) -> anyhow::Result<()> {
-    let doc = session.store.export().await?;
+    let doc = session.control.export().await?;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
         Format::Yaml => serde_yaml_ng::to_string(&doc)?,

@@ -330,7 +330,9 @@ impl Control for StoreControl {
     }
 
     async fn tokens(&self) -> Result<Vec<TokenRecord>, ControlError> {
-        self.store.tokens().await.map_err(from_store)
+        let mut tokens = self.store.tokens().await.map_err(from_store)?;
+        tokens.iter_mut().for_each(without_hash);
+        Ok(tokens)
     }
 
     async fn create_token(
@@ -368,10 +370,13 @@ impl Control for StoreControl {
         name: &TokenName,
         meta: &ChangeMeta,
     ) -> Result<Committed<TokenRecord>, ControlError> {
-        self.store
+        let mut revoked = self
+            .store
             .revoke_token(name, meta)
             .await
-            .map_err(from_store)
+            .map_err(from_store)?;
+        without_hash(&mut revoked.value);
+        Ok(revoked)
     }
 
     async fn upload_metrics(&self, batch: MetricsBatch) -> Result<UploadReport, ControlError> {
@@ -442,4 +447,11 @@ impl Control for StoreControl {
             counts,
         })
     }
+}
+
+/// A token as the layer hands it out: the hash that authenticates it stays in the store (the
+/// trait promises records without secrets or hashes, and a hash is as good as the secret to
+/// anyone who can write it back).
+fn without_hash(token: &mut TokenRecord) {
+    token.hash.clear();
 }

@@ -277,7 +277,31 @@ async fn a_token_s_secret_is_drawn_by_the_layer_and_stored_as_its_hash() {
         .await
         .unwrap()
         .expect("stored under its hash");
-    assert_eq!((stored.name, stored.created_by), (name, "ann".to_owned()));
+    assert_eq!(
+        (stored.name, stored.created_by),
+        (name.clone(), "ann".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn tokens_leave_the_layer_without_the_hash_that_authenticates_them() {
+    let (_dir, _store, control) = layer().await;
+    let name = TokenName::new("ci").unwrap();
+    let token = NewToken {
+        name: name.clone(),
+        role: Role::Operator,
+        expires_at: None,
+    };
+    control.create_token(token, &meta(0)).await.unwrap();
+    let listed = control.tokens().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].name.clone(), listed[0].hash.as_str()),
+        (name.clone(), "")
+    );
+    let revoked = control.revoke_token(&name, &meta(1)).await.unwrap();
+    assert_eq!(revoked.value.hash, "");
+    assert_eq!(revoked.value.name, name);
 }
 
 #[tokio::test]

@@ -5,8 +5,9 @@
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, AuditKey, Flag, FlagChange, FlagDocument, FlagKey, HeadSeal, NewAuditEntry, Preset,
-    Role, TokenName, TokenState, env_name_collision, env_var_name, token_binding,
+    AuditAction, AuditEntity, AuditEntry, AuditKey, Flag, FlagChange, FlagDocument, FlagKey,
+    HeadSeal, NewAuditEntry, Preset, Role, TokenName, TokenState, env_name_collision, env_var_name,
+    token_binding,
 };
 use serde::Serialize;
 
@@ -75,11 +76,11 @@ pub(crate) fn token_state(token: &TokenRecord) -> TokenState {
 }
 
 fn flag_entity(key: &FlagKey) -> String {
-    format!("flag:{key}")
+    AuditEntity::Flag(key.clone()).to_string()
 }
 
 fn preset_entity(name: &FlagKey) -> String {
-    format!("preset:{name}")
+    AuditEntity::Preset(name.clone()).to_string()
 }
 
 fn to_json<T: Serialize>(value: Option<&T>) -> Result<Option<String>, StoreError> {
@@ -92,7 +93,7 @@ fn to_json<T: Serialize>(value: Option<&T>) -> Result<Option<String>, StoreError
 async fn audit<T: Tx, B: Serialize, A: Serialize>(
     tx: &mut T,
     meta: &ChangeMeta,
-    action: &str,
+    action: AuditAction,
     entity: String,
     before: Option<&B>,
     after: Option<&A>,
@@ -106,7 +107,7 @@ async fn audit<T: Tx, B: Serialize, A: Serialize>(
 pub(crate) async fn append<T: Tx>(
     tx: &mut T,
     meta: &ChangeMeta,
-    action: &str,
+    action: AuditAction,
     entity: String,
     before: Option<String>,
     after: Option<String>,
@@ -122,7 +123,7 @@ pub(crate) async fn append<T: Tx>(
     let entry = NewAuditEntry {
         at: meta.at,
         actor: meta.actor.clone(),
-        action: action.to_owned(),
+        action: action.as_str().to_owned(),
         entity,
         before,
         after,
@@ -231,7 +232,7 @@ async fn insert_new_flag<T: Tx>(
     let id = audit(
         tx,
         meta,
-        "flag.create",
+        AuditAction::FlagCreate,
         flag_entity(&flag.key),
         None::<&Flag>,
         Some(&flag),
@@ -250,7 +251,7 @@ pub(crate) async fn change_flag<T: Tx>(
     key: &FlagKey,
     expected: Option<u64>,
     changes: &[FlagChange],
-    action: Option<&str>,
+    action: Option<AuditAction>,
     meta: &ChangeMeta,
 ) -> Result<Committed<Flag>, StoreError> {
     let flag = tx
@@ -303,7 +304,7 @@ pub(crate) async fn delete_flag<T: Tx>(
     let id = audit(
         tx,
         meta,
-        "flag.delete",
+        AuditAction::FlagDelete,
         flag_entity(key),
         Some(&flag),
         None::<&Flag>,
@@ -344,7 +345,7 @@ pub(crate) async fn define_preset<T: Tx>(
     let id = audit(
         tx,
         meta,
-        "preset.define",
+        AuditAction::PresetDefine,
         preset_entity(&preset.name),
         existing.as_ref(),
         Some(&preset),
@@ -376,7 +377,7 @@ pub(crate) async fn delete_preset<T: Tx>(
     let id = audit(
         tx,
         meta,
-        "preset.delete",
+        AuditAction::PresetDelete,
         preset_entity(name),
         Some(&preset),
         None::<&Preset>,
@@ -414,7 +415,7 @@ pub(crate) async fn apply_preset<T: Tx>(
                 &entry.flag,
                 None,
                 &entry.changes(),
-                Some("preset.apply"),
+                Some(AuditAction::PresetApply),
                 &meta,
             )
             .await?,
@@ -583,11 +584,11 @@ pub(crate) async fn create_token<T: Tx>(
         });
     }
     tx.insert_token(&token).await?;
-    let entity = format!("token:{}", token.name);
+    let entity = AuditEntity::Token(token.name.clone()).to_string();
     let id = audit(
         tx,
         meta,
-        "token.create",
+        AuditAction::TokenCreate,
         entity,
         None::<&TokenState>,
         Some(&token_state(&token)),
@@ -621,11 +622,11 @@ pub(crate) async fn revoke_token<T: Tx>(
         }
     }
     tx.delete_token(name).await?;
-    let entity = format!("token:{name}");
+    let entity = AuditEntity::Token(name.clone()).to_string();
     let id = audit(
         tx,
         meta,
-        "token.revoke",
+        AuditAction::TokenRevoke,
         entity,
         Some(&token_state(&token)),
         None::<&TokenState>,

@@ -118,7 +118,7 @@ pub(crate) struct PendingArgs {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    cutover_golden::parse_duration(s).map_err(|e| e.to_string())
+    cutover_core::duration::parse_duration(s).map_err(|e| e.to_string())
 }
 
 fn parse_budget(s: &str) -> Result<Budget, String> {

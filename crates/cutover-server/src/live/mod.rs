@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arc_swap::ArcSwap;
-use cutover_core::{AuditEntry, EnvOverrides, Flag, FlagKey, Role, Snapshot, Timestamp};
+use cutover_core::{
+    AuditEntry, EntityKind, EnvOverrides, Flag, FlagKey, Role, Snapshot, Timestamp,
+};
 use cutover_store::{AuditQuery, Store, StoreError, TokenRecord};
 use tokio::sync::watch;
 
@@ -200,10 +202,10 @@ impl Live {
                     actor = %entry.actor,
                     "change applied"
                 );
-                if entry.entity.starts_with("flag:") {
-                    fresh.push(entry);
-                } else if entry.entity.starts_with("token:") {
-                    tokens_changed = true;
+                match EntityKind::split(&entry.entity) {
+                    Some((EntityKind::Flag, _)) => fresh.push(entry),
+                    Some((EntityKind::Token, _)) => tokens_changed = true,
+                    _ => {}
                 }
             }
             if !full_page {

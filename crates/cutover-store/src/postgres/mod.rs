@@ -192,7 +192,7 @@ crate::scripted::scripted_store! {
             qb.push(" AND actor = ").push_bind(actor.clone());
         }
         if let Some(flag) = &query.flag {
-            qb.push(" AND entity = ").push_bind(format!("flag:{flag}"));
+            qb.push(" AND entity = ").push_bind(cutover_core::AuditEntity::Flag(flag.clone()).to_string());
         }
         match query.action.as_deref().map(|a| (a, a.strip_suffix(".*"))) {
             Some((_, Some(family))) => {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use cutover_store::{ChangeMeta, PgStore, SqliteStore, Store};
 
-use crate::args::Global;
+use crate::global::Global;
 use crate::remote::RemoteStore;
 
 pub(crate) struct Session {

@@ -124,11 +124,8 @@ pub enum CoreError {
     )]
     InvalidEntity { text: String, why: String },
 
-    #[error(
-        "unknown audit action {text:?}; accepted: {}",
-        crate::wire::AuditAction::names()
-    )]
-    UnknownAction { text: String },
+    #[error("unknown audit action {text:?}; accepted: {accepted}")]
+    UnknownAction { text: String, accepted: String },
 
     #[error(
         "invalid gate {text:?}: {why}; accepted: 'new.error_rate <= legacy.error_rate' (also \

@@ -17,7 +17,7 @@ use cutover_golden::{
 };
 use serde::Serialize;
 
-use crate::args::Global;
+use crate::global::Global;
 use crate::output;
 use crate::session::Session;
 

@@ -153,6 +153,7 @@ impl FromStr for AuditAction {
             .find(|a| a.as_str() == text)
             .ok_or_else(|| CoreError::UnknownAction {
                 text: text.to_owned(),
+                accepted: AuditAction::names(),
             })
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use cutover_control::{PgStore, SqliteStore, Store};
 
-use crate::args::Global;
+use crate::global::Global;
 
 pub(crate) struct Session {
     /// Every use case goes through this: the store-backed layer in this process (`--db`,

@@ -20,6 +20,7 @@ mod context;
 pub mod count;
 mod decision;
 mod document;
+pub mod duration;
 mod env;
 mod error;
 mod flag;
@@ -36,6 +37,7 @@ mod scope;
 mod snapshot;
 mod stage;
 mod variant;
+pub mod wire;
 
 pub use access::{
     Capability, GUARD_ACTOR, RESERVED_ACTORS, Role, SERVE_ACTOR, TOKEN_PREFIX, TokenName,
@@ -83,6 +85,7 @@ pub use scope::{Constraint, Operator};
 pub use snapshot::{CompiledFlag, FlagHandle, Snapshot};
 pub use stage::Stage;
 pub use variant::Variant;
+pub use wire::{AuditAction, AuditEntity, EntityKind};
 
 /// Instants are `jiff::Timestamp` values handed in by the caller; this crate never reads a clock.
 pub use jiff::Timestamp;

@@ -1,17 +1,73 @@
 //! `cutover audit recent|query|verify|export`; reads go through the log a page at a time.
 
 use std::io::{BufRead, BufWriter, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use clap::{Args, Subcommand};
 use cutover_api::{AuditQuery, Control};
 use cutover_core::limits::AUDIT_PAGE_MAX;
-use cutover_core::{Anchor, AuditEntry, LogCheck, VerifyReport};
+use cutover_core::{Anchor, AuditEntry, FlagKey, LogCheck, VerifyReport};
 
-use crate::args::{AuditCmd, AuditFilter};
 use crate::output;
 use crate::session::Session;
+use crate::values::parse_key;
 use crate::when::When;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCmd {
+    /// The newest entries.
+    Recent {
+        #[arg(short = 'n', long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Entries matching every filter given.
+    Query(AuditFilter),
+    /// Walk the hash chain and replay the log into the flags, presets and tokens it describes;
+    /// exit 1 naming every entry and row that disagrees (and a seal or anchor that fails).
+    Verify {
+        /// Verify an exported JSONL file instead of the store (its chain only: no rows).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Fail unless this head (as `audit head` printed it: ID:HASH, or HASH) is still on
+        /// the chain: the log was not rewritten or rolled back past it since.
+        #[arg(long, value_name = "ID:HASH", value_parser = parse_anchor)]
+        expect_head: Option<cutover_core::Anchor>,
+    },
+    /// Print the audit head (id and hash): keep it elsewhere to anchor the log.
+    Head,
+    /// Write entries as JSON lines (all of them unless filtered).
+    Export {
+        #[command(flatten)]
+        filter: AuditFilter,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args, Default)]
+pub(crate) struct AuditFilter {
+    #[arg(long, value_parser = parse_key)]
+    pub flag: Option<FlagKey>,
+    /// An action (flag.rollout) or a family (override.*).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// From this time: RFC 3339, a date, or a duration ago (24h, 7d).
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub since: Option<When>,
+    /// Before this time: RFC 3339, a date, or a duration ago.
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub until: Option<When>,
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
+fn parse_anchor(s: &str) -> Result<cutover_core::Anchor, String> {
+    s.parse()
+        .map_err(|e: cutover_core::CoreError| e.to_string())
+}
 
 /// Entries asked for at a time: the most a page holds, so a read of any size holds one page in
 /// memory, locally and through `--server` alike.

@@ -1,18 +1,94 @@
 //! `cutover flag create|get|list|set|delete`.
 
+use clap::{Args, Subcommand};
 use cutover_api::{ArmSummary, MetricsSpan};
-use cutover_core::{Flag, FlagChange, FlagKey};
+use cutover_core::{AttributeName, Constraint, Flag, FlagChange, FlagKey};
 
 use super::change;
-use crate::args::{FlagCmd, FlagCreate, FlagSet};
+use super::change::KeyChange;
 use crate::output;
 use crate::session::Session;
+use crate::text_limit::TextLimit;
+use crate::values::{parse_attribute, parse_key};
 use crate::when::When;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FlagCmd {
+    /// Create a flag: enabled, stage `disabled` (0 %), so only overrides reach the new path.
+    Create(FlagCreate),
+    /// Show one flag.
+    Get {
+        #[arg(value_parser = parse_key)]
+        key: FlagKey,
+    },
+    /// List every flag.
+    List,
+    /// Change a flag's settings.
+    Set(FlagSet),
+    /// Delete a flag.
+    Delete(KeyChange),
+    /// What each arm did over a span, from the SDKs' uploads: calls, error, fallback and retry
+    /// rates, latency quantiles and the service's own counters.
+    Metrics(MetricsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FlagCreate {
+    #[arg(value_parser = parse_key)]
+    pub key: FlagKey,
+    #[arg(long, default_value = "", value_parser = TextLimit::DESCRIPTION)]
+    pub description: String,
+    #[arg(long, default_value = "", value_parser = TextLimit::OWNER)]
+    pub owner: String,
+    /// The attribute bucketing reads first (then session_id, then targetingKey).
+    #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
+    pub stickiness: Option<AttributeName>,
+    /// Salt of the bucketing hash (default: the key).
+    #[arg(long, value_parser = TextLimit::SALT)]
+    pub salt: Option<String>,
+    /// Create the flag switched off (everyone `legacy`, overrides included).
+    #[arg(long)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FlagSet {
+    #[command(flatten)]
+    pub target: KeyChange,
+    #[arg(long, value_parser = TextLimit::DESCRIPTION)]
+    pub description: Option<String>,
+    #[arg(long, value_parser = TextLimit::OWNER)]
+    pub owner: Option<String>,
+    /// The global switch: false sends everyone to `legacy`, overrides included.
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub enabled: Option<bool>,
+    #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
+    pub stickiness: Option<AttributeName>,
+    /// Changing the salt reshuffles who is in the rollout.
+    #[arg(long, value_parser = TextLimit::SALT)]
+    pub salt: Option<String>,
+    /// Rollout scope constraint, repeatable: 'ATTR in A,B', 'ATTR not_in A,B' or 'ATTR exists'.
+    /// Replaces the current scope.
+    #[arg(long, value_parser = parse_constraint, value_name = "CONSTRAINT")]
+    pub scope: Vec<Constraint>,
+    /// Remove every scope constraint.
+    #[arg(long, conflicts_with = "scope")]
+    pub clear_scope: bool,
+}
+
+fn parse_constraint(s: &str) -> Result<Constraint, String> {
+    Constraint::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    cutover_core::parse_env_bool("--enabled", s)
+        .map_err(|_| format!("{s:?} is not a boolean; accepted: true or false"))
+}
 
 /// `cutover flag metrics KEY [--since WHEN] [--until WHEN]`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct MetricsArgs {
-    #[arg(value_parser = crate::args::parse_key)]
+    #[arg(value_parser = parse_key)]
     pub key: FlagKey,
     /// The start of the span: a duration ago (`1h`) or an instant [default: 15 minutes before
     /// --until].

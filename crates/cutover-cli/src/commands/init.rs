@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use cutover_control::StoreError;
 
-use crate::args::Global;
+use crate::global::Global;
 use crate::session::open_store;
 
 pub(crate) async fn run(global: &Global) -> anyhow::Result<ExitCode> {

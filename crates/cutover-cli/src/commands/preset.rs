@@ -1,11 +1,44 @@
 //! `cutover preset define|apply|list|delete`.
 
-use cutover_core::{Preset, PresetEntry};
+use clap::Subcommand;
+use cutover_core::{FlagKey, Preset, PresetEntry};
 
 use super::change;
-use crate::args::PresetCmd;
 use crate::output;
 use crate::session::Session;
+use crate::text_limit::TextLimit;
+use crate::values::parse_key;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PresetCmd {
+    /// Define (or redefine) a preset.
+    Define {
+        #[arg(value_parser = parse_key)]
+        name: FlagKey,
+        /// KEY=SETTING[,SETTING...], repeatable. A setting is on, off, kill, unkill, a stage, or a
+        /// percentage such as 25%.
+        #[arg(long = "flag", value_parser = parse_preset_entry, value_name = "KEY=SETTINGS", required = true)]
+        entries: Vec<PresetEntry>,
+        #[arg(long, default_value = "", value_parser = TextLimit::DESCRIPTION)]
+        description: String,
+    },
+    /// Apply a preset: every flag it names changes in one transaction, or none does.
+    Apply {
+        #[arg(value_parser = parse_key)]
+        name: FlagKey,
+    },
+    /// List presets.
+    List,
+    /// Delete a preset.
+    Delete {
+        #[arg(value_parser = parse_key)]
+        name: FlagKey,
+    },
+}
+
+fn parse_preset_entry(s: &str) -> Result<PresetEntry, String> {
+    PresetEntry::parse(s).map_err(|e| e.to_string())
+}
 
 pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()> {
     match cmd {

@@ -1,10 +1,11 @@
 //! `cutover serve`: the HTTP control plane on the same store the other commands use.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use clap::Args;
 use cutover_api::{AuditQuery, ChangeMeta, Control, ControlError};
 use cutover_control::Store;
 use cutover_core::{EnvOverrides, Role, SealOutcome, TokenName};
@@ -12,8 +13,83 @@ use cutover_server::rollout_guard::{AlertTargets, GuardConfig};
 use cutover_server::{ConnectionConfig, ConnectionLimits, Server, ServerConfig};
 use serde::Deserialize;
 
-use crate::args::{Global, ServeArgs};
+use crate::global::Global;
 use crate::session::{layer, open_store};
+use crate::values::parse_span;
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:7070].
+    #[arg(long, env = "CUTOVER_LISTEN", value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// A TOML file with any of: listen, change_rate_per_second, change_burst, upload_rate_per_second,
+    /// upload_burst, eval_rate_per_second, heartbeat_seconds. Options and CUTOVER_* variables win over it.
+    #[arg(long, env = "CUTOVER_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Change requests per second allowed per token [default: 10].
+    #[arg(long, env = "CUTOVER_CHANGE_RATE", value_name = "N")]
+    pub change_rate: Option<u32>,
+    /// Change requests a token may burst before the rate applies [default: 20].
+    #[arg(long, env = "CUTOVER_CHANGE_BURST", value_name = "N")]
+    pub change_burst: Option<u32>,
+    /// Metric uploads per second allowed per token, apart from changes [default: 50].
+    #[arg(long, env = "CUTOVER_UPLOAD_RATE", value_name = "N")]
+    pub upload_rate: Option<u32>,
+    /// Metric uploads a token may burst before the rate applies [default: 100].
+    #[arg(long, env = "CUTOVER_UPLOAD_BURST", value_name = "N")]
+    pub upload_burst: Option<u32>,
+    /// OFREP evaluations per second allowed per token [default: unlimited].
+    #[arg(long, env = "CUTOVER_EVAL_RATE", value_name = "N")]
+    pub eval_rate: Option<u32>,
+    /// Seconds between heartbeats on idle change streams [default: 15].
+    #[arg(long, env = "CUTOVER_HEARTBEAT_SECONDS", value_name = "S")]
+    pub heartbeat_seconds: Option<u64>,
+    /// POST an alert (JSON) here when the guard rolls back, steps down, pauses or completes a
+    /// rollout; repeatable.
+    #[arg(long = "webhook", value_name = "URL")]
+    pub webhooks: Vec<String>,
+    /// Run this shell command for each alert, with the alert's JSON on stdin and in
+    /// CUTOVER_ALERT.
+    #[arg(long, env = "CUTOVER_ALERT_COMMAND", value_name = "CMD")]
+    pub alert_command: Option<String>,
+    /// How often the guard judges running rollouts (default 1s).
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub guard_interval: Option<std::time::Duration>,
+    /// Do not run the guard on this node (another node will).
+    #[arg(long)]
+    pub no_guard: bool,
+    /// How often a look that changed nothing is still kept in a rollout's history (looks that
+    /// act or change a verdict always are; 1s keeps every look). Default 10s.
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub guard_history_every: Option<std::time::Duration>,
+    /// Connections open at once [default: 8192, kept below the open-files limit]. Over it, the
+    /// oldest connection without a request in progress is closed to make room; a new connection
+    /// is refused (503) only when every one is busy.
+    #[arg(long, env = "CUTOVER_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one client address [default: 1024], with the same rule.
+    #[arg(long, env = "CUTOVER_MAX_CONNECTIONS_PER_IP", value_name = "N")]
+    pub max_connections_per_ip: Option<usize>,
+    /// Time a client has to send a whole request head, from connecting or from its previous
+    /// answer (idle keep-alive connections close after it) [default: 10s].
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub header_timeout: Option<std::time::Duration>,
+    /// Time a client has to send a whole request body [default: 10s]; 408 after it.
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub body_timeout: Option<std::time::Duration>,
+    /// A browser origin allowed to call the OFREP endpoints (CORS), such as
+    /// https://app.example.com; repeatable; `*` allows any. None by default.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// On SIGTERM/SIGINT, how long open requests may finish before their connections are
+    /// closed and the process exits [default: 10s].
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub shutdown_grace: Option<std::time::Duration>,
+    /// Start even if rows disagree with the audit log (or, with a key, the seal fails): accept
+    /// the store as it is, recording each acceptance in the audit log.
+    #[arg(long)]
+    pub trust_state: bool,
+}
 
 /// The optional TOML file; every field may also come from an option or a CUTOVER_* variable,
 /// which win.

@@ -1,13 +1,47 @@
 //! `cutover import` and `cutover export`: the flag set as a JSON or YAML file kept in git.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
+use clap::{Args, ValueEnum};
 use cutover_core::FlagDocument;
 
-use crate::args::{ExportArgs, Format, ImportArgs};
 use crate::output;
 use crate::session::Session;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Format {
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    pub file: PathBuf,
+    /// The file's format (default: from its extension, else JSON).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Also delete flags and presets the file does not name.
+    #[arg(long)]
+    pub prune: bool,
+    /// Overwrite flags that changed in the store after the file's versions of them (without it,
+    /// such an import is refused, naming them).
+    #[arg(long)]
+    pub force: bool,
+    /// Show what the import would change, field by field, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
 
 pub(crate) async fn import(session: &Session, args: &ImportArgs) -> anyhow::Result<()> {
     let path = &args.file;

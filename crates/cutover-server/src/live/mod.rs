@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use arc_swap::ArcSwap;
 use cutover_control::{Store, StoreError};
 use cutover_core::{
-    AuditEntry, AuditQuery, EnvOverrides, Flag, FlagKey, Role, Snapshot, Timestamp, TokenRecord,
+    AuditEntry, AuditQuery, EntityKind, EnvOverrides, Flag, FlagKey, Role, Snapshot, Timestamp,
+    TokenRecord,
 };
 use tokio::sync::watch;
 
@@ -202,10 +203,10 @@ impl Live {
                     actor = %entry.actor,
                     "change applied"
                 );
-                if entry.entity.starts_with("flag:") {
-                    fresh.push(entry);
-                } else if entry.entity.starts_with("token:") {
-                    tokens_changed = true;
+                match EntityKind::split(&entry.entity) {
+                    Some((EntityKind::Flag, _)) => fresh.push(entry),
+                    Some((EntityKind::Token, _)) => tokens_changed = true,
+                    _ => {}
                 }
             }
             if !full_page {

@@ -5,8 +5,9 @@
 
 use async_trait::async_trait;
 use cutover_core::{
-    AuditEntry, AuditKey, Flag, FlagChange, FlagKey, HeadSeal, NewAuditEntry, Preset, Role,
-    TokenName, TokenState, env_name_collision, env_var_name, token_binding,
+    AuditAction, AuditEntity, AuditEntry, AuditKey, Flag, FlagChange, FlagKey, HeadSeal,
+    NewAuditEntry, Preset, Role, TokenName, TokenState, env_name_collision, env_var_name,
+    token_binding,
 };
 use serde::Serialize;
 
@@ -79,11 +80,11 @@ pub(crate) fn token_state(token: &TokenRecord) -> TokenState {
 }
 
 fn flag_entity(key: &FlagKey) -> String {
-    format!("flag:{key}")
+    AuditEntity::Flag(key.clone()).to_string()
 }
 
 fn preset_entity(name: &FlagKey) -> String {
-    format!("preset:{name}")
+    AuditEntity::Preset(name.clone()).to_string()
 }
 
 fn to_json<T: Serialize>(value: Option<&T>) -> Result<Option<String>, StoreError> {
@@ -96,7 +97,7 @@ fn to_json<T: Serialize>(value: Option<&T>) -> Result<Option<String>, StoreError
 async fn audit<T: Tx, B: Serialize, A: Serialize>(
     tx: &mut T,
     meta: &ChangeMeta,
-    action: &str,
+    action: AuditAction,
     entity: String,
     before: Option<&B>,
     after: Option<&A>,
@@ -110,7 +111,7 @@ async fn audit<T: Tx, B: Serialize, A: Serialize>(
 pub(crate) async fn append<T: Tx>(
     tx: &mut T,
     meta: &ChangeMeta,
-    action: &str,
+    action: AuditAction,
     entity: String,
     before: Option<String>,
     after: Option<String>,
@@ -126,7 +127,7 @@ pub(crate) async fn append<T: Tx>(
     let entry = NewAuditEntry {
         at: meta.at,
         actor: meta.actor.clone(),
-        action: action.to_owned(),
+        action: action.as_str().to_owned(),
         entity,
         before,
         after,
@@ -235,7 +236,7 @@ async fn insert_new_flag<T: Tx>(
     let id = audit(
         tx,
         meta,
-        "flag.create",
+        AuditAction::FlagCreate,
         flag_entity(&flag.key),
         None::<&Flag>,
         Some(&flag),
@@ -254,7 +255,7 @@ pub(crate) async fn change_flag<T: Tx>(
     key: &FlagKey,
     expected: Option<u64>,
     changes: &[FlagChange],
-    action: Option<&str>,
+    action: Option<AuditAction>,
     meta: &ChangeMeta,
 ) -> Result<Committed<Flag>, StoreError> {
     let flag = tx
@@ -307,7 +308,7 @@ pub(crate) async fn delete_flag<T: Tx>(
     let id = audit(
         tx,
         meta,
-        "flag.delete",
+        AuditAction::FlagDelete,
         flag_entity(key),
         Some(&flag),
         None::<&Flag>,
@@ -348,7 +349,7 @@ pub(crate) async fn define_preset<T: Tx>(
     let id = audit(
         tx,
         meta,
-        "preset.define",
+        AuditAction::PresetDefine,
         preset_entity(&preset.name),
         existing.as_ref(),
         Some(&preset),
@@ -380,7 +381,7 @@ pub(crate) async fn delete_preset<T: Tx>(
     let id = audit(
         tx,
         meta,
-        "preset.delete",
+        AuditAction::PresetDelete,
         preset_entity(name),
         Some(&preset),
         None::<&Preset>,
@@ -418,7 +419,7 @@ pub(crate) async fn apply_preset<T: Tx>(
                 &entry.flag,
                 None,
                 &entry.changes(),
-                Some("preset.apply"),
+                Some(AuditAction::PresetApply),
                 &meta,
             )
             .await?,
@@ -472,11 +473,11 @@ pub(crate) async fn create_token<T: Tx>(
         });
     }
     tx.insert_token(&token).await?;
-    let entity = format!("token:{}", token.name);
+    let entity = AuditEntity::Token(token.name.clone()).to_string();
     let id = audit(
         tx,
         meta,
-        "token.create",
+        AuditAction::TokenCreate,
         entity,
         None::<&TokenState>,
         Some(&token_state(&token)),
@@ -510,11 +511,11 @@ pub(crate) async fn revoke_token<T: Tx>(
         }
     }
     tx.delete_token(name).await?;
-    let entity = format!("token:{name}");
+    let entity = AuditEntity::Token(name.clone()).to_string();
     let id = audit(
         tx,
         meta,
-        "token.revoke",
+        AuditAction::TokenRevoke,
         entity,
         Some(&token_state(&token)),
         None::<&TokenState>,

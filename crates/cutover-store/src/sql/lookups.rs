@@ -29,7 +29,11 @@ pub(crate) async fn query<B: Backend>(
     }
     if let Some(flag) = &query.flag {
         sql.push_str(" AND entity = ");
-        param(&mut sql, &mut args, format!("flag:{flag}"));
+        param(
+            &mut sql,
+            &mut args,
+            cutover_core::AuditEntity::Flag(flag.clone()).to_string(),
+        );
     }
     match query.action.as_deref().map(|a| (a, a.strip_suffix(".*"))) {
         Some((_, Some(family))) => B::action_prefix(&mut sql, &mut args, format!("{family}.")),

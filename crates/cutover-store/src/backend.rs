@@ -62,7 +62,8 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     const ARM_TALLY: TallySql;
     const SHADOW_TALLY: TallySql;
 
-    /// A column as a copy selects it, so that it decodes as its [`Kind`](crate::copy::tables::Kind).
+    /// A column as a copy selects it, so that it decodes as its
+    /// [`Kind`](crate::copy::tables::Kind).
     fn copy_column(column: &Column) -> String;
 
     /// Run after a copy inserted its rows: moves whatever hands out ids past the copied ones.

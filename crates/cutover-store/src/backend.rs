@@ -9,9 +9,10 @@ use std::path::Path;
 use async_trait::async_trait;
 use sqlx::{Pool, Transaction};
 
-use crate::copy::Column;
-use crate::scripted::SqlStore;
-use crate::sql::{Args, Dialect};
+use crate::copy::tables::Column;
+use crate::sql::args::Args;
+use crate::sql::dialect::Dialect;
+use crate::sql_store::SqlStore;
 use crate::{BackupReport, ChangeSignals, GuardLease, StoreError};
 
 /// What a transaction is for.
@@ -61,7 +62,8 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     const ARM_TALLY: TallySql;
     const SHADOW_TALLY: TallySql;
 
-    /// A column as a copy selects it, so that it decodes as its [`Kind`](crate::copy::Kind).
+    /// A column as a copy selects it, so that it decodes as its
+    /// [`Kind`](crate::copy::tables::Kind).
     fn copy_column(column: &Column) -> String;
 
     /// Run after a copy inserted its rows: moves whatever hands out ids past the copied ones.

@@ -16,11 +16,13 @@ mod row;
 mod script;
 mod scripted;
 mod sql;
+mod sql_store;
 mod sqlite;
 mod store;
 mod verify;
 
-pub use copy::{CopiedTable, CopyReport, CopySource, CopyTarget, copy};
+pub use copy::ends::{CopySource, CopyTarget};
+pub use copy::run::{CopiedTable, CopyReport, copy};
 pub use error::StoreError;
 // The records shared with the application layer are the core's; these paths keep working.
 pub use cutover_core::{
@@ -28,9 +30,9 @@ pub use cutover_core::{
     ImportOptions, ImportReport, ShadowWindow, TokenRecord, TrustReport,
 };
 pub use model::{BackupReport, ChangeSignals, GuardLease, StoreState};
-pub use postgres::{PgBackend, PgStore};
-pub use scripted::SqlStore;
-pub use sqlite::{SqliteBackend, SqliteStore};
+pub use postgres::connect::{PgBackend, PgStore};
+pub use sql_store::SqlStore;
+pub use sqlite::open::{SqliteBackend, SqliteStore};
 pub use store::{
     AuditStore, ChangeFeedStore, FlagStore, MaintenanceStore, MeasurementStore, RolloutGuardStore,
     Store, TokenStore,

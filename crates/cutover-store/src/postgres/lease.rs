@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::{Connection, PgConnection, PgPool};
 
-use super::classify;
+use super::classify::classify;
 use crate::{GuardLease, StoreError};
 
 /// The advisory lock key of the guard loop ("CUTOGRD" in ASCII).

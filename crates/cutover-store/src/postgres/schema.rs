@@ -5,7 +5,7 @@
 
 use sqlx::{Connection, PgConnection};
 
-use super::classify;
+use super::classify::classify;
 use crate::StoreError;
 
 /// The advisory lock key migrations hold ("CUTS" in ASCII).

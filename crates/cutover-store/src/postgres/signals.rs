@@ -8,8 +8,18 @@ use futures_util::stream;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
-use super::CHANNEL;
 use crate::ChangeSignals;
+
+/// The channel commits are announced on; the payload is the new audit id.
+macro_rules! channel {
+    () => {
+        "cutover_change"
+    };
+}
+// The announcing statement (`Backend::ANNOUNCE`) spells the same name, in a `concat!`.
+pub(super) use channel;
+
+const CHANNEL: &str = channel!();
 
 const RETRY: Duration = Duration::from_millis(500);
 

@@ -3,7 +3,8 @@
 
 use cutover_core::AuditEntry;
 
-use super::{Args, fetch_all, fetch_optional, param};
+use super::args::{Args, param};
+use super::pooled::{fetch_all, fetch_optional};
 use crate::backend::Backend;
 use crate::row::{AUDIT_COLUMNS, TOKEN_COLUMNS, audit_entry, millis, token};
 use crate::{AuditQuery, StoreError, TokenRecord};

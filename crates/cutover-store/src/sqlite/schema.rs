@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use sqlx::{AssertSqlSafe, Connection, SqliteConnection};
 
-use super::classify;
+use super::classify::classify;
 use crate::StoreError;
 
 /// "CUTO" in ASCII.
@@ -254,7 +254,7 @@ fn list(names: &[&String]) -> String {
 mod tests {
     use std::collections::BTreeSet;
 
-    use crate::copy::TABLES;
+    use crate::copy::tables::TABLES;
 
     /// A migration that adds a table or a column must add it to the copy too.
     #[tokio::test]

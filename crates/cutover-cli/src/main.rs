@@ -5,16 +5,25 @@ mod args;
 mod audit_key;
 mod commands;
 mod environment;
+mod global;
 mod output;
-mod remote;
 mod session;
 mod text_limit;
+mod values;
 mod when;
 
 use std::process::ExitCode;
 
+use cutover_core::FlagChange;
+
 use crate::args::{Cli, Command};
-use crate::commands::{audit, change, eval, flag, preset, serve, token, transfer};
+use crate::commands::flag::FlagCmd;
+use crate::commands::rollouts::RolloutCmd;
+use crate::commands::{
+    audit, change, eval, flag, golden, init, loadgen, preset, rollouts, serve, simulate, store,
+    token, transfer,
+};
+use crate::global::Global;
 use crate::session::Session;
 
 fn main() -> ExitCode {
@@ -85,112 +94,155 @@ fn init_logging() {
         .init();
 }
 
+/// Why a command that works on a store itself (not on its content) has no meaning through a
+/// server's API, or `None` for every other command, which works both ways.
+fn works_on_a_store(command: &Command) -> Option<&'static str> {
+    use crate::commands::{store::StoreCmd, token::TokenCmd};
+    Some(match command {
+        Command::Init => {
+            "init creates a store; a server's API offers no way to create the store it serves"
+        }
+        Command::Serve(args) if args.trust_state => {
+            "serve --trust-state accepts the rows of the store it opens as they are; a server's API never accepts them"
+        }
+        Command::Serve(_) => {
+            "serve runs a server on a store it opens; it cannot serve another server's API"
+        }
+        Command::Store(StoreCmd::Copy { .. }) => {
+            "store copy reads every table of the store row for row, which the API does not serve"
+        }
+        Command::Store(StoreCmd::Backup { .. }) => {
+            "store backup snapshots the store's own file or database, which the API does not serve"
+        }
+        Command::Token(TokenCmd::Recover { .. }) => {
+            "token recover is the way back in when no admin token is left or known, so it needs direct access to the store; with a working admin token, use `token create NAME --role admin` instead"
+        }
+        _ => return None,
+    })
+}
+
+/// The one dispatch: each command opens what it works on (a store, a server's API, subject
+/// processes, nothing) and nothing else.
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Command::Completions { shell } = &cli.command {
+    if let (Some(why), Some(_)) = (works_on_a_store(&cli.command), &cli.global.server) {
+        // A usage error like any other mistake on the command line (exit 2), never a silent
+        // fallback to a local store.
         use clap::CommandFactory;
-        clap_complete::generate(
-            *shell,
-            &mut Cli::command(),
-            "cutover",
-            &mut std::io::stdout(),
-        );
-        return Ok(ExitCode::SUCCESS);
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "this command works on a store itself: give --db or --postgres, not --server \
+                     ({why})"
+                ),
+            )
+            .exit();
     }
-    // A simulation touches no store: do not create one in the working directory.
-    if let Command::Rollout(crate::args::RolloutCmd::Simulate(args)) = &cli.command {
-        commands::simulate::run(args, cli.global.json)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    // Load generation goes through the SDK, not a store.
-    if let Command::Loadgen(args) = &cli.command {
-        commands::loadgen::run(&cli.global, args).await?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    // A golden run talks to subject processes, not to a store.
-    if let Command::Golden(cmd) = &cli.command {
-        return commands::golden::run(cmd, &cli.global).await;
-    }
-    if let Command::Init = &cli.command {
-        return commands::init::run(&cli.global).await;
-    }
-    if let (Command::Store(_), Some(_)) = (&cli.command, &cli.global.server) {
-        anyhow::bail!(
-            "store copy and store backup work on the store itself (--db or --postgres), not \
-             through --server"
-        );
-    }
-    if let Command::Store(cmd) = &cli.command {
-        // The source must exist; the target is opened (and created) by the command.
-        let session = Session::open(&cli.global, false).await?;
-        let result = commands::store::run(&session, cmd, &cli.global).await;
-        session.close().await;
-        return result;
-    }
-    // The environment and the server's configuration are read and checked before the store is
-    // opened, so a mistake there neither creates a store nor leaves one half-started.
-    let env = match &cli.command {
-        Command::Serve(_) | Command::Eval(_) => environment::flag_overrides()?,
-        _ => cutover_core::EnvOverrides::none(),
-    };
-    let serve_config = match &cli.command {
-        Command::Serve(args) => Some(serve::config(args, env.clone())?),
-        _ => None,
-    };
-    if creates_a_store(&cli.command)
-        && cli.global.server.is_none()
-        && !matches!(cli.command, Command::Serve(_))
-    {
-        // The change that creates the store names its actor; know it before creating anything.
-        session::actor(cli.global.actor.as_deref())?;
-    }
-    let session = Session::open(&cli.global, creates_a_store(&cli.command)).await?;
-    let result = dispatch(&session, &cli.command, &env, serve_config).await;
-    session.close().await;
-    result
-}
-
-/// The commands that may create the store they work on; every other one needs an existing store,
-/// so a typo in `--db` is an error rather than a new, empty store that answers "nothing there".
-fn creates_a_store(command: &Command) -> bool {
-    matches!(
-        command,
-        Command::Serve(_) | Command::Import(_) | Command::Flag(crate::args::FlagCmd::Create(_))
-    )
-}
-
-async fn dispatch(
-    session: &Session,
-    command: &Command,
-    env: &cutover_core::EnvOverrides,
-    serve_config: Option<cutover_server::ServerConfig>,
-) -> anyhow::Result<ExitCode> {
+    let Cli { global, command } = cli;
     let ok = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match command {
-        Command::Flag(cmd) => ok(flag::run(session, cmd).await),
-        Command::Rollout(cmd) => ok(commands::rollouts::run(session, cmd).await),
-        Command::Slo(cmd) => ok(commands::rollouts::slo(session, cmd).await),
-        Command::Stage(cmd) => ok(change::stage(session, cmd).await),
-        Command::Override(cmd) => ok(change::overrides(session, cmd).await),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "cutover",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init => init::run(&global).await,
+        // A simulation touches no store: do not create one in the working directory.
+        Command::Rollout(RolloutCmd::Simulate(args)) => ok(simulate::run(&args, global.json)),
+        // Load generation goes through the SDK, not a store.
+        Command::Loadgen(args) => ok(loadgen::run(&global, &args).await),
+        // A golden run talks to subject processes, not to a store.
+        Command::Golden(cmd) => golden::run(&cmd, &global).await,
+        // Refused with --server above: copy and backup work on the store itself.
+        Command::Store(cmd) => store::run(&cmd, &global).await,
+        Command::Serve(args) => {
+            // The environment and the server's configuration are read and checked before the
+            // store is opened, so a mistake there neither creates a store nor leaves one
+            // half-started.
+            let config = serve::config(&args, environment::flag_overrides()?)?;
+            ok(serve::run(&global, config, args.trust_state).await)
+        }
+        Command::Eval(args) => {
+            let env = environment::flag_overrides()?;
+            in_session(&global, false, async |s| eval::run(s, &args, &env).await).await
+        }
+        Command::Flag(cmd) => {
+            let creates = matches!(cmd, FlagCmd::Create(_));
+            in_session(&global, creates, async |s| ok(flag::run(s, &cmd).await)).await
+        }
+        Command::Import(args) => {
+            in_session(
+                &global,
+                true,
+                async |s| ok(transfer::import(s, &args).await),
+            )
+            .await
+        }
+        Command::Export(args) => {
+            in_session(&global, false, async |s| {
+                ok(transfer::export(s, &args).await)
+            })
+            .await
+        }
+        Command::Rollout(cmd) => {
+            in_session(&global, false, async |s| ok(rollouts::run(s, &cmd).await)).await
+        }
+        Command::Slo(cmd) => {
+            in_session(&global, false, async |s| ok(rollouts::slo(s, &cmd).await)).await
+        }
+        Command::Stage(cmd) => {
+            in_session(&global, false, async |s| ok(change::stage(s, &cmd).await)).await
+        }
+        Command::Override(cmd) => {
+            in_session(&global, false, async |s| {
+                ok(change::overrides(s, &cmd).await)
+            })
+            .await
+        }
         Command::Kill(target) => {
-            ok(change::apply(session, target, &[cutover_core::FlagChange::Kill]).await)
+            in_session(&global, false, async |s| {
+                ok(change::apply(s, &target, &[FlagChange::Kill]).await)
+            })
+            .await
         }
         Command::Unkill(target) => {
-            ok(change::apply(session, target, &[cutover_core::FlagChange::Unkill]).await)
+            in_session(&global, false, async |s| {
+                ok(change::apply(s, &target, &[FlagChange::Unkill]).await)
+            })
+            .await
         }
-        Command::Preset(cmd) => ok(preset::run(session, cmd).await),
-        Command::Eval(args) => eval::run(session, args, env).await,
-        Command::Audit(cmd) => audit::run(session, cmd).await,
-        Command::Import(args) => ok(transfer::import(session, args).await),
-        Command::Export(args) => ok(transfer::export(session, args).await),
-        Command::Serve(args) => match serve_config {
-            Some(config) => ok(serve::run(session, config, args.trust_state).await),
-            None => unreachable!("serve's configuration is read before the store opens (run)"),
-        },
-        Command::Token(cmd) => ok(token::run(session, cmd).await),
-        Command::Store(_) => unreachable!("store commands open their stores themselves (run)"),
-        Command::Loadgen(_) => unreachable!("loadgen runs without a session (run)"),
-        Command::Golden(_) => unreachable!("golden runs without a session (run)"),
-        Command::Init => unreachable!("init opens the store itself (run)"),
-        Command::Completions { .. } => unreachable!("completions need no store (run)"),
+        Command::Preset(cmd) => {
+            in_session(&global, false, async |s| ok(preset::run(s, &cmd).await)).await
+        }
+        Command::Audit(cmd) => {
+            in_session(&global, false, async |s| audit::run(s, &cmd).await).await
+        }
+        Command::Token(cmd) => {
+            in_session(&global, false, async |s| ok(token::run(s, &cmd).await)).await
+        }
     }
+}
+
+/// Opens the session a command works in, runs the command, and closes the session whatever the
+/// outcome. Only `flag create` and `import` pass `creates` (and `serve`, which opens its own):
+/// every other command needs an existing store, so a typo in `--db` is an error rather than a
+/// new, empty store that answers "nothing there".
+async fn in_session(
+    global: &Global,
+    creates: bool,
+    command: impl AsyncFnOnce(&Session) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    if creates && global.server.is_none() {
+        // The change that creates the store names its actor; know it before creating anything.
+        session::actor(global.actor.as_deref())?;
+    }
+    let session = Session::open(global, creates).await?;
+    let result = command(&session).await;
+    session.close().await;
+    result
 }

@@ -74,9 +74,14 @@ pub(crate) fn summary(flag: &Flag) -> String {
 }
 
 /// A stable code for an error, for the JSON error object of `--json`: the same words the API
-/// uses in its error answers.
+/// uses in its error answers. A use case's error carries its code, the same whether the layer ran
+/// here or behind a server; the rest are the store's own, from commands that work on a store
+/// itself.
 pub(crate) fn error_code(e: &anyhow::Error) -> String {
-    use cutover_store::StoreError as E;
+    use cutover_control::StoreError as E;
+    if let Some(control) = e.downcast_ref::<cutover_api::ControlError>() {
+        return control.code.to_string();
+    }
     let Some(store) = e.downcast_ref::<E>() else {
         return if e.downcast_ref::<cutover_core::CoreError>().is_some() {
             "invalid".into()
@@ -92,7 +97,6 @@ pub(crate) fn error_code(e: &anyhow::Error) -> String {
         E::LastAdminToken { .. } => "last_admin",
         E::FlagInPreset { .. } => "in_use",
         E::Unavailable { .. } | E::Busy { .. } => "store_unavailable",
-        E::Remote { code, .. } => return code.clone(),
         E::Invalid(_) | E::BadUrl { .. } => "invalid",
         E::NoStore { .. } | E::EmptyFile { .. } | E::NoSchema { .. } => "no_store",
         E::NotAStore { .. } | E::Corrupt { .. } | E::NewerSchema { .. } | E::BadRow { .. } => {

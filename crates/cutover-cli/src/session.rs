@@ -1,44 +1,61 @@
-//! What every command needs: the open store, who is acting, and the time of the run.
+//! What every command needs: the application layer it works through, who is acting, and the
+//! time of the run.
 
 use anyhow::{Context as _, bail};
+use cutover_api::{ChangeMeta, Control};
 use cutover_core::Timestamp;
 use std::sync::Arc;
 
-use cutover_store::{ChangeMeta, PgStore, SqliteStore, Store};
+use cutover_control::{PgStore, SqliteStore, Store};
 
-use crate::args::Global;
-use crate::remote::RemoteStore;
+use crate::global::Global;
 
 pub(crate) struct Session {
-    pub store: Arc<dyn Store>,
-    /// Set when commands go through a server's API (`--server`).
-    pub remote: Option<Arc<RemoteStore>>,
+    /// Every use case goes through this: the store-backed layer in this process (`--db`,
+    /// `--postgres`), or the same layer behind a server (`--server URL --token T`). Commands
+    /// do not know which.
+    pub control: Arc<dyn Control>,
     pub json: bool,
     /// One instant for the whole run, so a batch is evaluated at a single point in time.
     pub now: Timestamp,
     actor: Option<String>,
     actor_typed: bool,
+    /// Through a server, the token's name is the actor and none need be known here.
+    actor_needed: bool,
     reason: Option<String>,
+    /// The store the layer runs on in this process, closed at the end of the run (SQLite folds
+    /// its write-ahead log back into the file). Never used for a use case.
+    store: Option<Arc<dyn Store>>,
 }
 
 impl Session {
-    /// Opens the store of `global`; only with `create` may a store come into being (see
-    /// [`open_store`]).
+    /// Opens the layer of `global`: over its store (only with `create` may a store come into
+    /// being, see [`open_store`]), or over HTTP with `--server`.
     pub(crate) async fn open(global: &Global, create: bool) -> anyhow::Result<Self> {
-        let (store, remote) = match &global.server {
+        let (control, store): (Arc<dyn Control>, _) = match &global.server {
             Some(url) => {
                 let token = global
                     .token
                     .as_deref()
                     .context("--server needs a token: pass --token TOKEN or set CUTOVER_TOKEN")?;
-                let remote = Arc::new(RemoteStore::new(url, token)?);
-                (remote.clone() as Arc<dyn Store>, Some(remote))
+                let note: cutover_client::RateLimitNote = Arc::new(|wait| {
+                    eprintln!(
+                        "note: the server limits this token's change rate; sending again in {} s",
+                        wait.as_secs()
+                    );
+                });
+                let client = cutover_client::AdminClient::new(url, token)?.on_rate_limit(note);
+                (Arc::new(client), None)
             }
-            None => (open_store(global, create).await?, None),
+            None => {
+                let store = open_store(global, create).await?;
+                (layer(store.clone()), Some(store))
+            }
         };
         Ok(Session {
+            actor_needed: store.is_some(),
+            control,
             store,
-            remote,
             json: global.json,
             now: Timestamp::now(),
             actor: global.actor.clone(),
@@ -47,18 +64,16 @@ impl Session {
         })
     }
 
-    /// The audit metadata of a change: `--actor`, else `CUTOVER_ACTOR`, else the OS user.
+    /// The audit metadata of a change: `--actor`, else `CUTOVER_ACTOR`, else the OS user. A
+    /// server records the token's name instead, whatever is sent.
     pub(crate) fn meta(&self) -> anyhow::Result<ChangeMeta> {
-        if self.remote.is_some() {
-            // The server records the token's name; nothing sent from here can claim otherwise.
-            return Ok(ChangeMeta {
-                actor: "token".into(),
-                reason: self.reason.clone(),
-                at: self.now,
-            });
-        }
+        let actor = if self.actor_needed {
+            actor(self.actor.as_deref())?
+        } else {
+            self.actor.clone().unwrap_or_else(|| "token".into())
+        };
         Ok(ChangeMeta {
-            actor: actor(self.actor.as_deref())?,
+            actor,
             reason: self.reason.clone(),
             at: self.now,
         })
@@ -74,8 +89,15 @@ impl Session {
     }
 
     pub(crate) async fn close(self) {
-        self.store.close().await;
+        if let Some(store) = self.store {
+            store.close().await;
+        }
     }
+}
+
+/// The application layer over a store this process opened.
+pub(crate) fn layer(store: Arc<dyn Store>) -> Arc<dyn Control> {
+    Arc::new(cutover_control::StoreControl::new(store))
 }
 
 /// The store a command works on: the SQLite file by default, PostgreSQL with `--postgres`.

@@ -1,5 +1,7 @@
 //! Points in time on the command line: an RFC 3339 instant, a date, or a duration relative to
-//! now (forward for expiries, backward for query bounds).
+//! now (forward for expiries, backward for query bounds). Durations are read in the core's one
+//! grammar (`30m`, `2h`, `7d`, `1h30m`); jiff's calendar spans (`1mo`, `2 weeks`, `P1D`), which
+//! have no fixed length, are still taken after it, as before.
 
 use cutover_core::Timestamp;
 use jiff::tz::TimeZone;
@@ -22,6 +24,11 @@ impl When {
         {
             return Ok(When::At(zoned.timestamp()));
         }
+        if let Ok(d) = cutover_core::duration::parse_duration(t)
+            && let Ok(span) = jiff::Span::try_from(d)
+        {
+            return Ok(When::In(span));
+        }
         if let Ok(span) = t.parse::<jiff::Span>() {
             return Ok(When::In(span));
         }
@@ -39,6 +46,11 @@ impl When {
     /// The instant this names when it means a time before `now` (a query bound).
     pub(crate) fn before(&self, now: Timestamp) -> anyhow::Result<Timestamp> {
         self.resolve(now, -1)
+    }
+
+    /// A query bound that may not be given: [`When::before`] of it when it is.
+    pub(crate) fn bound(when: Option<&When>, now: Timestamp) -> anyhow::Result<Option<Timestamp>> {
+        when.map(|w| w.before(now)).transpose()
     }
 
     fn resolve(&self, now: Timestamp, sign: i64) -> anyhow::Result<Timestamp> {
@@ -71,6 +83,13 @@ mod tests {
             1_799_913_600
         );
         assert_eq!(at("2027-01-15"), 1_799_971_200);
+        // The core's grammar, and jiff's calendar and long forms as before.
+        assert_eq!(at("1h30m"), 1_800_005_400);
+        assert_eq!(at("1.5h"), 1_800_005_400);
+        assert_eq!(at("2 hours"), 1_800_007_200);
+        assert_eq!(at("P1D"), 1_800_086_400);
+        assert_eq!(at("1w"), 1_800_604_800);
+        assert_eq!(at("1mo"), 1_802_678_400);
         let err = When::parse("next tuesday").unwrap_err();
         assert!(
             err.contains("\"next tuesday\"") && err.contains("7d"),

@@ -17,12 +17,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{AuditEntry, Flag, Preset, Role, Timestamp, TokenName};
+use crate::{
+    AuditAction, AuditEntity, AuditEntry, EntityKind, Flag, Preset, Role, Timestamp, TokenName,
+};
 
 /// The action of an entry that accepts a row as it is (`cutover serve --trust-state`): its
 /// `before` is the state the log held, its `after` the row, and it settles every earlier
 /// finding about the entity.
-pub const TRUST_ACTION: &str = "state.trust";
+pub const TRUST_ACTION: &str = AuditAction::StateTrust.as_str();
 
 /// A token as the audit log records it: never the secret, and not the stored hash either, but
 /// a digest of it (`hash_binding`) so that a row whose hash was swapped disagrees with the log.
@@ -274,11 +276,11 @@ enum Kind {
 }
 
 fn kind_of(entity: &str) -> Option<Kind> {
-    match entity.split_once(':')?.0 {
-        "flag" => Some(Kind::Flag),
-        "preset" => Some(Kind::Preset),
-        "token" => Some(Kind::Token),
-        _ => None,
+    match EntityKind::split(entity)?.0 {
+        EntityKind::Flag => Some(Kind::Flag),
+        EntityKind::Preset => Some(Kind::Preset),
+        EntityKind::Token => Some(Kind::Token),
+        EntityKind::Audit => None,
     }
 }
 
@@ -459,13 +461,13 @@ impl StateReplay {
         let mut found: BTreeMap<String, (Kind, Result<Value, String>)> = BTreeMap::new();
         for flag in &rows.flags {
             found.insert(
-                format!("flag:{}", flag.key),
+                AuditEntity::Flag(flag.key.clone()).to_string(),
                 (Kind::Flag, flag_value(flag.clone())),
             );
         }
         for preset in &rows.presets {
             found.insert(
-                format!("preset:{}", preset.name),
+                AuditEntity::Preset(preset.name.clone()).to_string(),
                 (
                     Kind::Preset,
                     serde_json::to_value(preset).map_err(|e| e.to_string()),
@@ -474,7 +476,7 @@ impl StateReplay {
         }
         for token in &rows.tokens {
             found.insert(
-                format!("token:{}", token.name),
+                AuditEntity::Token(token.name.clone()).to_string(),
                 (Kind::Token, token_value(token.clone())),
             );
         }
@@ -530,9 +532,11 @@ impl StateReplay {
             Err(why) => return Some(unreadable(format!("the row: {why}"))),
         };
         if kind == Kind::Token && expected.get("hash_binding").is_none() {
-            report
-                .unbound_tokens
-                .push(entity.trim_start_matches("token:").to_owned());
+            report.unbound_tokens.push(
+                EntityKind::split(entity)
+                    .map_or(entity, |(_, name)| name)
+                    .to_owned(),
+            );
         }
         let fields = differences(kind, &expected, &row);
         (!fields.is_empty()).then(|| StateFinding::RowDiffers {

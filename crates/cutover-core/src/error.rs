@@ -106,6 +106,28 @@ pub enum CoreError {
     InvalidPlan { text: String, why: String },
 
     #[error(
+        "invalid duration {text:?}: {why}; accepted: a number and a unit (us, ms, s, m, h or d) \
+         with nothing between, such as 250ms, 1.5s, 90s, 10m, 2h or 1d, or several from the \
+         largest unit down, such as 1h30m"
+    )]
+    InvalidDuration { text: String, why: String },
+
+    #[error(
+        "invalid duration {text:?}: it is longer than any duration cutover can count (about \
+         584 billion years)"
+    )]
+    DurationTooLong { text: String },
+
+    #[error(
+        "invalid audit entity {text:?}: {why}; accepted: flag:KEY, preset:NAME, token:NAME or \
+         audit:seal"
+    )]
+    InvalidEntity { text: String, why: String },
+
+    #[error("unknown audit action {text:?}; accepted: {accepted}")]
+    UnknownAction { text: String, accepted: String },
+
+    #[error(
         "invalid gate {text:?}: {why}; accepted: 'new.error_rate <= legacy.error_rate' (also \
          fallback_rate, retry_rate; with '* 1.5' or '+ 2pp', or a fixed rate like 2%), \
          'new.p95 <= 100ms' (also p50, p99; or 'legacy.p95 * 1.2'; 'baseline.' for the figures \

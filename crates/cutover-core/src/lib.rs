@@ -20,6 +20,7 @@ mod context;
 pub mod count;
 mod decision;
 mod document;
+pub mod duration;
 mod env;
 mod error;
 mod flag;
@@ -30,12 +31,14 @@ pub mod limits;
 mod overrides;
 pub mod present;
 mod preset;
+mod records;
 mod retreat;
 mod rollout;
 mod scope;
 mod snapshot;
 mod stage;
 mod variant;
+pub mod wire;
 
 pub use access::{
     Capability, GUARD_ACTOR, RESERVED_ACTORS, Role, SERVE_ACTOR, TOKEN_PREFIX, TokenName,
@@ -74,12 +77,17 @@ pub use flag::{DEFAULT_STICKINESS, Flag};
 pub use key::FlagKey;
 pub use overrides::Override;
 pub use preset::{Preset, PresetEntry};
+pub use records::{
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, Committed, GuardRecord, ImportChange,
+    ImportOptions, ImportReport, ShadowWindow, TokenRecord, TrustReport,
+};
 pub use retreat::is_retreat;
 pub use rollout::{PERCENT_TEXT_PATTERN, Rollout};
 pub use scope::{Constraint, Operator};
 pub use snapshot::{CompiledFlag, FlagHandle, Snapshot};
 pub use stage::Stage;
 pub use variant::Variant;
+pub use wire::{AuditAction, AuditEntity, EntityKind};
 
 /// Instants are `jiff::Timestamp` values handed in by the caller; this crate never reads a clock.
 pub use jiff::Timestamp;

@@ -8,26 +8,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::GoldenError;
-
-/// Parses `250ms`, `10s`, `500us`, `1.5s`.
-pub fn parse_duration(text: &str) -> Result<Duration, GoldenError> {
-    let bad = || GoldenError::InvalidDuration {
-        text: text.to_owned(),
-    };
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(bad)?;
-    let (number, unit) = t.split_at(split);
-    let n: f64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "us" | "µs" => n / 1e6,
-        "ms" => n / 1e3,
-        "s" => n,
-        _ => return Err(bad()),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| bad())
-}
+// Budgets and timeouts read durations in the core's one grammar (`250ms`, `1.5s`, `500us`).
+use cutover_core::duration::parse_duration;
 
 fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3

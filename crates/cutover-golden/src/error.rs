@@ -70,14 +70,9 @@ pub enum GoldenError {
     InvalidInvariant { text: String, why: String },
 
     #[error(
-        "invalid budget {text:?}: {why}; accepted: QUANTILE=DURATION pairs separated by commas, such as 'p50=50ms,p95=100ms' (quantiles p1 to p99 or max; units us, ms, s)"
+        "invalid budget {text:?}: {why}; accepted: QUANTILE=DURATION pairs separated by commas, such as 'p50=50ms,p95=100ms' (quantiles p1 to p99 or max; durations such as 250ms, 1.5s or 500us)"
     )]
     InvalidBudget { text: String, why: String },
-
-    #[error(
-        "invalid duration {text:?}; accepted: a number with a unit us, ms or s, such as 250ms or 10s"
-    )]
-    InvalidDuration { text: String },
 
     #[error(
         "invalid subject command {command:?}: {why}; accepted: a program and its arguments, quoted as in a shell"

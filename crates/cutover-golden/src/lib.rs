@@ -23,7 +23,7 @@ mod select;
 mod spec;
 mod subject;
 
-pub use budget::{Budget, BudgetCheck, LatencyStats, LimitCheck, Quantile, parse_duration};
+pub use budget::{Budget, BudgetCheck, LatencyStats, LimitCheck, Quantile};
 pub use corpus::Corpus;
 pub use corpus::store::{accept, pending, pending_path, reject};
 pub use error::GoldenError;

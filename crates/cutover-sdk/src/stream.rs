@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use cutover_core::{Flag, FlagKey};
+use cutover_core::Flag;
+use cutover_core::wire::{ChangeMessage, ChangesMessage, SnapshotMessage, StreamEventKind};
 use eventsource_stream::Eventsource;
 use futures_util::{Stream, StreamExt};
-use serde::Deserialize;
 
 use crate::live::Live;
 
@@ -21,26 +21,6 @@ pub(crate) struct Target {
     pub url: reqwest::Url,
     pub token: String,
     pub idle_timeout: Duration,
-}
-
-#[derive(Deserialize)]
-struct SnapshotData {
-    seq: u64,
-    flags: Vec<Flag>,
-}
-
-#[derive(Deserialize)]
-struct ChangeData {
-    seq: u64,
-    key: FlagKey,
-    flag: Option<Flag>,
-}
-
-/// The flags one transaction changed together (a preset applied, an import).
-#[derive(Deserialize)]
-struct ChangesData {
-    seq: u64,
-    changes: Vec<ChangeData>,
 }
 
 /// A delay drawn uniformly from [d/2, d): clients that lost the same server do not all come
@@ -115,24 +95,28 @@ async fn session(
     let mut events = Box::pin(chunks.eventsource());
     while let Some(event) = events.next().await {
         let event = event.map_err(|e| e.to_string())?;
-        match event.event.as_str() {
-            "snapshot" => {
-                let data: SnapshotData = serde_json::from_str(&event.data)
+        match StreamEventKind::parse(&event.event) {
+            Some(StreamEventKind::Snapshot) => {
+                let data: SnapshotMessage<Flag> = serde_json::from_str(&event.data)
                     .map_err(|e| format!("unreadable snapshot: {e}"))?;
                 live.replace_all(data.flags, data.seq);
             }
-            "change" => {
-                let data: ChangeData = serde_json::from_str(&event.data)
+            Some(StreamEventKind::Change) => {
+                let data: ChangeMessage<'_, Flag> = serde_json::from_str(&event.data)
                     .map_err(|e| format!("unreadable change: {e}"))?;
-                live.apply(data.seq, vec![(data.key, data.flag)]);
+                live.apply(data.seq, vec![(data.key.into_owned(), data.flag)]);
             }
-            "changes" => {
-                let data: ChangesData = serde_json::from_str(&event.data)
+            Some(StreamEventKind::Changes) => {
+                let data: ChangesMessage<'_, Flag> = serde_json::from_str(&event.data)
                     .map_err(|e| format!("unreadable changes: {e}"))?;
-                let changed = data.changes.into_iter().map(|c| (c.key, c.flag)).collect();
+                let changed = data
+                    .changes
+                    .into_iter()
+                    .map(|c| (c.key.into_owned(), c.flag))
+                    .collect();
                 live.apply(data.seq, changed);
             }
-            _ => continue,
+            Some(StreamEventKind::Message) | None => continue,
         }
         *backoff = BACKOFF_START;
         if let Some(first) = first.take() {

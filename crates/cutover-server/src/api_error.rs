@@ -4,8 +4,10 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::borrow::Cow;
+
+use cutover_api::{ControlError, ErrorKind};
 use cutover_core::CoreError;
-use cutover_store::StoreError;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -13,20 +15,24 @@ pub(crate) struct ApiError {
     #[serde(skip)]
     pub status: StatusCode,
     /// A stable machine-readable code.
-    pub error: &'static str,
+    pub error: Cow<'static, str>,
     /// What was wrong, with the offending value and what is accepted.
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
+    pub field: Option<Cow<'static, str>>,
     #[serde(skip)]
     pub retry_after: Option<u64>,
 }
 
 impl ApiError {
-    pub(crate) fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        error: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         ApiError {
             status,
-            error,
+            error: error.into(),
             message: message.into(),
             field: None,
             retry_after: None,
@@ -39,7 +45,7 @@ impl ApiError {
 
     pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         ApiError {
-            field: Some(field),
+            field: Some(Cow::Borrowed(field)),
             ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
         }
     }
@@ -68,101 +74,33 @@ impl ApiError {
     }
 }
 
-/// The request field a core validation error is about, when there is one.
-fn field_of(err: &CoreError) -> Option<&'static str> {
-    Some(match err {
-        CoreError::InvalidKey { .. } => "key",
-        CoreError::InvalidAttribute { .. } => "attribute",
-        CoreError::InvalidPercent { .. } | CoreError::InvalidBasisPoints { .. } => "percent",
-        CoreError::UnknownStage { .. } => "stage",
-        CoreError::UnknownVariant { .. } => "variant",
-        CoreError::InvalidConstraint { .. } => "scope",
-        CoreError::OverrideAlreadyExpired { .. } | CoreError::TokenAlreadyExpired { .. } => {
-            "expires_at"
+/// A use case refused or failed: the layer's error carries the API's code and kind already.
+impl From<ControlError> for ApiError {
+    fn from(err: ControlError) -> Self {
+        match err.kind {
+            ErrorKind::Unavailable => {
+                tracing::warn!(error = %err.message, "store unavailable");
+            }
+            ErrorKind::Failure if err.code == "store_failure" => {
+                tracing::error!(error = %err.message, "store failure");
+            }
+            _ => {}
         }
-        CoreError::UnknownRole { .. } => "role",
-        CoreError::InvalidTokenName { .. } | CoreError::ReservedTokenName { .. } => "name",
-        CoreError::InvalidPlan { .. } => "plan",
-        CoreError::InvalidGate { .. } => "plan.gates",
-        CoreError::TooLong { field, .. } => field,
-        CoreError::FlagTooLarge { .. } => "flag",
-        CoreError::InvalidMetrics { field, .. } => field,
-        _ => return None,
-    })
-}
-
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> Self {
-        let message = err.to_string();
-        let (status, code) = match &err {
-            StoreError::FlagNotFound { .. }
-            | StoreError::PresetNotFound { .. }
-            | StoreError::TokenNotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
-            StoreError::FlagExists { .. } | StoreError::TokenExists { .. } => {
-                (StatusCode::CONFLICT, "already_exists")
-            }
-            StoreError::FlagIdentityTaken { .. } => (StatusCode::CONFLICT, "identity_taken"),
-            StoreError::LastAdminToken { .. } => (StatusCode::CONFLICT, "last_admin"),
-            StoreError::VersionConflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
-            StoreError::FlagInPreset { .. } => (StatusCode::CONFLICT, "in_use"),
-            StoreError::StaleImport { .. } => (StatusCode::CONFLICT, "stale_import"),
-            StoreError::Invalid(CoreError::RolloutState { .. }) => {
-                (StatusCode::CONFLICT, "rollout_state")
-            }
-            StoreError::Invalid(core) => {
-                let not_found = matches!(core, CoreError::OverrideNotFound { .. });
-                return ApiError {
-                    field: field_of(core),
-                    ..if not_found {
-                        ApiError::not_found(message)
-                    } else {
-                        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
-                    }
-                };
-            }
-            StoreError::Busy { .. } | StoreError::Unavailable { .. } => {
-                tracing::warn!(error = %err, "store unavailable");
-                return ApiError {
-                    retry_after: Some(2),
-                    ..ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "store_unavailable",
-                        message,
-                    )
-                };
-            }
-            // Only a client-side store is remote; a server never serves one.
-            StoreError::Remote { .. } => (StatusCode::BAD_GATEWAY, "remote"),
-            StoreError::NotAStore { .. }
-            | StoreError::NoStore { .. }
-            | StoreError::EmptyFile { .. }
-            | StoreError::NoSchema { .. }
-            | StoreError::BadUrl { .. }
-            | StoreError::Corrupt { .. }
-            | StoreError::NewerSchema { .. }
-            | StoreError::BadRow { .. }
-            | StoreError::SealedWithoutKey
-            | StoreError::CannotTrust { .. }
-            // Copies and backups are CLI commands on the store itself; no route runs them.
-            | StoreError::TargetNotEmpty { .. }
-            | StoreError::CopyDoesNotVerify { .. }
-            | StoreError::BackupExists { .. }
-            | StoreError::BackupTarget { .. }
-            | StoreError::Database(_) => {
-                tracing::error!(error = %err, "store failure");
-                (StatusCode::INTERNAL_SERVER_ERROR, "store_failure")
-            }
-        };
-        ApiError::new(status, code, message)
+        ApiError {
+            status: StatusCode::from_u16(err.kind.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            error: err.code,
+            message: err.message,
+            field: err.field,
+            retry_after: err.retry_after,
+        }
     }
 }
 
+/// A value of the request refused by a rule of the core, as the layer would report it.
 impl From<CoreError> for ApiError {
     fn from(err: CoreError) -> Self {
-        ApiError {
-            field: field_of(&err),
-            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", err.to_string())
-        }
+        ApiError::from(ControlError::from(err))
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
-use cutover_store::Store;
+use cutover_control::{Store, StoreControl};
 use futures_util::StreamExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -18,10 +18,20 @@ use crate::live::Live;
 use crate::state::AppState;
 use crate::{prometheus, routes};
 
+/// The application layer of a node: it judges rollouts as the guard does, and knows the flags
+/// an upload may count for from the live view (no database read per upload).
+fn control(live: &Arc<Live>, config: &ServerConfig) -> StoreControl {
+    let view = live.clone();
+    StoreControl::new(live.store().clone())
+        .with_judgement(config.guard.judgement)
+        .with_known_flags(move |key| view.current().flags.contains_key(key))
+}
+
 /// The whole HTTP surface of a node: every route of the table (`routes::areas`) behind the auth
 /// check its access names.
 pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerError> {
     let state = AppState {
+        control: Arc::new(control(&live, config)),
         live,
         limiter: Arc::new(TokenLimiter::new(
             config.change_rate_per_second,
@@ -36,7 +46,6 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
             .map(|rate| Arc::new(TokenLimiter::new(rate, rate))),
         prometheus: prometheus::handle()?,
         heartbeat: config.heartbeat,
-        guard: config.guard.clone(),
         openapi: crate::openapi::document(),
     };
     let (mut api, mut ofrep, mut node) = (Router::new(), Router::new(), Router::new());
@@ -108,7 +117,7 @@ impl Server {
             stopped_http,
         ));
         let guard = config.guard.enabled.then(|| {
-            tokio::spawn(crate::guard::run(
+            tokio::spawn(crate::rollout_guard::run(
                 live.clone(),
                 config.guard.clone(),
                 stopped.clone(),

@@ -9,25 +9,11 @@ use axum::http::{HeaderMap, Method, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
-use cutover_core::{Capability, Role, TOKEN_PREFIX, token_hash};
+use cutover_core::{Capability, Role, token_hash};
 
 use crate::api_error::ApiError;
 use crate::live::Caller;
 use crate::state::AppState;
-
-/// A new token secret: the prefix and 256 random bits in hex. It is shown once and stored only
-/// as its hash.
-pub fn new_token_secret() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    let mut secret = String::with_capacity(TOKEN_PREFIX.len() + 64);
-    secret.push_str(TOKEN_PREFIX);
-    for b in bytes {
-        use std::fmt::Write;
-        let _ = write!(secret, "{b:02x}");
-    }
-    Ok(secret)
-}
 
 /// The secret a request presents: `Authorization: Bearer <token>`, or `X-API-Key: <token>` (the
 /// other scheme OFREP names).

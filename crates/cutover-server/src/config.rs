@@ -7,7 +7,7 @@ use std::time::Duration;
 use cutover_core::EnvOverrides;
 
 use crate::connections::ConnectionConfig;
-use crate::guard::GuardConfig;
+use crate::rollout_guard::GuardConfig;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {

@@ -1,6 +1,6 @@
 //! Why a node could not start or stopped.
 
-use cutover_store::StoreError;
+use cutover_control::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {

@@ -13,8 +13,9 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use cutover_core::wire::{RefetchMessage, SnapshotMessage, StreamEventKind};
 use futures_util::Stream;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::watch;
 
 use crate::admin::Params;
@@ -35,37 +36,29 @@ enum StreamFormat {
     Ofrep,
 }
 
-#[derive(Serialize)]
-struct SnapshotData<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    seq: u64,
-    flags: Vec<&'a cutover_core::Flag>,
-}
-
 fn snapshot_event(view: &View, ofrep: bool) -> Event {
     if ofrep {
         return refetch(view.head);
     }
-    let data = SnapshotData {
-        kind: "snapshot",
+    let data = SnapshotMessage {
         seq: view.head,
         flags: view.flags.values().collect(),
     };
     let json = serde_json::to_string(&data).unwrap_or_else(|_| "{}".into());
     Event::default()
-        .event("snapshot")
+        .event(StreamEventKind::Snapshot.as_str())
         .id(view.head.to_string())
         .data(json)
 }
 
 fn refetch(seq: u64) -> Event {
+    let message = RefetchMessage {
+        etag: seq.to_string(),
+    };
     Event::default()
-        .event("message")
+        .event(StreamEventKind::Message.as_str())
         .id(seq.to_string())
-        .data(format!(
-            "{{\"type\":\"refetchEvaluation\",\"etag\":\"{seq}\"}}"
-        ))
+        .data(serde_json::to_string(&message).unwrap_or_else(|_| "{}".into()))
 }
 
 fn change_event(event: &StreamEvent, ofrep: bool) -> Event {

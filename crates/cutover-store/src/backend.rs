@@ -5,14 +5,14 @@
 //! [`Dialect`] and in `scripted.rs` over [`Backend`].
 
 use std::path::Path;
-use std::sync::Arc;
 
 use async_trait::async_trait;
-use cutover_core::AuditKey;
 use sqlx::{Pool, Transaction};
 
-use crate::copy::Column;
-use crate::sql::{Args, Dialect};
+use crate::copy::tables::Column;
+use crate::sql::args::Args;
+use crate::sql::dialect::Dialect;
+use crate::sql_store::SqlStore;
 use crate::{BackupReport, ChangeSignals, GuardLease, StoreError};
 
 /// What a transaction is for.
@@ -62,7 +62,8 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     const ARM_TALLY: TallySql;
     const SHADOW_TALLY: TallySql;
 
-    /// A column as a copy selects it, so that it decodes as its [`Kind`](crate::copy::Kind).
+    /// A column as a copy selects it, so that it decodes as its
+    /// [`Kind`](crate::copy::tables::Kind).
     fn copy_column(column: &Column) -> String;
 
     /// Run after a copy inserted its rows: moves whatever hands out ids past the copied ones.
@@ -76,23 +77,5 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
 
     async fn close(&self) {
         self.pool().close().await;
-    }
-}
-
-/// A cutover store over a SQL backend: [`SqliteStore`](crate::SqliteStore) or
-/// [`PgStore`](crate::PgStore). Declared beside [`Backend`], whose operations take it; its
-/// store traits are implemented in `scripted.rs`.
-pub struct SqlStore<B> {
-    pub(crate) backend: Arc<B>,
-    /// Seals the audit head on every append and checks the seal on verify.
-    pub(crate) key: Option<Arc<AuditKey>>,
-}
-
-impl<B> Clone for SqlStore<B> {
-    fn clone(&self) -> Self {
-        SqlStore {
-            backend: self.backend.clone(),
-            key: self.key.clone(),
-        }
     }
 }

@@ -67,14 +67,6 @@ pub enum StoreError {
     )]
     Unavailable { what: String },
 
-    /// A store reached through cutover's HTTP API refused; the message is the server's.
-    #[error("the server refused ({status} {code}): {message}")]
-    Remote {
-        status: u16,
-        code: String,
-        message: String,
-    },
-
     #[error(transparent)]
     Invalid(#[from] CoreError),
 

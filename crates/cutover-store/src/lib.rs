@@ -16,20 +16,23 @@ mod row;
 mod script;
 mod scripted;
 mod sql;
+mod sql_store;
 mod sqlite;
 mod store;
 mod verify;
 
-pub use backend::SqlStore;
-pub use copy::{CopiedTable, CopyReport, CopySource, CopyTarget, copy};
+pub use copy::ends::{CopySource, CopyTarget};
+pub use copy::run::{CopiedTable, CopyReport, copy};
 pub use error::StoreError;
-pub use model::{
-    ArmFigures, ArmWindow, AuditQuery, BackupReport, ChangeMeta, ChangeSignals, Committed,
-    GuardLease, GuardRecord, ImportChange, ImportOptions, ImportReport, ShadowWindow, StoreState,
-    TokenRecord, TrustReport,
+// The records shared with the application layer are the core's; these paths keep working.
+pub use cutover_core::{
+    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, Committed, GuardRecord, ImportChange,
+    ImportOptions, ImportReport, ShadowWindow, TokenRecord, TrustReport,
 };
-pub use postgres::{PgBackend, PgStore};
-pub use sqlite::{SqliteBackend, SqliteStore};
+pub use model::{BackupReport, ChangeSignals, GuardLease, StoreState};
+pub use postgres::connect::{PgBackend, PgStore};
+pub use sql_store::SqlStore;
+pub use sqlite::open::{SqliteBackend, SqliteStore};
 pub use store::{
     AuditStore, ChangeFeedStore, FlagStore, MaintenanceStore, MeasurementStore, RolloutGuardStore,
     Store, TokenStore,

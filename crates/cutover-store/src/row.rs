@@ -8,7 +8,7 @@ use cutover_core::{
 };
 
 use crate::StoreError;
-use crate::sql::Columns;
+use crate::sql::dialect::Columns;
 
 /// One row of `flags`.
 #[derive(Debug, Clone)]

@@ -2,16 +2,15 @@
 //! of the backend, runs a shared script over it (`script`, `verify`) or a shared statement
 //! (`sql/`), and commits. A backend ([`Backend`]) provides only what differs.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use cutover_core::{
-    Anchor, AuditEntry, AuditKey, Flag, FlagChange, FlagDocument, FlagKey, Preset, ShadowCounts,
-    Timestamp, TokenName, VerifyReport,
+    Anchor, AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, Preset, ShadowCounts, Timestamp,
+    TokenName, VerifyReport,
 };
 
-use crate::backend::{Backend, Mode, SqlStore};
-use crate::sql::{self, SqlTx};
+use crate::backend::{Backend, Mode};
+use crate::sql::{self, tx::SqlTx};
+use crate::sql_store::SqlStore;
 use crate::store::{
     AuditStore, ChangeFeedStore, FlagStore, MaintenanceStore, MeasurementStore, RolloutGuardStore,
     TokenStore,
@@ -21,31 +20,6 @@ use crate::{
     CopySource, CopyTarget, GuardLease, GuardRecord, ImportOptions, ImportReport, ShadowWindow,
     StoreError, StoreState, TokenRecord, TrustReport, script,
 };
-
-impl<B: std::fmt::Debug> std::fmt::Debug for SqlStore<B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore")
-            .field("backend", &self.backend)
-            .field("sealed", &self.key.is_some())
-            .finish()
-    }
-}
-
-impl<B> SqlStore<B> {
-    pub(crate) fn new(backend: B) -> Self {
-        SqlStore {
-            backend: Arc::new(backend),
-            key: None,
-        }
-    }
-
-    /// Seals the audit head with `key` on every append, and checks the seal on verify. Every
-    /// node of a cluster needs the same key.
-    pub fn with_audit_key(mut self, key: AuditKey) -> Self {
-        self.key = Some(Arc::new(key));
-        self
-    }
-}
 
 // `Backend` is crate-private on purpose: the backends are this crate's two, and outside it a
 // store is used through its traits and constructors, never through its backend.
@@ -176,7 +150,7 @@ impl<B: Backend> FlagStore for SqlStore<B> {
         meta: &ChangeMeta,
     ) -> Result<ImportReport, StoreError> {
         let mut tx = self.begin(Mode::Write).await?;
-        let out = script::import::import(&mut tx, doc, options, meta).await;
+        let out = script::import(&mut tx, doc, options, meta).await;
         if options.dry_run {
             // Dropping the transaction rolls back everything the script wrote.
             drop(tx);

@@ -203,11 +203,11 @@ pub trait ChangeFeedStore: Send + Sync {
 /// The store as a whole: copies, backups, and closing it.
 #[async_trait]
 pub trait MaintenanceStore: Send + Sync {
-    /// Opens one read transaction over every table, for [`copy`](crate::copy) to read from: one
-    /// snapshot, so a store being written to copies a consistent state.
+    /// Opens one read transaction over every table, for [`copy`](fn@crate::copy) to read from:
+    /// one snapshot, so a store being written to copies a consistent state.
     async fn copy_source(&self) -> Result<CopySource, StoreError>;
 
-    /// Opens one write transaction for [`copy`](crate::copy) to fill; the store should hold
+    /// Opens one write transaction for [`copy`](fn@crate::copy) to fill; the store should hold
     /// nothing yet (the copy checks inside the transaction).
     async fn copy_target(&self) -> Result<CopyTarget, StoreError>;
 

@@ -3,16 +3,12 @@
 //! the core judge; or, in a write transaction, append an audited acceptance of the rows.
 
 use cutover_core::{
-    Anchor, LogCheck, SealCheck, StateFinding, StoredState, TRUST_ACTION, VerifyReport,
+    Anchor, AuditAction, AuditEntity, LogCheck, SealCheck, StateFinding, StoredState, VerifyReport,
 };
 use serde::Serialize;
 
 use crate::script::{self, HeadRow, Tx, token_state};
 use crate::{ChangeMeta, StoreError, TrustReport};
-
-/// The entity and action of the entry that accepts entries written without the key.
-const SEAL_ENTITY: &str = "audit:seal";
-const SEAL_ACTION: &str = "audit.seal";
 
 /// The rows the replay is compared with, tokens bound by a digest of their stored hash.
 async fn stored_state<T: Tx>(tx: &mut T) -> Result<StoredState, StoreError> {
@@ -126,7 +122,7 @@ pub(crate) async fn trust<T: Tx>(tx: &mut T, meta: &ChangeMeta) -> Result<TrustR
         let id = script::append(
             tx,
             &entry_meta,
-            TRUST_ACTION,
+            AuditAction::StateTrust,
             entity.to_owned(),
             before,
             after,
@@ -146,8 +142,9 @@ pub(crate) async fn trust<T: Tx>(tx: &mut T, meta: &ChangeMeta) -> Result<TrustR
             let id = script::append(
                 tx,
                 &entry_meta,
-                SEAL_ACTION,
-                SEAL_ENTITY.to_owned(),
+                // The entry that accepts entries written without the key.
+                AuditAction::AuditSeal,
+                AuditEntity::Seal.to_string(),
                 Some(before),
                 None,
                 true,

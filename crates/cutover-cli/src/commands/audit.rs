@@ -1,25 +1,82 @@
 //! `cutover audit recent|query|verify|export`; reads go through the log a page at a time.
 
 use std::io::{BufRead, BufWriter, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use cutover_api::{AuditQuery, Control};
 use cutover_core::limits::AUDIT_PAGE_MAX;
-use cutover_core::{Anchor, AuditEntry, LogCheck, VerifyReport};
-use cutover_store::{AuditQuery, Store};
+use cutover_core::{Anchor, AuditEntry, FlagKey, LogCheck, VerifyReport};
 
-use crate::args::{AuditCmd, AuditFilter};
 use crate::output;
 use crate::session::Session;
+use crate::values::parse_key;
+use crate::when::When;
 
-/// Entries read from the store at a time: the most a server answers in one page, so a read
-/// of any size holds one page in memory, locally and through `--server` alike.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCmd {
+    /// The newest entries.
+    Recent {
+        #[arg(short = 'n', long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Entries matching every filter given.
+    Query(AuditFilter),
+    /// Walk the hash chain and replay the log into the flags, presets and tokens it describes;
+    /// exit 1 naming every entry and row that disagrees (and a seal or anchor that fails).
+    Verify {
+        /// Verify an exported JSONL file instead of the store (its chain only: no rows).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Fail unless this head (as `audit head` printed it: ID:HASH, or HASH) is still on
+        /// the chain: the log was not rewritten or rolled back past it since.
+        #[arg(long, value_name = "ID:HASH", value_parser = parse_anchor)]
+        expect_head: Option<cutover_core::Anchor>,
+    },
+    /// Print the audit head (id and hash): keep it elsewhere to anchor the log.
+    Head,
+    /// Write entries as JSON lines (all of them unless filtered).
+    Export {
+        #[command(flatten)]
+        filter: AuditFilter,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args, Default)]
+pub(crate) struct AuditFilter {
+    #[arg(long, value_parser = parse_key)]
+    pub flag: Option<FlagKey>,
+    /// An action (flag.rollout) or a family (override.*).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// From this time: RFC 3339, a date, or a duration ago (24h, 7d).
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub since: Option<When>,
+    /// Before this time: RFC 3339, a date, or a duration ago.
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub until: Option<When>,
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
+fn parse_anchor(s: &str) -> Result<cutover_core::Anchor, String> {
+    s.parse()
+        .map_err(|e: cutover_core::CoreError| e.to_string())
+}
+
+/// Entries asked for at a time: the most a page holds, so a read of any size holds one page in
+/// memory, locally and through `--server` alike.
 const PAGE: u32 = AUDIT_PAGE_MAX;
 
 /// Reads every entry `q` matches (at most its limit) page by page, handing each page to `each`
 /// as it arrives.
 async fn for_each_page(
-    store: &dyn Store,
+    control: &dyn Control,
     mut q: AuditQuery,
     mut each: impl FnMut(&[AuditEntry]) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
@@ -32,15 +89,15 @@ async fn for_each_page(
             return Ok(());
         }
         q.limit = Some(size);
-        let page = store.audit(&q).await?;
-        each(&page)?;
-        let Some(last) = page.last().map(|e| e.id) else {
+        let page = control.audit_page(&q).await?;
+        each(&page.entries)?;
+        let Some(last) = page.entries.last().map(|e| e.id) else {
             return Ok(());
         };
-        if page.len() < size as usize {
+        if !page.more {
             return Ok(());
         }
-        remaining = remaining.map(|r| r.saturating_sub(page.len() as u64));
+        remaining = remaining.map(|r| r.saturating_sub(page.entries.len() as u64));
         if q.newest_first {
             q.before_id = Some(last);
         } else {
@@ -50,9 +107,9 @@ async fn for_each_page(
 }
 
 /// Every entry `q` matches, read page by page.
-async fn collect(store: &dyn Store, q: AuditQuery) -> anyhow::Result<Vec<AuditEntry>> {
+async fn collect(control: &dyn Control, q: AuditQuery) -> anyhow::Result<Vec<AuditEntry>> {
     let mut all = Vec::new();
-    for_each_page(store, q, |page| {
+    for_each_page(control, q, |page| {
         all.extend_from_slice(page);
         Ok(())
     })
@@ -68,26 +125,21 @@ pub(crate) async fn run(session: &Session, cmd: &AuditCmd) -> anyhow::Result<Exi
                 newest_first: true,
                 ..Default::default()
             };
-            show(session, &collect(&*session.store, q).await?)?;
+            show(session, &collect(&*session.control, q).await?)?;
         }
         AuditCmd::Query(filter) => show(
             session,
-            &collect(&*session.store, query(session, filter)?).await?,
+            &collect(&*session.control, query(session, filter)?).await?,
         )?,
         AuditCmd::Verify { file, expect_head } => {
             let report = match file {
                 Some(path) => verify_file(path, expect_head.clone())?,
-                None => {
-                    session
-                        .store
-                        .verify_audit_with(expect_head.as_ref())
-                        .await?
-                }
+                None => session.control.verify_audit(expect_head.as_ref()).await?,
             };
             return print_report(session, &report);
         }
         AuditCmd::Head => {
-            let (id, hash) = session.store.audit_head().await?;
+            let (id, hash) = session.control.audit_head().await?;
             let anchor = format!("{id}:{hash}");
             if session.json {
                 output::json(&serde_json::json!({ "id": id, "hash": hash, "anchor": anchor }))?;
@@ -109,7 +161,7 @@ pub(crate) async fn run(session: &Session, cmd: &AuditCmd) -> anyhow::Result<Exi
             };
             let mut sink = BufWriter::new(sink);
             // Written as each page arrives: an export of any size holds one page in memory.
-            for_each_page(&*session.store, query(session, filter)?, |page| {
+            for_each_page(&*session.control, query(session, filter)?, |page| {
                 for entry in page {
                     serde_json::to_writer(&mut sink, entry)?;
                     sink.write_all(b"\n")?;
@@ -130,16 +182,8 @@ fn query(session: &Session, f: &AuditFilter) -> anyhow::Result<AuditQuery> {
         actor: session.actor_filter(),
         flag: f.flag.clone(),
         action: f.action.clone(),
-        since: f
-            .since
-            .as_ref()
-            .map(|w| w.before(session.now))
-            .transpose()?,
-        until: f
-            .until
-            .as_ref()
-            .map(|w| w.before(session.now))
-            .transpose()?,
+        since: When::bound(f.since.as_ref(), session.now)?,
+        until: When::bound(f.until.as_ref(), session.now)?,
         limit: f.limit,
         newest_first: false,
     })

@@ -1,13 +1,79 @@
 //! Commands that change one flag: rollout, stage, kill switch and overrides all reduce to a list
 //! of `FlagChange`s applied by the store in one audited transaction.
 
-use cutover_core::{Flag, FlagChange, Override};
-use cutover_store::Committed;
+use clap::{Args, Subcommand};
+use cutover_api::Committed;
+use cutover_core::{AttributeName, Flag, FlagChange, FlagKey, Override, Rollout, Stage, Variant};
 use serde::Serialize;
 
-use crate::args::{KeyChange, OverrideCmd, RolloutCmd, StageCmd};
 use crate::output;
 use crate::session::Session;
+use crate::text_limit::TextLimit;
+use crate::values::{parse_attribute, parse_key, parse_variant};
+use crate::when::When;
+
+/// A change to one flag, optionally guarded by the version the caller last saw.
+#[derive(Debug, Args)]
+pub(crate) struct KeyChange {
+    #[arg(value_parser = parse_key)]
+    pub key: FlagKey,
+    /// Refuse the change unless the flag is still at this version.
+    #[arg(long, value_name = "N")]
+    pub expect_version: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StageCmd {
+    /// Enter a stage; it sets the rollout the stage implies.
+    Set {
+        #[command(flatten)]
+        target: KeyChange,
+        #[arg(value_parser = parse_stage)]
+        stage: Stage,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OverrideCmd {
+    /// Add (or replace) an override.
+    Add {
+        #[command(flatten)]
+        target: KeyChange,
+        /// The context attribute: user_id, session_id, tenant, ...
+        #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
+        attr: AttributeName,
+        #[arg(long, value_parser = TextLimit::VALUE)]
+        value: String,
+        #[arg(long, value_parser = parse_variant)]
+        variant: Variant,
+        /// When the override stops applying: an RFC 3339 time, a date, or a duration from now (2h, 7d).
+        #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+        expires: Option<When>,
+    },
+    /// Remove one override.
+    Remove {
+        #[command(flatten)]
+        target: KeyChange,
+        #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
+        attr: AttributeName,
+        #[arg(long)]
+        value: String,
+    },
+    /// List overrides of one flag, or of every flag.
+    List {
+        #[arg(value_parser = parse_key)]
+        key: Option<FlagKey>,
+    },
+    /// Remove every override of a flag.
+    ClearAll(KeyChange),
+    /// Remove expired overrides of every flag (audited).
+    Sweep,
+}
+
+fn parse_stage(s: &str) -> Result<Stage, String> {
+    s.parse()
+        .map_err(|e: cutover_core::CoreError| e.to_string())
+}
 
 #[derive(Serialize)]
 struct ChangeOutput<'a> {
@@ -23,7 +89,7 @@ pub(crate) async fn apply(
 ) -> anyhow::Result<()> {
     let meta = session.meta()?;
     let done = session
-        .store
+        .control
         .change_flag(&target.key, target.expect_version, changes, &meta)
         .await?;
     report(session, &done)
@@ -55,15 +121,17 @@ pub(crate) fn report(session: &Session, done: &Committed<Flag>) -> anyhow::Resul
     Ok(())
 }
 
-pub(crate) async fn rollout(session: &Session, cmd: &RolloutCmd) -> anyhow::Result<()> {
-    let RolloutCmd::Set { target, percent } = cmd else {
-        unreachable!("only `rollout set` comes here (commands::rollouts)")
-    };
+/// `rollout set`.
+pub(crate) async fn rollout(
+    session: &Session,
+    target: &KeyChange,
+    percent: Rollout,
+) -> anyhow::Result<()> {
     apply(
         session,
         target,
         &[FlagChange::SetRollout {
-            rollout_percent: *percent,
+            rollout_percent: percent,
         }],
     )
     .await
@@ -113,7 +181,7 @@ pub(crate) async fn overrides(session: &Session, cmd: &OverrideCmd) -> anyhow::R
         OverrideCmd::List { key } => list(session, key.as_ref()).await,
         OverrideCmd::Sweep => {
             let swept = session
-                .store
+                .control
                 .sweep_expired_overrides(&session.meta()?)
                 .await?;
             if session.json {
@@ -148,8 +216,8 @@ struct OverrideLine<'a> {
 
 async fn list(session: &Session, key: Option<&cutover_core::FlagKey>) -> anyhow::Result<()> {
     let flags = match key {
-        Some(k) => vec![session.store.flag(k).await?],
-        None => session.store.flags().await?,
+        Some(k) => vec![session.control.flag(k).await?],
+        None => session.control.flags().await?,
     };
     let lines: Vec<OverrideLine<'_>> = flags
         .iter()

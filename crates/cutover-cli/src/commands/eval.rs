@@ -4,14 +4,42 @@
 //! `CUTOVER_FLAG_*` variables as environment overrides.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use cutover_core::{Context, Decision, EnvOverrides, Snapshot, Variant};
+use clap::Args;
+use cutover_core::{AttributeName, Context, Decision, EnvOverrides, FlagKey, Snapshot, Variant};
 use serde::{Deserialize, Serialize};
 
-use crate::args::EvalArgs;
 use crate::output;
 use crate::session::Session;
+use crate::values::{parse_key, parse_variant};
+
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// The flag to evaluate.
+    #[arg(value_parser = parse_key, required_unless_present = "batch", conflicts_with = "batch")]
+    pub key: Option<FlagKey>,
+    /// A context attribute, repeatable: user_id=u1, tenant=acme, targetingKey=k.
+    #[arg(long = "ctx", value_parser = parse_ctx_pair, value_name = "ATTR=VALUE")]
+    pub ctx: Vec<(String, String)>,
+    /// Read JSON lines {"flag": ..., "context": {...}} from FILE ('-' for stdin), write one decision
+    /// per line; a malformed, empty, non-UTF-8 or over 1 MiB line gets {"line": N, "error": ...}
+    /// in its place, and the exit code is then 1.
+    #[arg(long, value_name = "FILE")]
+    pub batch: Option<PathBuf>,
+    /// The answer for a flag that does not exist.
+    #[arg(long, value_parser = parse_variant, default_value = "legacy")]
+    pub default: Variant,
+}
+
+fn parse_ctx_pair(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not ATTR=VALUE; accepted: e.g. user_id=u1"))?;
+    AttributeName::new(name).map_err(|e| e.to_string())?;
+    Ok((name.to_owned(), value.to_owned()))
+}
 
 #[derive(Serialize)]
 struct Answer<'a> {
@@ -34,7 +62,7 @@ pub(crate) async fn run(
     args: &EvalArgs,
     env: &EnvOverrides,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let flags = session.store.flags().await?;
+    let flags = session.control.flags().await?;
     for var in env.unmatched(flags.iter().map(|f| &f.key)) {
         eprintln!("warning: {var} is set but names no flag in the store");
     }

@@ -1,17 +1,109 @@
 //! `cutover flag create|get|list|set|delete`.
 
-use cutover_core::{Flag, FlagChange};
+use clap::{Args, Subcommand};
+use cutover_api::{ArmSummary, MetricsSpan};
+use cutover_core::{AttributeName, Constraint, Flag, FlagChange, FlagKey};
 
 use super::change;
-use crate::args::{FlagCmd, FlagCreate, FlagSet};
+use super::change::KeyChange;
 use crate::output;
 use crate::session::Session;
+use crate::text_limit::TextLimit;
+use crate::values::{parse_attribute, parse_key};
+use crate::when::When;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FlagCmd {
+    /// Create a flag: enabled, stage `disabled` (0 %), so only overrides reach the new path.
+    Create(FlagCreate),
+    /// Show one flag.
+    Get {
+        #[arg(value_parser = parse_key)]
+        key: FlagKey,
+    },
+    /// List every flag.
+    List,
+    /// Change a flag's settings.
+    Set(FlagSet),
+    /// Delete a flag.
+    Delete(KeyChange),
+    /// What each arm did over a span, from the SDKs' uploads: calls, error, fallback and retry
+    /// rates, latency quantiles and the service's own counters.
+    Metrics(MetricsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FlagCreate {
+    #[arg(value_parser = parse_key)]
+    pub key: FlagKey,
+    #[arg(long, default_value = "", value_parser = TextLimit::DESCRIPTION)]
+    pub description: String,
+    #[arg(long, default_value = "", value_parser = TextLimit::OWNER)]
+    pub owner: String,
+    /// The attribute bucketing reads first (then session_id, then targetingKey).
+    #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
+    pub stickiness: Option<AttributeName>,
+    /// Salt of the bucketing hash (default: the key).
+    #[arg(long, value_parser = TextLimit::SALT)]
+    pub salt: Option<String>,
+    /// Create the flag switched off (everyone `legacy`, overrides included).
+    #[arg(long)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FlagSet {
+    #[command(flatten)]
+    pub target: KeyChange,
+    #[arg(long, value_parser = TextLimit::DESCRIPTION)]
+    pub description: Option<String>,
+    #[arg(long, value_parser = TextLimit::OWNER)]
+    pub owner: Option<String>,
+    /// The global switch: false sends everyone to `legacy`, overrides included.
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub enabled: Option<bool>,
+    #[arg(long, value_parser = parse_attribute, value_name = "ATTR")]
+    pub stickiness: Option<AttributeName>,
+    /// Changing the salt reshuffles who is in the rollout.
+    #[arg(long, value_parser = TextLimit::SALT)]
+    pub salt: Option<String>,
+    /// Rollout scope constraint, repeatable: 'ATTR in A,B', 'ATTR not_in A,B' or 'ATTR exists'.
+    /// Replaces the current scope.
+    #[arg(long, value_parser = parse_constraint, value_name = "CONSTRAINT")]
+    pub scope: Vec<Constraint>,
+    /// Remove every scope constraint.
+    #[arg(long, conflicts_with = "scope")]
+    pub clear_scope: bool,
+}
+
+fn parse_constraint(s: &str) -> Result<Constraint, String> {
+    Constraint::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    cutover_core::parse_env_bool("--enabled", s)
+        .map_err(|_| format!("{s:?} is not a boolean; accepted: true or false"))
+}
+
+/// `cutover flag metrics KEY [--since WHEN] [--until WHEN]`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct MetricsArgs {
+    #[arg(value_parser = parse_key)]
+    pub key: FlagKey,
+    /// The start of the span: a duration ago (`1h`) or an instant [default: 15 minutes before
+    /// --until].
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub since: Option<When>,
+    /// The end of the span: a duration ago or an instant [default: now].
+    #[arg(long, value_parser = When::parse, value_name = "WHEN")]
+    pub until: Option<When>,
+}
 
 pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> {
     match cmd {
         FlagCmd::Create(args) => create(session, args).await,
         FlagCmd::Get { key } => {
-            let flag = session.store.flag(key).await?;
+            let flag = session.control.flag(key).await?;
             if session.json {
                 output::json(&flag)
             } else {
@@ -19,7 +111,7 @@ pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> 
             }
         }
         FlagCmd::List => {
-            let flags = session.store.flags().await?;
+            let flags = session.control.flags().await?;
             if session.json {
                 return output::json(&flags);
             }
@@ -50,9 +142,10 @@ pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> 
             Ok(())
         }
         FlagCmd::Set(args) => set(session, args).await,
+        FlagCmd::Metrics(args) => metrics(session, args).await,
         FlagCmd::Delete(target) => {
             let done = session
-                .store
+                .control
                 .delete_flag(&target.key, target.expect_version, &session.meta()?)
                 .await?;
             if session.json {
@@ -80,7 +173,7 @@ async fn create(session: &Session, args: &FlagCreate) -> anyhow::Result<()> {
         flag.stickiness = s.clone();
     }
     flag.salt.clone_from(&args.salt);
-    let done = session.store.create_flag(flag, &session.meta()?).await?;
+    let done = session.control.create_flag(flag, &session.meta()?).await?;
     change::report(session, &done)
 }
 
@@ -118,6 +211,60 @@ async fn set(session: &Session, args: &FlagSet) -> anyhow::Result<()> {
         );
     }
     change::apply(session, &args.target, &changes).await
+}
+
+async fn metrics(session: &Session, args: &MetricsArgs) -> anyhow::Result<()> {
+    let span = MetricsSpan {
+        since: When::bound(args.since.as_ref(), session.now)?,
+        until: When::bound(args.until.as_ref(), session.now)?,
+    };
+    let figures = session.control.arm_metrics(&args.key, span).await?;
+    if session.json {
+        return output::json(&figures);
+    }
+    println!(
+        "{}: {} to {}",
+        figures.flag,
+        output::time(figures.since),
+        output::time(figures.until)
+    );
+    let rate = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{:.2}%", r * 100.0));
+    let row = |arm: &str, s: &ArmSummary| {
+        let q = |pick: fn(&cutover_api::Quantiles) -> f64| {
+            s.latency_ms
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |l| format!("{:.1}ms", pick(l)))
+        };
+        [
+            arm.to_owned(),
+            s.calls.to_string(),
+            rate(s.error_rate),
+            rate(s.fallback_rate),
+            rate(s.retry_rate),
+            q(|l| l.p50),
+            q(|l| l.p95),
+            q(|l| l.p99),
+        ]
+    };
+    output::table(
+        [
+            "ARM",
+            "CALLS",
+            "ERRORS",
+            "FALLBACKS",
+            "RETRIES",
+            "P50",
+            "P95",
+            "P99",
+        ],
+        [row("legacy", &figures.legacy), row("new", &figures.new)],
+    );
+    for (arm, s) in [("legacy", &figures.legacy), ("new", &figures.new)] {
+        for (name, counter) in &s.counters {
+            println!("{arm} {name}: {} ({})", counter.count, rate(counter.rate));
+        }
+    }
+    Ok(())
 }
 
 fn show(flag: &Flag, session: &Session) -> anyhow::Result<()> {

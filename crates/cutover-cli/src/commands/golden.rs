@@ -17,9 +17,10 @@ use cutover_golden::{
 };
 use serde::Serialize;
 
-use crate::args::Global;
+use crate::global::Global;
 use crate::output;
 use crate::session::Session;
+use crate::values::{parse_key, parse_span};
 
 const CORPUS_HELP: &str =
     "A scenario file (.json), a JSON-lines file (.jsonl) or a directory of them";
@@ -57,7 +58,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "GLOB")]
     pub filter: Option<String>,
     /// How long the subject gets to answer one case before it is killed and restarted.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_span)]
     pub timeout: Duration,
     /// Latency limits per quantile, each strictly above the measured value, e.g.
     /// p50=50ms,p95=100ms (replaces the spec's budget).
@@ -68,12 +69,8 @@ pub(crate) struct RunArgs {
     pub junit: Option<PathBuf>,
     /// Record the run's verdict against this flag (audited; the `golden` gate of its rollout
     /// plan reads it). Uses the store or --server like other commands. Not for `record`.
-    #[arg(long, value_name = "KEY", value_parser = parse_flag_key)]
+    #[arg(long, value_name = "KEY", value_parser = parse_key)]
     pub flag: Option<cutover_core::FlagKey>,
-}
-
-fn parse_flag_key(s: &str) -> Result<cutover_core::FlagKey, String> {
-    cutover_core::FlagKey::new(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -115,10 +112,6 @@ pub(crate) struct CompareArgs {
 pub(crate) struct PendingArgs {
     #[arg(long, value_name = "PATH", help = CORPUS_HELP)]
     pub corpus: PathBuf,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    cutover_golden::parse_duration(s).map_err(|e| e.to_string())
 }
 
 fn parse_budget(s: &str) -> Result<Budget, String> {
@@ -193,7 +186,7 @@ async fn record_verdict(
     let summary = clip(&summary, MAX_GOLDEN_TEXT_BYTES);
     // The verdict goes on a flag, so the store must already exist.
     let session = Session::open(global, false).await?;
-    let meta = cutover_store::ChangeMeta {
+    let meta = cutover_api::ChangeMeta {
         reason: Some(clip(&summary, MAX_REASON_BYTES)),
         ..session.meta()?
     };
@@ -206,7 +199,7 @@ async fn record_verdict(
         summary,
     };
     let done = session
-        .store
+        .control
         .change_flag(
             key,
             None,

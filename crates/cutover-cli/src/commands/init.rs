@@ -2,15 +2,13 @@
 
 use std::process::ExitCode;
 
-use cutover_store::StoreError;
+use cutover_control::StoreError;
 
-use crate::args::Global;
+use crate::global::Global;
 use crate::session::open_store;
 
 pub(crate) async fn run(global: &Global) -> anyhow::Result<ExitCode> {
-    if global.server.is_some() {
-        anyhow::bail!("init creates a store (--db or --postgres), not through --server");
-    }
+    // With --server this command is refused with the arguments (main.rs): it creates a store.
     let place = match &global.postgres {
         Some(_) => "the PostgreSQL database".to_owned(),
         None => global.db.display().to_string(),

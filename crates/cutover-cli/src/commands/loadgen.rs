@@ -7,9 +7,37 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use clap::Args;
+use cutover_core::FlagKey;
 use cutover_sdk::{ClientBuilder, Context, Outcome, Variant};
 
-use crate::args::{Global, LoadgenArgs};
+use crate::global::Global;
+use crate::values::{parse_key, parse_positive, parse_rate, parse_span};
+
+#[derive(Debug, Args)]
+pub(crate) struct LoadgenArgs {
+    #[arg(long, value_parser = parse_key)]
+    pub flag: FlagKey,
+    /// Requests per second.
+    #[arg(long, value_parser = parse_positive, allow_hyphen_values = true)]
+    pub rps: f64,
+    /// Error rate of requests served by the legacy path, 0 to 1.
+    #[arg(long, value_parser = parse_rate, allow_hyphen_values = true, default_value_t = 0.01)]
+    pub legacy_error: f64,
+    /// Error rate of requests served by the new path, 0 to 1.
+    #[arg(long, value_parser = parse_rate, allow_hyphen_values = true, default_value_t = 0.01)]
+    pub new_error: f64,
+    /// Typical latency of the legacy path (each request draws around it).
+    #[arg(long, value_parser = parse_span, default_value = "20ms")]
+    pub legacy_latency: std::time::Duration,
+    #[arg(long, value_parser = parse_span, default_value = "20ms")]
+    pub new_latency: std::time::Duration,
+    #[arg(long, value_parser = parse_span, default_value = "60s")]
+    pub duration: std::time::Duration,
+    /// Distinct users the requests come from.
+    #[arg(long, default_value_t = 10_000)]
+    pub users: u32,
+}
 
 /// A uniform draw in [0, 1): loadgen needs plenty of cheap randomness and no reproducibility.
 fn unit() -> f64 {

@@ -1,11 +1,44 @@
 //! `cutover preset define|apply|list|delete`.
 
-use cutover_core::{Preset, PresetEntry};
+use clap::Subcommand;
+use cutover_core::{FlagKey, Preset, PresetEntry};
 
 use super::change;
-use crate::args::PresetCmd;
 use crate::output;
 use crate::session::Session;
+use crate::text_limit::TextLimit;
+use crate::values::parse_key;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PresetCmd {
+    /// Define (or redefine) a preset.
+    Define {
+        #[arg(value_parser = parse_key)]
+        name: FlagKey,
+        /// KEY=SETTING[,SETTING...], repeatable. A setting is on, off, kill, unkill, a stage, or a
+        /// percentage such as 25%.
+        #[arg(long = "flag", value_parser = parse_preset_entry, value_name = "KEY=SETTINGS", required = true)]
+        entries: Vec<PresetEntry>,
+        #[arg(long, default_value = "", value_parser = TextLimit::DESCRIPTION)]
+        description: String,
+    },
+    /// Apply a preset: every flag it names changes in one transaction, or none does.
+    Apply {
+        #[arg(value_parser = parse_key)]
+        name: FlagKey,
+    },
+    /// List presets.
+    List,
+    /// Delete a preset.
+    Delete {
+        #[arg(value_parser = parse_key)]
+        name: FlagKey,
+    },
+}
+
+fn parse_preset_entry(s: &str) -> Result<PresetEntry, String> {
+    PresetEntry::parse(s).map_err(|e| e.to_string())
+}
 
 pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()> {
     match cmd {
@@ -16,7 +49,7 @@ pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()
         } => {
             let preset = Preset::from_entries(name.clone(), description.clone(), entries.clone())?;
             let done = session
-                .store
+                .control
                 .define_preset(preset, &session.meta()?)
                 .await?;
             if session.json {
@@ -39,7 +72,7 @@ pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()
             Ok(())
         }
         PresetCmd::Apply { name } => {
-            let applied = session.store.apply_preset(name, &session.meta()?).await?;
+            let applied = session.control.apply_preset(name, &session.meta()?).await?;
             if session.json {
                 let out: Vec<_> = applied
                     .iter()
@@ -54,7 +87,7 @@ pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()
             Ok(())
         }
         PresetCmd::List => {
-            let presets = session.store.presets().await?;
+            let presets = session.control.presets().await?;
             if session.json {
                 return output::json(&presets);
             }
@@ -67,7 +100,10 @@ pub(crate) async fn run(session: &Session, cmd: &PresetCmd) -> anyhow::Result<()
             Ok(())
         }
         PresetCmd::Delete { name } => {
-            let done = session.store.delete_preset(name, &session.meta()?).await?;
+            let done = session
+                .control
+                .delete_preset(name, &session.meta()?)
+                .await?;
             if session.json {
                 return output::json(
                     &serde_json::json!({ "deleted": done.value.name, "audit_id": done.audit_id }),

@@ -1,24 +1,159 @@
 //! Guarded rollouts by hand: set a plan, start, pause, resume, promote, abort; where a rollout
 //! stands (`rollout status`, `slo status`) and what the guard saw (`rollout history`).
 
-use cutover_core::FlagKey;
+use clap::{Args, Subcommand};
+use cutover_api::RolloutStatus;
 use cutover_core::guard::{
     Action, GateReading, RolloutPlan, RunMove, Unit, Verdict, format_duration,
 };
-use cutover_server::guard::{Judgement, RolloutStatus};
+use cutover_core::{FlagKey, Rollout};
 
-use crate::args::{RolloutCmd, SloCmd};
+use super::change::KeyChange;
+use super::simulate::SimulateArgs;
 use crate::commands::change::apply;
 use crate::output;
 use crate::session::Session;
+use crate::values::{parse_gate, parse_key, parse_plan, parse_span};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RolloutCmd {
+    /// Set the share of eligible contexts on the new path.
+    Set {
+        #[command(flatten)]
+        target: KeyChange,
+        /// 0 to 100, up to two decimals (12.5, 0.01).
+        #[arg(long, value_parser = parse_percent, value_name = "P", allow_hyphen_values = true)]
+        percent: Rollout,
+    },
+    /// What-if: run the guard's real decision rule over simulated traffic, many times, and
+    /// report how often a plan rolls back or completes, and how fast. Needs no store.
+    Simulate(SimulateArgs),
+    /// Set (or with --clear remove) a flag's guarded rollout plan.
+    Plan {
+        #[command(flatten)]
+        target: KeyChange,
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Remove the plan.
+        #[arg(long, conflicts_with = "steps")]
+        clear: bool,
+    },
+    /// Start a guarded rollout: the first step now, then the guard of `cutover serve` advances
+    /// it while the gates pass and rolls it back when one fails.
+    Start {
+        #[command(flatten)]
+        target: KeyChange,
+        /// Set this plan first (else the flag's own).
+        #[command(flatten)]
+        plan: PlanArgs,
+    },
+    /// Where a rollout stands: step, status, and every gate's value, threshold and verdict.
+    Status {
+        #[arg(value_parser = parse_key)]
+        key: FlagKey,
+    },
+    /// Hold a running rollout where it is.
+    Pause(KeyChange),
+    /// Let a paused or breached rollout run again (its evidence starts afresh).
+    Resume(KeyChange),
+    /// Go to the next step now without waiting for the bake (--full: straight to 100 %).
+    Promote {
+        #[command(flatten)]
+        target: KeyChange,
+        #[arg(long)]
+        full: bool,
+    },
+    /// Stop the rollout and send everyone back to legacy (0 %).
+    Abort(KeyChange),
+    /// The guard's looks at a rollout, newest first: action, verdict and every gate's numbers.
+    History {
+        #[arg(value_parser = parse_key)]
+        key: FlagKey,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// The steps, e.g. '5,25,50,100 every 10m'.
+    #[arg(long = "plan", value_parser = parse_plan, value_name = "PLAN")]
+    pub steps: Option<cutover_core::guard::RolloutPlan>,
+    /// A gate, repeatable: 'new.error_rate <= legacy.error_rate', 'new.p95 <= 100ms',
+    /// 'new.p95 <= legacy.p95 * 1.2', 'agreement(FIELD) >= 0.8', 'golden'.
+    #[arg(long = "gate", value_parser = parse_gate, value_name = "GATE", requires = "steps")]
+    pub gates: Vec<cutover_core::guard::GateExpr>,
+    /// A custom counter the gates may read, repeatable: `--counter invalid_json` lets a gate say
+    /// 'new.invalid_json_rate <= legacy.invalid_json_rate'. A gate naming an undeclared counter
+    /// is refused, so a typo cannot stall the rollout.
+    #[arg(long = "counter", value_name = "NAME", requires = "steps")]
+    pub counters: Vec<String>,
+    /// On a failed gate: rollback (to 0 %) or step_down (to the previous step).
+    #[arg(long, value_parser = parse_on_breach, requires = "steps")]
+    pub on_breach: Option<cutover_core::guard::OnBreach>,
+    /// Minimum calls per arm before a step may pass (default 200).
+    #[arg(long, requires = "steps")]
+    pub min_samples: Option<u64>,
+    /// How far back from the start `baseline.` gates read the legacy path's figures
+    /// (default 1h).
+    #[arg(long, value_parser = parse_span, requires = "steps", value_name = "SPAN")]
+    pub baseline_window: Option<std::time::Duration>,
+}
+
+impl PlanArgs {
+    pub(crate) fn plan(&self) -> Option<cutover_core::guard::RolloutPlan> {
+        let mut plan = self.steps.clone()?;
+        plan.gates.clone_from(&self.gates);
+        plan.counters.clone_from(&self.counters);
+        if let Some(b) = self.on_breach {
+            plan.on_breach = b;
+        }
+        if let Some(w) = self.baseline_window {
+            plan.baseline_window = w;
+        }
+        if let Some(n) = self.min_samples {
+            for step in &mut plan.steps {
+                step.min_samples = n;
+            }
+        }
+        Some(plan)
+    }
+}
+
+fn parse_on_breach(s: &str) -> Result<cutover_core::guard::OnBreach, String> {
+    match s {
+        "rollback" => Ok(cutover_core::guard::OnBreach::Rollback),
+        "step_down" | "step-down" => Ok(cutover_core::guard::OnBreach::StepDown),
+        other => Err(format!(
+            "unknown breach action {other:?}; accepted: rollback, step_down"
+        )),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SloCmd {
+    /// Every gate of a flag's rollout (or of every flag with a plan): current value, threshold,
+    /// samples and verdict.
+    Status {
+        #[arg(value_parser = parse_key)]
+        key: Option<FlagKey>,
+    },
+}
+
+fn parse_percent(s: &str) -> Result<Rollout, String> {
+    Rollout::from_percent_str(s).map_err(|e| e.to_string())
+}
 
 pub(crate) async fn run(session: &Session, cmd: &RolloutCmd) -> anyhow::Result<()> {
     use cutover_core::FlagChange::{RolloutMove, SetPlan};
     let moved = |movement| RolloutMove { movement };
     match cmd {
-        RolloutCmd::Set { .. } | RolloutCmd::Simulate(_) => {
-            crate::commands::change::rollout(session, cmd).await
+        RolloutCmd::Set { target, percent } => {
+            crate::commands::change::rollout(session, target, *percent).await
         }
+        // Dispatched without a session (main.rs), since it needs no store; run here it still
+        // only simulates.
+        RolloutCmd::Simulate(args) => super::simulate::run(args, session.json),
         RolloutCmd::Plan {
             target,
             plan,
@@ -66,7 +201,7 @@ pub(crate) async fn slo(session: &Session, cmd: &SloCmd) -> anyhow::Result<()> {
     let keys: Vec<FlagKey> = match key {
         Some(k) => vec![k.clone()],
         None => session
-            .store
+            .control
             .flags()
             .await?
             .into_iter()
@@ -94,13 +229,7 @@ pub(crate) async fn slo(session: &Session, cmd: &SloCmd) -> anyhow::Result<()> {
 }
 
 async fn status_of(session: &Session, key: &FlagKey) -> anyhow::Result<RolloutStatus> {
-    Ok(match &session.remote {
-        Some(remote) => remote.rollout_status(key).await?,
-        None => {
-            cutover_server::guard::status(&*session.store, key, session.now, Judgement::default())
-                .await?
-        }
-    })
+    Ok(session.control.rollout_status(key).await?)
 }
 
 fn verdict_name(v: Verdict) -> &'static str {
@@ -211,7 +340,7 @@ fn print_status(s: &RolloutStatus) {
 }
 
 async fn history(session: &Session, key: &FlagKey, limit: u32) -> anyhow::Result<()> {
-    let records = session.store.guard_history(key, limit).await?;
+    let records = session.control.guard_history(key, limit).await?;
     if session.json {
         return output::json(&records);
     }

@@ -1,17 +1,95 @@
 //! `cutover serve`: the HTTP control plane on the same store the other commands use.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use clap::Args;
+use cutover_api::{AuditQuery, ChangeMeta, Control, ControlError};
+use cutover_control::Store;
 use cutover_core::{EnvOverrides, Role, SealOutcome, TokenName};
-use cutover_server::guard::{AlertTargets, GuardConfig};
+use cutover_server::rollout_guard::{AlertTargets, GuardConfig};
 use cutover_server::{ConnectionConfig, ConnectionLimits, Server, ServerConfig};
-use cutover_store::AuditQuery;
 use serde::Deserialize;
 
-use crate::args::ServeArgs;
-use crate::session::Session;
+use crate::global::Global;
+use crate::session::{layer, open_store};
+use crate::values::parse_span;
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:7070].
+    #[arg(long, env = "CUTOVER_LISTEN", value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// A TOML file with any of: listen, change_rate_per_second, change_burst, upload_rate_per_second,
+    /// upload_burst, eval_rate_per_second, heartbeat_seconds. Options and CUTOVER_* variables win over it.
+    #[arg(long, env = "CUTOVER_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Change requests per second allowed per token [default: 10].
+    #[arg(long, env = "CUTOVER_CHANGE_RATE", value_name = "N")]
+    pub change_rate: Option<u32>,
+    /// Change requests a token may burst before the rate applies [default: 20].
+    #[arg(long, env = "CUTOVER_CHANGE_BURST", value_name = "N")]
+    pub change_burst: Option<u32>,
+    /// Metric uploads per second allowed per token, apart from changes [default: 50].
+    #[arg(long, env = "CUTOVER_UPLOAD_RATE", value_name = "N")]
+    pub upload_rate: Option<u32>,
+    /// Metric uploads a token may burst before the rate applies [default: 100].
+    #[arg(long, env = "CUTOVER_UPLOAD_BURST", value_name = "N")]
+    pub upload_burst: Option<u32>,
+    /// OFREP evaluations per second allowed per token [default: unlimited].
+    #[arg(long, env = "CUTOVER_EVAL_RATE", value_name = "N")]
+    pub eval_rate: Option<u32>,
+    /// Seconds between heartbeats on idle change streams [default: 15].
+    #[arg(long, env = "CUTOVER_HEARTBEAT_SECONDS", value_name = "S")]
+    pub heartbeat_seconds: Option<u64>,
+    /// POST an alert (JSON) here when the guard rolls back, steps down, pauses or completes a
+    /// rollout; repeatable.
+    #[arg(long = "webhook", value_name = "URL")]
+    pub webhooks: Vec<String>,
+    /// Run this shell command for each alert, with the alert's JSON on stdin and in
+    /// CUTOVER_ALERT.
+    #[arg(long, env = "CUTOVER_ALERT_COMMAND", value_name = "CMD")]
+    pub alert_command: Option<String>,
+    /// How often the guard judges running rollouts (default 1s).
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub guard_interval: Option<std::time::Duration>,
+    /// Do not run the guard on this node (another node will).
+    #[arg(long)]
+    pub no_guard: bool,
+    /// How often a look that changed nothing is still kept in a rollout's history (looks that
+    /// act or change a verdict always are; 1s keeps every look). Default 10s.
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub guard_history_every: Option<std::time::Duration>,
+    /// Connections open at once [default: 8192, kept below the open-files limit]. Over it, the
+    /// oldest connection without a request in progress is closed to make room; a new connection
+    /// is refused (503) only when every one is busy.
+    #[arg(long, env = "CUTOVER_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one client address [default: 1024], with the same rule.
+    #[arg(long, env = "CUTOVER_MAX_CONNECTIONS_PER_IP", value_name = "N")]
+    pub max_connections_per_ip: Option<usize>,
+    /// Time a client has to send a whole request head, from connecting or from its previous
+    /// answer (idle keep-alive connections close after it) [default: 10s].
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub header_timeout: Option<std::time::Duration>,
+    /// Time a client has to send a whole request body [default: 10s]; 408 after it.
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub body_timeout: Option<std::time::Duration>,
+    /// A browser origin allowed to call the OFREP endpoints (CORS), such as
+    /// https://app.example.com; repeatable; `*` allows any. None by default.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// On SIGTERM/SIGINT, how long open requests may finish before their connections are
+    /// closed and the process exits [default: 10s].
+    #[arg(long, value_parser = parse_span, value_name = "SPAN")]
+    pub shutdown_grace: Option<std::time::Duration>,
+    /// Start even if rows disagree with the audit log (or, with a key, the seal fails): accept
+    /// the store as it is, recording each acceptance in the audit log.
+    #[arg(long)]
+    pub trust_state: bool,
+}
 
 /// The optional TOML file; every field may also come from an option or a CUTOVER_* variable,
 /// which win.
@@ -174,23 +252,22 @@ fn connection_config(
 
 /// Who a change made by `serve` itself is recorded under. Started by a service manager there
 /// may be no user to name: the server is the actor.
-fn serve_meta(session: &Session) -> cutover_store::ChangeMeta {
-    session
-        .meta()
-        .unwrap_or_else(|_| cutover_store::ChangeMeta {
-            actor: cutover_core::SERVE_ACTOR.into(),
-            reason: None,
-            at: session.now,
-        })
+fn serve_meta(global: &Global) -> ChangeMeta {
+    ChangeMeta {
+        actor: crate::session::actor(global.actor.as_deref())
+            .unwrap_or_else(|_| cutover_core::SERVE_ACTOR.into()),
+        reason: global.reason.clone(),
+        at: cutover_core::Timestamp::now(),
+    }
 }
 
 /// Verifies the audit log against the rows (and the seal, with a key) before serving: a
 /// server answers from its rows, so rows someone changed behind cutover's back would take
 /// effect. A store that disagrees is refused, naming every disagreement, unless the operator
 /// says `--trust-state`; each acceptance is then an audit entry.
-async fn check_state(session: &Session, trust: bool) -> anyhow::Result<()> {
+async fn check_state(store: &dyn Store, trust: bool, meta: &ChangeMeta) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let report = session.store.verify_audit().await?;
+    let report = store.verify_audit().await?;
     tracing::info!(
         entries = report.entries,
         millis = started.elapsed().as_millis() as u64,
@@ -218,7 +295,7 @@ async fn check_state(session: &Session, trust: bool) -> anyhow::Result<()> {
             problems.join("\n")
         );
     }
-    let trusted = session.store.trust_state(&serve_meta(session)).await?;
+    let trusted = store.trust_state(meta).await?;
     for line in &trusted.accepted {
         tracing::warn!("accepted as found (--trust-state): {line}");
     }
@@ -239,8 +316,8 @@ async fn check_state(session: &Session, trust: bool) -> anyhow::Result<()> {
 /// never gets another this way, whatever became of them: anyone able to restart the server
 /// could otherwise mint admin access for themselves. `cutover token recover NAME`, with direct
 /// access to the store and audited, is the way back in.
-async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
-    let tokens = session.store.tokens().await?;
+async fn first_admin_token(control: &dyn Control, meta: &ChangeMeta) -> anyhow::Result<()> {
+    let tokens = control.tokens().await?;
     if tokens.iter().any(|t| t.role == Role::Admin) {
         return Ok(());
     }
@@ -249,7 +326,7 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
         limit: Some(1),
         ..AuditQuery::default()
     };
-    if !tokens.is_empty() || !session.store.audit(&ever).await?.is_empty() {
+    if !tokens.is_empty() || !control.audit(&ever).await?.is_empty() {
         eprintln!(
             "warning: this store has no admin token, and none is created for a store that has \
              had tokens; to administer it through the API, create one with `cutover token \
@@ -258,20 +335,20 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
         return Ok(());
     }
     let name = TokenName::new("admin")?;
-    let meta = cutover_store::ChangeMeta {
+    let meta = ChangeMeta {
         reason: Some("first admin token of a new store".into()),
-        ..serve_meta(session)
+        ..meta.clone()
     };
-    match crate::commands::token::create(session, &name, Role::Admin, None, &meta).await {
-        Ok(secret) => {
+    match crate::commands::token::create(control, &name, Role::Admin, None, &meta).await {
+        Ok(created) => {
             println!("new store: created the first admin token; its secret, shown only now:");
-            println!("{secret}");
+            println!("{}", created.token);
             Ok(())
         }
         // Another node initialised the same store first: its operator holds the token.
         Err(e)
-            if e.downcast_ref::<cutover_store::StoreError>()
-                .is_some_and(|e| matches!(e, cutover_store::StoreError::TokenExists { .. })) =>
+            if e.downcast_ref::<ControlError>()
+                .is_some_and(|e| e.code == "already_exists") =>
         {
             Ok(())
         }
@@ -279,21 +356,31 @@ async fn first_admin_token(session: &Session) -> anyhow::Result<()> {
     }
 }
 
+/// Serves the store of `global` (created when it is not there yet); `serve` works on a store,
+/// never through `--server` (refused with the arguments, see main.rs).
 pub(crate) async fn run(
-    session: &Session,
+    global: &Global,
     config: ServerConfig,
     trust_state: bool,
 ) -> anyhow::Result<()> {
-    if session.remote.is_some() {
-        anyhow::bail!(
-            "serve runs on a store (--db or --postgres), not through another server's --server"
-        );
-    }
+    let store = open_store(global, true).await?;
+    let result = serve(store.clone(), global, config, trust_state).await;
+    store.close().await;
+    result
+}
+
+async fn serve(
+    store: Arc<dyn Store>,
+    global: &Global,
+    config: ServerConfig,
+    trust_state: bool,
+) -> anyhow::Result<()> {
     // Handlers are in place before the address is announced: whoever reads it may signal at once.
     let stop = stop_signals()?;
-    check_state(session, trust_state).await?;
-    first_admin_token(session).await?;
-    let server = Server::start(config, session.store.clone()).await?;
+    let meta = serve_meta(global);
+    check_state(&*store, trust_state, &meta).await?;
+    first_admin_token(&*layer(store.clone()), &meta).await?;
+    let server = Server::start(config, store).await?;
     println!("cutover listening on http://{}", server.addr());
     stop.await;
     tracing::info!("shutting down: finishing open requests");

@@ -2,28 +2,75 @@
 //! place, and keeping a consistent copy of a live one. The work is the store crate's
 //! (`cutover_store::copy`, `Store::backup`); this prints what it did.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::Subcommand;
+use cutover_control::{BackupReport, CopyReport, PgStore, SqliteStore, Store};
 use cutover_core::VerifyReport;
-use cutover_store::{BackupReport, CopyReport, PgStore, SqliteStore, Store};
 
-use crate::args::{CopyTo, Global, StoreCmd};
+use crate::global::Global;
 use crate::output;
-use crate::session::Session;
+use crate::session::open_store;
 
-pub(crate) async fn run(
-    session: &Session,
-    cmd: &StoreCmd,
-    global: &Global,
-) -> anyhow::Result<ExitCode> {
-    match cmd {
-        StoreCmd::Copy { to } => copy(session, to, global).await,
-        StoreCmd::Backup { file } => {
-            let report = session.store.backup(file).await?;
-            backup_report(session, &report)
+#[derive(Debug, Subcommand)]
+pub(crate) enum StoreCmd {
+    /// Copy everything the store holds (flags, presets, tokens, plans and runs, golden verdicts,
+    /// the whole audit log with its head and seal, metrics, guard history) into an empty store,
+    /// row for row: the target verifies with the same audit head and every token works there.
+    /// The source is the usual store (--db or --postgres); nothing is written to it.
+    Copy {
+        /// The target: a SQLite file path (created when missing) or a postgres:// URL (its
+        /// schema is created when missing). It must hold nothing yet.
+        #[arg(long, value_name = "PATH_OR_URL", value_parser = parse_copy_target)]
+        to: CopyTo,
+    },
+    /// Write a consistent copy of the store to a new SQLite file while servers go on writing
+    /// (SQLite: VACUUM INTO; PostgreSQL: a store copy into the file), and verify it. Never
+    /// replaces an existing file.
+    Backup {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// Where `store copy` writes.
+#[derive(Debug, Clone)]
+pub(crate) enum CopyTo {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// A postgres:// or postgresql:// URL, or a path; any other scheme is a mistake to name.
+fn parse_copy_target(s: &str) -> Result<CopyTo, String> {
+    match s.split_once("://") {
+        Some(("postgres" | "postgresql", _)) => Ok(CopyTo::Postgres(s.to_owned())),
+        Some((scheme, _)) => Err(format!(
+            "{scheme}:// is not a store cutover can copy to; accepted: a SQLite file path such as \
+             ./copy.db, or a PostgreSQL URL such as postgres://user@host/cutover"
+        )),
+        None if s.is_empty() => {
+            Err("the target is empty; accepted: a SQLite file path or a postgres:// URL".to_owned())
         }
+        None => Ok(CopyTo::Sqlite(PathBuf::from(s))),
     }
+}
+
+/// Works on the store of `global` itself, never through `--server` (refused with the
+/// arguments, see main.rs): a copy or a backup reads every table row for row, which no use case
+/// of the API offers. The source must exist; the target is opened (and created) by the command.
+pub(crate) async fn run(cmd: &StoreCmd, global: &Global) -> anyhow::Result<ExitCode> {
+    let source = open_store(global, false).await?;
+    let result = match cmd {
+        StoreCmd::Copy { to } => copy(&*source, to, global).await,
+        StoreCmd::Backup { file } => match source.backup(file).await {
+            Ok(report) => backup_report(global.json, &report),
+            Err(e) => Err(e.into()),
+        },
+    };
+    source.close().await;
+    result
 }
 
 /// Where the source is, for people; a URL is never printed (it may hold a password).
@@ -58,12 +105,12 @@ async fn open_target(to: &CopyTo, global: &Global) -> anyhow::Result<(Arc<dyn St
     })
 }
 
-async fn copy(session: &Session, to: &CopyTo, global: &Global) -> anyhow::Result<ExitCode> {
+async fn copy(source: &dyn Store, to: &CopyTo, global: &Global) -> anyhow::Result<ExitCode> {
     let (target, place) = open_target(to, global).await?;
-    let copied = cutover_store::copy(&*session.store, &*target).await;
+    let copied = cutover_control::copy(source, &*target).await;
     target.close().await;
     let report = copied?;
-    if session.json {
+    if global.json {
         output::json(&report)?;
     } else {
         copy_report(&report, &source_place(global), &place);
@@ -94,9 +141,9 @@ fn verdict(report: &VerifyReport) -> String {
     }
 }
 
-fn backup_report(session: &Session, report: &BackupReport) -> anyhow::Result<ExitCode> {
+fn backup_report(json: bool, report: &BackupReport) -> anyhow::Result<ExitCode> {
     let intact = report.verify.is_intact();
-    if session.json {
+    if json {
         let mut value = serde_json::to_value(report)?;
         if let Some(object) = value.as_object_mut() {
             object.insert("intact".into(), intact.into());

@@ -1,41 +1,74 @@
 //! `cutover token`: API tokens, created with a secret shown once.
 
-use cutover_core::{Role, Timestamp, TokenName, token_hash};
-use cutover_store::{ChangeMeta, TokenRecord};
-use serde::Serialize;
+use clap::Subcommand;
+use cutover_api::{ChangeMeta, Control, CreatedToken, NewToken};
+use cutover_core::{Role, Timestamp, TokenName};
 
-use crate::args::TokenCmd;
 use crate::output;
 use crate::session::Session;
 
-#[derive(Serialize)]
-struct Created<'a> {
-    name: &'a TokenName,
-    role: Role,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expires_at: Option<Timestamp>,
-    token: &'a str,
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCmd {
+    /// Create a token and print its secret (only this once).
+    Create {
+        #[arg(value_parser = parse_new_token_name)]
+        name: cutover_core::TokenName,
+        /// admin (everything), operator (rollout, stage, overrides, kill, presets), viewer
+        /// (read, audit) or sdk (evaluation, stream).
+        #[arg(long, value_parser = parse_role)]
+        role: cutover_core::Role,
+        /// When the token stops working (its change streams end then too): a duration such as
+        /// 90d or 12h, a date, or an RFC 3339 time. Never, by default.
+        #[arg(long, value_parser = crate::when::When::parse, value_name = "WHEN")]
+        expires: Option<crate::when::When>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token: it stops working at once. The last admin token cannot be revoked.
+    Revoke {
+        #[arg(value_parser = parse_token_name)]
+        name: cutover_core::TokenName,
+    },
+    /// Regain admin access: create an admin token and print its secret (only this once), audited
+    /// as a recovery. Works only on the store itself (--db or --postgres), never through
+    /// --server: it is the way back in when no admin token is left or known.
+    Recover {
+        #[arg(value_parser = parse_new_token_name)]
+        name: cutover_core::TokenName,
+    },
 }
 
-/// Stores a new token under its hash and returns the secret.
+fn parse_token_name(s: &str) -> Result<cutover_core::TokenName, String> {
+    cutover_core::TokenName::new(s).map_err(|e| e.to_string())
+}
+
+/// A name for a token about to be created: valid, and not one cutover writes on its own behalf.
+fn parse_new_token_name(s: &str) -> Result<cutover_core::TokenName, String> {
+    let name = parse_token_name(s)?;
+    name.check_not_reserved().map_err(|e| e.to_string())?;
+    Ok(name)
+}
+
+fn parse_role(s: &str) -> Result<cutover_core::Role, String> {
+    s.parse()
+        .map_err(|e: cutover_core::CoreError| e.to_string())
+}
+
+/// Creates a token through the layer, which draws the secret (in this process, or on the
+/// server); the answer is the only place the secret appears.
 pub(crate) async fn create(
-    session: &Session,
+    control: &dyn Control,
     name: &TokenName,
     role: Role,
     expires_at: Option<Timestamp>,
     meta: &ChangeMeta,
-) -> anyhow::Result<String> {
-    let secret = cutover_server::new_token_secret()?;
-    let record = TokenRecord {
+) -> anyhow::Result<CreatedToken> {
+    let token = NewToken {
         name: name.clone(),
         role,
-        hash: token_hash(&secret),
-        created_at: Timestamp::now(),
-        created_by: meta.actor.clone(),
         expires_at,
     };
-    session.store.create_token(record, meta).await?;
-    Ok(secret)
+    Ok(control.create_token(token, meta).await?.value)
 }
 
 pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()> {
@@ -47,22 +80,10 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
         } => {
             let meta = session.meta()?;
             let expires_at = expires.as_ref().map(|w| w.after(session.now)).transpose()?;
-            let secret = match &session.remote {
-                Some(remote) => {
-                    remote
-                        .create_remote_token(name, *role, expires_at, &meta)
-                        .await?
-                        .token
-                }
-                None => create(session, name, *role, expires_at, &meta).await?,
-            };
+            let created = create(&*session.control, name, *role, expires_at, &meta).await?;
+            let secret = &created.token;
             if session.json {
-                output::json(&Created {
-                    name,
-                    role: *role,
-                    expires_at,
-                    token: &secret,
-                })
+                output::json(&created)
             } else {
                 match expires_at {
                     Some(at) => println!(
@@ -78,7 +99,7 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
             }
         }
         TokenCmd::List => {
-            let tokens = session.store.tokens().await?;
+            let tokens = session.control.tokens().await?;
             if session.json {
                 return output::json(&tokens);
             }
@@ -98,13 +119,8 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
             Ok(())
         }
         TokenCmd::Recover { name } => {
-            if session.remote.is_some() {
-                anyhow::bail!(
-                    "token recover works only on the store itself (--db or --postgres), never \
-                     through --server: with a working admin token, use `token create NAME --role \
-                     admin` instead"
-                );
-            }
+            // With --server this command is refused before it gets here (main.rs): it is the
+            // way back in with direct access to the store.
             let meta = session.meta()?;
             let why = "admin access recovered with direct access to the store (cutover token \
                        recover)";
@@ -115,14 +131,10 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
                 }),
                 ..meta
             };
-            let secret = create(session, name, Role::Admin, None, &meta).await?;
+            let created = create(&*session.control, name, Role::Admin, None, &meta).await?;
+            let secret = &created.token;
             if session.json {
-                output::json(&Created {
-                    name,
-                    role: Role::Admin,
-                    expires_at: None,
-                    token: &secret,
-                })
+                output::json(&created)
             } else {
                 println!(
                     "created admin token {name} (audited as a recovery); its secret, shown only now:"
@@ -132,7 +144,7 @@ pub(crate) async fn run(session: &Session, cmd: &TokenCmd) -> anyhow::Result<()>
             }
         }
         TokenCmd::Revoke { name } => {
-            let done = session.store.revoke_token(name, &session.meta()?).await?;
+            let done = session.control.revoke_token(name, &session.meta()?).await?;
             if session.json {
                 output::json(&done.value)
             } else {

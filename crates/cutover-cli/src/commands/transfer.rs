@@ -1,13 +1,47 @@
 //! `cutover import` and `cutover export`: the flag set as a JSON or YAML file kept in git.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
+use clap::{Args, ValueEnum};
 use cutover_core::FlagDocument;
 
-use crate::args::{ExportArgs, Format, ImportArgs};
 use crate::output;
 use crate::session::Session;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Format {
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    pub file: PathBuf,
+    /// The file's format (default: from its extension, else JSON).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Also delete flags and presets the file does not name.
+    #[arg(long)]
+    pub prune: bool,
+    /// Overwrite flags that changed in the store after the file's versions of them (without it,
+    /// such an import is refused, naming them).
+    #[arg(long)]
+    pub force: bool,
+    /// Show what the import would change, field by field, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
 
 pub(crate) async fn import(session: &Session, args: &ImportArgs) -> anyhow::Result<()> {
     let path = &args.file;
@@ -29,13 +63,13 @@ pub(crate) async fn import(session: &Session, args: &ImportArgs) -> anyhow::Resu
             path.display()
         )
     })?;
-    let options = cutover_store::ImportOptions {
+    let options = cutover_api::ImportOptions {
         prune: args.prune,
         force: args.force,
         dry_run: args.dry_run,
     };
     let report = session
-        .store
+        .control
         .import(&doc, options, &session.meta()?)
         .await
         .with_context(|| format!("importing {} failed; nothing was imported", path.display()))?;
@@ -81,7 +115,7 @@ pub(crate) async fn import(session: &Session, args: &ImportArgs) -> anyhow::Resu
 }
 
 pub(crate) async fn export(session: &Session, args: &ExportArgs) -> anyhow::Result<()> {
-    let doc = session.store.export().await?;
+    let doc = session.control.export().await?;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
         Format::Yaml => serde_yaml_ng::to_string(&doc)?,

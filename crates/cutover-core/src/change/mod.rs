@@ -7,7 +7,9 @@ mod read;
 use serde::Serialize;
 
 use crate::guard::{self, Action, GoldenResult, RolloutPlan, RunMove};
-use crate::{AttributeName, Constraint, CoreError, Flag, Override, Rollout, Stage, Timestamp};
+use crate::{
+    AttributeName, AuditAction, Constraint, CoreError, Flag, Override, Rollout, Stage, Timestamp,
+};
 
 /// One edit of a flag's state. Written as `{"change": "set_rollout", "rollout_percent": 5}`;
 /// read by hand (`read.rs`) so that a percentage inside is read from its text.
@@ -81,41 +83,41 @@ pub enum FlagChange {
 
 impl FlagChange {
     /// The audit action recorded for this change.
-    pub fn action(&self) -> &'static str {
+    pub fn action(&self) -> AuditAction {
         match self {
-            FlagChange::SetEnabled { enabled: true } => "flag.enable",
-            FlagChange::SetEnabled { enabled: false } => "flag.disable",
-            FlagChange::SetStage { .. } => "flag.stage",
-            FlagChange::SetRollout { .. } => "flag.rollout",
-            FlagChange::Kill => "flag.kill",
-            FlagChange::Unkill => "flag.unkill",
+            FlagChange::SetEnabled { enabled: true } => AuditAction::FlagEnable,
+            FlagChange::SetEnabled { enabled: false } => AuditAction::FlagDisable,
+            FlagChange::SetStage { .. } => AuditAction::FlagStage,
+            FlagChange::SetRollout { .. } => AuditAction::FlagRollout,
+            FlagChange::Kill => AuditAction::FlagKill,
+            FlagChange::Unkill => AuditAction::FlagUnkill,
             FlagChange::SetDescription { .. }
             | FlagChange::SetOwner { .. }
             | FlagChange::SetStickiness { .. }
-            | FlagChange::SetSalt { .. } => "flag.update",
-            FlagChange::SetScope { .. } => "flag.scope",
-            FlagChange::AddOverride { .. } => "override.add",
-            FlagChange::RemoveOverride { .. } => "override.remove",
-            FlagChange::ClearOverrides => "override.clear",
-            FlagChange::RemoveExpiredOverrides => "override.expire",
-            FlagChange::Replace { .. } => "flag.import",
-            FlagChange::SetPlan { .. } => "rollout.plan",
-            FlagChange::RecordGolden { .. } => "golden.record",
+            | FlagChange::SetSalt { .. } => AuditAction::FlagUpdate,
+            FlagChange::SetScope { .. } => AuditAction::FlagScope,
+            FlagChange::AddOverride { .. } => AuditAction::OverrideAdd,
+            FlagChange::RemoveOverride { .. } => AuditAction::OverrideRemove,
+            FlagChange::ClearOverrides => AuditAction::OverrideClear,
+            FlagChange::RemoveExpiredOverrides => AuditAction::OverrideExpire,
+            FlagChange::Replace { .. } => AuditAction::FlagImport,
+            FlagChange::SetPlan { .. } => AuditAction::RolloutPlan,
+            FlagChange::RecordGolden { .. } => AuditAction::GoldenRecord,
             FlagChange::RolloutMove { movement } => movement.action(),
             FlagChange::GuardAction { decision, .. } => match decision {
-                Action::Hold => "rollout.hold",
-                Action::Advance { .. } => "rollout.advance",
-                Action::Complete => "rollout.complete",
-                Action::Rollback => "rollout.rollback",
-                Action::StepDown { .. } => "rollout.step_down",
-                Action::Extend => "rollout.extend",
-                Action::Pause => "rollout.pause",
+                Action::Hold => AuditAction::RolloutHold,
+                Action::Advance { .. } => AuditAction::RolloutAdvance,
+                Action::Complete => AuditAction::RolloutComplete,
+                Action::Rollback => AuditAction::RolloutRollback,
+                Action::StepDown { .. } => AuditAction::RolloutStepDown,
+                Action::Extend => AuditAction::RolloutExtend,
+                Action::Pause => AuditAction::RolloutPause,
             },
         }
     }
 
     /// The action for a batch: the shared action, or `flag.update` when they differ.
-    pub fn action_of(changes: &[FlagChange]) -> &'static str {
+    pub fn action_of(changes: &[FlagChange]) -> AuditAction {
         // Starting with a plan is a start, not an update.
         if let Some(m) = changes.iter().find_map(|c| match c {
             FlagChange::RolloutMove { movement } => Some(movement.action()),
@@ -127,7 +129,7 @@ impl FlagChange {
             Some((first, rest)) if rest.iter().all(|c| c.action() == first.action()) => {
                 first.action()
             }
-            _ => "flag.update",
+            _ => AuditAction::FlagUpdate,
         }
     }
 

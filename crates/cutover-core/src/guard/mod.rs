@@ -11,14 +11,12 @@ mod run;
 mod run_state;
 mod simulate;
 
+pub use crate::duration::format_duration;
 pub use assess::{Assessment, GateReading, Judging, StepFigures, Unit, assess};
 pub use decide::{Action, RateVerdict, Verdict, decide, rate_verdict};
 pub use gate::{Bound, DEFAULT_GATE, Gate, GateExpr, Quantile, RateMetric, is_counter_name};
 pub use golden::GoldenResult;
-pub use plan::{
-    DEFAULT_MIN_SAMPLES, OnBreach, OnInconclusive, RolloutPlan, Step, format_duration,
-    parse_duration,
-};
+pub use plan::{DEFAULT_MIN_SAMPLES, OnBreach, OnInconclusive, RolloutPlan, Step};
 pub use rate::{ArmEvents, RateEvidence};
 pub(crate) use run::{
     apply_guard, apply_move, check_plan_edit, follow_plan_edit, pause_for_hand_change,

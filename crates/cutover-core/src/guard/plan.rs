@@ -209,7 +209,7 @@ mod seconds {
         }
 
         fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Duration, E> {
-            super::parse_duration(text).map_err(E::custom)
+            super::parse_bake(text).map_err(E::custom)
         }
     }
 
@@ -230,46 +230,30 @@ fn invalid(text: &str, why: impl Into<String>) -> CoreError {
     }
 }
 
-/// The largest whole unit: `2h`, `10m`, `90s`.
-pub fn format_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0 => "0s".to_owned(),
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        s if s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
-}
-
-/// `90s`, `10m`, `2h`, `1d`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("{text:?} has no unit; use s, m, h or d"))?;
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} does not start with a whole number"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        other => {
+/// A bake (or a baseline window): a duration in the one grammar
+/// ([`parse_duration`](crate::duration::parse_duration)) that lasts, in whole seconds, since
+/// plans keep seconds.
+pub(crate) fn parse_bake(text: &str) -> Result<Duration, String> {
+    let d = match crate::duration::parse_duration(text) {
+        Ok(d) => d,
+        Err(CoreError::DurationTooLong { .. }) => {
             return Err(format!(
-                "unknown unit {other:?} in {text:?}; use s, m, h or d"
+                "{:?} is longer than any rollout can bake",
+                text.trim()
             ));
         }
+        Err(e) => return Err(e.to_string()),
     };
-    if n == 0 {
-        return Err(format!("{text:?} is zero; a bake must last"));
+    if d.is_zero() {
+        return Err(format!("{:?} is zero; a bake must last", text.trim()));
     }
-    let total = n
-        .checked_mul(seconds)
-        .ok_or_else(|| format!("{text:?} is longer than any rollout can bake"))?;
-    Ok(Duration::from_secs(total))
+    if d.subsec_nanos() != 0 {
+        return Err(format!(
+            "{:?} is not a whole number of seconds; plans keep seconds",
+            text.trim()
+        ));
+    }
+    Ok(d)
 }
 
 impl RolloutPlan {
@@ -282,7 +266,7 @@ impl RolloutPlan {
                 "expected 'P1,P2,... every DURATION', such as '5,25,50,100 every 2h'",
             )
         })?;
-        let bake = parse_duration(bake).map_err(|why| invalid(text, why))?;
+        let bake = parse_bake(bake).map_err(|why| invalid(text, why))?;
         let mut steps = Vec::new();
         for p in percents.split(',') {
             let rollout =
@@ -395,12 +379,17 @@ impl fmt::Display for RolloutPlan {
             .all(|s| Some((s.bake, s.min_samples)) == *first)
             && let Some((bake, _)) = first
         {
-            return write!(f, "{} every {}", percents.join(","), format_duration(*bake));
+            return write!(
+                f,
+                "{} every {}",
+                percents.join(","),
+                crate::duration::format_duration(*bake)
+            );
         }
         let steps: Vec<String> = self
             .steps
             .iter()
-            .map(|s| format!("{}@{}", s.rollout, format_duration(s.bake)))
+            .map(|s| format!("{}@{}", s.rollout, crate::duration::format_duration(s.bake)))
             .collect();
         f.write_str(&steps.join(","))
     }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Timestamp;
+use crate::{AuditAction, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -86,13 +86,13 @@ pub enum RunMove {
 }
 
 impl RunMove {
-    pub fn action(self) -> &'static str {
+    pub fn action(self) -> AuditAction {
         match self {
-            RunMove::Start => "rollout.start",
-            RunMove::Pause => "rollout.pause",
-            RunMove::Resume => "rollout.resume",
-            RunMove::Promote | RunMove::PromoteFull => "rollout.promote",
-            RunMove::Abort => "rollout.abort",
+            RunMove::Start => AuditAction::RolloutStart,
+            RunMove::Pause => AuditAction::RolloutPause,
+            RunMove::Resume => AuditAction::RolloutResume,
+            RunMove::Promote | RunMove::PromoteFull => AuditAction::RolloutPromote,
+            RunMove::Abort => AuditAction::RolloutAbort,
         }
     }
 }

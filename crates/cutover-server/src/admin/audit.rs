@@ -8,9 +8,10 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use cutover_core::limits::{AUDIT_PAGE_BYTES, AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX};
-use cutover_core::{AuditEntry, FlagKey, Timestamp};
-use cutover_store::{AuditQuery, Store};
+use cutover_api::Control;
+use cutover_control::StoreControl;
+use cutover_core::limits::AUDIT_PAGE_DEFAULT;
+use cutover_core::{AuditQuery, FlagKey, Timestamp};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
@@ -73,7 +74,7 @@ fn audit_query(p: &QueryParams) -> Result<AuditQuery, ApiError> {
             .map(|f| FlagKey::new(&f))
             .transpose()
             .map_err(|e| ApiError {
-                field: Some("flag"),
+                field: Some("flag".into()),
                 ..ApiError::from(e)
             })?,
         action: p.action,
@@ -123,51 +124,18 @@ fn next_page(p: &QueryParams, last: u64, newest_first: bool) -> String {
     format!("/api/v1/audit?{}", parts.join("&"))
 }
 
-/// The bytes of an entry's texts, what makes one entry large (a flag's state, twice).
-fn entry_bytes(e: &AuditEntry) -> usize {
-    let text = |t: &Option<String>| t.as_ref().map_or(0, String::len);
-    e.actor.len()
-        + e.action.len()
-        + e.entity.len()
-        + text(&e.before)
-        + text(&e.after)
-        + text(&e.reason)
-        + e.hash.len() * 2
-}
-
 /// One page of the audit log: at most `limit` entries (100 by default, 500 at most) and about
 /// 1 MiB of them (always one entry), with `Link: <...>; rel="next"` when there are more.
 pub(crate) async fn query(
     State(state): State<AppState>,
     Params(params): Params<QueryParams>,
 ) -> Result<Response, ApiError> {
-    let size = params.limit.unwrap_or(AUDIT_PAGE_DEFAULT);
-    if size == 0 || size > AUDIT_PAGE_MAX {
-        return Err(ApiError::invalid(
-            "limit",
-            format!(
-                "limit {size} is out of range; accepted: 1 to {AUDIT_PAGE_MAX} entries a page \
-                 (default {AUDIT_PAGE_DEFAULT}); follow the Link header for the next page"
-            ),
-        ));
-    }
-    let mut q = audit_query(&params)?;
-    // One more than the page: whether it comes tells whether there is a next page.
-    q.limit = Some(size + 1);
-    let mut entries = store_call("audit", state.store().audit(&q)).await?;
-    let mut bytes = 0;
-    let mut kept = 0;
-    for e in &entries {
-        if kept == size as usize || (kept > 0 && bytes + entry_bytes(e) > AUDIT_PAGE_BYTES) {
-            break;
-        }
-        bytes += entry_bytes(e);
-        kept += 1;
-    }
-    let more = entries.len() > kept;
-    entries.truncate(kept);
-    let mut response = Json(&entries).into_response();
-    if more && let Some(last) = entries.last() {
+    let q = audit_query(&params)?;
+    let page = store_call("audit", state.control.audit_page(&q)).await?;
+    let mut response = Json(&page.entries).into_response();
+    if page.more
+        && let Some(last) = page.entries.last()
+    {
         let link = format!(
             "<{}>; rel=\"next\"",
             next_page(&params, last.id, q.newest_first)
@@ -185,7 +153,7 @@ const EXPORT_PAGE: u32 = AUDIT_PAGE_DEFAULT;
 /// The next page of an export: the entries as JSON lines, and the query that reads the page after
 /// (none when this one was the last).
 async fn export_page(
-    store: &dyn Store,
+    control: &StoreControl,
     mut q: AuditQuery,
     remaining: Option<u64>,
 ) -> Result<(Vec<u8>, Option<(AuditQuery, Option<u64>)>), ApiError> {
@@ -193,7 +161,7 @@ async fn export_page(
         u32::try_from(r).map_or(EXPORT_PAGE, |r| r.min(EXPORT_PAGE))
     });
     q.limit = Some(size);
-    let entries = store_call("audit", store.audit(&q)).await?;
+    let entries = store_call("audit", control.audit(&q)).await?;
     let mut out = Vec::new();
     for entry in &entries {
         serde_json::to_writer(&mut out, entry).map_err(|e| {
@@ -228,14 +196,14 @@ pub(crate) async fn export(
     Params(params): Params<QueryParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let q = audit_query(&params)?;
-    let store: Arc<dyn Store> = state.live.store().clone();
+    let control: Arc<StoreControl> = state.control.clone();
     // The first page is read before answering, so an unreachable store is still a 503.
-    let (first, next) = export_page(&*store, q, params.limit.map(u64::from)).await?;
+    let (first, next) = export_page(&control, q, params.limit.map(u64::from)).await?;
     let rest = futures_util::stream::unfold(next, move |next| {
-        let store = store.clone();
+        let control = control.clone();
         async move {
             let (q, remaining) = next?;
-            match export_page(&*store, q, remaining).await {
+            match export_page(&control, q, remaining).await {
                 Ok((bytes, next)) => Some((Ok(bytes), next)),
                 Err(e) => {
                     // The status is sent; ending the body early is how the client learns of it.

@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use cutover_api::Control;
 use cutover_core::{Anchor, VerifyReport};
 use serde::{Deserialize, Serialize};
 
@@ -38,11 +39,7 @@ pub(crate) async fn verify(
         .map(|text| text.parse::<Anchor>())
         .transpose()
         .map_err(|e| ApiError::invalid("expect_head", e.to_string()))?;
-    let report = store_call(
-        "verify_audit",
-        state.store().verify_audit_with(anchor.as_ref()),
-    )
-    .await?;
+    let report = store_call("verify_audit", state.control.verify_audit(anchor.as_ref())).await?;
     Ok(Json(VerifyAnswer {
         intact: report.is_intact(),
         problems: report.problems(),

@@ -4,6 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use cutover_api::Control;
+use cutover_control::requested;
 use cutover_core::{AttributeName, Capability, Constraint, Flag, FlagChange, Rollout, Stage};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -18,7 +20,7 @@ use crate::prometheus::store_call;
 use crate::state::AppState;
 
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<Flag>>, ApiError> {
-    Ok(Json(store_call("flags", state.store().flags()).await?))
+    Ok(Json(store_call("flags", state.control.flags()).await?))
 }
 
 pub(crate) async fn get(
@@ -26,7 +28,7 @@ pub(crate) async fn get(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     let key = flag_key(&key)?;
-    let flag = store_call("flag", state.store().flag(&key)).await?;
+    let flag = store_call("flag", state.control.flag(&key)).await?;
     Ok(flag_response(&flag))
 }
 
@@ -37,7 +39,7 @@ pub(crate) async fn create(
     Body(flag): Body<Flag>,
 ) -> Result<Response, ApiError> {
     let meta = meta(&caller, &headers)?;
-    let done = store_call("create_flag", state.store().create_flag(flag, &meta)).await?;
+    let done = store_call("create_flag", state.control.create_flag(flag, &meta)).await?;
     applied(&state).await;
     let mut response = committed_flag(&done);
     *response.status_mut() = StatusCode::CREATED;
@@ -63,7 +65,7 @@ pub(crate) async fn change(
     }
     let done = store_call(
         "change_flag",
-        state.store().change_flag(&key, expected, changes, &meta),
+        state.control.change_flag(&key, expected, changes, &meta),
     )
     .await?;
     if done.changed() {
@@ -106,20 +108,9 @@ pub(crate) async fn changes(
     Path(key): Path<String>,
     Body(request): Body<ChangesRequest>,
 ) -> Result<Response, ApiError> {
-    if request.changes.is_empty() {
-        return Err(ApiError::invalid(
-            "changes",
-            "\"changes\" is empty; send at least one change",
-        ));
-    }
+    requested::at_least_one(&request.changes)?;
     for c in &request.changes {
-        if matches!(c, FlagChange::GuardAction { .. }) {
-            return Err(ApiError::invalid(
-                "changes",
-                "guard_action changes are made by the guard loop only; use the rollout moves \
-                 (start, pause, resume, promote, abort)",
-            ));
-        }
+        requested::by_a_person(c)?;
         authorize(&caller, Capability::for_change(c))?;
     }
     change(
@@ -286,7 +277,7 @@ pub(crate) async fn remove(
     let meta = meta(&caller, &headers)?;
     let done = store_call(
         "delete_flag",
-        state.store().delete_flag(&key, expected, &meta),
+        state.control.delete_flag(&key, expected, &meta),
     )
     .await?;
     applied(&state).await;

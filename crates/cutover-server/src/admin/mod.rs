@@ -19,8 +19,8 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use cutover_core::{ChangeMeta, Committed};
 use cutover_core::{Flag, FlagKey, Timestamp};
-use cutover_store::{ChangeMeta, Committed};
 use serde::de::DeserializeOwned;
 
 use crate::api_error::ApiError;
@@ -103,7 +103,7 @@ pub(crate) fn meta(caller: &Caller, headers: &HeaderMap) -> Result<ChangeMeta, A
                 .to_str()
                 .map_err(|_| ApiError::bad_request("X-Cutover-Reason must be plain text"))?;
             cutover_core::limits::check_reason(text).map_err(|e| ApiError {
-                field: Some("X-Cutover-Reason"),
+                field: Some("X-Cutover-Reason".into()),
                 ..ApiError::from(e)
             })?;
             Some(text.to_owned())
@@ -128,7 +128,7 @@ pub(crate) fn expected_version(
         Some(v) => {
             let text = v.to_str().unwrap_or("");
             Some(version_tag(text).ok_or_else(|| ApiError {
-                field: Some("If-Match"),
+                field: Some("If-Match".into()),
                 ..ApiError::bad_request(format!(
                     "If-Match {text:?} is not a flag version; send the ETag of the flag, such as \"3\" \
                      (W/ and the quotes are optional; at most 19 digits)"
@@ -141,7 +141,7 @@ pub(crate) fn expected_version(
         // request names one it is not, a conflict like any stale version (the document cannot
         // tie a header to a body field, so this is no 400 about the request's form).
         (Some(h), Some(b)) if h != b => Err(ApiError {
-            field: Some("expected_version"),
+            field: Some("expected_version".into()),
             ..ApiError::new(
                 axum::http::StatusCode::CONFLICT,
                 "version_conflict",

@@ -4,8 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use cutover_api::Control;
+use cutover_core::Committed;
 use cutover_core::{AttributeName, Flag, FlagChange, Override};
-use cutover_store::Committed;
 use serde::Deserialize;
 
 use super::{Body, CallerExt, Params, applied, flag_key, meta};
@@ -19,9 +20,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Vec<Override>>, ApiError> {
     let key = flag_key(&key)?;
     Ok(Json(
-        store_call("flag", state.store().flag(&key))
-            .await?
-            .overrides,
+        store_call("flag", state.control.overrides(&key)).await?,
     ))
 }
 
@@ -94,7 +93,7 @@ pub(crate) async fn sweep(
     headers: HeaderMap,
 ) -> Result<Json<Vec<Committed<Flag>>>, ApiError> {
     let meta = meta(&caller, &headers)?;
-    let done = store_call("sweep", state.store().sweep_expired_overrides(&meta)).await?;
+    let done = store_call("sweep", state.control.sweep_expired_overrides(&meta)).await?;
     if done.iter().any(|c| c.changed()) {
         applied(&state).await;
     }

@@ -4,8 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use cutover_api::Control;
+use cutover_core::Committed;
 use cutover_core::{Flag, FlagKey, Preset};
-use cutover_store::Committed;
 
 use super::{Body, CallerExt, applied, committed, meta};
 use crate::api_error::ApiError;
@@ -13,12 +14,12 @@ use crate::prometheus::store_call;
 use crate::state::AppState;
 
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<Preset>>, ApiError> {
-    Ok(Json(store_call("presets", state.store().presets()).await?))
+    Ok(Json(store_call("presets", state.control.presets()).await?))
 }
 
 fn preset_name(name: &str) -> Result<FlagKey, ApiError> {
     FlagKey::new(name).map_err(|e| ApiError {
-        field: Some("name"),
+        field: Some("name".into()),
         ..ApiError::from(e)
     })
 }
@@ -42,7 +43,7 @@ pub(crate) async fn define(
         ));
     }
     let meta = meta(&caller, &headers)?;
-    let done = store_call("define_preset", state.store().define_preset(preset, &meta)).await?;
+    let done = store_call("define_preset", state.control.define_preset(preset, &meta)).await?;
     Ok(committed(&done))
 }
 
@@ -54,7 +55,7 @@ pub(crate) async fn remove(
 ) -> Result<Response, ApiError> {
     let name = preset_name(&name)?;
     let meta = meta(&caller, &headers)?;
-    let done = store_call("delete_preset", state.store().delete_preset(&name, &meta)).await?;
+    let done = store_call("delete_preset", state.control.delete_preset(&name, &meta)).await?;
     Ok(committed(&done))
 }
 
@@ -71,7 +72,7 @@ pub(crate) async fn apply(
     if let Some(retry_after) = caller.over_budget {
         // Out of budget, a preset that only moves its flags towards legacy (a "legacy" phase)
         // still applies: it is how a team steps back in an emergency.
-        let presets = store_call("presets", state.store().presets()).await?;
+        let presets = store_call("presets", state.control.presets()).await?;
         let retreat = presets
             .iter()
             .find(|p| p.name == name)
@@ -84,7 +85,7 @@ pub(crate) async fn apply(
             return Err(ApiError::rate_limited(retry_after));
         }
     }
-    let done = store_call("apply_preset", state.store().apply_preset(&name, &meta)).await?;
+    let done = store_call("apply_preset", state.control.apply_preset(&name, &meta)).await?;
     applied(&state).await;
     Ok(Json(done))
 }

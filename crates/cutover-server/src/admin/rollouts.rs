@@ -7,15 +7,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use cutover_api::{Control, RolloutStatus};
 use cutover_core::guard::{RolloutPlan, RunMove};
-use cutover_core::{FlagChange, Timestamp};
-use cutover_store::GuardRecord;
+use cutover_core::{FlagChange, GuardRecord};
 use serde::Deserialize;
 
 use super::flags::change;
 use super::{CallerExt, Params, flag_key};
 use crate::api_error::ApiError;
-use crate::guard::RolloutStatus;
 use crate::prometheus::store_call;
 use crate::state::AppState;
 
@@ -131,12 +130,7 @@ pub(crate) async fn status(
     Path(key): Path<String>,
 ) -> Result<Json<RolloutStatus>, ApiError> {
     let key = flag_key(&key)?;
-    let judgement = state.guard.judgement;
-    let found = store_call(
-        "rollout_status",
-        crate::guard::status(state.store(), &key, Timestamp::now(), judgement),
-    )
-    .await?;
+    let found = store_call("rollout_status", state.control.rollout_status(&key)).await?;
     Ok(Json(found))
 }
 
@@ -157,14 +151,6 @@ pub(crate) async fn history(
     Params(q): Params<HistoryQuery>,
 ) -> Result<Json<Vec<GuardRecord>>, ApiError> {
     let key = flag_key(&key)?;
-    if q.limit == 0 || q.limit > 10_000 {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("limit {} is out of range; accepted: 1 to 10000", q.limit),
-        ));
-    }
-    // A flag that does not exist is a 404, not an empty history.
-    store_call("flag", state.store().flag(&key)).await?;
-    let records = store_call("guard_history", state.store().guard_history(&key, q.limit)).await?;
+    let records = store_call("guard_history", state.control.guard_history(&key, q.limit)).await?;
     Ok(Json(records))
 }

@@ -3,8 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use cutover_api::Control;
 use cutover_core::FlagDocument;
-use cutover_store::{ImportOptions, ImportReport};
+use cutover_core::{ImportOptions, ImportReport};
 use serde::Deserialize;
 
 use super::{Body, CallerExt, Params, applied, meta};
@@ -36,7 +37,7 @@ pub(crate) async fn import(
         force: q.force,
         dry_run: q.dry_run,
     };
-    let report = store_call("import", state.store().import(&doc, options, &meta)).await?;
+    let report = store_call("import", state.control.import(&doc, options, &meta)).await?;
     if !options.dry_run {
         applied(&state).await;
     }
@@ -44,5 +45,5 @@ pub(crate) async fn import(
 }
 
 pub(crate) async fn export(State(state): State<AppState>) -> Result<Json<FlagDocument>, ApiError> {
-    Ok(Json(store_call("export", state.store().export()).await?))
+    Ok(Json(store_call("export", state.control.export()).await?))
 }

@@ -2,36 +2,17 @@
 //! after the change, and the entries one transaction wrote become one event, so a client applies
 //! a preset or an import at once and never evaluates a half-applied one.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use cutover_core::{AuditEntry, Flag, FlagKey, Timestamp};
-use serde::Serialize;
+use cutover_core::wire::{ChangeMessage, ChangesMessage, StreamEventKind};
+use cutover_core::{AuditEntry, EntityKind, Flag, FlagKey};
 use serde_json::value::RawValue;
 
 use super::window::StreamEvent;
 
-/// One flag's change, as the stream sends it.
-#[derive(Serialize)]
-struct ChangeData<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    seq: u64,
-    action: &'a str,
-    key: &'a str,
-    at: Timestamp,
-    /// The flag after the change; `null` when it was deleted.
-    flag: Option<&'a RawValue>,
-}
-
-/// Several flags changed by one transaction.
-#[derive(Serialize)]
-struct ChangesData<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    /// The transaction's last entry.
-    seq: u64,
-    changes: Vec<ChangeData<'a>>,
-}
+/// One flag's change as the stream sends it: the flag after it is the audit entry's exact text.
+type ChangeData<'a> = ChangeMessage<'a, &'a RawValue>;
 
 /// Applies the flag entries among `entries` (in id order) to `flags` and returns one event per
 /// transaction; `None` when an entry cannot be read, which only a store edited by hand produces.
@@ -43,7 +24,7 @@ pub(crate) fn apply_entries(
     let mut group: Vec<ChangeData<'_>> = Vec::new();
     let mut group_txn = None;
     for entry in entries {
-        let Some(key) = entry.entity.strip_prefix("flag:") else {
+        let Some((EntityKind::Flag, key)) = EntityKind::split(&entry.entity) else {
             continue;
         };
         if group_txn != Some(entry.txn) && !group.is_empty() {
@@ -54,7 +35,7 @@ pub(crate) fn apply_entries(
         let after = match &entry.after {
             Some(json) => {
                 let flag: Flag = serde_json::from_str(json).ok()?;
-                flags.insert(flag_key, flag);
+                flags.insert(flag_key.clone(), flag);
                 Some(serde_json::from_str::<&RawValue>(json).ok()?)
             }
             None => {
@@ -63,10 +44,9 @@ pub(crate) fn apply_entries(
             }
         };
         group.push(ChangeData {
-            kind: "change",
             seq: entry.id,
-            action: &entry.action,
-            key,
+            action: Cow::Borrowed(&entry.action),
+            key: Cow::Owned(flag_key),
             at: entry.at,
             flag: after,
         });
@@ -83,15 +63,14 @@ fn event_of(mut group: Vec<ChangeData<'_>>) -> Option<StreamEvent> {
         let one = group.pop()?;
         return Some(StreamEvent {
             seq,
-            kind: "change",
+            kind: StreamEventKind::Change.as_str(),
             data: serde_json::to_string(&one).ok()?,
         });
     }
     Some(StreamEvent {
         seq,
-        kind: "changes",
-        data: serde_json::to_string(&ChangesData {
-            kind: "changes",
+        kind: StreamEventKind::Changes.as_str(),
+        data: serde_json::to_string(&ChangesMessage {
             seq,
             changes: group,
         })
@@ -102,7 +81,7 @@ fn event_of(mut group: Vec<ChangeData<'_>>) -> Option<StreamEvent> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cutover_core::NewAuditEntry;
+    use cutover_core::{NewAuditEntry, Timestamp};
 
     fn entry(id: u64, txn: u64, entity: &str, after: Option<&Flag>) -> AuditEntry {
         let mut e = NewAuditEntry {

@@ -12,8 +12,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arc_swap::ArcSwap;
-use cutover_core::{AuditEntry, EnvOverrides, Flag, FlagKey, Role, Snapshot, Timestamp};
-use cutover_store::{AuditQuery, Store, StoreError, TokenRecord};
+use cutover_control::{Store, StoreError};
+use cutover_core::{
+    AuditEntry, AuditQuery, EntityKind, EnvOverrides, Flag, FlagKey, Role, Snapshot, Timestamp,
+    TokenRecord,
+};
 use tokio::sync::watch;
 
 pub(crate) use window::{Pull, StreamEvent};
@@ -200,10 +203,10 @@ impl Live {
                     actor = %entry.actor,
                     "change applied"
                 );
-                if entry.entity.starts_with("flag:") {
-                    fresh.push(entry);
-                } else if entry.entity.starts_with("token:") {
-                    tokens_changed = true;
+                match EntityKind::split(&entry.entity) {
+                    Some((EntityKind::Flag, _)) => fresh.push(entry),
+                    Some((EntityKind::Token, _)) => tokens_changed = true,
+                    _ => {}
                 }
             }
             if !full_page {

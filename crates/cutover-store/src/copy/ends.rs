@@ -1,6 +1,7 @@
-//! The two ends of a copy: a store opened for reading every table, and one opened for a copy to
-//! fill. Apart from `mod.rs`, which copies between two `Store`s, since the store traits name
-//! these ends.
+//! The two ends of a copy, as each backend opens them: one read transaction over every table
+//! of the source and one write transaction on the target. They sit apart from the copy itself
+//! because the store traits hand them out ([`crate::store::MaintenanceStore`]) while the copy
+//! takes whole stores.
 
 use async_trait::async_trait;
 use cutover_core::VerifyReport;
@@ -8,10 +9,12 @@ use cutover_core::VerifyReport;
 use super::tables::{Cell, Table};
 use crate::StoreError;
 
-/// A store opened for reading every table in one snapshot; see [`Store::copy_source`](crate::Store::copy_source).
+/// A store opened for reading every table in one snapshot; see
+/// [`MaintenanceStore::copy_source`](crate::store::MaintenanceStore::copy_source).
 pub struct CopySource(pub(crate) Box<dyn ReadTables>);
 
-/// A store opened for a copy to fill, in one write transaction; see [`Store::copy_target`](crate::Store::copy_target).
+/// A store opened for a copy to fill, in one write transaction; see
+/// [`MaintenanceStore::copy_target`](crate::store::MaintenanceStore::copy_target).
 pub struct CopyTarget(pub(crate) Box<dyn WriteTables>);
 
 /// One read transaction over every table of a store.
@@ -21,7 +24,7 @@ pub(crate) trait ReadTables: Send {
     async fn head(&mut self) -> Result<(u64, String), StoreError>;
 
     /// Hands every row of `table`, in key order, to `target` in batches of at most
-    /// [`BATCH_ROWS`](super::BATCH_ROWS); returns how many rows there were.
+    /// [`BATCH_ROWS`](super::tables::BATCH_ROWS); returns how many rows there were.
     async fn pour(
         &mut self,
         table: &'static Table,

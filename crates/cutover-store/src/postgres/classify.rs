@@ -1,11 +1,10 @@
-//! What PostgreSQL's errors mean for the user, and the URL as an error may show it, for every
-//! file of the backend.
+//! What PostgreSQL's errors mean for the user, for every file of the backend.
 
 use crate::StoreError;
 
 /// Maps PostgreSQL's errors to what they mean for the user: the database cannot be reached
 /// (retry later), or a plain database error.
-pub(crate) fn classify(err: sqlx::Error) -> StoreError {
+pub(super) fn classify(err: sqlx::Error) -> StoreError {
     let unavailable = match &err {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
@@ -26,22 +25,5 @@ pub(crate) fn classify(err: sqlx::Error) -> StoreError {
         }
     } else {
         StoreError::Database(err)
-    }
-}
-
-/// The URL as it may be shown in an error: a password in it would otherwise end up on a
-/// terminal or in a log.
-pub(super) fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
     }
 }

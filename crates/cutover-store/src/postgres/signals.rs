@@ -16,7 +16,10 @@ macro_rules! channel {
         "cutover_change"
     };
 }
-pub(crate) const CHANNEL: &str = channel!();
+// The announcing statement (`Backend::ANNOUNCE`) spells the same name, in a `concat!`.
+pub(super) use channel;
+
+const CHANNEL: &str = channel!();
 
 const RETRY: Duration = Duration::from_millis(500);
 

@@ -3,9 +3,9 @@
 
 use cutover_core::{Flag, FlagChange, FlagDocument, FlagKey};
 
-use super::{
-    Tx, change_flag, check_identity, define_preset, delete_flag, delete_preset, insert_new_flag,
-};
+use super::flags::{change_flag, check_identity, delete_flag, insert_new_flag};
+use super::presets::{define_preset, delete_preset};
+use super::tx::Tx;
 use crate::{ChangeMeta, ImportReport, StoreError};
 
 pub(crate) async fn import<T: Tx>(

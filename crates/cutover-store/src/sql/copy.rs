@@ -5,10 +5,13 @@ use async_trait::async_trait;
 use cutover_core::VerifyReport;
 use futures_util::TryStreamExt;
 
-use super::{Args, Columns, SqlTx};
+use super::args::{Args, param};
+use super::dialect::Columns;
+use super::tx::SqlTx;
 use crate::StoreError;
 use crate::backend::Backend;
-use crate::copy::{BATCH_ROWS, Cell, ReadTables, Table, WriteTables};
+use crate::copy::ends::{ReadTables, WriteTables};
+use crate::copy::tables::{BATCH_ROWS, Cell, Table};
 
 pub(crate) struct CopyRead<B: Backend>(pub(crate) SqlTx<B>);
 
@@ -96,7 +99,7 @@ impl<B: Backend> WriteTables for CopyWrite<B> {
                 if j > 0 {
                     sql.push_str(", ");
                 }
-                super::param(&mut sql, &mut args, cell.clone());
+                param(&mut sql, &mut args, cell.clone());
             }
             sql.push(')');
         }

@@ -2,7 +2,8 @@
 
 use cutover_core::FlagKey;
 
-use super::{Args, execute, fetch_all};
+use super::args::Args;
+use super::pooled::{execute, fetch_all};
 use crate::backend::Backend;
 use crate::row::{guard_record, millis, verdict_name};
 use crate::{GuardRecord, StoreError};

@@ -3,7 +3,8 @@
 
 use cutover_core::AuditEntry;
 
-use super::{Args, fetch_all, fetch_optional, param};
+use super::args::{Args, param};
+use super::pooled::{fetch_all, fetch_optional};
 use crate::backend::Backend;
 use crate::row::{AUDIT_COLUMNS, TOKEN_COLUMNS, audit_entry, millis, token};
 use crate::{AuditQuery, StoreError, TokenRecord};
@@ -29,7 +30,11 @@ pub(crate) async fn query<B: Backend>(
     }
     if let Some(flag) = &query.flag {
         sql.push_str(" AND entity = ");
-        param(&mut sql, &mut args, format!("flag:{flag}"));
+        param(
+            &mut sql,
+            &mut args,
+            cutover_core::AuditEntity::Flag(flag.clone()).to_string(),
+        );
     }
     match query.action.as_deref().map(|a| (a, a.strip_suffix(".*"))) {
         Some((_, Some(family))) => B::action_prefix(&mut sql, &mut args, format!("{family}.")),

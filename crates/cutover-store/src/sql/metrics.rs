@@ -5,10 +5,12 @@
 
 use cutover_core::{ArmCounts, FlagKey, ShadowCounts, Timestamp, Variant};
 
-use super::{Args, Columns, fetch_all};
+use super::args::Args;
+use super::dialect::Columns;
+use super::pooled::fetch_all;
+use super::tx::SqlTx;
 use crate::backend::{Backend, TallySql};
 use crate::row::millis;
-use crate::sql::SqlTx;
 use crate::{ArmFigures, ArmWindow, ShadowWindow, StoreError};
 
 fn counts(row: &impl Columns) -> Result<ArmCounts, StoreError> {

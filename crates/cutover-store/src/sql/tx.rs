@@ -8,7 +8,8 @@ use futures_util::TryStreamExt;
 use futures_util::stream::BoxStream;
 use sqlx::{SqlSafeStr, Transaction};
 
-use super::{Affected, Args, Columns, Dialect};
+use super::args::Args;
+use super::dialect::{Affected, Columns, Dialect};
 use crate::backend::Backend;
 use crate::row::{
     AUDIT_COLUMNS, FLAG_COLUMNS, FlagRow, OVERRIDE_COLUMNS, OverrideRow, TOKEN_COLUMNS, assemble,

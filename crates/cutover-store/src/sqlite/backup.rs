@@ -16,9 +16,19 @@ use cutover_core::AuditKey;
 use sqlx::{Connection, SqliteConnection};
 
 use super::classify::classify;
-use super::file::SqliteStore;
+use super::open::SqliteStore;
 use crate::store::AuditStore;
 use crate::{BackupReport, Store, StoreError};
+
+/// A backup of a store of another backend: a store copy into a new SQLite file at `path`,
+/// sealed with `key` when the store is.
+pub(crate) async fn backup_store(
+    source: &dyn Store,
+    key: Option<Arc<AuditKey>>,
+    path: &Path,
+) -> Result<BackupReport, StoreError> {
+    backup(BackupSource::Copy(source, key), path).await
+}
 
 /// What a backup is taken from.
 pub(super) enum BackupSource<'a> {
@@ -117,7 +127,7 @@ async fn copy_into(
 ) -> Result<BackupReport, StoreError> {
     let mut file = SqliteStore::open(tmp).await?;
     file.key = key;
-    let copied = crate::copy(source, &file).await;
+    let copied = crate::copy::run::copy(source, &file).await;
     file.close().await;
     let copied = copied?;
     std::fs::File::open(tmp)

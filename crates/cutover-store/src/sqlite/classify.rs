@@ -1,5 +1,4 @@
-//! What SQLite's errors mean for the user (a damaged file, a busy lock), for every file of the
-//! backend.
+//! What SQLite's errors mean for the user, for every file of the backend.
 
 use std::time::Duration;
 
@@ -10,7 +9,7 @@ pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Maps SQLite's errors to what they mean for the user: a damaged file, a busy lock, or a plain
 /// database error.
-pub(crate) fn classify(err: sqlx::Error, path: &str) -> StoreError {
+pub(super) fn classify(err: sqlx::Error, path: &str) -> StoreError {
     let code = match &err {
         sqlx::Error::Database(db) => db.code().and_then(|c| c.parse::<i64>().ok()),
         _ => None,

@@ -254,7 +254,7 @@ fn list(names: &[&String]) -> String {
 mod tests {
     use std::collections::BTreeSet;
 
-    use crate::copy::TABLES;
+    use crate::copy::tables::TABLES;
 
     /// A migration that adds a table or a column must add it to the copy too.
     #[tokio::test]

@@ -52,7 +52,8 @@ pub(crate) fn action_variants() -> Vec<TaggedVariant> {
     ]
 }
 
-/// A duration as `plan::parse_duration` reads it.
+/// A bake as plans read it: the whole-unit subset of the core's duration grammar
+/// (`cutover_core::duration`), which also takes decimals and several units.
 pub(crate) fn duration_text() -> Value {
     json!({ "type": "string", "pattern": "^\\s*[0-9]+[smhd]\\s*$" })
 }

@@ -1,22 +1,23 @@
-//! The guard loop: every second, on the one node that holds the store's guard lease, look at
+//! The rollout guard: every second, on the one node that holds the store's guard lease, look at
 //! every running rollout and carry out what its plan decides, through the same audited change
-//! path people use (actor `guard`, reason = the verdict with its numbers).
+//! path people use (actor `guard`, reason = the verdict with its numbers). The looks, records,
+//! lease and moves go through the application layer; this module is the loop, its pacing and
+//! its alerts.
 
 mod alert;
-mod look;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cutover_control::{ControlError, GuardLease, StoreControl};
 use cutover_core::guard::{Action, RunStatus, Verdict};
-use cutover_core::{Flag, FlagChange, FlagKey, Timestamp};
-use cutover_store::{ChangeMeta, GuardLease, GuardRecord, StoreError};
+use cutover_core::{Flag, FlagKey, GuardRecord, Timestamp};
 use tokio::sync::watch;
 
 pub(crate) use alert::Alerts;
 pub use alert::{Alert, AlertTargets};
-pub use look::{Judgement, Look, RolloutStatus, look, status};
+pub use cutover_control::Judgement;
 
 use crate::live::Live;
 
@@ -53,6 +54,7 @@ impl Default for GuardConfig {
 type Recorded = HashMap<FlagKey, (Vec<Verdict>, Instant)>;
 
 pub(crate) async fn run(live: Arc<Live>, config: GuardConfig, mut stopped: watch::Receiver<bool>) {
+    let control = StoreControl::new(live.store().clone()).with_judgement(config.judgement);
     let alerts = Alerts::start(config.alerts.clone());
     let mut tick = tokio::time::interval(config.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -71,7 +73,7 @@ pub(crate) async fn run(live: Arc<Live>, config: GuardConfig, mut stopped: watch
             lease = None;
         }
         if lease.is_none() {
-            match live.store().guard_lease().await {
+            match control.guard_lease().await {
                 Ok(Some(l)) => {
                     tracing::info!("holding the guard lease: this node runs guarded rollouts");
                     metrics::gauge!("cutover_guard_leader").set(1.0);
@@ -84,11 +86,17 @@ pub(crate) async fn run(live: Arc<Live>, config: GuardConfig, mut stopped: watch
                 }
             }
         }
-        look_at_all(&live, &config, &alerts, &mut recorded).await;
+        look_at_all(&live, &control, &config, &alerts, &mut recorded).await;
     }
 }
 
-async fn look_at_all(live: &Live, config: &GuardConfig, alerts: &Alerts, recorded: &mut Recorded) {
+async fn look_at_all(
+    live: &Live,
+    control: &StoreControl,
+    config: &GuardConfig,
+    alerts: &Alerts,
+    recorded: &mut Recorded,
+) {
     // The node's live view already holds every flag, kept current by the audit follower (and
     // by this loop's own changes): no need to read them all from the database every second. A
     // view a moment behind only costs a version conflict, retried on the next look.
@@ -101,7 +109,7 @@ async fn look_at_all(live: &Live, config: &GuardConfig, alerts: &Alerts, recorde
         .collect();
     recorded.retain(|k, _| running.iter().any(|f| &f.key == k));
     for flag in &running {
-        if let Err(e) = look_at_one(live, config, alerts, recorded, flag).await {
+        if let Err(e) = look_at_one(live, control, config, alerts, recorded, flag).await {
             tracing::warn!(flag = %flag.key, error = %e, "guard look failed; retrying next tick");
         }
     }
@@ -147,14 +155,14 @@ fn action_name(a: &Action) -> &'static str {
 
 async fn look_at_one(
     live: &Live,
+    control: &StoreControl,
     config: &GuardConfig,
     alerts: &Alerts,
     recorded: &mut Recorded,
     flag: &Flag,
-) -> Result<(), StoreError> {
-    let store = live.store();
+) -> Result<(), ControlError> {
     let now = Timestamp::now();
-    let Some(found) = look(&**store, flag, now, config.judgement).await? else {
+    let Some(found) = control.look(flag, now).await? else {
         return Ok(());
     };
     let verdicts: Vec<Verdict> = found.assessment.gates.iter().map(|g| g.verdict).collect();
@@ -172,31 +180,19 @@ async fn look_at_one(
             action: action_name(&found.decision).to_owned(),
             assessment: found.assessment.clone(),
         };
-        store.add_guard_record(&record).await?;
+        control.record_look(&record).await?;
         recorded.insert(flag.key.clone(), (verdicts, Instant::now()));
     }
     if !acting {
         return Ok(());
     }
     let reason = action_reason(&found.decision, found.step, flag.rollout, &found.assessment);
-    let change = FlagChange::GuardAction {
-        decision: found.decision,
-        step: found.step,
-        reason: reason.clone(),
-    };
-    let meta = ChangeMeta {
-        actor: GUARD_ACTOR.to_owned(),
-        reason: Some(reason.clone()),
-        at: now,
-    };
-    let committed = match store
-        .change_flag(&flag.key, Some(flag.version), &[change], &meta)
-        .await
-    {
-        Ok(c) => c,
+    let Some(committed) = control
+        .guard_act(flag, found.decision, found.step, reason.clone(), now)
+        .await?
+    else {
         // Someone moved the rollout since the look: the next look sees their move.
-        Err(StoreError::VersionConflict { .. }) => return Ok(()),
-        Err(e) => return Err(e),
+        return Ok(());
     };
     tracing::info!(flag = %flag.key, %reason, "guard acted");
     metrics::counter!("cutover_guard_actions_total", "action" => action_name(&found.decision))

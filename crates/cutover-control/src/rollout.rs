@@ -4,11 +4,10 @@
 
 use std::time::Duration;
 
-use cutover_core::guard::{Action, Assessment, Judging, StepFigures, assess, decide};
-use cutover_core::guard::{GoldenResult, RolloutPlan, RolloutRun};
-use cutover_core::{Flag, FlagKey, Rollout, Timestamp};
+use cutover_api::{Look, RolloutStatus};
+use cutover_core::guard::{Action, Judging, RunStatus, StepFigures, assess, decide};
+use cutover_core::{Flag, Timestamp};
 use cutover_store::{Store, StoreError};
-use serde::{Deserialize, Serialize};
 
 /// How the guard judges: its false-failure bound, and how long after a step starts figures
 /// begin to count (SDKs need a moment to hear of the new percentage and to upload).
@@ -27,20 +26,8 @@ impl Default for Judgement {
     }
 }
 
-/// What a look found and what the plan says to do about it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Look {
-    pub step: usize,
-    pub extensions: u32,
-    /// Seconds since the current step began.
-    pub elapsed_s: u64,
-    pub assessment: Assessment,
-    /// What the rule decides now; `hold` when the rollout is not running.
-    pub decision: Action,
-}
-
 /// Looks at `flag`'s rollout at `now`; `None` when it has no plan or never started.
-pub async fn look(
+pub(crate) async fn look(
     store: &dyn Store,
     flag: &Flag,
     now: Timestamp,
@@ -92,7 +79,7 @@ pub async fn look(
         .duration_since(run.step_started_at())
         .try_into()
         .unwrap_or(Duration::ZERO);
-    let decision = if run.status == cutover_core::guard::RunStatus::Running {
+    let decision = if run.status == RunStatus::Running {
         decide(plan, run.step, run.extensions, assessment.verdict, elapsed)
     } else {
         Action::Hold
@@ -106,28 +93,13 @@ pub async fn look(
     }))
 }
 
-/// Where a rollout stands: `GET /api/v1/flags/{key}/rollout`, `cutover rollout status` and
-/// `cutover slo status`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RolloutStatus {
-    pub flag: FlagKey,
-    pub version: u64,
-    pub rollout_percent: Rollout,
-    pub plan: Option<RolloutPlan>,
-    pub run: Option<RolloutRun>,
-    pub golden: Option<GoldenResult>,
-    /// Every gate's value, threshold, samples and verdict now, and what the plan would do.
-    pub look: Option<Look>,
-    pub at: Timestamp,
-}
-
-pub async fn status(
+/// Where `flag`'s rollout stands at `now`, with the look at it.
+pub(crate) async fn status(
     store: &dyn Store,
-    key: &FlagKey,
+    flag: Flag,
     now: Timestamp,
     judgement: Judgement,
 ) -> Result<RolloutStatus, StoreError> {
-    let flag = store.flag(key).await?;
     let found = look(store, &flag, now, judgement).await?;
     Ok(RolloutStatus {
         flag: flag.key,

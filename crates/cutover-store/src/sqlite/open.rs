@@ -1,14 +1,13 @@
-//! A store in one SQLite file: its backend (the pool and the file's path) and opening it. Apart
-//! from `mod.rs` (the backend's operations), since a backup opens a file store and the
-//! backend's operations make backups.
+//! Opening a SQLite store: the file is inspected before SQLite touches it, then migrated.
 
 use std::path::Path;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::classify::{BUSY_TIMEOUT, classify};
+use super::{file_check, schema};
 use crate::StoreError;
-use crate::backend::SqlStore;
+use crate::sql_store::SqlStore;
 
 /// A cutover store in one SQLite file.
 pub type SqliteStore = SqlStore<SqliteBackend>;
@@ -36,14 +35,12 @@ impl SqlStore<SqliteBackend> {
 
     async fn open_as(path: &Path, create: bool) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
-        match super::file_check::inspect(path)? {
-            super::file_check::FileState::Missing if !create => {
+        match file_check::inspect(path)? {
+            file_check::FileState::Missing if !create => {
                 return Err(StoreError::NoStore { path: shown });
             }
-            super::file_check::FileState::Empty => {
-                return Err(StoreError::EmptyFile { path: shown });
-            }
-            super::file_check::FileState::Missing | super::file_check::FileState::Sqlite => {}
+            file_check::FileState::Empty => return Err(StoreError::EmptyFile { path: shown }),
+            file_check::FileState::Missing | file_check::FileState::Sqlite => {}
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -58,7 +55,7 @@ impl SqlStore<SqliteBackend> {
             .await
             .map_err(|e| classify(e, &shown))?;
         let mut conn = pool.acquire().await.map_err(|e| classify(e, &shown))?;
-        super::schema::prepare(&mut conn, &shown, create).await?;
+        schema::prepare(&mut conn, &shown, create).await?;
         drop(conn);
         Ok(SqlStore::new(SqliteBackend { pool, path: shown }))
     }

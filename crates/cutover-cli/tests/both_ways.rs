@@ -13,6 +13,7 @@ mod common;
 
 use std::cell::RefCell;
 
+use common::golden_subjects;
 use common::served::Served;
 use common::{Cutover, Run};
 use serde_json::Value;
@@ -112,6 +113,37 @@ impl Bench {
         all.extend_from_slice(args);
         let out = self.ok(&all);
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+    }
+
+    /// `cutover golden ARGS` from the repository root (the corpus paths are relative to it),
+    /// this bench's way. Only the exit code and the line saying where the verdict went enter the
+    /// transcript: the report holds the subjects' latencies, which differ from run to run.
+    fn golden(&self, args: &[&str]) -> Run {
+        let mut all = Vec::new();
+        if self.way == Way::Served {
+            all.extend_from_slice(&["--server", self.served.url.as_str(), "--token", &self.token]);
+        }
+        all.push("golden");
+        all.extend_from_slice(args);
+        let mut cmd = self.c.command(&all);
+        cmd.current_dir(golden_subjects::repo());
+        if self.way == Way::Local {
+            cmd.env("CUTOVER_ACTOR", "admin");
+        }
+        let run = Run::from(cmd.output().unwrap());
+        let verdict = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("golden verdict"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut t = self.transcript.borrow_mut();
+        t.push_str(&format!(
+            "$ cutover golden {}\nexit {}\n{verdict}\n",
+            args.join(" "),
+            run.code
+        ));
+        run
     }
 
     /// `cutover --json ARGS` must be refused (exit 1); its error object.
@@ -487,6 +519,53 @@ fn eval_decides_the_same_way() {
                      {\"flag\":\"checkout\",\"context\":{\"user_id\":\"u2\"}}\n";
         let batch = b.c.write("batch.jsonl", lines);
         b.ok(&["eval", "--batch", batch.to_str().unwrap()]);
+    });
+}
+
+#[test]
+fn golden_verdicts_are_recorded_against_a_flag_and_become_its_gate() {
+    let (legacy, new) = (golden_subjects::legacy(), golden_subjects::new());
+    let corpus = "examples/golden/corpus/routing.jsonl";
+    let spec = "examples/golden/spec.json";
+    both_ways(|b| {
+        b.ok(&["flag", "create", "checkout"]);
+        b.ok(&[
+            "rollout",
+            "plan",
+            "checkout",
+            "--plan",
+            "5,100 every 1h",
+            "--gate",
+            "golden",
+        ]);
+        let compare = [
+            "compare", "--corpus", corpus, "--spec", spec, "--legacy", &legacy, "--new", &new,
+            "--flag", "checkout",
+        ];
+        let failed = b.golden(&compare);
+        assert_eq!(failed.code, 1, "{:?}: {}", b.way, failed.stderr);
+        assert_eq!(
+            b.json(&["rollout", "status", "checkout"])["golden"]["passed"],
+            false
+        );
+        let verify = [
+            "verify",
+            "--corpus",
+            corpus,
+            "--spec",
+            spec,
+            "--subject",
+            &legacy,
+            "--flag",
+            "checkout",
+        ];
+        let passed = b.golden(&verify);
+        assert_eq!(passed.code, 0, "{:?}: {}", b.way, passed.stderr);
+        b.ok(&["rollout", "start", "checkout"]);
+        let status = b.json(&["rollout", "status", "checkout"]);
+        assert_eq!(status["golden"]["passed"], true, "{status}");
+        assert_eq!(status["look"]["assessment"]["gates"][0]["verdict"], "pass");
+        b.ok(&["audit", "query", "--action", "golden.record"]);
     });
 }
 

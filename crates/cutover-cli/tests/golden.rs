@@ -5,44 +5,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::path::Path;
 
+use common::golden_subjects::{legacy, new, repo};
 use common::{Cutover, Run};
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A subject binary of cutover-golden. Cargo builds them whenever that crate's tests are part of
-/// the run (as in CI); alone, this test builds them once.
-fn subject(name: &str) -> String {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let dir = Path::new(env!("CARGO_BIN_EXE_cutover")).parent().unwrap();
-    let path = dir.join(name);
-    if !path.exists() {
-        BUILT.get_or_init(|| {
-            let mut cargo = Command::new(env!("CARGO"));
-            cargo.args(["build", "-p", "cutover-golden", "--bins"]);
-            if dir.ends_with("release") {
-                cargo.arg("--release");
-            }
-            let status = cargo.current_dir(repo()).status().unwrap();
-            assert!(status.success(), "building the golden subjects failed");
-        });
-    }
-    path.display().to_string()
-}
-
-fn legacy() -> String {
-    subject("golden-legacy-router")
-}
-
-fn new() -> String {
-    subject("golden-new-router")
-}
 
 /// Runs `cutover golden ...` from the repository root, so corpus paths in reports are relative.
 fn golden(c: &Cutover, args: &[&str], env: &[(&str, &str)]) -> Run {

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub(crate) mod golden_subjects;
 pub(crate) mod postgres;
 pub(crate) mod served;
 

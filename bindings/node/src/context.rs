@@ -80,19 +80,7 @@ pub(crate) fn with_context<T>(
     value: sys::napi_value,
     f: impl FnOnce(&ContextBuffer) -> T,
 ) -> Result<T, Refused> {
-    BUFFER.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buffer) => {
-            fill(env, value, &mut buffer)?;
-            Ok(f(&buffer))
-        }
-        // A getter on the context object evaluated a flag while this one was being read: give
-        // that inner call a buffer of its own.
-        Err(_) => {
-            let mut buffer = ContextBuffer::default();
-            fill(env, value, &mut buffer)?;
-            Ok(f(&buffer))
-        }
-    })
+    with_buffer(env, value, fill, f)
 }
 
 /// Runs `f` with a context `index.js` flattened into one string (`name\0value\0` per
@@ -103,14 +91,26 @@ pub(crate) fn with_flat_context<T>(
     value: sys::napi_value,
     f: impl FnOnce(&ContextBuffer) -> T,
 ) -> Result<T, Refused> {
+    with_buffer(env, value, fill_flat, f)
+}
+
+/// Reads `value` into the thread's buffer with `read`, then runs `f` with it.
+fn with_buffer<T>(
+    env: sys::napi_env,
+    value: sys::napi_value,
+    read: fn(sys::napi_env, sys::napi_value, &mut ContextBuffer) -> Result<(), Refused>,
+    f: impl FnOnce(&ContextBuffer) -> T,
+) -> Result<T, Refused> {
     BUFFER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buffer) => {
-            fill_flat(env, value, &mut buffer)?;
+            read(env, value, &mut buffer)?;
             Ok(f(&buffer))
         }
+        // A getter on the context object evaluated a flag while this one was being read: give
+        // that inner call a buffer of its own.
         Err(_) => {
             let mut buffer = ContextBuffer::default();
-            fill_flat(env, value, &mut buffer)?;
+            read(env, value, &mut buffer)?;
             Ok(f(&buffer))
         }
     })

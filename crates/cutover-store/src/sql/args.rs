@@ -103,9 +103,10 @@ impl From<&Option<String>> for Cell {
     }
 }
 
-/// Binds `value` as the next parameter of `sql` and writes its placeholder.
+/// Binds `value` as the next parameter of `sql` and writes its `$N` marker there.
 pub(crate) fn param<D: Dialect>(sql: &mut String, args: &mut Args<D>, value: impl Into<Cell>) {
+    use std::fmt::Write as _;
     args.push(value);
-    sql.push('$');
-    sql.push_str(&args.len().to_string());
+    // Writing into a String cannot fail.
+    let _ = write!(sql, "${}", args.len());
 }

@@ -59,7 +59,7 @@ impl Capability {
             | FlagChange::RemoveExpiredOverrides
             | FlagChange::SetPlan { .. }
             | FlagChange::RolloutMove { .. }
-            | FlagChange::RecordGolden { .. } => Capability::Operate,
+            | FlagChange::RecordVerdict { .. } => Capability::Operate,
             FlagChange::SetDescription { .. }
             | FlagChange::SetOwner { .. }
             | FlagChange::SetStickiness { .. }

@@ -18,7 +18,7 @@ pub fn is_retreat(before: &Flag, after: &Flag) -> bool {
         && before.salt == after.salt
         && before.scope == after.scope
         && before.plan == after.plan
-        && before.golden == after.golden;
+        && before.verdicts == after.verdicts;
     if !same_shape {
         return false;
     }

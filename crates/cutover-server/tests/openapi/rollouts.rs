@@ -350,11 +350,23 @@ async fn guarded_rollouts_hold_to_the_document() {
         new: counts(300, 12, 30_000),
         ..StepFigures::default()
     }];
+    let verdicts = cutover_core::Verdicts::from([(
+        cutover_core::VerdictName::golden(),
+        cutover_core::Verdict::from_golden(cutover_core::guard::GoldenResult {
+            passed: true,
+            at: Timestamp::now(),
+            corpus: "corpus".into(),
+            cases: 1,
+            failed: 0,
+            summary: String::new(),
+        }),
+    )]);
     let judging = Judging {
         min_samples: 200,
         full_exposure: false,
         alpha: 0.01,
-        golden: Some(true),
+        verdicts: &verdicts,
+        now: Timestamp::now(),
         baseline: None,
     };
     let record = GuardRecord {

@@ -156,6 +156,26 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
             true,
         ), "A golden-corpus run's verdict recorded against a flag: what the `golden` gate reads."),
         "Verdict": { "enum": ["pass", "fail", "inconclusive"] },
+        "NamedVerdict": described(object(
+            &["passed", "source", "at"],
+            json!({
+                "passed": boolean(),
+                "source": described(json!({ "enum": ["golden", "recorded"] }),
+                    "golden: a golden-corpus run (the `golden` gate reads these); recorded: \
+                     any other check."),
+                "at": described(instant(), "When it was recorded (a golden run: when it finished)."),
+                "by": described(text(), "Who recorded it: the audit actor."),
+                "expires_at": described(instant(),
+                    "After this it counts as missing; left out when it never expires."),
+                "url": described(text(), "Where the evidence is: an http(s) address of at most 2 KiB."),
+                "details": described(json!({}), "What the check said, as it sent it: any JSON of at most 8 KiB."),
+                "golden": schema("GoldenResult"),
+            }),
+            true,
+        ), "The latest outcome of one named check. Gates: `verdict(NAME)` passes while it \
+            passed and has not expired, `verdicts(all)` while every verdict does, `golden` \
+            while every golden one does; a missing or expired one is inconclusive, a failed one \
+            fails."),
         "GateReading": described(object(
             &["gate", "verdict", "unit", "new", "legacy", "threshold", "samples",
               "legacy_samples", "log_statistic", "fail_at", "suggested_action"],
@@ -200,14 +220,18 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
             true,
         ), "What a look at a rollout found, and what the plan says to do about it."),
         "RolloutStatus": object(
-            &["flag", "version", "rollout_percent", "plan", "run", "golden", "look", "at"],
+            &["flag", "version", "rollout_percent", "plan", "run", "golden", "verdicts", "look", "at"],
             json!({
                 "flag": schema("FlagKey"),
                 "version": described(count(), "The flag's version."),
                 "rollout_percent": schema("Percent"),
                 "plan": nullable(schema("RolloutPlan")),
                 "run": nullable(schema("RolloutRun")),
-                "golden": nullable(schema("GoldenResult")),
+                "golden": described(nullable(schema("GoldenResult")),
+                    "The golden run behind the verdict `golden`."),
+                "verdicts": described(
+                    json!({ "type": "object", "additionalProperties": schema("NamedVerdict") }),
+                    "Every verdict the flag holds, by name."),
                 "look": described(nullable(schema("Look")),
                     "null when the flag has no plan or no rollout ever started."),
                 "at": described(instant(), "When the look was taken."),

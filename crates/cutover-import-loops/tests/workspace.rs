@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 const NOT_YET: &[&str] = &[
     "crates/cutover-core",
     "crates/cutover-golden",
-    "crates/cutover-sdk",
     "crates/cutover-server",
     "crates/cutover-store",
 ];

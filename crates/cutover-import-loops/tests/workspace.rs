@@ -8,7 +8,6 @@ const NOT_YET: &[&str] = &[
     "crates/cutover-core",
     "crates/cutover-golden",
     "crates/cutover-server",
-    "crates/cutover-store",
 ];
 
 fn workspace_crates() -> Vec<PathBuf> {

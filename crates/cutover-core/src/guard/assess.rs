@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::decide::Verdict;
 use super::gate::{Bound, Gate, GateExpr, RateMetric};
 use super::rate::{ArmEvents, RATIOS, add_logs, bernoulli_log_lrs, log_mixture, share_log_lrs};
-use crate::{ArmCounts, ShadowCounts, bucket_floor};
+use crate::arm_metrics::{ArmCounts, bucket_floor};
+use crate::compare::tally::ShadowCounts;
 
 /// What both arms did during one step of constant exposure.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -364,7 +365,7 @@ fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{LatencySketch, latency_bucket};
+    use crate::arm_metrics::{LatencySketch, latency_bucket};
 
     fn arm(calls: u64, errors: u64, latency_us: u64) -> ArmCounts {
         ArmCounts {
@@ -448,7 +449,7 @@ mod tests {
         let mut shadow = ShadowCounts::default();
         shadow.tally.fields.insert(
             "selected_agent".into(),
-            crate::FieldTally {
+            crate::compare::tally::FieldTally {
                 compared: 400,
                 agreed: 240,
                 disagreed: 160,

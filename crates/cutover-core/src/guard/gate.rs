@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::CoreError;
+use crate::error::CoreError;
 
 /// A rate an arm reports: events over calls.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::assess::{Judging, StepFigures, assess};
 use super::decide::{Action, decide};
 use super::plan::RolloutPlan;
-use crate::{ArmCounts, LatencySketch, latency_bucket};
+use crate::arm_metrics::{ArmCounts, LatencySketch, latency_bucket};
 
 /// The traffic of a simulated service.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,8 +3,8 @@
 //! (`flag:checkout`) and the audit actions (`flag.kill`). Each is defined once here, so the
 //! writer and the reader of a message cannot drift apart.
 
-mod action;
-mod entity;
+pub(crate) mod action;
+pub(crate) mod entity;
 mod stream;
 
 pub use action::AuditAction;

@@ -1,10 +1,12 @@
 //! The trait of every use case.
 
+use std::path::Path;
+
 use async_trait::async_trait;
 use cutover_core::{
-    Anchor, AuditEntry, AuditQuery, ChangeMeta, Committed, Flag, FlagChange, FlagDocument, FlagKey,
-    GuardRecord, ImportOptions, ImportReport, MetricsBatch, Override, Preset, TokenName,
-    TokenRecord, VerifyReport,
+    Anchor, AuditEntry, AuditQuery, BackupReport, ChangeMeta, Committed, Flag, FlagChange,
+    FlagDocument, FlagKey, GuardRecord, ImportOptions, ImportReport, MetricsBatch, Override,
+    Preset, TokenName, TokenRecord, VerifyReport,
 };
 
 use crate::error::ControlError;
@@ -153,4 +155,11 @@ pub trait Control: Send + Sync {
         key: &FlagKey,
         span: MetricsSpan,
     ) -> Result<FlagShadowReport, ControlError>;
+
+    /// Writes a consistent copy of the whole store, taken while writers go on, to the new SQLite
+    /// file `to` on the caller's machine, and verifies it; never replaces a file (`to` existing
+    /// is a 409 `exists`). A store whose log does not verify still gets its backup, and the
+    /// report says so. Through a server, the copy is taken there and its bytes are checked
+    /// against the server's digest on arrival.
+    async fn backup(&self, to: &Path) -> Result<BackupReport, ControlError>;
 }

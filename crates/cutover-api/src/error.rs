@@ -119,6 +119,27 @@ impl ControlError {
         Self::new(ErrorKind::Failure, code, message)
     }
 
+    /// A backup would replace the file at `path` (409 `exists`).
+    pub fn backup_exists(path: &str) -> Self {
+        Self::new(
+            ErrorKind::Conflict,
+            "exists",
+            format!(
+                "{path} already exists; a backup never replaces a file. Name a new file, or \
+                 move the old one away first"
+            ),
+        )
+    }
+
+    /// A backup cannot be written to `path`, for `why` (422 `backup_target`).
+    pub fn backup_target(path: &str, why: impl std::fmt::Display) -> Self {
+        Self::new(
+            ErrorKind::Invalid,
+            "backup_target",
+            format!("cannot write the backup {path}: {why}; nothing was written there"),
+        )
+    }
+
     /// The same error, about the request field `field`.
     pub fn about(mut self, field: impl Into<Cow<'static, str>>) -> Self {
         self.field = Some(field.into());

@@ -23,6 +23,6 @@ pub use types::{
 // The records that cross the interface are the core's; named here so a caller of the layer
 // needs no other crate to spell them.
 pub use cutover_core::{
-    ArmFigures, AuditQuery, ChangeMeta, Committed, GuardRecord, ImportChange, ImportOptions,
-    ImportReport, TokenRecord,
+    ArmFigures, AuditQuery, BackupReport, ChangeMeta, Committed, GuardRecord, ImportChange,
+    ImportOptions, ImportReport, TokenRecord,
 };

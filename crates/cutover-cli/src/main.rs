@@ -97,7 +97,7 @@ fn init_logging() {
 /// Why a command that works on a store itself (not on its content) has no meaning through a
 /// server's API, or `None` for every other command, which works both ways.
 fn works_on_a_store(command: &Command) -> Option<&'static str> {
-    use crate::commands::{store::StoreCmd, token::TokenCmd};
+    use crate::commands::token::TokenCmd;
     Some(match command {
         Command::Init => {
             "init creates a store; a server's API offers no way to create the store it serves"
@@ -107,12 +107,6 @@ fn works_on_a_store(command: &Command) -> Option<&'static str> {
         }
         Command::Serve(_) => {
             "serve runs a server on a store it opens; it cannot serve another server's API"
-        }
-        Command::Store(StoreCmd::Copy { .. }) => {
-            "store copy reads every table of the store row for row, which the API does not serve"
-        }
-        Command::Store(StoreCmd::Backup { .. }) => {
-            "store backup snapshots the store's own file or database, which the API does not serve"
         }
         Command::Token(TokenCmd::Recover { .. }) => {
             "token recover is the way back in when no admin token is left or known, so it needs direct access to the store; with a working admin token, use `token create NAME --role admin` instead"

@@ -2,11 +2,13 @@
 //! an error answer becomes the [`ControlError`] it carries, so a caller sees the same code and
 //! message the store-backed layer gives in-process.
 
+use std::path::Path;
+
 use async_trait::async_trait;
 use cutover_api::{
-    AuditPage, AuditQuery, ChangeMeta, Committed, Control, ControlError, CreatedToken, FlagMetrics,
-    FlagShadowReport, GuardRecord, ImportOptions, ImportReport, MetricsSpan, NewToken,
-    RolloutStatus, TokenRecord, UploadReport,
+    AuditPage, AuditQuery, BackupReport, ChangeMeta, Committed, Control, ControlError,
+    CreatedToken, FlagMetrics, FlagShadowReport, GuardRecord, ImportOptions, ImportReport,
+    MetricsSpan, NewToken, RolloutStatus, TokenRecord, UploadReport,
 };
 use cutover_core::{
     Anchor, AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, GENESIS_HASH, MetricsBatch,
@@ -183,6 +185,11 @@ impl Control for AdminClient {
 
     /// `GET /audit/verify?expect_head=ID:HASH`: the server verifies with its own audit key, if
     /// it has one.
+    /// `GET /backup`, into the file `to` (see `backup.rs`).
+    async fn backup(&self, to: &Path) -> Result<BackupReport, ControlError> {
+        self.download_backup(to).await
+    }
+
     async fn verify_audit(&self, anchor: Option<&Anchor>) -> Result<VerifyReport, ControlError> {
         let params: Vec<(&str, String)> = anchor
             .map(|a| ("expect_head", a.to_string()))

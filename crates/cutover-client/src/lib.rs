@@ -7,6 +7,7 @@
 //! server's error code and message, unchanged.
 
 mod audit;
+mod backup;
 mod control;
 mod flags;
 mod http;

@@ -8,69 +8,19 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use cutover_api::{
-    AuditQuery, ChangeMeta, Control, ControlError, ErrorKind, ImportOptions, MetricsSpan, NewToken,
+    AuditQuery, Control, ControlError, ErrorKind, ImportOptions, MetricsSpan, NewToken,
 };
 use cutover_client::{AdminClient, FlagUpdate};
 use cutover_core::guard::RunMove;
 use cutover_core::{
-    AttributeName, Flag, FlagChange, FlagKey, Override, Preset, Role, Rollout, Stage, Timestamp,
-    TokenName, Variant,
+    AttributeName, Flag, FlagChange, Override, Preset, Role, Rollout, Stage, Timestamp, TokenName,
+    Variant,
 };
-use cutover_server::{Server, ServerConfig};
-use cutover_store::{SqliteStore, Store, TokenRecord};
+use cutover_server::ServerConfig;
 
-const SECRET: &str = "cut_test_admin";
+mod common;
 
-/// A server on a fresh store with one admin token (`admin`), the client of it, and the
-/// store-backed layer on the same store.
-struct Node {
-    _server: Server,
-    client: AdminClient,
-    local: Arc<dyn Control>,
-    _dir: tempfile::TempDir,
-}
-
-fn meta() -> ChangeMeta {
-    ChangeMeta {
-        actor: "admin".into(),
-        reason: Some("test".into()),
-        at: Timestamp::now(),
-    }
-}
-
-fn key(k: &str) -> FlagKey {
-    FlagKey::new(k).unwrap()
-}
-
-async fn node(config: ServerConfig) -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("t.db")).await.unwrap());
-    let record = TokenRecord {
-        name: TokenName::new("admin").unwrap(),
-        role: Role::Admin,
-        hash: cutover_core::token_hash(SECRET),
-        created_at: Timestamp::now(),
-        created_by: "test".into(),
-        expires_at: None,
-    };
-    store.create_token(record, &meta()).await.unwrap();
-    let config = ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        guard: cutover_server::rollout_guard::GuardConfig {
-            enabled: false,
-            ..config.guard.clone()
-        },
-        ..config
-    };
-    let server = Server::start(config, store.clone()).await.unwrap();
-    let client = AdminClient::new(&format!("http://{}", server.addr()), SECRET).unwrap();
-    Node {
-        _server: server,
-        client,
-        local: Arc::new(cutover_control::StoreControl::new(store)),
-        _dir: dir,
-    }
-}
+use common::{SECRET, key, meta, node};
 
 /// The parts of an error a caller sees: whose fault, the code, the message (up to an instant
 /// the two sides read from their own clocks).

@@ -21,6 +21,12 @@ pub(crate) fn from_store(err: StoreError) -> ControlError {
         StoreError::VersionConflict { .. } => (ErrorKind::Conflict, "version_conflict"),
         StoreError::FlagInPreset { .. } => (ErrorKind::Conflict, "in_use"),
         StoreError::StaleImport { .. } => (ErrorKind::Conflict, "stale_import"),
+        // A backup never replaces a file, and a target it cannot write is the caller's to fix;
+        // worded by the interface, so a client that writes the file says the same.
+        StoreError::BackupExists { path } => return ControlError::backup_exists(&path),
+        StoreError::BackupTarget { path, why } => {
+            return ControlError::backup_target(&path, why);
+        }
         // A rule of the core refused what the store was asked to write.
         StoreError::Invalid(core) => return ControlError::from(core),
         StoreError::Busy { .. } | StoreError::Unavailable { .. } => {
@@ -28,8 +34,8 @@ pub(crate) fn from_store(err: StoreError) -> ControlError {
                 .retry_after(RETRY_UNAVAILABLE_S);
         }
         // A store that is damaged, of another kind or newer, a sealed log without its key, a
-        // copy or backup refused (CLI commands on the store itself; no use case runs them), or
-        // the database failing: nothing the caller can fix by asking differently.
+        // copy refused (a CLI command on the store itself; no use case runs it), or the
+        // database failing: nothing the caller can fix by asking differently.
         _ => (ErrorKind::Failure, "store_failure"),
     };
     ControlError::new(kind, code, message)

@@ -1,6 +1,7 @@
 //! [`StoreControl`]: every use case over a store.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -10,9 +11,9 @@ use cutover_api::{
 };
 use cutover_core::guard::Action;
 use cutover_core::{
-    Anchor, AuditEntry, AuditQuery, ChangeMeta, Committed, Flag, FlagChange, FlagDocument, FlagKey,
-    GUARD_ACTOR, GuardRecord, ImportOptions, ImportReport, MetricsBatch, Override, Preset,
-    Timestamp, TokenName, TokenRecord, VerifyReport, token_hash,
+    Anchor, AuditEntry, AuditQuery, BackupReport, ChangeMeta, Committed, Flag, FlagChange,
+    FlagDocument, FlagKey, GUARD_ACTOR, GuardRecord, ImportOptions, ImportReport, MetricsBatch,
+    Override, Preset, Timestamp, TokenName, TokenRecord, VerifyReport, token_hash,
 };
 use cutover_store::{GuardLease, Store, StoreError};
 
@@ -323,6 +324,10 @@ impl Control for StoreControl {
             .verify_audit_with(anchor)
             .await
             .map_err(from_store)
+    }
+
+    async fn backup(&self, to: &Path) -> Result<BackupReport, ControlError> {
+        self.store.backup(to).await.map_err(from_store)
     }
 
     async fn audit_head(&self) -> Result<(u64, String), ControlError> {

@@ -39,6 +39,9 @@ pub enum Capability {
     ManageTokens,
     /// Evaluate flags (OFREP) and follow the change stream.
     Evaluate,
+    /// Take a backup of the whole store: every table, the audit log and the tokens' hashes,
+    /// which is more than any other capability reads.
+    Backup,
 }
 
 impl Capability {
@@ -208,13 +211,14 @@ mod tests {
     fn roles_grant_what_the_product_says() {
         use Capability::*;
         let table = [
-            (Role::Admin, [true, true, true, true, true]),
-            (Role::Operator, [true, true, false, false, true]),
-            (Role::Viewer, [true, false, false, false, false]),
-            (Role::Sdk, [false, false, false, false, true]),
+            (Role::Admin, [true, true, true, true, true, true]),
+            (Role::Operator, [true, true, false, false, true, false]),
+            (Role::Viewer, [true, false, false, false, false, false]),
+            (Role::Sdk, [false, false, false, false, true, false]),
         ];
         for (role, expected) in table {
-            let got = [Read, Operate, Configure, ManageTokens, Evaluate].map(|c| role.allows(c));
+            let got =
+                [Read, Operate, Configure, ManageTokens, Evaluate, Backup].map(|c| role.allows(c));
             assert_eq!(got, expected, "{role}");
         }
     }

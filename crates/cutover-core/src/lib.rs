@@ -78,8 +78,8 @@ pub use key::FlagKey;
 pub use overrides::Override;
 pub use preset::{Preset, PresetEntry};
 pub use records::{
-    ArmFigures, ArmWindow, AuditQuery, ChangeMeta, Committed, GuardRecord, ImportChange,
-    ImportOptions, ImportReport, ShadowWindow, TokenRecord, TrustReport,
+    ArmFigures, ArmWindow, AuditQuery, BackupReport, ChangeMeta, Committed, GuardRecord,
+    ImportChange, ImportOptions, ImportReport, ShadowWindow, TokenRecord, TrustReport,
 };
 pub use retreat::is_retreat;
 pub use rollout::{PERCENT_TEXT_PATTERN, Rollout};

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::{Role, TokenName};
 use crate::arm_metrics::ArmCounts;
+use crate::audit_check::VerifyReport;
 use crate::compare::tally::ShadowCounts;
 use crate::key::FlagKey;
 use crate::variant::Variant;
@@ -155,4 +156,20 @@ pub struct GuardRecord {
     pub rollout: crate::rollout::Rollout,
     pub action: String,
     pub assessment: crate::guard::assess::Assessment,
+}
+
+/// What a backup wrote, and its verification: a consistent copy of a whole store in a new
+/// SQLite file, which a person keeps and may later serve or copy into an empty store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupReport {
+    /// The backup file.
+    pub path: String,
+    /// How it was taken: `sqlite_vacuum_into` (a SQLite store's file) or `store_copy` (a store
+    /// of another backend, copied into a new SQLite file).
+    pub method: String,
+    /// The backup's audit head: the last entry's id and hash.
+    pub head_id: u64,
+    pub head_hash: String,
+    /// `audit verify` of the backup file.
+    pub verify: VerifyReport,
 }

@@ -46,6 +46,7 @@ pub fn router(live: Arc<Live>, config: &ServerConfig) -> Result<Router, ServerEr
             .map(|rate| Arc::new(TokenLimiter::new(rate, rate))),
         prometheus: prometheus::handle()?,
         heartbeat: config.heartbeat,
+        backups: crate::admin::backup::one_at_a_time(),
         openapi: crate::openapi::document(),
     };
     let (mut api, mut ofrep, mut node) = (Router::new(), Router::new(), Router::new());

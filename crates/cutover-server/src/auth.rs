@@ -87,6 +87,7 @@ fn describe(capability: Capability) -> &'static str {
         Capability::Configure => "create, delete, redefine or import flags",
         Capability::ManageTokens => "manage tokens",
         Capability::Evaluate => "evaluate flags or follow the change stream",
+        Capability::Backup => "take a backup of the whole store",
     }
 }
 

@@ -21,6 +21,8 @@ pub(crate) struct AppState {
     pub heartbeat: Duration,
     /// The application layer: every admin handler's use case.
     pub control: Arc<StoreControl>,
+    /// Backups wait for each other (`admin::backup`).
+    pub backups: Arc<tokio::sync::Semaphore>,
     /// The OpenAPI document, built from the route table once per process.
     pub openapi: &'static str,
 }

@@ -11,7 +11,7 @@ use cutover_server::{Access, DeclaredRoute, ServerConfig, declared_routes};
 
 /// Which roles hold each capability, pinned here so a change to `Role::allows` shows up as a
 /// failure rather than moving the expectation with it.
-const HOLDERS: [(Capability, &[Role]); 5] = [
+const HOLDERS: [(Capability, &[Role]); 6] = [
     (
         Capability::Read,
         &[Role::Admin, Role::Operator, Role::Viewer],
@@ -23,6 +23,7 @@ const HOLDERS: [(Capability, &[Role]); 5] = [
         Capability::Evaluate,
         &[Role::Admin, Role::Operator, Role::Sdk],
     ),
+    (Capability::Backup, &[Role::Admin]),
 ];
 
 fn holders(capability: Capability) -> Vec<Role> {
@@ -80,6 +81,7 @@ async fn every_route_answers_each_role_as_its_capability_says() {
         Capability::Configure,
         Capability::ManageTokens,
         Capability::Evaluate,
+        Capability::Backup,
     ] {
         assert!(
             routes.iter().any(|(_, c, _)| *c == capability),

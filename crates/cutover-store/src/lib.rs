@@ -25,11 +25,12 @@ pub use copy::ends::{CopySource, CopyTarget};
 pub use copy::run::{CopiedTable, CopyReport, copy};
 pub use error::StoreError;
 // The records shared with the application layer are the core's; these paths keep working.
+pub use cutover_core::BackupReport;
 pub use cutover_core::{
     ArmFigures, ArmWindow, AuditQuery, ChangeMeta, Committed, GuardRecord, ImportChange,
     ImportOptions, ImportReport, ShadowWindow, TokenRecord, TrustReport,
 };
-pub use model::{BackupReport, ChangeSignals, GuardLease, StoreState};
+pub use model::{ChangeSignals, GuardLease, StoreState};
 pub use postgres::connect::{PgBackend, PgStore};
 pub use sql_store::SqlStore;
 pub use sqlite::open::{SqliteBackend, SqliteStore};

@@ -5,7 +5,6 @@ use std::pin::Pin;
 
 use cutover_core::Flag;
 use futures_util::Stream;
-use serde::Serialize;
 
 /// The flags and the id of the last audit entry, read in one transaction: a state a follower
 /// can start from and then apply every later audit entry to.
@@ -27,19 +26,4 @@ pub type ChangeSignals = Pin<Box<dyn Stream<Item = ()> + Send>>;
 pub trait GuardLease: Send {
     /// Whether this node still holds it; once `false`, it stays lost (ask for a new one).
     async fn still_held(&mut self) -> bool;
-}
-
-/// What a backup wrote, and its own verification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BackupReport {
-    /// The backup file.
-    pub path: String,
-    /// How it was taken: `sqlite_vacuum_into` (a SQLite store's file) or `store_copy` (a store
-    /// of another backend, copied into a new SQLite file).
-    pub method: String,
-    /// The backup's audit head: the last entry's id and hash.
-    pub head_id: u64,
-    pub head_hash: String,
-    /// `audit verify` of the backup file.
-    pub verify: cutover_core::VerifyReport,
 }

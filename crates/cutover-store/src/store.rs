@@ -9,14 +9,14 @@
 
 use async_trait::async_trait;
 use cutover_core::{
-    Anchor, ArmFigures, ArmWindow, AuditEntry, AuditQuery, ChangeMeta, Committed, Flag, FlagChange,
-    FlagDocument, FlagKey, GuardRecord, ImportOptions, ImportReport, Preset, ShadowCounts,
-    ShadowWindow, Timestamp, TokenName, TokenRecord, TrustReport, VerifyReport,
+    Anchor, ArmFigures, ArmWindow, AuditEntry, AuditQuery, BackupReport, ChangeMeta, Committed,
+    Flag, FlagChange, FlagDocument, FlagKey, GuardRecord, ImportOptions, ImportReport, Preset,
+    ShadowCounts, ShadowWindow, Timestamp, TokenName, TokenRecord, TrustReport, VerifyReport,
 };
 
 use crate::copy::ends::{CopySource, CopyTarget};
 use crate::error::StoreError;
-use crate::model::{BackupReport, ChangeSignals, GuardLease, StoreState};
+use crate::model::{ChangeSignals, GuardLease, StoreState};
 
 /// Flags, their overrides and presets, and the import/export document that holds them.
 ///

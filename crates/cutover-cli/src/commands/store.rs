@@ -1,9 +1,12 @@
 //! `cutover store copy` and `cutover store backup`: moving a whole store to another backend or
-//! place, and keeping a consistent copy of a live one. The work is the store crate's
-//! (`cutover_store::copy`, `Store::backup`); this prints what it did.
+//! place, and keeping a consistent copy of a live one, on a store here or through a server. The
+//! work is the store crate's (`cutover_store::copy`, `Control::backup` over `Store::backup`);
+//! this prints what it did.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context as _;
 use std::sync::Arc;
 
 use clap::Subcommand;
@@ -12,14 +15,15 @@ use cutover_core::VerifyReport;
 
 use crate::global::Global;
 use crate::output;
-use crate::session::open_store;
+use crate::session::Session;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum StoreCmd {
     /// Copy everything the store holds (flags, presets, tokens, plans and runs, golden verdicts,
     /// the whole audit log with its head and seal, metrics, guard history) into an empty store,
     /// row for row: the target verifies with the same audit head and every token works there.
-    /// The source is the usual store (--db or --postgres); nothing is written to it.
+    /// The source is the usual store (--db or --postgres), or with --server a backup of the
+    /// server's store taken for the copy; nothing is written to it.
     Copy {
         /// The target: a SQLite file path (created when missing) or a postgres:// URL (its
         /// schema is created when missing). It must hold nothing yet.
@@ -27,8 +31,9 @@ pub(crate) enum StoreCmd {
         to: CopyTo,
     },
     /// Write a consistent copy of the store to a new SQLite file while servers go on writing
-    /// (SQLite: VACUUM INTO; PostgreSQL: a store copy into the file), and verify it. Never
-    /// replaces an existing file.
+    /// (SQLite: VACUUM INTO; PostgreSQL: a store copy into the file), and verify it. With
+    /// --server (admin token), the server takes it and the file here is checked against the
+    /// server's digest. Never replaces an existing file.
     Backup {
         #[arg(value_name = "FILE")]
         file: PathBuf,
@@ -57,27 +62,51 @@ fn parse_copy_target(s: &str) -> Result<CopyTo, String> {
     }
 }
 
-/// Works on the store of `global` itself, never through `--server` (refused with the
-/// arguments, see main.rs): a copy or a backup reads every table row for row, which no use case
-/// of the API offers. The source must exist; the target is opened (and created) by the command.
+/// Both go through the application layer, so they work on a store here or through a server
+/// alike. A backup is taken where the store is (through a server: there, then downloaded and
+/// checked against the server's digest). A copy reads a backup of the store (one consistent
+/// snapshot, taken into a temporary directory here) row for row into the target.
 pub(crate) async fn run(cmd: &StoreCmd, global: &Global) -> anyhow::Result<ExitCode> {
-    let source = open_store(global, false).await?;
+    let session = Session::open(global, false).await?;
     let result = match cmd {
-        StoreCmd::Copy { to } => copy(&*source, to, global).await,
-        StoreCmd::Backup { file } => match source.backup(file).await {
+        StoreCmd::Backup { file } => match session.control.backup(file).await {
             Ok(report) => backup_report(global.json, &report),
             Err(e) => Err(e.into()),
         },
+        StoreCmd::Copy { to } => copy_from_a_snapshot(&session, to, global).await,
     };
-    source.close().await;
+    session.close().await;
     result
+}
+
+async fn copy_from_a_snapshot(
+    session: &Session,
+    to: &CopyTo,
+    global: &Global,
+) -> anyhow::Result<ExitCode> {
+    let snapshot = tempfile::Builder::new()
+        .prefix("cutover-copy-")
+        .tempdir()
+        .context("cannot make a temporary directory for the store's snapshot")?;
+    let path = snapshot.path().join("snapshot.db");
+    session.control.backup(&path).await?;
+    // Sealed with the same key as the store, so its seal is checked as the store's would be.
+    let source = SqliteStore::open(&path).await?;
+    let source: Arc<dyn Store> = match global.audit_key.clone() {
+        Some(key) => Arc::new(source.with_audit_key(key)),
+        None => Arc::new(source),
+    };
+    let copied = copy(&*source, to, global).await;
+    source.close().await;
+    copied
 }
 
 /// Where the source is, for people; a URL is never printed (it may hold a password).
 fn source_place(global: &Global) -> String {
-    match &global.postgres {
-        Some(_) => "the PostgreSQL database".to_owned(),
-        None => global.db.display().to_string(),
+    match (&global.server, &global.postgres) {
+        (Some(url), _) => format!("the store of the server at {url}"),
+        (None, Some(_)) => "the PostgreSQL database".to_owned(),
+        (None, None) => global.db.display().to_string(),
     }
 }
 

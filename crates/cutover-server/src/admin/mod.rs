@@ -8,6 +8,7 @@
 pub(crate) mod arm_metrics;
 pub(crate) mod audit;
 pub(crate) mod audit_verify;
+pub(crate) mod backup;
 pub(crate) mod flags;
 pub(crate) mod overrides;
 pub(crate) mod presets;

@@ -42,6 +42,7 @@ fn tags() -> Value {
         { "name": "presets", "description": "Named sets of flag states applied together." },
         { "name": "audit", "description": "The hash-chained audit log." },
         { "name": "transfer", "description": "The whole flag set as one document." },
+        { "name": "backup", "description": "The whole store, as a SQLite file." },
         { "name": "tokens", "description": "API tokens and their roles." },
         { "name": "sdk", "description": "What SDKs use: the change stream, metric upload, and the figures read from it." },
         { "name": "ofrep", "description": "OpenFeature Remote Evaluation Protocol.",
@@ -87,6 +88,20 @@ fn headers() -> Value {
             "schema": count(),
         },
         "Retry-After": { "description": "Seconds to wait.", "schema": count() },
+        "Repr-Digest": {
+            "description": "The SHA-256 digest of the bytes sent (RFC 9530): \
+                            `sha-256=:BASE64:`.",
+            "schema": text(),
+        },
+        "X-Cutover-Backup-Report": {
+            "description": "The node's verification of the backup it sends: base64url without \
+                            padding of a JSON object with `method` (`sqlite_vacuum_into` or \
+                            `store_copy`), `head_id`, `head_hash` and `verify` (the fields of \
+                            a VerifyReport but `intact` and `problems`), and an empty `path`. \
+                            A report with a great many findings is cut to fit a header, open \
+                            findings first; the verdict is kept.",
+            "schema": text(),
+        },
         "Link": {
             "description": "When more entries match: `</api/v1/audit?...>; rel=\"next\"`, the \
                             URL of the next page.",

@@ -8,6 +8,7 @@
 //! produce them, so a route's statuses cannot drift from its inputs.
 
 mod audit;
+mod backup;
 mod flags;
 mod node;
 mod ofrep;
@@ -26,7 +27,7 @@ pub use route::{Access, Example};
 use crate::auth::Budget;
 
 /// Every route, by area; the area is the operation's tag in the document.
-pub(crate) fn areas() -> [(&'static str, Vec<Route>); 10] {
+pub(crate) fn areas() -> [(&'static str, Vec<Route>); 11] {
     [
         ("flags", flags::routes()),
         ("rollouts", rollouts::routes()),
@@ -34,6 +35,7 @@ pub(crate) fn areas() -> [(&'static str, Vec<Route>); 10] {
         ("presets", presets::routes()),
         ("audit", audit::routes()),
         ("transfer", transfer::routes()),
+        ("backup", backup::routes()),
         ("tokens", tokens::routes()),
         ("sdk", sdk::routes()),
         ("ofrep", ofrep::routes()),

@@ -84,6 +84,18 @@ pub(super) async fn backup(
         why: "the path is not valid UTF-8".into(),
     })?;
     let tmp = temporary(path)?;
+    // Said plainly here rather than as the database error SQLite gives for a file it cannot
+    // create.
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(StoreError::BackupTarget {
+            path: shown,
+            why: format!("the directory {} does not exist", dir.display()),
+        });
+    }
     let tmp_text = tmp.to_string_lossy().into_owned();
     let result = match source {
         BackupSource::Sqlite(store) => store.vacuum_into(&tmp, &tmp_text).await,

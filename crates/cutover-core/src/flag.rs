@@ -2,15 +2,24 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::guard::{GoldenResult, RolloutPlan, RolloutRun};
-use crate::{AttributeName, Constraint, CoreError, FlagKey, Override, Rollout, Stage};
-use crate::{Verdict, VerdictName, Verdicts};
+use crate::attribute::AttributeName;
+use crate::error::CoreError;
+use crate::guard::golden::GoldenResult;
+use crate::guard::plan::RolloutPlan;
+use crate::guard::run_state::RolloutRun;
+use crate::key::FlagKey;
+use crate::overrides::Override;
+use crate::rollout::Rollout;
+use crate::scope::Constraint;
+use crate::stage::Stage;
+use crate::verdict::{Verdict, VerdictName, Verdicts};
 
 /// The stickiness attribute a flag buckets on unless told otherwise.
 pub const DEFAULT_STICKINESS: &str = "user_id";
 
 /// Where a context falls back to when the flag's stickiness attribute is absent, in order.
-pub(crate) const STICKINESS_FALLBACKS: [&str; 2] = ["session_id", crate::Context::TARGETING_KEY];
+pub(crate) const STICKINESS_FALLBACKS: [&str; 2] =
+    ["session_id", crate::context::Context::TARGETING_KEY];
 
 /// One flag and everything that decides its answer.
 ///

@@ -2,13 +2,18 @@
 //! `limits.rs`, which every part of the core uses for its numbers and text checks, since these
 //! name the flag's own types.
 
-use crate::guard::{GoldenResult, RolloutPlan};
+use crate::error::CoreError;
+use crate::flag::Flag;
+use crate::guard::golden::GoldenResult;
+use crate::guard::plan::RolloutPlan;
 use crate::limits::{
     MAX_DESCRIPTION_BYTES, MAX_FLAG_BYTES, MAX_GATE_BYTES, MAX_GOLDEN_TEXT_BYTES, MAX_OWNER_BYTES,
     MAX_SALT_BYTES, MAX_VALUE_BYTES, MAX_VERDICT_DETAILS_BYTES, MAX_VERDICT_URL_BYTES,
     check_reason, check_text,
 };
-use crate::{Constraint, CoreError, Flag, Override, Verdict};
+use crate::overrides::Override;
+use crate::scope::Constraint;
+use crate::verdict::Verdict;
 
 pub(crate) fn check_override(rule: &Override) -> Result<(), CoreError> {
     check_text("override.value", &rule.value, MAX_VALUE_BYTES)
@@ -96,7 +101,7 @@ impl Flag {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::FlagKey;
+    use crate::key::FlagKey;
 
     #[test]
     fn a_flag_is_checked_text_by_text_and_as_a_whole() {
@@ -118,9 +123,9 @@ mod tests {
         flag.salt = None;
         for i in 0..300 {
             flag.overrides.push(Override {
-                attribute: crate::AttributeName::new("user_id").unwrap(),
+                attribute: crate::attribute::AttributeName::new("user_id").unwrap(),
                 value: format!("{i:0>1000}"),
-                variant: crate::Variant::New,
+                variant: crate::variant::Variant::New,
                 expires_at: None,
             });
         }

@@ -6,7 +6,7 @@
 //! limit existed stays readable, and a change that does not add text (a kill switch, a stage, a
 //! rollout move) is never refused because of what a flag already holds.
 
-use crate::CoreError;
+use crate::error::CoreError;
 
 /// A flag's or a preset's description.
 pub const MAX_DESCRIPTION_BYTES: usize = 4 * 1024;

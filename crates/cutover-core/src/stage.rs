@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CoreError, Rollout};
+use crate::error::CoreError;
+use crate::rollout::Rollout;
 
 /// A named rung of the rollout ladder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

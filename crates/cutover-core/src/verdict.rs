@@ -9,8 +9,9 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::guard::GoldenResult;
-use crate::{CoreError, Timestamp};
+use crate::error::CoreError;
+use crate::guard::golden::GoldenResult;
+use jiff::Timestamp;
 
 /// A verdict's name: `[a-z0-9][a-z0-9._-]{0,63}`, like a token name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -4,13 +4,22 @@
 
 mod read;
 
+use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::guard::{self, Action, RolloutPlan, RunMove};
-use crate::{
-    AttributeName, AuditAction, Constraint, CoreError, Flag, Override, Rollout, Stage, Timestamp,
-    Verdict, VerdictName, VerdictSource,
-};
+use crate::attribute::AttributeName;
+use crate::error::CoreError;
+use crate::flag::Flag;
+use crate::guard;
+use crate::guard::decide::Action;
+use crate::guard::plan::RolloutPlan;
+use crate::guard::run_state::RunMove;
+use crate::overrides::Override;
+use crate::rollout::Rollout;
+use crate::scope::Constraint;
+use crate::stage::Stage;
+use crate::verdict::{Verdict, VerdictName, VerdictSource};
+use crate::wire::action::AuditAction;
 
 /// One edit of a flag's state. Written as `{"change": "set_rollout", "rollout_percent": 5}`;
 /// read by hand (`read.rs`) so that a percentage inside is read from its text.

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::decide::Verdict;
 use super::gate::{Bound, Gate, GateExpr, RateMetric};
 use super::rate::{ArmEvents, RATIOS, add_logs, bernoulli_log_lrs, log_mixture, share_log_lrs};
+use crate::arm_metrics::{ArmCounts, bucket_floor};
+use crate::compare::tally::ShadowCounts;
 use crate::verdict::{Standing, VerdictSource, Verdicts, standing_of, standing_of_all};
-use crate::{ArmCounts, ShadowCounts, Timestamp, bucket_floor};
+use jiff::Timestamp;
 
 /// What both arms did during one step of constant exposure.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -373,7 +375,7 @@ fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{LatencySketch, latency_bucket};
+    use crate::arm_metrics::{LatencySketch, latency_bucket};
 
     fn arm(calls: u64, errors: u64, latency_us: u64) -> ArmCounts {
         ArmCounts {
@@ -460,7 +462,7 @@ mod tests {
         let mut shadow = ShadowCounts::default();
         shadow.tally.fields.insert(
             "selected_agent".into(),
-            crate::FieldTally {
+            crate::compare::tally::FieldTally {
                 compared: 400,
                 agreed: 240,
                 disagreed: 160,
@@ -549,7 +551,7 @@ mod tests {
 
     #[test]
     fn outcome_gates_follow_the_named_verdicts_and_wait_for_missing_or_expired_ones() {
-        use crate::{Verdict as Named, VerdictName};
+        use crate::verdict::{Verdict as Named, VerdictName};
         let now: Timestamp = "2026-12-02T00:00:00Z".parse().unwrap();
         let named = |passed, source, expires: Option<&str>| Named {
             passed,

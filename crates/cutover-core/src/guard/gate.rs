@@ -18,7 +18,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{CoreError, VerdictName};
+use crate::error::CoreError;
+use crate::verdict::VerdictName;
 
 /// A rate an arm reports: events over calls.
 #[derive(Debug, Clone, PartialEq, Eq)]

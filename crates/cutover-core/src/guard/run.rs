@@ -2,10 +2,15 @@
 //! make on it. The run lives in the flag, so every move goes through the store's one audited,
 //! versioned change path, and a node taking over the guard reads exactly where the last one was.
 
+use jiff::Timestamp;
+
 use super::decide::Action;
 use super::plan::RolloutPlan;
 use super::run_state::{RolloutRun, RunMove, RunStatus};
-use crate::{CoreError, Flag, Rollout, Timestamp};
+use crate::error::CoreError;
+use crate::flag::Flag;
+use crate::rollout::Rollout;
+
 fn refused(flag: &Flag, why: impl Into<String>) -> CoreError {
     CoreError::RolloutState {
         flag: flag.key.to_string(),

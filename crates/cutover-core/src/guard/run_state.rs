@@ -1,9 +1,10 @@
 //! Where a guarded rollout is on its plan (the run the flag holds) and the moves people make on
 //! it: plain data, apart from the moves themselves (`run.rs`), which work on the whole flag.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::{AuditAction, Timestamp};
+use crate::wire::action::AuditAction;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -9,8 +9,9 @@ use serde::Serialize;
 use super::assess::{Judging, StepFigures, assess};
 use super::decide::{Action, decide};
 use super::plan::RolloutPlan;
+use crate::arm_metrics::{ArmCounts, LatencySketch, latency_bucket};
 use crate::verdict::Verdicts;
-use crate::{ArmCounts, LatencySketch, Timestamp, latency_bucket};
+use jiff::Timestamp;
 
 /// A simulated flag holds no verdicts.
 static NO_VERDICTS: Verdicts = Verdicts::new();

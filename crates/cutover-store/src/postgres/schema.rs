@@ -6,7 +6,7 @@
 use sqlx::{Connection, PgConnection};
 
 use super::classify::classify;
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// The advisory lock key migrations hold ("CUTS" in ASCII).
 const MIGRATION_LOCK: i64 = 0x4355_5453;

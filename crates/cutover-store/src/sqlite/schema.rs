@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use sqlx::{AssertSqlSafe, Connection, SqliteConnection};
 
 use super::classify::classify;
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// "CUTO" in ASCII.
 pub(super) const APPLICATION_ID: i64 = 0x4355_544f;

@@ -89,7 +89,8 @@ pub use snapshot::{CompiledFlag, FlagHandle, Snapshot};
 pub use stage::Stage;
 pub use variant::Variant;
 pub use verdict::{
-    Standing, Verdict, VerdictName, VerdictSource, Verdicts, standing_of, standing_of_all,
+    ShownVerdict, Standing, Verdict, VerdictName, VerdictSource, Verdicts, shown, standing_of,
+    standing_of_all,
 };
 pub use wire::{AuditAction, AuditEntity, EntityKind};
 

@@ -161,6 +161,26 @@ impl Standing {
     }
 }
 
+/// A verdict as it is shown: its fields and where it stands at the instant of the showing.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShownVerdict<'a> {
+    #[serde(flatten)]
+    pub verdict: &'a Verdict,
+    pub standing: Standing,
+}
+
+/// Every verdict with where it stands at `now`, by name: what `GET .../verdicts` answers and
+/// `cutover verdict list --json` prints.
+pub fn shown(verdicts: &Verdicts, now: Timestamp) -> BTreeMap<&VerdictName, ShownVerdict<'_>> {
+    verdicts
+        .iter()
+        .map(|(name, verdict)| {
+            let standing = verdict.standing(now);
+            (name, ShownVerdict { verdict, standing })
+        })
+        .collect()
+}
+
 /// The standing of the verdict `name`.
 pub fn standing_of(verdicts: &Verdicts, name: &VerdictName, now: Timestamp) -> Standing {
     verdicts

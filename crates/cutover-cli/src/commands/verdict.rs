@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{ArgGroup, Args, Subcommand};
-use cutover_core::{FlagChange, FlagKey, Verdict, VerdictName, VerdictSource, Verdicts};
+use cutover_core::{FlagChange, FlagKey, Verdict, VerdictName, VerdictSource, shown};
 
 use crate::output;
 use crate::session::Session;
@@ -60,7 +60,7 @@ pub(crate) async fn run(session: &Session, cmd: &VerdictCmd) -> anyhow::Result<(
         VerdictCmd::List { key } => {
             let flag = session.control.flag(key).await?;
             if session.json {
-                return output::json(&listing(&flag.verdicts, session));
+                return output::json(&shown(&flag.verdicts, session.now));
             }
             if flag.verdicts.is_empty() {
                 println!("flag {key} holds no verdicts");
@@ -155,18 +155,4 @@ fn line(name: &VerdictName, verdict: &Verdict, session: &Session) -> String {
         text.push_str(&format!(", {url}"));
     }
     text
-}
-
-fn listing(verdicts: &Verdicts, session: &Session) -> serde_json::Value {
-    verdicts
-        .iter()
-        .map(|(name, v)| {
-            let mut value = serde_json::to_value(v).unwrap_or_default();
-            if let Some(object) = value.as_object_mut() {
-                object.insert("standing".into(), v.standing(session.now).as_str().into());
-            }
-            (name.to_string(), value)
-        })
-        .collect::<serde_json::Map<_, _>>()
-        .into()
 }

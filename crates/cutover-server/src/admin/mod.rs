@@ -15,6 +15,7 @@ pub(crate) mod presets;
 pub(crate) mod rollouts;
 pub(crate) mod tokens;
 pub(crate) mod transfer;
+pub(crate) mod verdicts;
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, header};

@@ -156,26 +156,29 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
             true,
         ), "A golden-corpus run's verdict recorded against a flag: what the `golden` gate reads."),
         "Verdict": { "enum": ["pass", "fail", "inconclusive"] },
-        "NamedVerdict": described(object(
-            &["passed", "source", "at"],
+        "ShownVerdict": described(
+            object(&["passed", "source", "at", "standing"], {
+                let mut fields = verdict_fields();
+                fields["standing"] = json!({ "enum": ["passed", "failed", "expired"] });
+                fields
+            }, true),
+            "A verdict and where it stands now."),
+        "VerdictRequest": described(object(
+            &["passed"],
             json!({
                 "passed": boolean(),
-                "source": described(json!({ "enum": ["golden", "recorded"] }),
-                    "golden: a golden-corpus run (the `golden` gate reads these); recorded: \
-                     any other check."),
-                "at": described(instant(), "When it was recorded (a golden run: when it finished)."),
-                "by": described(text(), "Who recorded it: the audit actor."),
-                "expires_at": described(instant(),
-                    "After this it counts as missing; left out when it never expires."),
                 "url": described(text(), "Where the evidence is: an http(s) address of at most 2 KiB."),
-                "details": described(json!({}), "What the check said, as it sent it: any JSON of at most 8 KiB."),
-                "golden": schema("GoldenResult"),
+                "details": described(json!({}), "What the check says, as JSON of at most 8 KiB."),
+                "valid_for": described(text(), "How long it counts: a duration such as 7d, 12h or 90m."),
+                "expected_version": described(count(), "The flag's version, as If-Match."),
             }),
             true,
-        ), "The latest outcome of one named check. Gates: `verdict(NAME)` passes while it \
-            passed and has not expired, `verdicts(all)` while every verdict does, `golden` \
-            while every golden one does; a missing or expired one is inconclusive, a failed one \
-            fails."),
+        ), "A named check's outcome."),
+        "NamedVerdict": described(object(&["passed", "source", "at"], verdict_fields(), true),
+            "The latest outcome of one named check. Gates: `verdict(NAME)` passes while it \
+             passed and has not expired, `verdicts(all)` while every verdict does, `golden` \
+             while every golden one does; a missing or expired one is inconclusive, a failed \
+             one fails."),
         "GateReading": described(object(
             &["gate", "verdict", "unit", "new", "legacy", "threshold", "samples",
               "legacy_samples", "log_statistic", "fail_at", "suggested_action"],
@@ -256,4 +259,22 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
         all.extend(more);
     }
     all
+}
+
+/// The fields of a named verdict, as the flag holds it.
+fn verdict_fields() -> Value {
+    json!({
+        "passed": boolean(),
+        "source": described(json!({ "enum": ["golden", "recorded"] }),
+            "golden: a golden-corpus run (the `golden` gate reads these); recorded: any other \
+             check."),
+        "at": described(instant(), "When it was recorded (a golden run: when it finished)."),
+        "by": described(text(), "Who recorded it: the audit actor."),
+        "expires_at": described(instant(),
+            "After this it counts as missing; left out when it never expires."),
+        "url": described(text(), "Where the evidence is: an http(s) address of at most 2 KiB."),
+        "details": described(json!({}),
+            "What the check said, as it sent it: any JSON of at most 8 KiB."),
+        "golden": schema("GoldenResult"),
+    })
 }

@@ -128,3 +128,41 @@ fn plans_read_from_a_config_file() {
     );
     assert!(bad.is_err());
 }
+
+#[test]
+fn the_stage_follows_the_ladder_as_a_plan_moves_the_percentage() {
+    use crate::Stage;
+    let mut f = flag();
+    let stages = |f: &Flag| (f.stage, f.rollout.bps());
+    assert_eq!(stages(&f), (Stage::Disabled, 0));
+    apply(&mut f, moved(RunMove::Start), 0).unwrap();
+    assert_eq!(stages(&f), (Stage::Canary, 500));
+    for (step, (to, stage)) in [
+        ("25", Stage::Canary),
+        ("50", Stage::Beta),
+        ("100", Stage::Production),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let to = Rollout::from_percent_str(to).unwrap();
+        apply(
+            &mut f,
+            guard(Action::Advance { to }, step),
+            600 * (step as i64 + 1),
+        )
+        .unwrap();
+        assert_eq!(f.stage, stage, "after advancing to {to}");
+    }
+    apply(&mut f, guard(Action::Complete, 3), 2_400).unwrap();
+    assert_eq!(stages(&f), (Stage::Production, 10_000));
+    // A new run that breaches goes back to 0 %, and so does the stage.
+    apply(&mut f, moved(RunMove::Start), 3_000).unwrap();
+    apply(&mut f, guard(Action::Rollback, 0), 3_100).unwrap();
+    assert_eq!(stages(&f), (Stage::Disabled, 0));
+    // Resuming at its step puts it back on its rung; an abort takes it off the ladder again.
+    apply(&mut f, moved(RunMove::Resume), 3_200).unwrap();
+    assert_eq!(stages(&f), (Stage::Canary, 500));
+    apply(&mut f, moved(RunMove::Abort), 3_300).unwrap();
+    assert_eq!(stages(&f), (Stage::Disabled, 0));
+}

@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
+#[path = "guarded_rollout/traffic.rs"]
+mod traffic;
 
-use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ use common::served::Served;
 use cutover_core::Timestamp;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use traffic::{counts_calls_of, loadgen, sees_the_flag};
 
 /// A local webhook receiver: every POST body it got, as JSON.
 async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
@@ -110,42 +112,6 @@ async fn wait_until(
         assert!(Instant::now() < deadline, "timed out; flag is {f}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// A running `cutover loadgen`, stopped when dropped (a failing test leaves nothing behind).
-struct Load(Child);
-
-impl Drop for Load {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn loadgen(c: &Cutover, served: &Served, token: &str, legacy: &str, new: &str) -> Load {
-    let child = c
-        .command(&[
-            "--server",
-            &served.url,
-            "--token",
-            token,
-            "loadgen",
-            "--flag",
-            "checkout",
-            "--rps",
-            "400",
-            "--legacy-error",
-            legacy,
-            "--new-error",
-            new,
-            "--duration",
-            "60s",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Load(child)
 }
 
 async fn audit(served: &Served, token: &str) -> Vec<Value> {
@@ -514,7 +480,10 @@ async fn the_guard_fails_over_to_another_node_and_the_plan_continues() {
     let (leader, follower) = if a_leads { (a, b) } else { (b, a) };
     assert!(!holds_the_guard(&follower).await, "one holder at a time");
 
-    let load = loadgen(&c, &follower, &token, "0.01", "0.01");
+    // The plan starts once the follower counts the traffic of the load sent to it.
+    sees_the_flag(&follower, &token).await;
+    let mut load = loadgen(&c, &follower, &token, "0.01", "0.01");
+    counts_calls_of(&follower, &token, &mut load).await;
     c.ok(&[
         "--server",
         &follower.url,

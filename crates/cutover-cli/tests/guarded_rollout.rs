@@ -247,6 +247,7 @@ async fn a_healthy_rollout_reaches_full_exposure_on_schedule() {
     let remote = ["--server", served.url.as_str(), "--token", token.as_str()];
     let load = loadgen(&c, &served, &token, "0.01", "0.01");
     let started = Instant::now();
+    let started_at = Timestamp::now();
     c.ok(&[
         &remote[..],
         &[
@@ -267,16 +268,39 @@ async fn a_healthy_rollout_reaches_full_exposure_on_schedule() {
     .await;
     let took = started.elapsed();
     drop(load);
+    // The guard bakes by the wall clock (the one every node shares through the store); `took`
+    // is monotonic. They differ only when the system clock is stepped during the run.
+    let took_by_wall = Timestamp::now().duration_since(started_at);
     println!("completed {took:?} after the start");
     assert_eq!(status_of(&f), ("completed".into(), 2, 100), "{f}");
+    let entries = audit(&served, &token).await;
+    // The guard's own schedule, oldest first: each step begins at its start or advance and
+    // ends at the next advance or the completion, and bakes its 5 s in between.
+    let schedule: Vec<(&str, Timestamp)> = entries
+        .iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with("rollout."))
+        .map(|e| {
+            let at = e["at"].as_str().unwrap().parse().unwrap();
+            (e["action"].as_str().unwrap(), at)
+        })
+        .collect();
+    for step in schedule.windows(2) {
+        let baked = step[1].1.duration_since(step[0].1);
+        assert!(
+            baked >= jiff::SignedDuration::from_secs(5),
+            "a step baked {baked}: {schedule:?}"
+        );
+    }
     // Three 5 s bakes: on schedule, give or take a tick and the first upload.
-    assert!(took >= Duration::from_secs(15), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(15),
+        "{took:?} (by the wall clock {took_by_wall}; the guard's schedule {schedule:?})"
+    );
     assert!(
         took < Duration::from_secs(25),
         "no needless extension: {took:?}"
     );
-    let actions: Vec<String> = audit(&served, &token)
-        .await
+    let actions: Vec<String> = entries
         .iter()
         .filter(|e| e["actor"] == "guard")
         .map(|e| e["action"].as_str().unwrap().to_owned())

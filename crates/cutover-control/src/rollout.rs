@@ -76,10 +76,7 @@ pub(crate) async fn look(
         baseline: baseline.as_ref(),
     };
     let assessment = assess(&plan.gates, &steps, judging);
-    let elapsed = now
-        .duration_since(run.step_started_at())
-        .try_into()
-        .unwrap_or(Duration::ZERO);
+    let elapsed = run.baked(now);
     let decision = if run.status == RunStatus::Running {
         decide(plan, run.step, run.extensions, assessment.verdict, elapsed)
     } else {

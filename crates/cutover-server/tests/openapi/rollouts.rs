@@ -315,7 +315,23 @@ async fn guarded_rollouts_hold_to_the_document() {
             "corpus": "examples/golden", "cases": 40, "failed": 0}},
         {"change": "set_plan", "plan": "20,100 every 30s"}]}"#;
     let flag = c.ok(Operator, "post", changes, Some(golden)).await;
-    assert_eq!(flag["golden"]["cases"], 40, "{flag}");
+    // The older record_golden is kept as the named verdict `golden`, stamped by the node.
+    let kept = &flag["verdicts"]["golden"];
+    assert_eq!(kept["golden"]["cases"], 40, "{flag}");
+    assert_eq!(
+        (&kept["source"], &kept["by"]),
+        (&json!("golden"), &json!("operator")),
+        "{flag}"
+    );
+    let verdict = r#"{"changes": [{"change": "record_verdict", "name": "load-test",
+        "verdict": {"passed": false, "source": "recorded", "at": "2030-01-01T00:00:00Z",
+                    "by": "forged", "url": "https://ci.example/9"}}]}"#;
+    let flag = c.ok(Operator, "post", changes, Some(verdict)).await;
+    assert_eq!(flag["verdicts"]["load-test"]["by"], "operator", "{flag}");
+    assert_ne!(
+        flag["verdicts"]["load-test"]["at"], "2030-01-01T00:00:00Z",
+        "{flag}"
+    );
     let start = r#"{"changes": [{"change": "rollout_move", "move": "start"}]}"#;
     c.ok(Operator, "post", changes, Some(start)).await;
     c.fails(Operator, "post", changes, Some(start), 409).await;

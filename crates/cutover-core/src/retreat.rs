@@ -20,7 +20,8 @@ pub fn is_retreat(before: &Flag, after: &Flag) -> bool {
         && before.salt == after.salt
         && before.scope == after.scope
         && before.plan == after.plan
-        && before.verdicts == after.verdicts;
+        && before.verdicts == after.verdicts
+        && before.requires == after.requires;
     if !same_shape {
         return false;
     }

@@ -288,6 +288,16 @@ fn action_text(a: &Action) -> String {
 }
 
 fn print_status(s: &RolloutStatus) {
+    print_rollout(s);
+    if let Some(next) = s.next_stage.as_ref().filter(|n| n.requires.is_some()) {
+        match next.missing.as_slice() {
+            [] => println!("next stage {}: its prerequisites hold", next.stage),
+            lacks => println!("next stage {} needs: {}", next.stage, lacks.join("; ")),
+        }
+    }
+}
+
+fn print_rollout(s: &RolloutStatus) {
     let (Some(plan), Some(run)) = (&s.plan, &s.run) else {
         match &s.plan {
             Some(plan) => println!(

@@ -254,6 +254,8 @@ fn connection_config(
 /// may be no user to name: the server is the actor.
 fn serve_meta(global: &Global) -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: crate::session::actor(global.actor.as_deref())
             .unwrap_or_else(|_| cutover_core::SERVE_ACTOR.into()),
         reason: global.reason.clone(),

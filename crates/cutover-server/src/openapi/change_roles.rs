@@ -9,7 +9,7 @@ use cutover_core::{
 };
 
 /// Every `change` tag, in the order the document lists them.
-pub(crate) const TAGS: [&str; 20] = [
+pub(crate) const TAGS: [&str; 21] = [
     "set_enabled",
     "set_stage",
     "set_rollout",
@@ -27,6 +27,7 @@ pub(crate) const TAGS: [&str; 20] = [
     "replace",
     "set_plan",
     "rollout_move",
+    "set_requirement",
     "record_verdict",
     "record_golden",
     "guard_action",
@@ -74,6 +75,10 @@ fn sample(tag: &str) -> Option<FlagChange> {
         "set_plan" => FlagChange::SetPlan { plan: None },
         "rollout_move" => FlagChange::RolloutMove {
             movement: RunMove::Pause,
+        },
+        "set_requirement" => FlagChange::SetRequirement {
+            stage: Stage::Production,
+            requirement: None,
         },
         // The older form of a golden verdict is read as a record_verdict.
         "record_verdict" | "record_golden" => FlagChange::RecordVerdict {

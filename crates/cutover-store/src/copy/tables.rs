@@ -106,6 +106,8 @@ pub(crate) const TABLES: &[Table] = &[
             text("rollout_plan"),
             text("rollout_run"),
             text("verdicts"),
+            text("requires"),
+            int("stage_since"),
         ],
         key: "key",
         held: "1 = 1",

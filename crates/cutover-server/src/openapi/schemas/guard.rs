@@ -163,6 +163,19 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
                 fields
             }, true),
             "A verdict and where it stands now."),
+        "StageRequirement": described(object(
+            &[],
+            json!({
+                "gates": described(array(text()),
+                    "Verdict gates that must pass: golden, verdict(NAME), verdicts(all)."),
+                "after_s": described(count(),
+                    "The least time, in seconds, at the stage below (beta below production, \
+                     production below legacy_disabled)."),
+                "role": described(json!({ "enum": ["admin", "operator", "viewer", "sdk"] }),
+                    "The least role that may make the move through the API."),
+            }),
+            true,
+        ), "What entering one stage needs."),
         "VerdictRequest": described(object(
             &["passed"],
             json!({
@@ -235,6 +248,18 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
                 "verdicts": described(
                     json!({ "type": "object", "additionalProperties": schema("NamedVerdict") }),
                     "Every verdict the flag holds, by name."),
+                "next_stage": described(nullable(object(
+                    &["stage", "requires", "missing"],
+                    json!({
+                        "stage": schema("Stage"),
+                        "requires": nullable(schema("StageRequirement")),
+                        "missing": described(array(text()),
+                            "What does not hold yet, one sentence each; empty when the move \
+                             may go ahead."),
+                    }),
+                    true,
+                )), "The stage above the flag's and what entering it needs, judged now; null \
+                     at the top of the ladder."),
                 "look": described(nullable(schema("Look")),
                     "null when the flag has no plan or no rollout ever started."),
                 "at": described(instant(), "When the look was taken."),

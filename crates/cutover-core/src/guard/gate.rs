@@ -10,11 +10,10 @@
 //!   rollout (`new.error_rate <= baseline.error_rate * 1.2`);
 //! - `agreement(selected_agent) >= 0.80`: shadow comparisons of that field;
 //! - `golden`: the latest golden-corpus run recorded against the flag passed.
+//!
+//! A plan holds each gate with its severity (`warning: new.p95 <= 200ms`): see `gate_expr.rs`.
 
-use std::fmt;
 use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::CoreError;
 
@@ -375,45 +374,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
-}
-
-/// A gate as written, checked when read: plans keep the text a person wrote.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct GateExpr(String);
-
-impl GateExpr {
-    pub fn new(text: &str) -> Result<GateExpr, CoreError> {
-        text.parse::<Gate>()?;
-        Ok(GateExpr(text.trim().to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn gate(&self) -> Gate {
-        // Checked at construction; a text that stops parsing would be a bug in this file.
-        self.0.parse().unwrap_or(Gate::Golden)
-    }
-}
-
-impl fmt::Display for GateExpr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Serialize for GateExpr {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for GateExpr {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<GateExpr, D::Error> {
-        let text = String::deserialize(d)?;
-        GateExpr::new(&text).map_err(serde::de::Error::custom)
-    }
 }
 
 #[cfg(test)]

@@ -100,14 +100,20 @@ mod tests {
         readings.iter().map(|r| r.gate.clone()).collect()
     }
 
+    /// One look's gates, and the episodes it should begin and end.
+    type Step<'a> = (
+        &'a [(&'a str, Severity, Verdict)],
+        &'a [&'a str],
+        &'a [&'a str],
+    );
+
     #[test]
     fn a_warning_breach_begins_once_and_ends_when_the_gate_passes() {
         use Severity::{Critical, Warning};
         use Verdict::{Fail, Inconclusive, Pass};
         let flag = FlagKey::new("f").unwrap();
         let mut episodes = Episodes::default();
-        // (looks, began, recovered)
-        let script: [(&[(&str, Severity, Verdict)], &[&str], &[&str]); 6] = [
+        let script: [Step<'_>; 6] = [
             (&[("a", Warning, Pass), ("c", Critical, Fail)], &[], &[]),
             (&[("a", Warning, Fail), ("c", Critical, Fail)], &["a"], &[]),
             (&[("a", Warning, Fail)], &[], &[]),

@@ -273,3 +273,15 @@ fn warning_gates_do_not_change_the_critical_gates_bound() {
     assert_eq!(with.gates[0].verdict, alone.gates[0].verdict);
     assert_eq!(with.gates[1].fail_at, (2.0f64 / 0.01).ln());
 }
+
+#[test]
+fn a_reading_recorded_before_severities_existed_reads_as_critical() {
+    let stored = r#"{"gate": "new.error_rate <= legacy.error_rate", "verdict": "fail",
+        "unit": "ratio", "new": 0.05, "legacy": 0.01, "threshold": 0.01, "samples": 1000,
+        "legacy_samples": 19000, "log_statistic": 9.1, "fail_at": 4.6,
+        "suggested_action": "look"}"#;
+    let reading: GateReading = serde_json::from_str(stored).unwrap();
+    assert_eq!(reading.severity, Severity::Critical);
+    let written = serde_json::to_value(&reading).unwrap();
+    assert_eq!(written["severity"], "critical");
+}

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CoreError, Flag, Preset};
+use crate::error::CoreError;
+use crate::flag::Flag;
+use crate::preset::Preset;
 
 /// Every flag and preset of a store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -25,13 +27,13 @@ impl FlagDocument {
                 return Err(invalid(format!("flag {} appears twice", flag.key)));
             }
             if let Some(other) =
-                crate::env_name_collision(&flag.key, self.flags[..i].iter().map(|f| &f.key))
+                crate::env::env_name_collision(&flag.key, self.flags[..i].iter().map(|f| &f.key))
             {
                 return Err(invalid(format!(
                     "flags {other} and {} both answer to the environment variable {}; keys that \
                      differ only in '-', '_' and '.' are one flag to the environment",
                     flag.key,
-                    crate::env_var_name(&flag.key)
+                    crate::env::env_var_name(&flag.key)
                 )));
             }
         }

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 
-use crate::{CoreError, FlagKey, Variant};
+use crate::error::CoreError;
+use crate::key::FlagKey;
+use crate::variant::Variant;
 
 pub const ENV_PREFIX: &str = "CUTOVER_FLAG_";
 

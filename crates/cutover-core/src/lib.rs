@@ -38,6 +38,7 @@ mod scope;
 mod snapshot;
 mod stage;
 mod variant;
+mod verdict;
 pub mod wire;
 
 pub use access::{
@@ -87,6 +88,10 @@ pub use scope::{Constraint, Operator};
 pub use snapshot::{CompiledFlag, FlagHandle, Snapshot};
 pub use stage::Stage;
 pub use variant::Variant;
+pub use verdict::{
+    ShownVerdict, Standing, Verdict, VerdictName, VerdictSource, Verdicts, shown, standing_of,
+    standing_of_all,
+};
 pub use wire::{AuditAction, AuditEntity, EntityKind};
 
 /// Instants are `jiff::Timestamp` values handed in by the caller; this crate never reads a clock.

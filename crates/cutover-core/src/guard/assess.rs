@@ -9,7 +9,10 @@ use super::decide::Verdict;
 use super::gate::{Bound, DEFAULT_GATE, Gate, RateMetric};
 use super::gate_expr::{GateExpr, Severity};
 use super::rate::{ArmEvents, RATIOS, add_logs, bernoulli_log_lrs, log_mixture, share_log_lrs};
-use crate::{ArmCounts, ShadowCounts, bucket_floor};
+use crate::arm_metrics::{ArmCounts, bucket_floor};
+use crate::compare::tally::ShadowCounts;
+use crate::verdict::{Standing, VerdictSource, Verdicts, standing_of, standing_of_all};
+use jiff::Timestamp;
 
 /// What both arms did during one step of constant exposure.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -133,8 +136,10 @@ pub struct Judging<'a> {
     pub full_exposure: bool,
     /// The bound on a false failure over the whole rollout, shared by the statistical gates.
     pub alpha: f64,
-    /// The latest golden-corpus run recorded against the flag: passed or not.
-    pub golden: Option<bool>,
+    /// The flag's named verdicts, which `golden`, `verdict(NAME)` and `verdicts(all)` read,
+    /// and the instant they are read at (a verdict may have expired).
+    pub verdicts: &'a Verdicts,
+    pub now: Timestamp,
     /// The legacy arm's figures over the plan's baseline window before the rollout started,
     /// for `baseline.` gates.
     pub baseline: Option<&'a ArmCounts>,
@@ -159,7 +164,7 @@ pub fn assess(gates: &[GateExpr], steps: &[StepFigures], judging: Judging<'_>) -
     let fail_at = |severity: Severity| {
         let statistical = judged
             .iter()
-            .filter(|(g, _, s)| *s == severity && *g != Gate::Golden)
+            .filter(|(g, _, s)| *s == severity && !g.is_outcome())
             .count()
             .max(1);
         (statistical as f64 / judging.alpha).ln()
@@ -256,15 +261,21 @@ fn judge(
     let mut enough = reading.samples >= judging.min_samples
         && (judging.full_exposure || reading.legacy_samples >= judging.min_samples);
     match gate {
-        Gate::Golden => {
+        Gate::Golden | Gate::Verdict(_) | Gate::AllVerdicts => {
+            let (verdicts, now) = (judging.verdicts, judging.now);
+            let standing = match gate {
+                Gate::Verdict(name) => standing_of(verdicts, name, now),
+                Gate::AllVerdicts => standing_of_all(verdicts, now, |_| true),
+                _ => standing_of_all(verdicts, now, |v| v.source == VerdictSource::Golden),
+            };
             reading.unit = Unit::Outcome;
-            reading.new = judging.golden.map(|p| if p { 1.0 } else { 0.0 });
             reading.threshold = Some(1.0);
             reading.fail_at = 0.0;
-            reading.verdict = match judging.golden {
-                Some(true) => Verdict::Pass,
-                Some(false) => Verdict::Fail,
-                None => Verdict::Inconclusive,
+            (reading.new, reading.verdict) = match standing {
+                Standing::Passed => (Some(1.0), Verdict::Pass),
+                Standing::Failed => (Some(0.0), Verdict::Fail),
+                // Not known now: wait for the check to run (again), as for too few calls.
+                Standing::Expired | Standing::Missing => (None, Verdict::Inconclusive),
             };
             return reading;
         }

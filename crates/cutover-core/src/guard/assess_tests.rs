@@ -1,7 +1,7 @@
 //! Tests of `assess`: verdicts per gate kind, evidence across steps, severities.
 
 use super::*;
-use crate::{LatencySketch, latency_bucket};
+use crate::arm_metrics::{LatencySketch, latency_bucket};
 
 fn arm(calls: u64, errors: u64, latency_us: u64) -> ArmCounts {
     ArmCounts {
@@ -12,12 +12,15 @@ fn arm(calls: u64, errors: u64, latency_us: u64) -> ArmCounts {
     }
 }
 
+static NO_VERDICTS: Verdicts = Verdicts::new();
+
 fn judging(min_samples: u64) -> Judging<'static> {
     Judging {
         min_samples,
         full_exposure: false,
         alpha: 0.01,
-        golden: None,
+        verdicts: &NO_VERDICTS,
+        now: Timestamp::UNIX_EPOCH,
         baseline: None,
     }
 }
@@ -85,7 +88,7 @@ fn agreement_below_its_floor_fails_and_needs_data_to_pass() {
     let mut shadow = ShadowCounts::default();
     shadow.tally.fields.insert(
         "selected_agent".into(),
-        crate::FieldTally {
+        crate::compare::tally::FieldTally {
             compared: 400,
             agreed: 240,
             disagreed: 160,
@@ -173,19 +176,58 @@ fn a_custom_counter_is_a_rate_like_the_others() {
 }
 
 #[test]
-fn the_golden_gate_follows_the_recorded_run() {
-    let g = gates(&["golden"]);
-    for (golden, verdict) in [
-        (Some(true), Verdict::Pass),
-        (Some(false), Verdict::Fail),
-        (None, Verdict::Inconclusive),
-    ] {
+fn outcome_gates_follow_the_named_verdicts_and_wait_for_missing_or_expired_ones() {
+    use crate::verdict::{Verdict as Named, VerdictName};
+    let now: Timestamp = "2026-12-02T00:00:00Z".parse().unwrap();
+    let named = |passed, source, expires: Option<&str>| Named {
+        passed,
+        source,
+        at: "2026-12-01T00:00:00Z".parse().unwrap(),
+        by: "ci".into(),
+        expires_at: expires.map(|t| t.parse().unwrap()),
+        url: None,
+        details: None,
+        golden: None,
+    };
+    let mut book = Verdicts::new();
+    book.insert(
+        VerdictName::new("verify").unwrap(),
+        named(true, VerdictSource::Golden, None),
+    );
+    book.insert(
+        VerdictName::new("integration").unwrap(),
+        named(true, VerdictSource::Recorded, Some("2026-12-01T06:00:00Z")),
+    );
+    let judge = |book: &Verdicts, gate: &str| {
         let j = Judging {
-            golden,
+            verdicts: book,
+            now,
             ..judging(0)
         };
-        assert_eq!(assess(&g, &[], j).verdict, verdict);
-    }
+        assess(&gates(&[gate]), &[], j).verdict
+    };
+    assert_eq!(judge(&book, "golden"), Verdict::Pass);
+    assert_eq!(judge(&book, "verdict(verify)"), Verdict::Pass);
+    assert_eq!(
+        judge(&book, "verdict(integration)"),
+        Verdict::Inconclusive,
+        "expired"
+    );
+    assert_eq!(
+        judge(&book, "verdict(load-test)"),
+        Verdict::Inconclusive,
+        "missing"
+    );
+    assert_eq!(judge(&book, "verdicts(all)"), Verdict::Inconclusive);
+    // A red cross-validation is not masked by the green verify beside it.
+    book.insert(
+        VerdictName::new("cross-validation").unwrap(),
+        named(false, VerdictSource::Golden, None),
+    );
+    assert_eq!(judge(&book, "golden"), Verdict::Fail);
+    assert_eq!(judge(&book, "verdicts(all)"), Verdict::Fail);
+    assert_eq!(judge(&book, "verdict(verify)"), Verdict::Pass);
+    assert_eq!(judge(&Verdicts::new(), "golden"), Verdict::Inconclusive);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use sqlx::{AssertSqlSafe, Connection, SqliteConnection};
 
 use super::classify::classify;
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// "CUTO" in ASCII.
 pub(super) const APPLICATION_ID: i64 = 0x4355_544f;
@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_audit_txn.sql"),
     include_str!("../../migrations/sqlite/0008_audit_seal.sql"),
     include_str!("../../migrations/sqlite/0009_token_expiry.sql"),
+    include_str!("../../migrations/sqlite/0010_named_verdicts.sql"),
 ];
 
 pub(super) fn latest() -> i64 {

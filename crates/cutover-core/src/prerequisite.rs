@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::duration::format_duration;
 use crate::error::CoreError;
-use crate::guard::gate::GateExpr;
+use crate::guard::gate_expr::GateExpr;
 use crate::role::Role;
 use crate::stage::Stage;
 use crate::verdict::Standing;

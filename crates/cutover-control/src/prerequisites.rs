@@ -44,28 +44,62 @@ pub(crate) fn admit<'m>(
     now: Timestamp,
     meta: &'m ChangeMeta,
 ) -> Result<Cow<'m, ChangeMeta>, ControlError> {
-    let Some((target, lacks)) = lacking(flag, changes, now, meta) else {
+    admit_all(std::iter::once((flag, changes)), now, meta)
+}
+
+/// The same for changes of several flags made together (a preset, an import): all or none.
+pub(crate) fn admit_all<'a, 'm>(
+    moves: impl IntoIterator<Item = (&'a Flag, &'a [FlagChange])>,
+    now: Timestamp,
+    meta: &'m ChangeMeta,
+) -> Result<Cow<'m, ChangeMeta>, ControlError> {
+    let lacking: Vec<(&Flag, Stage, Vec<Missing>)> = moves
+        .into_iter()
+        .filter_map(|(flag, changes)| {
+            lacking(flag, changes, now, meta).map(|(target, lacks)| (flag, target, lacks))
+        })
+        .collect();
+    if lacking.is_empty() {
         return Ok(Cow::Borrowed(meta));
-    };
+    }
     if !meta.force {
+        let refusals: Vec<String> = lacking
+            .iter()
+            .map(|(flag, target, lacks)| refusal(flag.key.as_str(), *target, lacks))
+            .collect();
         return Err(ControlError::new(
             ErrorKind::Conflict,
             "prerequisites",
-            refusal(flag.key.as_str(), target, &lacks),
+            refusals.join(" "),
         ));
     }
     let Some(reason) = meta.reason.as_deref().filter(|r| !r.trim().is_empty()) else {
+        let keys: Vec<&str> = lacking.iter().map(|(f, _, _)| f.key.as_str()).collect();
         return Err(ControlError::invalid(
             "reason",
             format!(
-                "forcing flag {} into {target} past its prerequisites needs a reason \
-                 (--reason, or the X-Cutover-Reason header)",
-                flag.key
+                "forcing {} past its prerequisites needs a reason (--reason, or the \
+                 X-Cutover-Reason header)",
+                keys.join(", ")
             ),
         ));
     };
-    let past: Vec<String> = lacks.iter().map(ToString::to_string).collect();
-    let forced = format!("forced into {target} past: {}; {reason}", past.join("; "));
+    let past: Vec<String> = lacking
+        .iter()
+        .map(|(flag, target, lacks)| {
+            let what: Vec<String> = lacks.iter().map(ToString::to_string).collect();
+            if lacking.len() == 1 {
+                format!("forced into {target} past: {}", what.join("; "))
+            } else {
+                format!(
+                    "forced {} into {target} past: {}",
+                    flag.key,
+                    what.join("; ")
+                )
+            }
+        })
+        .collect();
+    let forced = format!("{}; {reason}", past.join("; "));
     Ok(Cow::Owned(ChangeMeta {
         reason: Some(clip(&forced, MAX_REASON_BYTES)),
         ..meta.clone()

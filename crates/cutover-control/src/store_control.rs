@@ -303,8 +303,31 @@ impl Control for StoreControl {
         name: &FlagKey,
         meta: &ChangeMeta,
     ) -> Result<Vec<Committed<Flag>>, ControlError> {
+        // Judged on the flags as read here: a preset that takes a flag up the ladder is held to
+        // that stage's prerequisites like any other move (the window until the store applies it
+        // is a read and a transaction).
+        let presets = self.store.presets().await.map_err(from_store)?;
+        let meta = match presets.iter().find(|p| &p.name == name) {
+            Some(preset) => {
+                let mut moves = Vec::with_capacity(preset.entries.len());
+                for entry in &preset.entries {
+                    // A flag the preset names that is gone is the store's to refuse.
+                    if let Ok(flag) = self.store.flag(&entry.flag).await {
+                        moves.push((flag, entry.changes()));
+                    }
+                }
+                let now = (self.clock)();
+                let admitted = prerequisites::admit_all(
+                    moves.iter().map(|(f, c)| (f, c.as_slice())),
+                    now,
+                    meta,
+                )?;
+                admitted.into_owned()
+            }
+            None => meta.clone(),
+        };
         self.store
-            .apply_preset(name, meta)
+            .apply_preset(name, &meta)
             .await
             .map_err(from_store)
     }
@@ -315,8 +338,27 @@ impl Control for StoreControl {
         options: ImportOptions,
         meta: &ChangeMeta,
     ) -> Result<ImportReport, ControlError> {
+        // Flags the document replaces are held to the prerequisites of a stage it raises them
+        // to (a dry run too, so it shows the refusal the import would meet).
+        let current = self.store.flags().await.map_err(from_store)?;
+        let moves: Vec<(&Flag, [FlagChange; 1])> = doc
+            .flags
+            .iter()
+            .filter_map(|wanted| {
+                let flag = current.iter().find(|f| f.key == wanted.key)?;
+                Some((
+                    flag,
+                    [FlagChange::Replace {
+                        flag: Box::new(wanted.clone()),
+                    }],
+                ))
+            })
+            .collect();
+        let now = (self.clock)();
+        let meta =
+            prerequisites::admit_all(moves.iter().map(|(f, c)| (*f, c.as_slice())), now, meta)?;
         self.store
-            .import(doc, options, meta)
+            .import(doc, options, &meta)
             .await
             .map_err(from_store)
     }

@@ -281,13 +281,15 @@ impl FlagChange {
                 }
                 replacement.validate()?;
                 guard::check_plan_edit(flag, replacement.plan.as_ref())?;
-                let (version, run) = (flag.version, flag.run.take());
+                let (version, run, since) = (flag.version, flag.run.take(), flag.stage_since);
                 let verdicts = std::mem::take(&mut flag.verdicts);
                 let rollout_before = flag.rollout;
                 *flag = (**replacement).clone();
                 flag.version = version;
                 flag.run = run;
                 flag.verdicts = verdicts;
+                // When it entered its stage is the store's record, not the document's.
+                flag.stage_since = since;
                 if flag.rollout != rollout_before || flag.killed {
                     guard::pause_for_hand_change(flag, "the rollout (by import)");
                 }

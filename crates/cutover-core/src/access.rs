@@ -65,6 +65,10 @@ impl Capability {
             | FlagChange::SetStickiness { .. }
             | FlagChange::SetSalt { .. }
             | FlagChange::SetScope { .. }
+            // Which variables drive a flag is configuration, like its stickiness.
+            | FlagChange::SetEnv { .. }
+            | FlagChange::SetEnvPercent { .. }
+            | FlagChange::SetEnvStage { .. }
             | FlagChange::Replace { .. }
             // Only the guard loop decides; over the API it would let anyone forge a verdict.
             | FlagChange::GuardAction { .. } => Capability::Configure,

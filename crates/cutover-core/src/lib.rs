@@ -22,6 +22,7 @@ mod decision;
 mod document;
 pub mod duration;
 mod env;
+mod env_names;
 mod error;
 mod flag;
 mod flag_limits;
@@ -71,7 +72,8 @@ pub use compare::{Comparison, ComparisonSpec, FieldOutcome, FieldResult, FieldRu
 pub use context::{Attributes, Context};
 pub use decision::{Decision, Reason};
 pub use document::FlagDocument;
-pub use env::{ENV_PREFIX, EnvOverrides, env_name_collision, env_var_name, parse_env_bool};
+pub use env::{ENV_PREFIX, EnvOverrides, FlagEnv, env_var_name, parse_env_bool};
+pub use env_names::{EnvConflict, EnvMode, EnvNames, EnvUse, EnvVarName, env_claims, env_conflict};
 pub use error::CoreError;
 pub use flag::{DEFAULT_STICKINESS, Flag};
 pub use key::FlagKey;

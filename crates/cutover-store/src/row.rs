@@ -29,6 +29,8 @@ pub(crate) struct FlagRow {
     pub plan: Option<String>,
     pub run: Option<String>,
     pub golden: Option<String>,
+    /// JSON of the declared environment names; NULL when the flag declares none.
+    pub env_names: Option<String>,
 }
 
 fn json_column<T: serde::Serialize>(
@@ -110,7 +112,7 @@ pub(crate) fn timestamp(ms: i64, what: &str) -> Result<Timestamp, StoreError> {
 
 /// The columns every read of `flags` selects, for [`FlagRow::read`].
 pub(crate) const FLAG_COLUMNS: &str = "key, version, description, owner, enabled, stage, \
-    rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, golden";
+    rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, golden, env_names";
 
 /// The columns every read of `overrides` selects, for [`OverrideRow::read`].
 pub(crate) const OVERRIDE_COLUMNS: &str = "flag_key, attribute, value, variant, expires_at";
@@ -132,6 +134,7 @@ impl FlagRow {
             plan: row.text_or_null("rollout_plan")?,
             run: row.text_or_null("rollout_run")?,
             golden: row.text_or_null("golden")?,
+            env_names: row.text_or_null("env_names")?,
         })
     }
 
@@ -153,6 +156,11 @@ impl FlagRow {
             plan: json_column(flag.key.as_str(), "rollout_plan", flag.plan.as_ref())?,
             run: json_column(flag.key.as_str(), "rollout_run", flag.run.as_ref())?,
             golden: json_column(flag.key.as_str(), "golden", flag.golden.as_ref())?,
+            env_names: json_column(
+                flag.key.as_str(),
+                "env_names",
+                (!flag.env.is_empty()).then_some(&flag.env),
+            )?,
         })
     }
 
@@ -199,6 +207,7 @@ impl FlagRow {
             plan: from_json_column(&k, "rollout_plan", self.plan)?,
             run: from_json_column(&k, "rollout_run", self.run)?,
             golden: from_json_column(&k, "golden", self.golden)?,
+            env: from_json_column(&k, "env_names", self.env_names)?.unwrap_or_default(),
         };
         flag.validate().map_err(|e| bad(&k, "overrides", e))?;
         Ok(flag)

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 
 use super::FlagChange;
 use crate::guard::{Action, GoldenResult, RolloutPlan, RunMove};
-use crate::{AttributeName, Constraint, Flag, Override, Rollout, Stage};
+use crate::{AttributeName, Constraint, EnvMode, EnvVarName, Flag, Override, Rollout, Stage};
 
 /// The variants that carry nothing: written `{"change": "kill"}`, read as the string `"kill"`.
 const UNIT_VARIANTS: [&str; 4] = [
@@ -55,6 +55,17 @@ enum ExternallyTagged {
     },
     SetScope {
         scope: Vec<Constraint>,
+    },
+    SetEnv {
+        env: Option<EnvVarName>,
+        #[serde(default)]
+        env_mode: EnvMode,
+    },
+    SetEnvPercent {
+        env_percent: Option<EnvVarName>,
+    },
+    SetEnvStage {
+        env_stage: Option<EnvVarName>,
     },
     AddOverride {
         #[serde(rename = "override")]

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0007_audit_txn.sql"),
     include_str!("../../migrations/postgres/0008_audit_seal.sql"),
     include_str!("../../migrations/postgres/0009_token_expiry.sql"),
+    include_str!("../../migrations/postgres/0010_env_names.sql"),
 ];
 
 /// Whether the database holds cutover's schema (its version table), looked up without creating

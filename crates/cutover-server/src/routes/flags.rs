@@ -138,15 +138,18 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/v1/flags/{key}",
             "updateFlag",
             Requires(Configure),
-            "Reshape a flag: description, owner, enabled, stickiness, salt, scope",
+            "Reshape a flag: description, owner, enabled, stickiness, salt, scope, environment \
+             names",
         )
         .serve(admin::flags::update)
         .or_retreat()
         .sample("/api/v1/flags/checkout", Some(r#"{"description": "x"}"#))
         .notes(
-            "Send at least one of description, owner, enabled, stickiness, salt, scope (400 \
-             otherwise); `salt: null` goes back to the key. `enabled: false` pauses a running \
-             guarded rollout.",
+            "Send at least one of description, owner, enabled, stickiness, salt, scope, env, \
+             env_percent, env_stage (400 otherwise); `salt: null` goes back to the key, `env: \
+             null` (and the others) clear the name; env_mode only with env. `enabled: false` \
+             pauses a running guarded rollout. A name another flag reads is a 409 \
+             `identity_taken` naming both flags.",
         )
         .body(schema("UpdateRequest")),
         route(

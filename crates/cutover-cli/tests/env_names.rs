@@ -130,9 +130,10 @@ async fn a_declared_variable_decides_and_belongs_to_one_flag() {
     ]);
     let get = c.ok(&["--json", "flag", "get", "planner"]);
     assert!(!get.contains("AWF_"), "{get}");
-    // The change was audited.
+    // The change was audited, and the log replays into the rows, names included.
     let log = c.ok(&["audit", "query", "--flag", "planner"]);
     assert!(log.contains("flag.update"), "{log}");
+    c.ok(&["audit", "verify"]);
 
     // Over the API: a PATCH claiming a taken name is a 409 naming both flags.
     let served = c.serve(&[]);

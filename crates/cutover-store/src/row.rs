@@ -209,6 +209,9 @@ impl FlagRow {
             golden: from_json_column(&k, "golden", self.golden)?,
             env: from_json_column(&k, "env_names", self.env_names)?.unwrap_or_default(),
         };
+        flag.env
+            .check(&flag.key)
+            .map_err(|e| bad(&k, "env_names", e))?;
         flag.validate().map_err(|e| bad(&k, "overrides", e))?;
         Ok(flag)
     }

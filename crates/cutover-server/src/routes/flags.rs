@@ -98,8 +98,9 @@ pub(crate) fn routes() -> Vec<Route> {
             "Only `key` is required; other fields take the defaults the Flag schema gives, \
                  and a stage without rollout_percent sets the stage's rollout. The store sets \
                  version 1. 409 `already_exists` when the key is taken, `identity_taken` when \
-                 another flag's key answers to the same `CUTOVER_FLAG_*` variable (`x-y`, \
-                 `x_y` and `x.y` are one flag to the environment).",
+                 another flag reads one of its environment variables: its key answers to the \
+                 same `CUTOVER_FLAG_*` variable (`x-y`, `x_y` and `x.y` are one flag to the \
+                 environment), or it declares env, env_percent or env_stage already read.",
         )
         .body(schema("Flag"))
         .audited()

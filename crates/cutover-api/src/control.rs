@@ -4,14 +4,15 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use cutover_core::{
-    Anchor, AuditEntry, BackupReport, Flag, FlagChange, FlagDocument, FlagKey, MetricsBatch,
-    Override, Preset, TokenName, VerifyReport,
+    Anchor, AuditEntry, AuditQuery, BackupReport, ChangeMeta, Committed, Flag, FlagChange,
+    FlagDocument, FlagKey, GuardRecord, ImportOptions, ImportReport, MetricsBatch, Override,
+    Preset, TokenName, TokenRecord, VerifyReport,
 };
 
-use crate::{
-    AuditPage, AuditQuery, ChangeMeta, Committed, ControlError, CreatedToken, FlagMetrics,
-    FlagShadowReport, GuardRecord, ImportOptions, ImportReport, MetricsSpan, NewToken,
-    RolloutStatus, TokenRecord, UploadReport,
+use crate::error::ControlError;
+use crate::types::{
+    AuditPage, CreatedToken, FlagMetrics, FlagShadowReport, MetricsSpan, NewToken, RolloutStatus,
+    UploadReport,
 };
 
 /// Every use case of cutover's admin API, one method each.

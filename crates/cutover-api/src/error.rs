@@ -166,7 +166,11 @@ fn field_of(err: &CoreError) -> Option<&'static str> {
             "expires_at"
         }
         CoreError::UnknownRole { .. } => "role",
-        CoreError::InvalidTokenName { .. } | CoreError::ReservedTokenName { .. } => "name",
+        CoreError::InvalidTokenName { .. }
+        | CoreError::ReservedTokenName { .. }
+        | CoreError::InvalidVerdictName { .. } => "name",
+        CoreError::InvalidVerdictUrl { .. } => "url",
+        CoreError::TooManyVerdicts { .. } => "flag",
         CoreError::InvalidPlan { .. } => "plan",
         CoreError::InvalidGate { .. } => "plan.gates",
         CoreError::TooLong { field, .. } => field,

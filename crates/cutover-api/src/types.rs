@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cutover_core::guard::{Action, Assessment, GoldenResult, RolloutPlan, RolloutRun};
 use cutover_core::{
-    AuditEntry, FieldTally, FlagKey, Role, Rollout, ShadowCounts, Timestamp, TokenName,
+    AuditEntry, FieldTally, FlagKey, Role, Rollout, ShadowCounts, Timestamp, TokenName, Verdicts,
 };
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +31,11 @@ pub struct RolloutStatus {
     pub rollout_percent: Rollout,
     pub plan: Option<RolloutPlan>,
     pub run: Option<RolloutRun>,
+    /// The golden run behind the verdict `golden`, as before named verdicts.
     pub golden: Option<GoldenResult>,
+    /// Every verdict the flag holds, by name.
+    #[serde(default)]
+    pub verdicts: Verdicts,
     /// Every gate's value, threshold, samples and verdict now, and what the plan would do.
     pub look: Option<Look>,
     pub at: Timestamp,

@@ -17,6 +17,7 @@ use crate::commands::serve::ServeArgs;
 use crate::commands::store::StoreCmd;
 use crate::commands::token::TokenCmd;
 use crate::commands::transfer::{ExportArgs, ImportArgs};
+use crate::commands::verdict::VerdictCmd;
 use crate::global::Global;
 
 const EXIT_CODES: &str = "\
@@ -67,6 +68,10 @@ pub(crate) enum Command {
     /// Named sets of flag states applied together (migration phases).
     #[command(subcommand)]
     Preset(PresetCmd),
+    /// Named verdicts a release waits for (CI jobs, load tests, sign-offs): record, list. The
+    /// gates verdict(NAME), verdicts(all) and golden read them.
+    #[command(subcommand)]
+    Verdict(VerdictCmd),
     /// Evaluate a flag for a context, or a batch of JSON lines.
     Eval(EvalArgs),
     /// Read, query, verify and export the audit log.

@@ -21,7 +21,7 @@ use crate::commands::flag::FlagCmd;
 use crate::commands::rollouts::RolloutCmd;
 use crate::commands::{
     audit, change, eval, flag, golden, init, loadgen, preset, rollouts, serve, simulate, store,
-    token, transfer,
+    token, transfer, verdict,
 };
 use crate::global::Global;
 use crate::session::Session;
@@ -212,6 +212,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Preset(cmd) => {
             in_session(&global, false, async |s| ok(preset::run(s, &cmd).await)).await
+        }
+        Command::Verdict(cmd) => {
+            in_session(&global, false, async |s| ok(verdict::run(s, &cmd).await)).await
         }
         Command::Audit(cmd) => {
             in_session(&global, false, async |s| audit::run(s, &cmd).await).await

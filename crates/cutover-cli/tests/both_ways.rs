@@ -569,6 +569,98 @@ fn golden_verdicts_are_recorded_against_a_flag_and_become_its_gate() {
     });
 }
 
+/// Each corpus run keeps its own named verdict, so a red cross-validation is not masked by a
+/// later green verify; any other check is recorded by name; the gates read them.
+#[test]
+fn named_verdicts_are_kept_apart_and_read_by_the_gates() {
+    let (legacy, new) = (golden_subjects::legacy(), golden_subjects::new());
+    let corpus = "examples/golden/corpus/routing.jsonl";
+    let spec = "examples/golden/spec.json";
+    both_ways(|b| {
+        b.ok(&["flag", "create", "checkout"]);
+        let compare = [
+            "compare",
+            "--corpus",
+            corpus,
+            "--spec",
+            spec,
+            "--legacy",
+            &legacy,
+            "--new",
+            &new,
+            "--flag",
+            "checkout",
+            "--verdict",
+            "cross-validation",
+        ];
+        assert_eq!(b.golden(&compare).code, 1);
+        let verify = [
+            "verify",
+            "--corpus",
+            corpus,
+            "--spec",
+            spec,
+            "--subject",
+            &legacy,
+            "--flag",
+            "checkout",
+            "--verdict",
+            "golden-verify",
+        ];
+        assert_eq!(b.golden(&verify).code, 0);
+        b.ok(&[
+            "verdict",
+            "record",
+            "checkout",
+            "integration-tests",
+            "--pass",
+            "--url",
+            "https://ci.example/run/7",
+            "--details",
+            r#"{"passed": 212}"#,
+            "--valid-for",
+            "7d",
+        ]);
+        let listed = b.json(&["verdict", "list", "checkout"]);
+        assert_eq!(listed["cross-validation"]["standing"], "failed", "{listed}");
+        assert_eq!(listed["golden-verify"]["standing"], "passed", "{listed}");
+        assert_eq!(listed["integration-tests"]["by"], "admin", "{listed}");
+        assert_eq!(
+            listed["integration-tests"]["source"], "recorded",
+            "{listed}"
+        );
+        b.ok(&["verdict", "list", "checkout"]);
+        b.ok(&[
+            "rollout",
+            "plan",
+            "checkout",
+            "--plan",
+            "5,100 every 1h",
+            "--gate",
+            "golden",
+            "--gate",
+            "verdict(integration-tests)",
+            "--gate",
+            "verdict(golden-verify)",
+            "--gate",
+            "verdicts(all)",
+        ]);
+        let status = b.json(&["rollout", "start", "checkout"]);
+        let _ = status;
+        let status = b.json(&["rollout", "status", "checkout"]);
+        let gates = &status["look"]["assessment"]["gates"];
+        let verdicts: Vec<&str> = (0..4)
+            .map(|i| gates[i]["verdict"].as_str().unwrap())
+            .collect();
+        assert_eq!(verdicts, ["fail", "pass", "pass", "fail"], "{status}");
+        let bad = b.refused(&[
+            "verdict", "record", "checkout", "x", "--pass", "--url", "ftp://x",
+        ]);
+        assert_eq!(bad["error"], "invalid", "{bad}");
+        b.ok(&["audit", "query", "--action", "verdict.record"]);
+    });
+}
+
 #[test]
 fn refusals_carry_the_same_code_and_message() {
     both_ways(|b| {

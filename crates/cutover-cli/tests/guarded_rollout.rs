@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
+#[path = "guarded_rollout/traffic.rs"]
+mod traffic;
 
-use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ use common::served::Served;
 use cutover_core::Timestamp;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use traffic::{counts_calls_of, loadgen, sees_the_flag};
 
 /// A local webhook receiver: every POST body it got, as JSON.
 async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
@@ -110,42 +112,6 @@ async fn wait_until(
         assert!(Instant::now() < deadline, "timed out; flag is {f}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// A running `cutover loadgen`, stopped when dropped (a failing test leaves nothing behind).
-struct Load(Child);
-
-impl Drop for Load {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn loadgen(c: &Cutover, served: &Served, token: &str, legacy: &str, new: &str) -> Load {
-    let child = c
-        .command(&[
-            "--server",
-            &served.url,
-            "--token",
-            token,
-            "loadgen",
-            "--flag",
-            "checkout",
-            "--rps",
-            "400",
-            "--legacy-error",
-            legacy,
-            "--new-error",
-            new,
-            "--duration",
-            "60s",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Load(child)
 }
 
 async fn audit(served: &Served, token: &str) -> Vec<Value> {
@@ -281,6 +247,7 @@ async fn a_healthy_rollout_reaches_full_exposure_on_schedule() {
     let remote = ["--server", served.url.as_str(), "--token", token.as_str()];
     let load = loadgen(&c, &served, &token, "0.01", "0.01");
     let started = Instant::now();
+    let started_at = Timestamp::now();
     c.ok(&[
         &remote[..],
         &[
@@ -301,16 +268,39 @@ async fn a_healthy_rollout_reaches_full_exposure_on_schedule() {
     .await;
     let took = started.elapsed();
     drop(load);
+    // The guard bakes by the wall clock (the one every node shares through the store); `took`
+    // is monotonic. They differ only when the system clock is stepped during the run.
+    let took_by_wall = Timestamp::now().duration_since(started_at);
     println!("completed {took:?} after the start");
     assert_eq!(status_of(&f), ("completed".into(), 2, 100), "{f}");
+    let entries = audit(&served, &token).await;
+    // The guard's own schedule, oldest first: each step begins at its start or advance and
+    // ends at the next advance or the completion, and bakes its 5 s in between.
+    let schedule: Vec<(&str, Timestamp)> = entries
+        .iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with("rollout."))
+        .map(|e| {
+            let at = e["at"].as_str().unwrap().parse().unwrap();
+            (e["action"].as_str().unwrap(), at)
+        })
+        .collect();
+    for step in schedule.windows(2) {
+        let baked = step[1].1.duration_since(step[0].1);
+        assert!(
+            baked >= jiff::SignedDuration::from_secs(5),
+            "a step baked {baked}: {schedule:?}"
+        );
+    }
     // Three 5 s bakes: on schedule, give or take a tick and the first upload.
-    assert!(took >= Duration::from_secs(15), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(15),
+        "{took:?} (by the wall clock {took_by_wall}; the guard's schedule {schedule:?})"
+    );
     assert!(
         took < Duration::from_secs(25),
         "no needless extension: {took:?}"
     );
-    let actions: Vec<String> = audit(&served, &token)
-        .await
+    let actions: Vec<String> = entries
         .iter()
         .filter(|e| e["actor"] == "guard")
         .map(|e| e["action"].as_str().unwrap().to_owned())
@@ -514,7 +504,10 @@ async fn the_guard_fails_over_to_another_node_and_the_plan_continues() {
     let (leader, follower) = if a_leads { (a, b) } else { (b, a) };
     assert!(!holds_the_guard(&follower).await, "one holder at a time");
 
-    let load = loadgen(&c, &follower, &token, "0.01", "0.01");
+    // The plan starts once the follower counts the traffic of the load sent to it.
+    sees_the_flag(&follower, &token).await;
+    let mut load = loadgen(&c, &follower, &token, "0.01", "0.01");
+    counts_calls_of(&follower, &token, &mut load).await;
     c.ok(&[
         "--server",
         &follower.url,

@@ -9,8 +9,7 @@ use cutover_core::AuditEntry;
 use cutover_core::limits::AUDIT_PAGE_MAX;
 use reqwest::Method;
 
-use crate::AdminClient;
-use crate::http::bad_answer;
+use crate::http::{AdminClient, bad_answer};
 
 /// A query as the route's parameters.
 fn params(query: &AuditQuery) -> Vec<(&'static str, String)> {

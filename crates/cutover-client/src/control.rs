@@ -17,8 +17,7 @@ use cutover_core::{
 use reqwest::Method;
 use serde_json::json;
 
-use crate::AdminClient;
-use crate::http::if_match;
+use crate::http::{AdminClient, if_match};
 
 /// `since`/`until` as query parameters, each only when given (the server defaults them).
 fn span_params(span: MetricsSpan) -> Vec<(&'static str, String)> {

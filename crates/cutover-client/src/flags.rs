@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::AdminClient;
+use crate::http::AdminClient;
 
 /// `PATCH /flags/{key}`: the fields to set; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -14,6 +14,7 @@ pub mod requested;
 mod rollout;
 mod secret;
 mod store_control;
+mod verdicts;
 
 pub use rollout::Judgement;
 pub use secret::new_token_secret;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cutover_api::{Look, RolloutStatus};
 use cutover_core::guard::{Action, Judging, RunStatus, StepFigures, assess, decide};
-use cutover_core::{Flag, Timestamp};
+use cutover_core::{Flag, Timestamp, VerdictName};
 use cutover_store::{Store, StoreError};
 
 /// How the guard judges: its false-failure bound, and how long after a step starts figures
@@ -71,14 +71,12 @@ pub(crate) async fn look(
         min_samples: current.map_or(0, |s| s.min_samples),
         full_exposure: flag.rollout.bps() == 10_000,
         alpha: judgement.alpha,
-        golden: flag.golden.as_ref().map(|g| g.passed),
+        verdicts: &flag.verdicts,
+        now,
         baseline: baseline.as_ref(),
     };
     let assessment = assess(&plan.gates, &steps, judging);
-    let elapsed = now
-        .duration_since(run.step_started_at())
-        .try_into()
-        .unwrap_or(Duration::ZERO);
+    let elapsed = run.baked(now);
     let decision = if run.status == RunStatus::Running {
         decide(plan, run.step, run.extensions, assessment.verdict, elapsed)
     } else {
@@ -107,7 +105,11 @@ pub(crate) async fn status(
         rollout_percent: flag.rollout,
         plan: flag.plan,
         run: flag.run,
-        golden: flag.golden,
+        golden: flag
+            .verdicts
+            .get(&VerdictName::golden())
+            .and_then(|v| v.golden.clone()),
+        verdicts: flag.verdicts,
         look: found,
         at: now,
     })

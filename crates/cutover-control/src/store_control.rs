@@ -19,7 +19,7 @@ use cutover_store::{GuardLease, Store, StoreError};
 
 use crate::refusal::from_store;
 use crate::rollout::{self, Judgement};
-use crate::{audit, figures, requested, secret};
+use crate::{audit, figures, requested, secret, verdicts};
 
 /// Whether a flag is known, for uploads: a node answers from its live view rather than the
 /// database.
@@ -193,8 +193,9 @@ impl Control for StoreControl {
         for change in changes {
             requested::by_a_person(change)?;
         }
+        let changes = verdicts::stamped(changes, meta, (self.clock)());
         self.store
-            .change_flag(key, expected_version, changes, meta)
+            .change_flag(key, expected_version, &changes, meta)
             .await
             .map_err(from_store)
     }

@@ -9,7 +9,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{CoreError, FlagChange};
+use crate::change::FlagChange;
+use crate::error::CoreError;
 
 /// The role a token carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -59,7 +60,7 @@ impl Capability {
             | FlagChange::RemoveExpiredOverrides
             | FlagChange::SetPlan { .. }
             | FlagChange::RolloutMove { .. }
-            | FlagChange::RecordGolden { .. } => Capability::Operate,
+            | FlagChange::RecordVerdict { .. } => Capability::Operate,
             FlagChange::SetDescription { .. }
             | FlagChange::SetOwner { .. }
             | FlagChange::SetStickiness { .. }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::CoreError;
+use crate::error::CoreError;
 
 /// A validated context attribute name: 1 to 128 characters of `[A-Za-z0-9_.:-]`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

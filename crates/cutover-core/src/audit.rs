@@ -8,11 +8,10 @@
 //! [`AuditEntry::compute_hash`]). `before` and `after` are hashed as the exact JSON text stored,
 //! which is why backends keep them as text, never as a re-serialised JSON type.
 
+use jiff::Timestamp;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
-
-use crate::Timestamp;
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -7,7 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AuditEntry, CoreError, GENESIS_HASH};
+use crate::audit::{AuditEntry, GENESIS_HASH};
+use crate::error::CoreError;
 
 /// A head to hold the log to: its hash, and optionally its id (`ID:HASH`), which lets a
 /// verification tell a rewrite from a rollback.
@@ -155,8 +156,10 @@ impl AnchorWatch {
 
 #[cfg(test)]
 mod tests {
+    use jiff::Timestamp;
+
     use super::*;
-    use crate::{NewAuditEntry, Timestamp};
+    use crate::audit::NewAuditEntry;
 
     fn chain(n: u64, actor: &str) -> Vec<AuditEntry> {
         let mut prev = GENESIS_HASH.to_owned();

@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::{AuditEntry, ChainFault, ChainWalk};
 use crate::audit_anchor::{Anchor, AnchorOutcome, AnchorWatch};
 use crate::audit_seal::{AuditKey, HeadSeal, SealOutcome};
 use crate::audit_state::{StateReplay, StateReport, StoredState};
-use crate::{AuditEntry, ChainFault, ChainWalk};
 
 /// Everything a verification found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,8 +16,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::CoreError;
 use crate::audit_state::hex;
+use crate::error::CoreError;
 
 /// The fewest bytes an audit key may have: 256 bits, the size of the HMAC-SHA256 output.
 pub const AUDIT_KEY_MIN_BYTES: usize = 32;

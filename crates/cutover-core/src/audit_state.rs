@@ -13,13 +13,17 @@
 
 use std::collections::BTreeMap;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{
-    AuditAction, AuditEntity, AuditEntry, EntityKind, Flag, Preset, Role, Timestamp, TokenName,
-};
+use crate::access::{Role, TokenName};
+use crate::audit::AuditEntry;
+use crate::flag::Flag;
+use crate::preset::Preset;
+use crate::wire::action::AuditAction;
+use crate::wire::entity::{AuditEntity, EntityKind};
 
 /// The action of an entry that accepts a row as it is (`cutover serve --trust-state`): its
 /// `before` is the state the log held, its `after` the row, and it settles every earlier

@@ -5,7 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Rollout, Variant};
+use crate::rollout::Rollout;
+use crate::variant::Variant;
 
 /// The answer for one flag and one context.
 ///

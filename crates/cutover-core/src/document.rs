@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CoreError, Flag, Preset};
+use crate::error::CoreError;
+use crate::flag::Flag;
+use crate::preset::Preset;
 
 /// Every flag and preset of a store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -26,7 +28,7 @@ impl FlagDocument {
                 return Err(invalid(format!("flag {} appears twice", flag.key)));
             }
             // The environment rule: no two flags read one variable, derived or declared.
-            if let Some(conflict) = crate::env_conflict(flag, &self.flags[..i]) {
+            if let Some(conflict) = crate::env_claims::env_conflict(flag, &self.flags[..i]) {
                 return Err(invalid(conflict.to_string()));
             }
         }

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use crate::CoreError;
+use crate::error::CoreError;
 
 /// The units, largest first, with their length in nanoseconds.
 const UNITS: [(&str, u128); 8] = [

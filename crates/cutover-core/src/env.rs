@@ -10,7 +10,13 @@
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 
-use crate::{CoreError, EnvMode, EnvVarName, Flag, FlagKey, Rollout, Stage, Variant};
+use crate::env_names::{EnvMode, EnvVarName};
+use crate::error::CoreError;
+use crate::flag::Flag;
+use crate::key::FlagKey;
+use crate::rollout::Rollout;
+use crate::stage::Stage;
+use crate::variant::Variant;
 
 pub const ENV_PREFIX: &str = "CUTOVER_FLAG_";
 

@@ -144,6 +144,26 @@ pub enum CoreError {
     InvalidTokenName { name: String, why: &'static str },
 
     #[error(
+        "invalid verdict name {name:?}: {why}; a verdict name is 1 to 64 characters of a-z, 0-9, \
+         '.', '_' and '-', starting with a letter or a digit (e.g. golden-verify, \
+         integration-tests)"
+    )]
+    InvalidVerdictName { name: String, why: &'static str },
+
+    #[error("verdict url {url:?} is not an http:// or https:// address")]
+    InvalidVerdictUrl { url: String },
+
+    #[error(
+        "flag {key} holds {limit} verdicts already, the most a flag keeps; record {name:?} under \
+         the name of one it has, or make a new flag"
+    )]
+    TooManyVerdicts {
+        key: String,
+        name: String,
+        limit: usize,
+    },
+
+    #[error(
         "token name {name:?} is reserved: cutover writes it into the audit log on its own behalf; \
          reserved names: {reserved}; pick another name"
     )]

@@ -2,14 +2,25 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::guard::{GoldenResult, RolloutPlan, RolloutRun};
-use crate::{AttributeName, Constraint, CoreError, EnvNames, FlagKey, Override, Rollout, Stage};
+use crate::attribute::AttributeName;
+use crate::env_names::EnvNames;
+use crate::error::CoreError;
+use crate::guard::golden::GoldenResult;
+use crate::guard::plan::RolloutPlan;
+use crate::guard::run_state::RolloutRun;
+use crate::key::FlagKey;
+use crate::overrides::Override;
+use crate::rollout::Rollout;
+use crate::scope::Constraint;
+use crate::stage::Stage;
+use crate::verdict::{Verdict, VerdictName, Verdicts};
 
 /// The stickiness attribute a flag buckets on unless told otherwise.
 pub const DEFAULT_STICKINESS: &str = "user_id";
 
 /// Where a context falls back to when the flag's stickiness attribute is absent, in order.
-pub(crate) const STICKINESS_FALLBACKS: [&str; 2] = ["session_id", crate::Context::TARGETING_KEY];
+pub(crate) const STICKINESS_FALLBACKS: [&str; 2] =
+    ["session_id", crate::context::Context::TARGETING_KEY];
 
 /// One flag and everything that decides its answer.
 ///
@@ -53,9 +64,10 @@ pub struct Flag {
     /// rollout changes, kept as it is by an import.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<RolloutRun>,
-    /// The latest golden-corpus run recorded against the flag (the `golden` gate reads it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub golden: Option<GoldenResult>,
+    /// The latest verdict of each named check (golden-corpus runs, CI jobs, sign-offs), which
+    /// the `verdict(NAME)`, `verdicts(all)` and `golden` gates read.
+    #[serde(skip_serializing_if = "Verdicts::is_empty")]
+    pub verdicts: Verdicts,
     /// Bumped by every change that alters the flag; changes name the version they expect.
     pub version: u64,
 }
@@ -78,7 +90,7 @@ impl Flag {
             env: EnvNames::default(),
             plan: None,
             run: None,
-            golden: None,
+            verdicts: Verdicts::new(),
             version: 0,
         }
     }
@@ -153,17 +165,20 @@ struct FlagRepr {
     #[serde(default)]
     overrides: Vec<Override>,
     #[serde(default)]
-    env: Option<crate::EnvVarName>,
+    env: Option<crate::env_names::EnvVarName>,
     #[serde(default)]
-    env_mode: crate::EnvMode,
+    env_mode: crate::env_names::EnvMode,
     #[serde(default)]
-    env_percent: Option<crate::EnvVarName>,
+    env_percent: Option<crate::env_names::EnvVarName>,
     #[serde(default)]
-    env_stage: Option<crate::EnvVarName>,
+    env_stage: Option<crate::env_names::EnvVarName>,
     #[serde(default)]
     plan: Option<RolloutPlan>,
     #[serde(default)]
     run: Option<RolloutRun>,
+    #[serde(default)]
+    verdicts: Verdicts,
+    /// Before named verdicts a flag held one golden run; read as the verdict `golden`.
     #[serde(default)]
     golden: Option<GoldenResult>,
     #[serde(default, deserialize_with = "crate::count::whole")]
@@ -193,12 +208,23 @@ impl TryFrom<FlagRepr> for Flag {
             },
             plan: r.plan,
             run: r.run,
-            golden: r.golden,
+            verdicts: with_legacy_golden(r.verdicts, r.golden),
             version: r.version,
         };
         flag.validate()?;
         Ok(flag)
     }
+}
+
+/// The verdicts of a flag stored before named verdicts, whose one golden run becomes the
+/// verdict `golden` (unless that name holds a verdict already).
+fn with_legacy_golden(mut verdicts: Verdicts, golden: Option<GoldenResult>) -> Verdicts {
+    if let Some(result) = golden {
+        verdicts
+            .entry(VerdictName::golden())
+            .or_insert_with(|| Verdict::from_golden(result));
+    }
+    verdicts
 }
 
 #[cfg(test)]

@@ -2,12 +2,18 @@
 //! `limits.rs`, which every part of the core uses for its numbers and text checks, since these
 //! name the flag's own types.
 
-use crate::guard::{GoldenResult, RolloutPlan};
+use crate::error::CoreError;
+use crate::flag::Flag;
+use crate::guard::golden::GoldenResult;
+use crate::guard::plan::RolloutPlan;
 use crate::limits::{
     MAX_DESCRIPTION_BYTES, MAX_FLAG_BYTES, MAX_GATE_BYTES, MAX_GOLDEN_TEXT_BYTES, MAX_OWNER_BYTES,
-    MAX_SALT_BYTES, MAX_VALUE_BYTES, check_reason, check_text,
+    MAX_SALT_BYTES, MAX_VALUE_BYTES, MAX_VERDICT_DETAILS_BYTES, MAX_VERDICT_URL_BYTES,
+    check_reason, check_text,
 };
-use crate::{Constraint, CoreError, Flag, Override};
+use crate::overrides::Override;
+use crate::scope::Constraint;
+use crate::verdict::Verdict;
 
 pub(crate) fn check_override(rule: &Override) -> Result<(), CoreError> {
     check_text("override.value", &rule.value, MAX_VALUE_BYTES)
@@ -38,6 +44,25 @@ pub(crate) fn check_golden(result: &GoldenResult) -> Result<(), CoreError> {
     check_text("golden.summary", &result.summary, MAX_GOLDEN_TEXT_BYTES)
 }
 
+/// A verdict's texts: its golden run's, its URL (an http(s) address) and its details (as JSON).
+pub(crate) fn check_verdict(verdict: &Verdict) -> Result<(), CoreError> {
+    if let Some(golden) = &verdict.golden {
+        check_golden(golden)?;
+    }
+    check_text("verdict.by", &verdict.by, crate::limits::MAX_ACTOR_BYTES)?;
+    if let Some(url) = &verdict.url {
+        check_text("verdict.url", url, MAX_VERDICT_URL_BYTES)?;
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(CoreError::InvalidVerdictUrl { url: url.clone() });
+        }
+    }
+    if let Some(details) = &verdict.details {
+        let text = serde_json::to_string(details).unwrap_or_default();
+        check_text("verdict.details", &text, MAX_VERDICT_DETAILS_BYTES)?;
+    }
+    Ok(())
+}
+
 /// The size of the flag as JSON, refused over [`MAX_FLAG_BYTES`].
 pub(crate) fn check_flag_size(flag: &Flag) -> Result<(), CoreError> {
     let bytes = serde_json::to_vec(flag).map_or(0, |json| json.len());
@@ -63,8 +88,8 @@ impl Flag {
             check_override(rule)?;
         }
         check_plan(self.plan.as_ref())?;
-        if let Some(golden) = &self.golden {
-            check_golden(golden)?;
+        for verdict in self.verdicts.values() {
+            check_verdict(verdict)?;
         }
         if let Some(reason) = self.run.as_ref().and_then(|r| r.reason.as_deref()) {
             check_reason(reason)?;
@@ -76,7 +101,7 @@ impl Flag {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::FlagKey;
+    use crate::key::FlagKey;
 
     #[test]
     fn a_flag_is_checked_text_by_text_and_as_a_whole() {
@@ -98,9 +123,9 @@ mod tests {
         flag.salt = None;
         for i in 0..300 {
             flag.overrides.push(Override {
-                attribute: crate::AttributeName::new("user_id").unwrap(),
+                attribute: crate::attribute::AttributeName::new("user_id").unwrap(),
                 value: format!("{i:0>1000}"),
-                variant: crate::Variant::New,
+                variant: crate::variant::Variant::New,
                 expires_at: None,
             });
         }

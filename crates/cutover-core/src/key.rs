@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::CoreError;
+use crate::error::CoreError;
 
 /// A validated flag key: `[a-z0-9][a-z0-9._-]{0,127}`.
 ///

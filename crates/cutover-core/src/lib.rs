@@ -22,6 +22,7 @@ mod decision;
 mod document;
 pub mod duration;
 mod env;
+mod env_claims;
 mod env_names;
 mod error;
 mod flag;
@@ -39,6 +40,7 @@ mod scope;
 mod snapshot;
 mod stage;
 mod variant;
+mod verdict;
 pub mod wire;
 
 pub use access::{
@@ -73,7 +75,8 @@ pub use context::{Attributes, Context};
 pub use decision::{Decision, Reason};
 pub use document::FlagDocument;
 pub use env::{ENV_PREFIX, EnvOverrides, FlagEnv, env_var_name, parse_env_bool};
-pub use env_names::{EnvConflict, EnvMode, EnvNames, EnvUse, EnvVarName, env_claims, env_conflict};
+pub use env_claims::{EnvConflict, env_claims, env_conflict};
+pub use env_names::{EnvMode, EnvNames, EnvUse, EnvVarName};
 pub use error::CoreError;
 pub use flag::{DEFAULT_STICKINESS, Flag};
 pub use key::FlagKey;
@@ -89,6 +92,10 @@ pub use scope::{Constraint, Operator};
 pub use snapshot::{CompiledFlag, FlagHandle, Snapshot};
 pub use stage::Stage;
 pub use variant::Variant;
+pub use verdict::{
+    ShownVerdict, Standing, Verdict, VerdictName, VerdictSource, Verdicts, shown, standing_of,
+    standing_of_all,
+};
 pub use wire::{AuditAction, AuditEntity, EntityKind};
 
 /// Instants are `jiff::Timestamp` values handed in by the caller; this crate never reads a clock.

@@ -6,7 +6,7 @@
 //! limit existed stays readable, and a change that does not add text (a kill switch, a stage, a
 //! rollout move) is never refused because of what a flag already holds.
 
-use crate::CoreError;
+use crate::error::CoreError;
 
 /// A flag's or a preset's description.
 pub const MAX_DESCRIPTION_BYTES: usize = 4 * 1024;
@@ -24,6 +24,12 @@ pub const MAX_SALT_BYTES: usize = 256;
 pub const MAX_GATE_BYTES: usize = 256;
 /// The corpus name and the summary of a golden verdict recorded against a flag.
 pub const MAX_GOLDEN_TEXT_BYTES: usize = 1024;
+/// Named verdicts one flag holds (a release rarely waits for more than a handful of checks).
+pub const MAX_VERDICTS: usize = 64;
+/// A verdict's evidence link.
+pub const MAX_VERDICT_URL_BYTES: usize = 2 * 1024;
+/// A verdict's details, as JSON.
+pub const MAX_VERDICT_DETAILS_BYTES: usize = 8 * 1024;
 /// A whole flag as JSON (overrides and scope values add up): what one audit entry holds twice.
 pub const MAX_FLAG_BYTES: usize = 256 * 1024;
 

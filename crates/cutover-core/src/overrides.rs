@@ -1,8 +1,10 @@
 //! Targeting overrides: force `new` or `legacy` for one value of one attribute.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::{AttributeName, Timestamp, Variant};
+use crate::attribute::AttributeName;
+use crate::variant::Variant;
 
 /// Forces `variant` for every context whose `attribute` equals `value`, until `expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

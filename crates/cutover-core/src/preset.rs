@@ -3,8 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::change::FlagChange;
+use crate::error::CoreError;
+use crate::key::FlagKey;
 use crate::limits::{MAX_DESCRIPTION_BYTES, check_text};
-use crate::{CoreError, FlagChange, FlagKey, Rollout, Stage};
+use crate::rollout::Rollout;
+use crate::stage::Stage;
 
 /// A named set of flag states.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

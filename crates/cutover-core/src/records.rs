@@ -2,9 +2,15 @@
 //! and what it committed, audit queries, imports, tokens as stored, measurements and the guard's
 //! looks. Plain data: the store persists them, the application layer and its clients pass them on.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::{ArmCounts, FlagKey, Role, ShadowCounts, Timestamp, TokenName, Variant, VerifyReport};
+use crate::access::{Role, TokenName};
+use crate::arm_metrics::ArmCounts;
+use crate::audit_check::VerifyReport;
+use crate::compare::tally::ShadowCounts;
+use crate::key::FlagKey;
+use crate::variant::Variant;
 
 /// Who makes a change, why, and when. The actor comes from the caller's authentication (the OS
 /// user or `--actor` locally, the token name on a server), never from the request body.
@@ -147,9 +153,9 @@ pub struct GuardRecord {
     pub at: Timestamp,
     pub step: usize,
     #[serde(rename = "rollout_percent")]
-    pub rollout: crate::Rollout,
+    pub rollout: crate::rollout::Rollout,
     pub action: String,
-    pub assessment: crate::guard::Assessment,
+    pub assessment: crate::guard::assess::Assessment,
 }
 
 /// What a backup wrote, and its verification: a consistent copy of a whole store in a new

@@ -2,7 +2,9 @@
 //! rollout, an abort). They are what an operator reaches for in an emergency, so the server never
 //! refuses them for want of change budget; everything else pays.
 
-use crate::{Flag, Stage, Variant};
+use crate::flag::Flag;
+use crate::stage::Stage;
+use crate::variant::Variant;
 
 /// Whether going from `before` to `after` sends nobody new to the `new` path and changes nothing
 /// but exposure: no kill switch lifted, no rollout raised, no stage moved up, no override to `new`
@@ -20,7 +22,7 @@ pub fn is_retreat(before: &Flag, after: &Flag) -> bool {
         && before.scope == after.scope
         && before.env == after.env
         && before.plan == after.plan
-        && before.golden == after.golden;
+        && before.verdicts == after.verdicts;
     if !same_shape {
         return false;
     }
@@ -56,9 +58,15 @@ fn stage_rank(stage: Stage) -> u8 {
 
 #[cfg(test)]
 mod tests {
+    use jiff::Timestamp;
+
     use super::*;
-    use crate::guard::RunMove;
-    use crate::{AttributeName, FlagChange, FlagKey, Override, Rollout, Timestamp};
+    use crate::attribute::AttributeName;
+    use crate::change::FlagChange;
+    use crate::guard::run_state::RunMove;
+    use crate::key::FlagKey;
+    use crate::overrides::Override;
+    use crate::rollout::Rollout;
 
     fn now() -> Timestamp {
         Timestamp::from_second(1_800_000_000).unwrap()
@@ -139,8 +147,8 @@ mod tests {
         // A variable that can switch the flag on in some process is no retreat.
         check(
             &[FlagChange::SetEnv {
-                env: Some(crate::EnvVarName::new("USE_NEW").unwrap()),
-                env_mode: crate::EnvMode::Force,
+                env: Some(crate::env_names::EnvVarName::new("USE_NEW").unwrap()),
+                env_mode: crate::env_names::EnvMode::Force,
             }],
             false,
         );
@@ -172,7 +180,7 @@ mod tests {
     #[test]
     fn aborting_a_guarded_rollout_is_a_retreat() {
         let mut flag = Flag::new(FlagKey::new("checkout").unwrap());
-        let plan = crate::guard::RolloutPlan::parse_shorthand("10,50,100 every 5s").unwrap();
+        let plan = crate::guard::plan::RolloutPlan::parse_shorthand("10,50,100 every 5s").unwrap();
         FlagChange::SetPlan { plan: Some(plan) }
             .apply(&mut flag, now())
             .unwrap();

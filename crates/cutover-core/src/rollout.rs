@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::{self, Error as _, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::CoreError;
+use crate::error::CoreError;
 
 /// The share of eligible contexts that take the new path, in basis points (1 bp = 0.01 %).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

@@ -4,7 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AttributeName, Attributes, CoreError};
+use crate::attribute::AttributeName;
+use crate::context::Attributes;
+use crate::error::CoreError;
 
 /// How a constraint tests its attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,7 +159,7 @@ impl fmt::Display for Constraint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Context;
+    use crate::context::Context;
 
     fn check(constraint: &str, ctx: &Context, expected: bool) {
         let c = Constraint::parse(constraint).unwrap();

@@ -11,11 +11,17 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
+use jiff::Timestamp;
 
 use crate::bucket::{Seed, bucket_of};
-use crate::{
-    Attributes, Decision, EnvOverrides, Flag, Operator, Reason, Rollout, Stage, Timestamp, Variant,
-};
+use crate::context::Attributes;
+use crate::decision::{Decision, Reason};
+use crate::env::EnvOverrides;
+use crate::flag::Flag;
+use crate::rollout::Rollout;
+use crate::scope::Operator;
+use crate::stage::Stage;
+use crate::variant::Variant;
 
 /// An immutable, evaluation-ready copy of a flag set.
 #[derive(Debug, Clone, Default)]

@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CoreError, Rollout};
+use crate::error::CoreError;
+use crate::rollout::Rollout;
 
 /// A named rung of the rollout ladder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -44,6 +45,18 @@ impl Stage {
         Rollout::from_bps_const(bps)
     }
 
+    /// The rung a percentage sits on: 0 % disabled, under 50 % canary, under 100 % beta, 100 %
+    /// production. A guarded rollout keeps the stage on it as it moves (`legacy_disabled` is
+    /// only ever entered by hand).
+    pub fn for_rollout(rollout: Rollout) -> Stage {
+        match rollout.bps() {
+            0 => Stage::Disabled,
+            1..5_000 => Stage::Canary,
+            5_000..10_000 => Stage::Beta,
+            _ => Stage::Production,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Disabled => "disabled",
@@ -81,6 +94,21 @@ mod tests {
     fn ladder_rollouts_match_the_product_brief() {
         let pct: Vec<String> = Stage::ALL.iter().map(|s| s.rollout().to_string()).collect();
         assert_eq!(pct, ["0%", "5%", "50%", "100%", "100%"]);
+    }
+
+    #[test]
+    fn a_percentage_sits_on_the_rung_below_it() {
+        let rung = |bps| Stage::for_rollout(Rollout::from_bps(bps).unwrap());
+        assert_eq!(rung(0), Stage::Disabled);
+        assert_eq!(rung(1), Stage::Canary);
+        assert_eq!(rung(2_500), Stage::Canary);
+        assert_eq!(rung(5_000), Stage::Beta);
+        assert_eq!(rung(9_999), Stage::Beta);
+        assert_eq!(rung(10_000), Stage::Production);
+        // Each stage's own rollout sits on that stage (but legacy_disabled, entered by hand).
+        for stage in &Stage::ALL[..4] {
+            assert_eq!(Stage::for_rollout(stage.rollout()), *stage);
+        }
     }
 
     #[test]

@@ -31,12 +31,15 @@ fn gates() -> Vec<GateExpr> {
     .collect()
 }
 
+static NO_VERDICTS: cutover_core::Verdicts = cutover_core::Verdicts::new();
+
 fn judging(min_samples: u64) -> Judging<'static> {
     Judging {
         min_samples,
         full_exposure: false,
         alpha: 0.01,
-        golden: None,
+        verdicts: &NO_VERDICTS,
+        now: cutover_core::Timestamp::UNIX_EPOCH,
         baseline: None,
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::GoldenError;
+use crate::error::GoldenError;
 // Budgets and timeouts read durations in the core's one grammar (`250ms`, `1.5s`, `500us`).
 use cutover_core::duration::parse_duration;
 

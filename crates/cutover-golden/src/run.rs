@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::GoldenError;
-use crate::corpus::{Corpus, StepRef};
+use crate::corpus::Corpus;
+use crate::corpus::scenario::StepRef;
+use crate::error::GoldenError;
 use crate::progress::Progress;
 use crate::subject::{Fault, Request, Subject};
 

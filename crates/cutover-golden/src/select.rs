@@ -4,8 +4,8 @@
 
 use globset::{Glob, GlobMatcher};
 
-use crate::GoldenError;
 use crate::corpus::Corpus;
+use crate::error::GoldenError;
 
 #[derive(Debug, Clone, Default)]
 pub struct Selection {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::ScanError;
 use crate::lex::code;
-use crate::paths::{defined_items, inline_modules, paths};
+use crate::paths::{inline_modules, paths};
 
 /// A module path (`["routes", "flags"]`; the root is `[]`).
 type Module = Vec<String>;
@@ -38,11 +38,10 @@ pub fn scan(src: &Path) -> Result<Scan, ScanError> {
         })?;
         texts.insert(module.clone(), code(&text));
     }
-    let items = Items::new(&texts, &modules);
     let mut edges: BTreeMap<Module, BTreeSet<Module>> = BTreeMap::new();
     for (module, text) in &texts {
         let mut out = BTreeSet::new();
-        region(module, module, text, &modules, &items, &mut out);
+        region(module, module, text, &modules, &mut out);
         out.remove(module);
         edges.insert(module.clone(), out);
     }
@@ -108,67 +107,6 @@ fn modules(src: &Path) -> Result<BTreeMap<Module, PathBuf>, ScanError> {
     Ok(out)
 }
 
-/// Where each file's items are: what it defines itself and what it brings in by name from
-/// another file (`use`, `pub use`), so that a path lands in the file that defines its item
-/// rather than in a file that merely passes it on.
-struct Items {
-    own: BTreeMap<Module, BTreeSet<String>>,
-    imported: BTreeMap<Module, BTreeMap<String, Module>>,
-}
-
-impl Items {
-    fn new(texts: &BTreeMap<Module, String>, modules: &BTreeMap<Module, PathBuf>) -> Self {
-        let mut own = BTreeMap::new();
-        let mut imported = BTreeMap::new();
-        for (module, text) in texts {
-            let outer = without_inline(text);
-            own.insert(
-                module.clone(),
-                defined_items(&outer).into_iter().collect::<BTreeSet<_>>(),
-            );
-            let children = children(module, modules);
-            let mut names = BTreeMap::new();
-            for path in paths(&outer) {
-                if let Some((to, Some(item))) =
-                    resolve(module, &children, &BTreeMap::new(), &path, modules)
-                    && path.last() == Some(&item)
-                    && &to != module
-                {
-                    names.insert(item, to);
-                }
-            }
-            imported.insert(module.clone(), names);
-        }
-        Self { own, imported }
-    }
-
-    /// The file that defines `item` as module `at` names it, following what files pass on;
-    /// `None` when no file of the crate is found to define it (a macro, a glob's item).
-    fn home(&self, at: &Module, item: &str) -> Option<Module> {
-        let mut at = at.clone();
-        // A chain of re-exports is short; the bound only guards against a malformed crate.
-        for _ in 0..16 {
-            if self.own.get(&at).is_some_and(|own| own.contains(item)) {
-                return Some(at);
-            }
-            match self.imported.get(&at).and_then(|names| names.get(item)) {
-                Some(next) => at = next.clone(),
-                None => break,
-            }
-        }
-        None
-    }
-}
-
-/// `text` with the bodies of its inline modules blanked.
-fn without_inline(text: &str) -> String {
-    let mut outer = text.to_owned();
-    for module in inline_modules(text) {
-        outer.replace_range(module.body.clone(), &" ".repeat(module.body.len()));
-    }
-    outer
-}
-
 /// The edges of the code of module `at` (in the file of module `file`), its inline modules'
 /// included.
 fn region(
@@ -176,7 +114,6 @@ fn region(
     at: &Module,
     text: &str,
     modules: &BTreeMap<Module, PathBuf>,
-    items: &Items,
     out: &mut BTreeSet<Module>,
 ) {
     let inline = inline_modules(text);
@@ -184,14 +121,7 @@ fn region(
     for module in &inline {
         let mut inner = at.clone();
         inner.push(module.name.clone());
-        region(
-            file,
-            &inner,
-            &text[module.body.clone()],
-            modules,
-            items,
-            out,
-        );
+        region(file, &inner, &text[module.body.clone()], modules, out);
         outer.replace_range(module.body.clone(), &" ".repeat(module.body.len()));
     }
     let children = children(at, modules);
@@ -207,17 +137,12 @@ fn region(
         }
     }
     for path in &written {
-        let Some((to, item)) = resolve(at, &children, &aliases, path, modules) else {
-            continue;
-        };
-        // An item lands where it is defined; a module, or an item found nowhere, where the
-        // path leads (an item of the root found nowhere is a macro or a glob's: no edge).
-        let to = match item.as_deref().map(|item| items.home(&to, item)) {
-            Some(Some(home)) => home,
-            Some(None) if to.is_empty() => continue,
-            _ => to,
-        };
-        if &to != file {
+        // The file the path names, not the one defining the item: a `pub use` on the way is
+        // the file the code depends on (it must compile, and a change to what it passes on
+        // reaches the code through it).
+        if let Some((to, _)) = resolve(at, &children, &aliases, path, modules)
+            && &to != file
+        {
             out.insert(to);
         }
     }

@@ -175,34 +175,9 @@ fn byte(chars: &[char], index: usize) -> usize {
         .sum()
 }
 
-/// The names of the items `code` defines itself (`fn`, `struct`, `enum`, ...), which a path
-/// through the crate root reaches in the root file rather than in a module it re-exports.
-pub(crate) fn defined_items(code: &str) -> Vec<String> {
-    const KINDS: [&str; 9] = [
-        "fn",
-        "struct",
-        "enum",
-        "type",
-        "const",
-        "static",
-        "trait",
-        "union",
-        "macro_rules!",
-    ];
-    let words: Vec<&str> = code
-        .split(|c: char| !(is_ident(c) || c == '!'))
-        .filter(|w| !w.is_empty())
-        .collect();
-    words
-        .windows(2)
-        .filter(|w| KINDS.contains(&w[0]) && w[1].chars().all(is_ident))
-        .map(|w| w[1].to_owned())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{defined_items, inline_modules, paths};
+    use super::{inline_modules, paths};
 
     fn strings(paths: Vec<Vec<String>>) -> Vec<String> {
         paths.into_iter().map(|p| p.join("::")).collect()
@@ -226,12 +201,11 @@ mod tests {
     }
 
     #[test]
-    fn inline_modules_and_root_items() {
+    fn inline_module_names_and_bodies() {
         let code = "fn run() {}\n#[cfg(test)]\nmod tests {\n    use super::run;\n    fn t() {}\n}\nmod file;";
         let inline = inline_modules(code);
         assert_eq!(inline.len(), 1);
         assert_eq!(inline[0].name, "tests");
         assert!(code[inline[0].body.clone()].contains("use super::run;"));
-        assert_eq!(defined_items(code), ["run", "t"]);
     }
 }

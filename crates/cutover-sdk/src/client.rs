@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cutover_core::{Attributes, Decision, EnvOverrides, Timestamp, Variant};
 
-use crate::SdkError;
+use crate::error::SdkError;
 use crate::live::{Change, Live, instant_for, read_document};
 use crate::metrics::Outcome;
 
@@ -34,7 +34,7 @@ impl Measure<'_> {
     }
 
     /// Counts this call in one of the client's named counters.
-    pub fn count(&mut self, counter: crate::Counter) {
+    pub fn count(&mut self, counter: crate::metrics::Counter) {
         self.outcome = self.outcome.count(counter);
     }
 }
@@ -148,7 +148,7 @@ impl ClientBuilder {
     /// call in one with [`Outcome::count`] and the [`Counter`] from [`Client::counter`].
     ///
     /// [`Outcome::count`]: crate::Outcome::count
-    /// [`Counter`]: crate::Counter
+    /// [`Counter`]: crate::metrics::Counter
     pub fn counters<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> Self {
         self.counters = names.into_iter().map(str::to_owned).collect();
         self
@@ -305,8 +305,8 @@ impl Client {
 
     /// Every flag as it stands now, for several decisions that must agree with one state (the
     /// components of a phase that a preset moves together).
-    pub fn view(&self) -> crate::FlagView {
-        crate::FlagView::new(self.inner.live.current.load_full())
+    pub fn view(&self) -> crate::view::FlagView {
+        crate::view::FlagView::new(self.inner.live.current.load_full())
     }
 
     pub fn status(&self) -> Status {
@@ -328,7 +328,7 @@ impl Client {
     }
 
     /// The counter named `name` at build time ([`ClientBuilder::counters`]), if any.
-    pub fn counter(&self, name: &str) -> Option<crate::Counter> {
+    pub fn counter(&self, name: &str) -> Option<crate::metrics::Counter> {
         self.inner.recorder.counters.find(name)
     }
 

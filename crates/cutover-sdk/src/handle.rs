@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use cutover_core::{Attributes, FlagKey, Variant};
 
-use crate::Client;
+use crate::client::Client;
 use crate::live::instant_for;
 
 /// Marks a slot that matches no generation, so the first call resolves.

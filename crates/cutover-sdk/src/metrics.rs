@@ -72,17 +72,17 @@ pub(crate) struct CounterNames(Arc<[Box<str>]>);
 impl CounterNames {
     pub(crate) fn new<'a>(
         names: impl IntoIterator<Item = &'a str>,
-    ) -> Result<CounterNames, crate::SdkError> {
+    ) -> Result<CounterNames, crate::error::SdkError> {
         let mut all: Vec<Box<str>> = Vec::new();
         for name in names {
             if !cutover_core::guard::is_counter_name(name) {
-                return Err(crate::SdkError::InvalidCounter {
+                return Err(crate::error::SdkError::InvalidCounter {
                     name: name.to_owned(),
                     why: "a counter name is 1 to 64 of a-z, 0-9 and '_', starting with a letter",
                 });
             }
             if all.iter().any(|n| &**n == name) {
-                return Err(crate::SdkError::InvalidCounter {
+                return Err(crate::error::SdkError::InvalidCounter {
                     name: name.to_owned(),
                     why: "named twice",
                 });
@@ -90,7 +90,7 @@ impl CounterNames {
             all.push(name.into());
         }
         if all.len() > MAX_COUNTERS {
-            return Err(crate::SdkError::InvalidCounter {
+            return Err(crate::error::SdkError::InvalidCounter {
                 name: all[MAX_COUNTERS].to_string(),
                 why: "a client names at most 16 counters",
             });

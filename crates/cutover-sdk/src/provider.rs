@@ -15,7 +15,7 @@ use open_feature::{
     EvaluationReason, EvaluationResult, FlagMetadata, StructValue,
 };
 
-use crate::Client;
+use crate::client::Client;
 
 pub struct OpenFeatureProvider {
     client: Client,

@@ -17,7 +17,7 @@ use cutover_core::{
 use futures_util::FutureExt;
 use serde::Serialize;
 
-use crate::Client;
+use crate::client::Client;
 use crate::shadow_book::ShadowReport;
 
 /// Handed to the new path of a shadow run: whatever it does must not write, since its result is

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::SdkError;
+use crate::error::SdkError;
 use crate::metrics::Recorder;
 
 #[derive(Clone)]

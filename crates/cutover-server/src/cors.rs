@@ -4,7 +4,7 @@
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::ServerError;
+use crate::error::ServerError;
 
 /// The CORS layer for the OFREP routes, or none when no origin is allowed.
 pub(crate) fn ofrep(origins: &[String]) -> Result<Option<CorsLayer>, ServerError> {

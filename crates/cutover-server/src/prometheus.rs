@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::ServerError;
+use crate::error::ServerError;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 

@@ -20,7 +20,8 @@ use tokio::sync::watch;
 
 use crate::admin::Params;
 use crate::auth::TokenHash;
-use crate::live::{Caller, Live, Missed, Pull, StreamEvent, View};
+use crate::live::window::{Pull, StreamEvent};
+use crate::live::{Caller, Live, Missed, View};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]

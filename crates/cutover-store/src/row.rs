@@ -2,9 +2,10 @@
 //! checked conversion to the model (a row edited outside cutover is reported, never trusted),
 //! and the one decoder of each other table's rows, over any driver's row type ([`Columns`]).
 
+use cutover_core::guard::GoldenResult;
 use cutover_core::{
     AttributeName, AuditEntry, Constraint, Flag, FlagKey, HeadSeal, Override, Preset, Rollout,
-    SealGap, Stage, Timestamp, Variant,
+    SealGap, Stage, Timestamp, Variant, Verdict, VerdictName, Verdicts,
 };
 
 use crate::StoreError;
@@ -25,10 +26,10 @@ pub(crate) struct FlagRow {
     pub salt: Option<String>,
     /// JSON array of constraints.
     pub scope: String,
-    /// JSON of the guarded rollout plan, run and latest golden result.
+    /// JSON of the guarded rollout plan, run and named verdicts.
     pub plan: Option<String>,
     pub run: Option<String>,
-    pub golden: Option<String>,
+    pub verdicts: Option<String>,
     /// JSON of the declared environment names; NULL when the flag declares none.
     pub env_names: Option<String>,
 }
@@ -112,7 +113,7 @@ pub(crate) fn timestamp(ms: i64, what: &str) -> Result<Timestamp, StoreError> {
 
 /// The columns every read of `flags` selects, for [`FlagRow::read`].
 pub(crate) const FLAG_COLUMNS: &str = "key, version, description, owner, enabled, stage, \
-    rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, golden, env_names";
+    rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, verdicts, env_names";
 
 /// The columns every read of `overrides` selects, for [`OverrideRow::read`].
 pub(crate) const OVERRIDE_COLUMNS: &str = "flag_key, attribute, value, variant, expires_at";
@@ -133,7 +134,7 @@ impl FlagRow {
             scope: row.text("scope")?,
             plan: row.text_or_null("rollout_plan")?,
             run: row.text_or_null("rollout_run")?,
-            golden: row.text_or_null("golden")?,
+            verdicts: row.text_or_null("verdicts")?,
             env_names: row.text_or_null("env_names")?,
         })
     }
@@ -155,7 +156,11 @@ impl FlagRow {
                 .map_err(|e| bad(flag.key.as_str(), "scope", e))?,
             plan: json_column(flag.key.as_str(), "rollout_plan", flag.plan.as_ref())?,
             run: json_column(flag.key.as_str(), "rollout_run", flag.run.as_ref())?,
-            golden: json_column(flag.key.as_str(), "golden", flag.golden.as_ref())?,
+            verdicts: json_column(
+                flag.key.as_str(),
+                "verdicts",
+                (!flag.verdicts.is_empty()).then_some(&flag.verdicts),
+            )?,
             env_names: json_column(
                 flag.key.as_str(),
                 "env_names",
@@ -206,7 +211,7 @@ impl FlagRow {
             overrides,
             plan: from_json_column(&k, "rollout_plan", self.plan)?,
             run: from_json_column(&k, "rollout_run", self.run)?,
-            golden: from_json_column(&k, "golden", self.golden)?,
+            verdicts: verdicts_column(&k, self.verdicts)?,
             env: from_json_column(&k, "env_names", self.env_names)?.unwrap_or_default(),
         };
         flag.env
@@ -342,4 +347,50 @@ pub(crate) fn guard_record(row: &impl Columns) -> Result<crate::GuardRecord, Sto
         assessment: serde_json::from_str(&row.text("assessment")?)
             .map_err(|e| bad("assessment", &e))?,
     })
+}
+
+/// The verdicts column: the verdicts by name, or, in a row written before schema version 10,
+/// the one golden run it held, read as the verdict `golden`.
+fn verdicts_column(key: &str, text: Option<String>) -> Result<Verdicts, StoreError> {
+    let Some(text) = text else {
+        return Ok(Verdicts::new());
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(key, "verdicts", e))?;
+    if value
+        .get("passed")
+        .is_some_and(serde_json::Value::is_boolean)
+    {
+        let run: GoldenResult =
+            serde_json::from_value(value).map_err(|e| bad(key, "verdicts", e))?;
+        return Ok(Verdicts::from([(
+            VerdictName::golden(),
+            Verdict::from_golden(run),
+        )]));
+    }
+    serde_json::from_value(value).map_err(|e| bad(key, "verdicts", e))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_row_from_before_named_verdicts_reads_its_golden_run_as_the_verdict_golden() {
+        let old = r#"{"passed":false,"at":"2026-11-01T00:00:00Z","corpus":"corpus/a","cases":3,"failed":1}"#;
+        let verdicts = verdicts_column("f", Some(old.to_owned())).unwrap();
+        let golden = &verdicts[&VerdictName::golden()];
+        assert!(!golden.passed);
+        assert_eq!(golden.source, cutover_core::VerdictSource::Golden);
+        assert_eq!(golden.golden.as_ref().unwrap().failed, 1);
+        // Written back, it is the new form, and reads as itself.
+        let text = serde_json::to_string(&verdicts).unwrap();
+        assert_eq!(verdicts_column("f", Some(text)).unwrap(), verdicts);
+        assert!(verdicts_column("f", None).unwrap().is_empty());
+        let damaged = verdicts_column("f", Some("[1]".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(damaged.contains("verdicts"), "{damaged}");
+    }
 }

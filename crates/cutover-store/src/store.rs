@@ -9,15 +9,14 @@
 
 use async_trait::async_trait;
 use cutover_core::{
-    Anchor, AuditEntry, Flag, FlagChange, FlagDocument, FlagKey, Preset, ShadowCounts, Timestamp,
-    TokenName, VerifyReport,
+    Anchor, ArmFigures, ArmWindow, AuditEntry, AuditQuery, BackupReport, ChangeMeta, Committed,
+    Flag, FlagChange, FlagDocument, FlagKey, GuardRecord, ImportOptions, ImportReport, Preset,
+    ShadowCounts, ShadowWindow, Timestamp, TokenName, TokenRecord, TrustReport, VerifyReport,
 };
 
-use crate::{
-    ArmFigures, ArmWindow, AuditQuery, BackupReport, ChangeMeta, ChangeSignals, Committed,
-    CopySource, CopyTarget, GuardLease, GuardRecord, ImportOptions, ImportReport, ShadowWindow,
-    StoreError, StoreState, TokenRecord, TrustReport,
-};
+use crate::copy::ends::{CopySource, CopyTarget};
+use crate::error::StoreError;
+use crate::model::{ChangeSignals, GuardLease, StoreState};
 
 /// Flags, their overrides and presets, and the import/export document that holds them.
 ///

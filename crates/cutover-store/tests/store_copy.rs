@@ -90,14 +90,28 @@ async fn fill(store: &dyn Store) {
                 expires_at: Some(at(86_400)),
             },
         },
-        FlagChange::RecordGolden {
-            result: GoldenResult {
+        FlagChange::RecordVerdict {
+            name: cutover_core::VerdictName::golden(),
+            verdict: cutover_core::Verdict::from_golden(GoldenResult {
                 passed: true,
                 at: at(3),
                 corpus: "corpus/checkout".into(),
                 cases: 40,
                 failed: 0,
                 summary: String::new(),
+            }),
+        },
+        FlagChange::RecordVerdict {
+            name: cutover_core::VerdictName::new("integration-tests").unwrap(),
+            verdict: cutover_core::Verdict {
+                passed: false,
+                source: cutover_core::VerdictSource::Recorded,
+                at: at(4),
+                by: "ci".into(),
+                expires_at: Some(at(86_400)),
+                url: Some("https://ci.example/run/7".into()),
+                details: Some(serde_json::json!({"failed": ["test_refund"]})),
+                golden: None,
             },
         },
     ];

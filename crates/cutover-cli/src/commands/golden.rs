@@ -71,6 +71,10 @@ pub(crate) struct RunArgs {
     /// plan reads it). Uses the store or --server like other commands. Not for `record`.
     #[arg(long, value_name = "KEY", value_parser = parse_key)]
     pub flag: Option<cutover_core::FlagKey>,
+    /// The name the verdict is kept under on the flag, so runs of different corpora (verify,
+    /// budget, cross-validation) each keep their own latest verdict [default: golden].
+    #[arg(long, value_name = "NAME", requires = "flag")]
+    pub verdict: Option<cutover_core::VerdictName>,
 }
 
 #[derive(Debug, Args)]
@@ -149,7 +153,11 @@ pub(crate) async fn run(cmd: &GoldenCmd, global: &Global) -> anyhow::Result<Exit
     };
     let code = finish(&report, args, json)?;
     if let Some(key) = &args.flag {
-        record_verdict(global, key, &report).await?;
+        let name = args
+            .verdict
+            .clone()
+            .unwrap_or_else(cutover_core::VerdictName::golden);
+        record_verdict(global, key, name, &report).await?;
     }
     Ok(code)
 }
@@ -158,6 +166,7 @@ pub(crate) async fn run(cmd: &GoldenCmd, global: &Global) -> anyhow::Result<Exit
 async fn record_verdict(
     global: &Global,
     key: &cutover_core::FlagKey,
+    name: cutover_core::VerdictName,
     report: &Report,
 ) -> anyhow::Result<()> {
     let s = &report.summary;
@@ -203,7 +212,10 @@ async fn record_verdict(
         .change_flag(
             key,
             None,
-            &[cutover_core::FlagChange::RecordGolden { result }],
+            &[cutover_core::FlagChange::RecordVerdict {
+                name: name.clone(),
+                verdict: cutover_core::Verdict::from_golden(result),
+            }],
             &meta,
         )
         .await;
@@ -211,7 +223,7 @@ async fn record_verdict(
     let done = done?;
     // The report owns stdout under --json; say where the verdict went on stderr.
     eprintln!(
-        "golden verdict ({}) recorded against flag {key}{}",
+        "golden verdict {name} ({}) recorded against flag {key}{}",
         if s.passed { "passed" } else { "failed" },
         done.audit_id
             .map(|id| format!(" (audit #{id})"))

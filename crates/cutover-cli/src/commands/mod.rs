@@ -14,3 +14,4 @@ pub(crate) mod simulate;
 pub(crate) mod store;
 pub(crate) mod token;
 pub(crate) mod transfer;
+pub(crate) mod verdict;

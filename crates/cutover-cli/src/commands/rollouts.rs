@@ -80,7 +80,8 @@ pub(crate) struct PlanArgs {
     #[arg(long = "plan", value_parser = parse_plan, value_name = "PLAN")]
     pub steps: Option<cutover_core::guard::RolloutPlan>,
     /// A gate, repeatable: 'new.error_rate <= legacy.error_rate', 'new.p95 <= 100ms',
-    /// 'new.p95 <= legacy.p95 * 1.2', 'agreement(FIELD) >= 0.8', 'golden'.
+    /// 'new.p95 <= legacy.p95 * 1.2', 'agreement(FIELD) >= 0.8', 'golden' (every golden-run
+    /// verdict), 'verdict(NAME)' (a named verdict, see `cutover verdict`), 'verdicts(all)'.
     #[arg(long = "gate", value_parser = parse_gate, value_name = "GATE", requires = "steps")]
     pub gates: Vec<cutover_core::guard::GateExpr>,
     /// A custom counter the gates may read, repeatable: `--counter invalid_json` lets a gate say

@@ -11,11 +11,13 @@
 use std::collections::BTreeSet;
 
 use jiff::SignedDuration;
+use jiff::Timestamp;
 
 use super::{ArmCounts, FlagShadow, LATENCY_BUCKETS, MetricsBatch};
 use crate::compare::tally::{MismatchSample, ShadowCounts};
-use crate::guard::is_counter_name;
-use crate::{CoreError, FlagKey, Timestamp};
+use crate::error::CoreError;
+use crate::guard::gate::is_counter_name;
+use crate::key::FlagKey;
 
 /// How far before the server's now a batch's window may start.
 pub const UPLOAD_WINDOW_PAST: SignedDuration = SignedDuration::from_mins(10);

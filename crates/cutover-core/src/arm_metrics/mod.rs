@@ -8,9 +8,10 @@
 
 pub(crate) mod check;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::{Timestamp, Variant};
+use crate::variant::Variant;
 
 /// Buckets per power of two.
 pub const SUB_BUCKETS: u32 = 32;
@@ -187,7 +188,7 @@ pub struct ArmReport {
 pub struct FlagShadow {
     pub flag: String,
     #[serde(flatten)]
-    pub counts: crate::ShadowCounts,
+    pub counts: crate::compare::tally::ShadowCounts,
 }
 
 /// What one upload carries: `POST /api/v1/metrics`.

@@ -4,13 +4,23 @@
 
 mod read;
 
+use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::guard::{self, Action, GoldenResult, RolloutPlan, RunMove};
-use crate::{
-    AttributeName, AuditAction, Constraint, CoreError, EnvMode, EnvVarName, Flag, Override,
-    Rollout, Stage, Timestamp,
-};
+use crate::attribute::AttributeName;
+use crate::env_names::{EnvMode, EnvVarName};
+use crate::error::CoreError;
+use crate::flag::Flag;
+use crate::guard;
+use crate::guard::decide::Action;
+use crate::guard::plan::RolloutPlan;
+use crate::guard::run_state::RunMove;
+use crate::overrides::Override;
+use crate::rollout::Rollout;
+use crate::scope::Constraint;
+use crate::stage::Stage;
+use crate::verdict::{Verdict, VerdictName, VerdictSource};
+use crate::wire::action::AuditAction;
 
 /// One edit of a flag's state. Written as `{"change": "set_rollout", "rollout_percent": 5}`;
 /// read by hand (`read.rs`) so that a percentage inside is read from its text.
@@ -83,9 +93,12 @@ pub enum FlagChange {
         #[serde(rename = "move")]
         movement: RunMove,
     },
-    /// Records a golden-corpus run's verdict against the flag.
-    RecordGolden {
-        result: GoldenResult,
+    /// Records the latest verdict of a named check against the flag (replacing that name's
+    /// previous one). The application layer stamps who recorded it and when. Also read from the
+    /// older `{"change": "record_golden", "result": GoldenResult}`, as the verdict `golden`.
+    RecordVerdict {
+        name: VerdictName,
+        verdict: Verdict,
     },
     /// The guard's decision on step `step` of a running rollout; `reason` is the verdict with
     /// its numbers. Only the guard loop makes these.
@@ -120,7 +133,10 @@ impl FlagChange {
             FlagChange::RemoveExpiredOverrides => AuditAction::OverrideExpire,
             FlagChange::Replace { .. } => AuditAction::FlagImport,
             FlagChange::SetPlan { .. } => AuditAction::RolloutPlan,
-            FlagChange::RecordGolden { .. } => AuditAction::GoldenRecord,
+            FlagChange::RecordVerdict { verdict, .. } => match verdict.source {
+                VerdictSource::Golden => AuditAction::GoldenRecord,
+                VerdictSource::Recorded => AuditAction::VerdictRecord,
+            },
             FlagChange::RolloutMove { movement } => movement.action(),
             FlagChange::GuardAction { decision, .. } => match decision {
                 Action::Hold => AuditAction::RolloutHold,
@@ -167,7 +183,7 @@ impl FlagChange {
                 | FlagChange::AddOverride { .. }
                 | FlagChange::Replace { .. }
                 | FlagChange::SetPlan { .. }
-                | FlagChange::RecordGolden { .. }
+                | FlagChange::RecordVerdict { .. }
         )
     }
 
@@ -197,7 +213,7 @@ impl FlagChange {
             FlagChange::AddOverride { rule } => flag_limits::check_override(rule),
             FlagChange::Replace { flag } => flag.check_limits(),
             FlagChange::SetPlan { plan } => flag_limits::check_plan(plan.as_ref()),
-            FlagChange::RecordGolden { result } => flag_limits::check_golden(result),
+            FlagChange::RecordVerdict { verdict, .. } => flag_limits::check_verdict(verdict),
             FlagChange::GuardAction { reason, .. } => limits::check_reason(reason),
             FlagChange::SetEnabled { .. }
             | FlagChange::SetStage { .. }
@@ -304,12 +320,13 @@ impl FlagChange {
                 }
                 replacement.validate()?;
                 guard::check_plan_edit(flag, replacement.plan.as_ref())?;
-                let (version, run, golden) = (flag.version, flag.run.take(), flag.golden.take());
+                let (version, run) = (flag.version, flag.run.take());
+                let verdicts = std::mem::take(&mut flag.verdicts);
                 let rollout_before = flag.rollout;
                 *flag = (**replacement).clone();
                 flag.version = version;
                 flag.run = run;
-                flag.golden = golden;
+                flag.verdicts = verdicts;
                 if flag.rollout != rollout_before || flag.killed {
                     guard::pause_for_hand_change(flag, "the rollout (by import)");
                 }
@@ -323,7 +340,17 @@ impl FlagChange {
                 guard::follow_plan_edit(flag);
             }
             FlagChange::RolloutMove { movement } => guard::apply_move(flag, *movement, now)?,
-            FlagChange::RecordGolden { result } => flag.golden = Some(result.clone()),
+            FlagChange::RecordVerdict { name, verdict } => {
+                let known = flag.verdicts.contains_key(name);
+                if !known && flag.verdicts.len() >= crate::limits::MAX_VERDICTS {
+                    return Err(CoreError::TooManyVerdicts {
+                        key: flag.key.to_string(),
+                        name: name.to_string(),
+                        limit: crate::limits::MAX_VERDICTS,
+                    });
+                }
+                flag.verdicts.insert(name.clone(), verdict.clone());
+            }
             FlagChange::GuardAction {
                 decision,
                 step,

@@ -15,7 +15,20 @@ use serde_json::value::RawValue;
 
 use super::FlagChange;
 use crate::guard::{Action, GoldenResult, RolloutPlan, RunMove};
-use crate::{AttributeName, Constraint, EnvMode, EnvVarName, Flag, Override, Rollout, Stage};
+use crate::{
+    AttributeName, Constraint, EnvMode, EnvVarName, Flag, Override, Rollout, Stage, Verdict,
+    VerdictName,
+};
+
+/// The older form of a golden run's recording: `{"change": "record_golden", "result": ...}`,
+/// optionally under a `verdict` name (`golden` when absent).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordGolden {
+    result: GoldenResult,
+    #[serde(default)]
+    verdict: Option<VerdictName>,
+}
 
 /// The variants that carry nothing: written `{"change": "kill"}`, read as the string `"kill"`.
 const UNIT_VARIANTS: [&str; 4] = [
@@ -87,8 +100,9 @@ enum ExternallyTagged {
         #[serde(rename = "move")]
         movement: RunMove,
     },
-    RecordGolden {
-        result: GoldenResult,
+    RecordVerdict {
+        name: VerdictName,
+        verdict: Verdict,
     },
     GuardAction {
         decision: Action,
@@ -115,6 +129,15 @@ impl<'de> Deserialize<'de> for FlagChange {
             .ok_or_else(|| D::Error::missing_field("change"))?;
         let tag: String = serde_json::from_str(tag.get())
             .map_err(|_| D::Error::custom(format!("\"change\" must be a string, not {tag}")))?;
+        if tag == "record_golden" {
+            let text = serde_json::to_string(&fields).map_err(D::Error::custom)?;
+            let old: RecordGolden =
+                serde_json::from_str(&text).map_err(|e| D::Error::custom(message(&e)))?;
+            return Ok(FlagChange::RecordVerdict {
+                name: old.verdict.unwrap_or_else(VerdictName::golden),
+                verdict: Verdict::from_golden(old.result),
+            });
+        }
         let text = if UNIT_VARIANTS.contains(&tag.as_str()) {
             if let Some(extra) = fields.keys().next() {
                 return Err(D::Error::custom(format!(

@@ -128,3 +128,121 @@ fn plans_read_from_a_config_file() {
     );
     assert!(bad.is_err());
 }
+
+#[test]
+fn the_stage_follows_the_ladder_as_a_plan_moves_the_percentage() {
+    use crate::Stage;
+    let mut f = flag();
+    let stages = |f: &Flag| (f.stage, f.rollout.bps());
+    assert_eq!(stages(&f), (Stage::Disabled, 0));
+    apply(&mut f, moved(RunMove::Start), 0).unwrap();
+    assert_eq!(stages(&f), (Stage::Canary, 500));
+    for (step, (to, stage)) in [
+        ("25", Stage::Canary),
+        ("50", Stage::Beta),
+        ("100", Stage::Production),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let to = Rollout::from_percent_str(to).unwrap();
+        apply(
+            &mut f,
+            guard(Action::Advance { to }, step),
+            600 * (step as i64 + 1),
+        )
+        .unwrap();
+        assert_eq!(f.stage, stage, "after advancing to {to}");
+    }
+    apply(&mut f, guard(Action::Complete, 3), 2_400).unwrap();
+    assert_eq!(stages(&f), (Stage::Production, 10_000));
+    // A new run that breaches goes back to 0 %, and so does the stage.
+    apply(&mut f, moved(RunMove::Start), 3_000).unwrap();
+    apply(&mut f, guard(Action::Rollback, 0), 3_100).unwrap();
+    assert_eq!(stages(&f), (Stage::Disabled, 0));
+    // Resuming at its step puts it back on its rung; an abort takes it off the ladder again.
+    apply(&mut f, moved(RunMove::Resume), 3_200).unwrap();
+    assert_eq!(stages(&f), (Stage::Canary, 500));
+    apply(&mut f, moved(RunMove::Abort), 3_300).unwrap();
+    assert_eq!(stages(&f), (Stage::Disabled, 0));
+}
+
+mod schedule {
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::guard::{Verdict, decide};
+
+    /// An instant `ms` milliseconds after the start, which is not on a whole second: a step
+    /// start rounded to the second would show as a bake that ends early.
+    fn at_ms(ms: i64) -> Timestamp {
+        Timestamp::from_millisecond(1_800_000_000_137 + ms).unwrap()
+    }
+
+    /// A plan of one step per bake (the last at 100 %), which may extend `max_extensions` times.
+    fn plan_of(bakes: &[u64], max_extensions: u32) -> RolloutPlan {
+        let mut percents: Vec<String> = (1..bakes.len()).map(|i| (i * 10).to_string()).collect();
+        percents.push("100".into());
+        let mut plan =
+            RolloutPlan::parse_shorthand(&format!("{} every 1s", percents.join(","))).unwrap();
+        for (step, secs) in plan.steps.iter_mut().zip(bakes) {
+            step.bake = Duration::from_secs(*secs);
+        }
+        plan.max_extensions = max_extensions;
+        plan
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The guard looks whenever it gets to (a loaded node looks late, two looks may come
+        /// close together) at a flag read back from JSON as a node reads it from the store:
+        /// still no look ends a bake (advance, extend, complete, pause) before the step has
+        /// baked its whole time since it began, extensions included, and a rollout completes
+        /// no sooner than the sum of its bakes after its start.
+        #[test]
+        fn no_bake_ends_early_whenever_the_guard_looks(
+            bakes in prop::collection::vec(1u64..20, 1..5),
+            max_extensions in 0u32..3,
+            looks in prop::collection::vec((0i64..2_500, any::<bool>()), 1..300),
+        ) {
+            let plan = plan_of(&bakes, max_extensions);
+            let mut f = Flag::new(FlagKey::new("checkout").unwrap());
+            f.plan = Some(plan.clone());
+            moved(RunMove::Start).apply(&mut f, at_ms(0)).unwrap();
+            // When the current step began, by the test's own reckoning.
+            let mut step_began = 0;
+            let mut t = 0;
+            for (gap, passes) in looks {
+                t += gap;
+                f = serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
+                let run = f.run.clone().unwrap();
+                if run.status != RunStatus::Running {
+                    break;
+                }
+                let verdict = if passes { Verdict::Pass } else { Verdict::Inconclusive };
+                let action = decide(&plan, run.step, run.extensions, verdict, run.baked(at_ms(t)));
+                if action == Action::Hold {
+                    continue;
+                }
+                let bake = plan.steps[run.step].bake * (1 + run.extensions);
+                let baked = t - step_began;
+                prop_assert!(
+                    baked >= bake.as_millis() as i64,
+                    "{action:?} on step {} after {baked} ms of a {bake:?} bake", run.step
+                );
+                guard(action, run.step).apply(&mut f, at_ms(t)).unwrap();
+                match action {
+                    Action::Advance { .. } => step_began = t,
+                    Action::Complete => {
+                        let total: u64 = bakes.iter().sum();
+                        prop_assert!(t >= total as i64 * 1000, "completed after {t} ms");
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
 use self::decimal::Decimal;
-use crate::CoreError;
+use crate::error::CoreError;
 
 /// How one field is compared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::decide::Verdict;
 use super::gate::{Bound, Gate, GateExpr, RateMetric};
 use super::rate::{ArmEvents, RATIOS, add_logs, bernoulli_log_lrs, log_mixture, share_log_lrs};
-use crate::{ArmCounts, ShadowCounts, bucket_floor};
+use crate::arm_metrics::{ArmCounts, bucket_floor};
+use crate::compare::tally::ShadowCounts;
+use crate::verdict::{Standing, VerdictSource, Verdicts, standing_of, standing_of_all};
+use jiff::Timestamp;
 
 /// What both arms did during one step of constant exposure.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -109,8 +112,10 @@ pub struct Judging<'a> {
     pub full_exposure: bool,
     /// The bound on a false failure over the whole rollout, shared by the statistical gates.
     pub alpha: f64,
-    /// The latest golden-corpus run recorded against the flag: passed or not.
-    pub golden: Option<bool>,
+    /// The flag's named verdicts, which `golden`, `verdict(NAME)` and `verdicts(all)` read,
+    /// and the instant they are read at (a verdict may have expired).
+    pub verdicts: &'a Verdicts,
+    pub now: Timestamp,
     /// The legacy arm's figures over the plan's baseline window before the rollout started,
     /// for `baseline.` gates.
     pub baseline: Option<&'a ArmCounts>,
@@ -131,7 +136,7 @@ pub fn assess(gates: &[GateExpr], steps: &[StepFigures], judging: Judging<'_>) -
     };
     // Bonferroni: each statistical gate gets an equal share of alpha, so the chance that any
     // of them fails a healthy rollout stays under alpha.
-    let statistical = parsed.iter().filter(|g| **g != Gate::Golden).count().max(1);
+    let statistical = parsed.iter().filter(|g| !g.is_outcome()).count().max(1);
     let fail_at = (statistical as f64 / judging.alpha).ln();
     let empty = StepFigures::default();
     let current = steps.last().unwrap_or(&empty);
@@ -215,15 +220,21 @@ fn judge(
     let mut enough = reading.samples >= judging.min_samples
         && (judging.full_exposure || reading.legacy_samples >= judging.min_samples);
     match gate {
-        Gate::Golden => {
+        Gate::Golden | Gate::Verdict(_) | Gate::AllVerdicts => {
+            let (verdicts, now) = (judging.verdicts, judging.now);
+            let standing = match gate {
+                Gate::Verdict(name) => standing_of(verdicts, name, now),
+                Gate::AllVerdicts => standing_of_all(verdicts, now, |_| true),
+                _ => standing_of_all(verdicts, now, |v| v.source == VerdictSource::Golden),
+            };
             reading.unit = Unit::Outcome;
-            reading.new = judging.golden.map(|p| if p { 1.0 } else { 0.0 });
             reading.threshold = Some(1.0);
             reading.fail_at = 0.0;
-            reading.verdict = match judging.golden {
-                Some(true) => Verdict::Pass,
-                Some(false) => Verdict::Fail,
-                None => Verdict::Inconclusive,
+            (reading.new, reading.verdict) = match standing {
+                Standing::Passed => (Some(1.0), Verdict::Pass),
+                Standing::Failed => (Some(0.0), Verdict::Fail),
+                // Not known now: wait for the check to run (again), as for too few calls.
+                Standing::Expired | Standing::Missing => (None, Verdict::Inconclusive),
             };
             return reading;
         }
@@ -364,7 +375,7 @@ fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{LatencySketch, latency_bucket};
+    use crate::arm_metrics::{LatencySketch, latency_bucket};
 
     fn arm(calls: u64, errors: u64, latency_us: u64) -> ArmCounts {
         ArmCounts {
@@ -375,12 +386,15 @@ mod tests {
         }
     }
 
+    static NO_VERDICTS: Verdicts = Verdicts::new();
+
     fn judging(min_samples: u64) -> Judging<'static> {
         Judging {
             min_samples,
             full_exposure: false,
             alpha: 0.01,
-            golden: None,
+            verdicts: &NO_VERDICTS,
+            now: Timestamp::UNIX_EPOCH,
             baseline: None,
         }
     }
@@ -448,7 +462,7 @@ mod tests {
         let mut shadow = ShadowCounts::default();
         shadow.tally.fields.insert(
             "selected_agent".into(),
-            crate::FieldTally {
+            crate::compare::tally::FieldTally {
                 compared: 400,
                 agreed: 240,
                 disagreed: 160,
@@ -536,18 +550,57 @@ mod tests {
     }
 
     #[test]
-    fn the_golden_gate_follows_the_recorded_run() {
-        let g = gates(&["golden"]);
-        for (golden, verdict) in [
-            (Some(true), Verdict::Pass),
-            (Some(false), Verdict::Fail),
-            (None, Verdict::Inconclusive),
-        ] {
+    fn outcome_gates_follow_the_named_verdicts_and_wait_for_missing_or_expired_ones() {
+        use crate::verdict::{Verdict as Named, VerdictName};
+        let now: Timestamp = "2026-12-02T00:00:00Z".parse().unwrap();
+        let named = |passed, source, expires: Option<&str>| Named {
+            passed,
+            source,
+            at: "2026-12-01T00:00:00Z".parse().unwrap(),
+            by: "ci".into(),
+            expires_at: expires.map(|t| t.parse().unwrap()),
+            url: None,
+            details: None,
+            golden: None,
+        };
+        let mut book = Verdicts::new();
+        book.insert(
+            VerdictName::new("verify").unwrap(),
+            named(true, VerdictSource::Golden, None),
+        );
+        book.insert(
+            VerdictName::new("integration").unwrap(),
+            named(true, VerdictSource::Recorded, Some("2026-12-01T06:00:00Z")),
+        );
+        let judge = |book: &Verdicts, gate: &str| {
             let j = Judging {
-                golden,
+                verdicts: book,
+                now,
                 ..judging(0)
             };
-            assert_eq!(assess(&g, &[], j).verdict, verdict);
-        }
+            assess(&gates(&[gate]), &[], j).verdict
+        };
+        assert_eq!(judge(&book, "golden"), Verdict::Pass);
+        assert_eq!(judge(&book, "verdict(verify)"), Verdict::Pass);
+        assert_eq!(
+            judge(&book, "verdict(integration)"),
+            Verdict::Inconclusive,
+            "expired"
+        );
+        assert_eq!(
+            judge(&book, "verdict(load-test)"),
+            Verdict::Inconclusive,
+            "missing"
+        );
+        assert_eq!(judge(&book, "verdicts(all)"), Verdict::Inconclusive);
+        // A red cross-validation is not masked by the green verify beside it.
+        book.insert(
+            VerdictName::new("cross-validation").unwrap(),
+            named(false, VerdictSource::Golden, None),
+        );
+        assert_eq!(judge(&book, "golden"), Verdict::Fail);
+        assert_eq!(judge(&book, "verdicts(all)"), Verdict::Fail);
+        assert_eq!(judge(&book, "verdict(verify)"), Verdict::Pass);
+        assert_eq!(judge(&Verdicts::new(), "golden"), Verdict::Inconclusive);
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{OnBreach, OnInconclusive, RolloutPlan};
 use super::rate::{ArmEvents, RateEvidence};
-use crate::Rollout;
+use crate::rollout::Rollout;
 
 /// A gate's verdict. "No data" is inconclusive: never a pass, never a silent fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,14 +9,17 @@
 //! - `baseline.` instead of `legacy.` compares with the legacy arm's figures from before the
 //!   rollout (`new.error_rate <= baseline.error_rate * 1.2`);
 //! - `agreement(selected_agent) >= 0.80`: shadow comparisons of that field;
-//! - `golden`: the latest golden-corpus run recorded against the flag passed.
+//! - `golden`: every golden-corpus verdict recorded against the flag passed (there is one);
+//! - `verdict(NAME)`: the named verdict (a CI job, a sign-off, a corpus run) passed and is still
+//!   valid; `verdicts(all)`: every verdict the flag holds did.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::CoreError;
+use crate::error::CoreError;
+use crate::verdict::VerdictName;
 
 /// A rate an arm reports: events over calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +97,8 @@ pub enum Gate {
     Latency { quantile: Quantile, bound: Bound },
     Agreement { field: String, min: f64 },
     Golden,
+    Verdict(VerdictName),
+    AllVerdicts,
 }
 
 impl Gate {
@@ -135,6 +140,13 @@ impl Gate {
             ),
             Gate::Golden => "Golden corpus failing: run `cutover golden compare` and fix the \
                  divergent cases before resuming"
+                .into(),
+            Gate::Verdict(name) => format!(
+                "Verdict {name} is not green: look at its evidence (`cutover verdict list KEY`), \
+                 fix and record it again before resuming"
+            ),
+            Gate::AllVerdicts => "A verdict is not green: `cutover verdict list KEY` shows which; \
+                 fix and record it again before resuming"
                 .into(),
         }
     }
@@ -278,6 +290,14 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// Whether the gate reads a recorded outcome (verdicts) rather than the arms' figures: no
+    /// statistical test, no share of the false-failure bound.
+    pub fn is_outcome(&self) -> bool {
+        matches!(self, Gate::Golden | Gate::Verdict(_) | Gate::AllVerdicts)
+    }
+}
+
 impl FromStr for Gate {
     type Err = CoreError;
 
@@ -285,6 +305,19 @@ impl FromStr for Gate {
         let t = text.trim();
         if t == "golden" {
             return Ok(Gate::Golden);
+        }
+        if let Some(rest) = t.strip_prefix("verdicts(") {
+            return match rest.strip_suffix(')').map(str::trim) {
+                Some("all") => Ok(Gate::AllVerdicts),
+                _ => Err(invalid(text, "expected verdicts(all)")),
+            };
+        }
+        if let Some(rest) = t.strip_prefix("verdict(") {
+            let name = rest
+                .strip_suffix(')')
+                .ok_or_else(|| invalid(text, "expected verdict(NAME)"))?;
+            let name = VerdictName::new(name.trim()).map_err(|e| invalid(text, e.to_string()))?;
+            return Ok(Gate::Verdict(name));
         }
         if let Some(rest) = t.strip_prefix("agreement(") {
             let (field, rest) = rest

@@ -1,8 +1,7 @@
 //! A golden-corpus run's verdict recorded against a flag: what the `golden` gate reads.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-
-use crate::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

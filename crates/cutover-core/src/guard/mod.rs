@@ -1,14 +1,14 @@
 //! Guarded rollouts: plans, the sequential evidence that an arm is worse, the decision rule,
 //! and a simulator that runs that same rule over synthetic traffic. See `docs/guard.md`.
 
-mod assess;
-mod decide;
-mod gate;
-mod golden;
-mod plan;
+pub(crate) mod assess;
+pub(crate) mod decide;
+pub(crate) mod gate;
+pub(crate) mod golden;
+pub(crate) mod plan;
 mod rate;
 mod run;
-mod run_state;
+pub(crate) mod run_state;
 mod simulate;
 
 pub use crate::duration::format_duration;

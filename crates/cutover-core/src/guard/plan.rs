@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, de};
 
 use super::gate::GateExpr;
-use crate::{CoreError, Rollout};
+use crate::error::CoreError;
+use crate::rollout::Rollout;
 
 /// What a breach does.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -298,7 +299,7 @@ impl RolloutPlan {
     /// a stored one is read.
     pub fn check_counters(&self) -> Result<(), CoreError> {
         for name in &self.counters {
-            if !super::is_counter_name(name) {
+            if !super::gate::is_counter_name(name) {
                 return Err(CoreError::InvalidPlan {
                     text: self.to_string(),
                     why: format!(
@@ -308,8 +309,8 @@ impl RolloutPlan {
             }
         }
         for gate in &self.gates {
-            if let super::Gate::Rate {
-                metric: super::RateMetric::Custom(name),
+            if let super::gate::Gate::Rate {
+                metric: super::gate::RateMetric::Custom(name),
                 ..
             } = gate.gate()
                 && !self.counters.contains(&name)
@@ -441,7 +442,7 @@ mod tests {
         let read =
             |text: &str| serde_json::from_str::<RolloutPlan>(text).map_err(|e| e.to_string());
         let cli = "new.p97 <= 1ms"
-            .parse::<super::super::Gate>()
+            .parse::<crate::guard::gate::Gate>()
             .unwrap_err()
             .to_string();
         for (text, needles) in [

@@ -2,10 +2,16 @@
 //! make on it. The run lives in the flag, so every move goes through the store's one audited,
 //! versioned change path, and a node taking over the guard reads exactly where the last one was.
 
+use jiff::Timestamp;
+
 use super::decide::Action;
 use super::plan::RolloutPlan;
 use super::run_state::{RolloutRun, RunMove, RunStatus};
-use crate::{CoreError, Flag, Rollout, Timestamp};
+use crate::error::CoreError;
+use crate::flag::Flag;
+use crate::rollout::Rollout;
+use crate::stage::Stage;
+
 fn refused(flag: &Flag, why: impl Into<String>) -> CoreError {
     CoreError::RolloutState {
         flag: flag.key.to_string(),
@@ -48,7 +54,7 @@ pub(crate) fn apply_move(
                 return Err(refused(flag, "it is killed; unkill it before starting"));
             }
             let first = step_rollout(plan_of(flag)?, 0);
-            flag.rollout = first;
+            set_rollout(flag, first);
             flag.run = Some(RolloutRun {
                 status: RunStatus::Running,
                 step: 0,
@@ -70,7 +76,8 @@ pub(crate) fn apply_move(
             run.evidence = vec![now];
             run.reason = None;
             let step = run.step;
-            flag.rollout = step_rollout(plan_of(flag)?, step);
+            let rollout = step_rollout(plan_of(flag)?, step);
+            set_rollout(flag, rollout);
         }
         RunMove::Promote | RunMove::PromoteFull => {
             let steps = plan_of(flag)?.steps.len();
@@ -96,7 +103,7 @@ pub(crate) fn apply_move(
             }
             run.evidence.push(now);
             let step = run.step;
-            flag.rollout = step_rollout(&plan, step);
+            set_rollout(flag, step_rollout(&plan, step));
         }
         RunMove::Abort => {
             let run = running(
@@ -106,7 +113,7 @@ pub(crate) fn apply_move(
             )?;
             run.status = RunStatus::Aborted;
             run.reason = Some("aborted by hand".into());
-            flag.rollout = Rollout::NONE;
+            set_rollout(flag, Rollout::NONE);
         }
     }
     Ok(())
@@ -195,9 +202,19 @@ pub(crate) fn apply_guard(
         }
     };
     if let Some(r) = rollout {
-        flag.rollout = r;
+        set_rollout(flag, r);
     }
     Ok(())
+}
+
+/// A guarded rollout moves the percentage and the stage with it, so the stage always says
+/// where the flag is on the ladder (a plan started at canary ends at production). A flag whose
+/// legacy path is gone stays `legacy_disabled`: only a person leaves that stage.
+fn set_rollout(flag: &mut Flag, rollout: Rollout) {
+    flag.rollout = rollout;
+    if flag.stage != Stage::LegacyDisabled {
+        flag.stage = Stage::for_rollout(rollout);
+    }
 }
 
 /// A person who moves the rollout percentage, the stage, the kill switch or the global switch
@@ -217,7 +234,8 @@ pub(crate) fn follow_plan_edit(flag: &mut Flag) {
         return;
     };
     if run.status == RunStatus::Running {
-        flag.rollout = step_rollout(plan, run.step);
+        let rollout = step_rollout(plan, run.step);
+        set_rollout(flag, rollout);
     }
 }
 

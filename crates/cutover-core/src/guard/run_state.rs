@@ -1,9 +1,12 @@
 //! Where a guarded rollout is on its plan (the run the flag holds) and the moves people make on
 //! it: plain data, apart from the moves themselves (`run.rs`), which work on the whole flag.
 
+use std::time::Duration;
+
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::{AuditAction, Timestamp};
+use crate::wire::action::AuditAction;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,6 +60,14 @@ pub struct RolloutRun {
 impl RolloutRun {
     pub fn step_started_at(&self) -> Timestamp {
         self.evidence.last().copied().unwrap_or(self.started_at)
+    }
+
+    /// How long the current step has baked at `now`: zero when `now` is before its start (a
+    /// node whose clock is behind the one that began the step waits; it never counts ahead).
+    pub fn baked(&self, now: Timestamp) -> Duration {
+        now.duration_since(self.step_started_at())
+            .try_into()
+            .unwrap_or(Duration::ZERO)
     }
 
     /// The spans of constant exposure the evidence covers, oldest first; the last ends `now`.

@@ -9,7 +9,12 @@ use serde::Serialize;
 use super::assess::{Judging, StepFigures, assess};
 use super::decide::{Action, decide};
 use super::plan::RolloutPlan;
-use crate::{ArmCounts, LatencySketch, latency_bucket};
+use crate::arm_metrics::{ArmCounts, LatencySketch, latency_bucket};
+use crate::verdict::Verdicts;
+use jiff::Timestamp;
+
+/// A simulated flag holds no verdicts.
+static NO_VERDICTS: Verdicts = Verdicts::new();
 
 /// The traffic of a simulated service.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -235,7 +240,9 @@ pub fn simulate_once(
             min_samples: current.min_samples,
             full_exposure: current.rollout.bps() == 10_000,
             alpha,
-            golden: None,
+            // The simulator plays the arms' figures; outcome gates wait as with no verdict.
+            verdicts: &NO_VERDICTS,
+            now: Timestamp::UNIX_EPOCH,
             baseline: baseline.as_ref(),
         };
         let verdict = assess(&plan.gates, &steps, judging).verdict;

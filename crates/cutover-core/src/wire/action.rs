@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::CoreError;
+use crate::error::CoreError;
 
 /// Every action cutover writes into the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,6 +39,7 @@ pub enum AuditAction {
     RolloutStepDown,
     RolloutExtend,
     GoldenRecord,
+    VerdictRecord,
     PresetDefine,
     PresetDelete,
     PresetApply,
@@ -51,7 +52,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 36] = [
         AuditAction::FlagCreate,
         AuditAction::FlagDelete,
         AuditAction::FlagEnable,
@@ -80,6 +81,7 @@ impl AuditAction {
         AuditAction::RolloutStepDown,
         AuditAction::RolloutExtend,
         AuditAction::GoldenRecord,
+        AuditAction::VerdictRecord,
         AuditAction::PresetDefine,
         AuditAction::PresetDelete,
         AuditAction::PresetApply,
@@ -120,6 +122,7 @@ impl AuditAction {
             AuditAction::RolloutStepDown => "rollout.step_down",
             AuditAction::RolloutExtend => "rollout.extend",
             AuditAction::GoldenRecord => "golden.record",
+            AuditAction::VerdictRecord => "verdict.record",
             AuditAction::PresetDefine => "preset.define",
             AuditAction::PresetDelete => "preset.delete",
             AuditAction::PresetApply => "preset.apply",

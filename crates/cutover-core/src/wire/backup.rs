@@ -5,7 +5,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
-use crate::BackupReport;
+use crate::audit_state::StateFinding;
+use crate::records::BackupReport;
 
 /// The digest of the bytes sent (RFC 9530): `sha-256=:BASE64:`.
 pub const REPR_DIGEST_HEADER: &str = "repr-digest";
@@ -46,7 +47,7 @@ pub fn backup_report_header(report: &BackupReport) -> String {
     };
     if let Some(state) = report.verify.state.as_mut() {
         // Stable: open findings first, each group in its order.
-        state.findings.sort_by_key(crate::StateFinding::is_accepted);
+        state.findings.sort_by_key(StateFinding::is_accepted);
     }
     loop {
         let json = serde_json::to_vec(&report).unwrap_or_default();
@@ -84,7 +85,8 @@ pub fn parse_backup_report_header(value: &str) -> Result<BackupReport, String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::{FieldDiff, StateFinding, StateReport, VerifyReport};
+    use crate::audit_check::VerifyReport;
+    use crate::audit_state::{FieldDiff, StateReport};
 
     fn report(findings: usize) -> BackupReport {
         let finding = |i: usize| StateFinding::RowDiffers {

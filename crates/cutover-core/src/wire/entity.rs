@@ -4,7 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{CoreError, FlagKey, TokenName};
+use crate::access::TokenName;
+use crate::error::CoreError;
+use crate::key::FlagKey;
 
 /// The kinds of entity the log knows, by their prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -3,9 +3,9 @@
 //! (`flag:checkout`), the audit actions (`flag.kill`) and how a backup travels (`backup.rs`).
 //! Each is defined once here, so the writer and the reader of a message cannot drift apart.
 
-mod action;
+pub(crate) mod action;
 mod backup;
-mod entity;
+pub(crate) mod entity;
 mod stream;
 
 pub use action::AuditAction;

@@ -7,9 +7,10 @@
 
 use std::borrow::Cow;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::{FlagKey, Timestamp};
+use crate::key::FlagKey;
 
 /// The SSE event names of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +92,7 @@ pub struct RefetchMessage {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::Flag;
+    use crate::flag::Flag;
     use serde_json::value::RawValue;
 
     fn at() -> Timestamp {

@@ -6,7 +6,7 @@
 //! expectations and, once recorded, the subject's output. See `docs/golden.md`.
 
 mod file;
-mod scenario;
+pub(crate) mod scenario;
 pub(crate) mod store;
 
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use scenario::{CorpusFile, Format, Scenario, Shape, Step, StepRef};
 
-use crate::GoldenError;
+use crate::error::GoldenError;
 
 /// A loaded corpus.
 #[derive(Debug)]

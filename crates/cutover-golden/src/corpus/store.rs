@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{CorpusFile, Format, StepRef, file, parse_file};
-use crate::GoldenError;
+use super::scenario::{CorpusFile, Format, StepRef};
+use super::{file, parse_file};
+use crate::error::GoldenError;
 
 /// The pending file of a corpus file: `routing.jsonl` -> `routing.jsonl.new`.
 pub fn pending_path(path: &Path) -> PathBuf {

@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 use cutover_core::Tally;
 
 use super::parts::{case_report, timing, unanswered};
-use crate::corpus::{Corpus, StepRef};
+use crate::corpus::Corpus;
+use crate::corpus::scenario::StepRef;
 use crate::report::{
     CaseStatus, InvariantCheck, Mode, Problem, Report, SummaryParts, ThresholdCheck, agreement,
 };
 use crate::run::{Outcome, SubjectRun};
-use crate::spec::{GoldenSpec, Sides, Verdict};
+use crate::spec::GoldenSpec;
+use crate::spec::invariant::{Sides, Verdict};
 
 pub(crate) fn compare(
     corpus: &Corpus,

@@ -9,8 +9,9 @@ mod verify;
 
 pub use record::RecordOptions;
 
-use crate::GoldenError;
-use crate::corpus::{Corpus, StepRef};
+use crate::corpus::Corpus;
+use crate::corpus::scenario::StepRef;
+use crate::error::GoldenError;
 use crate::progress::{Progress, Silent};
 use crate::report::Report;
 use crate::run::{self, SubjectRun};

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::budget::{BudgetCheck, Latencies, LatencyStats};
-use crate::corpus::{Corpus, StepRef};
+use crate::corpus::Corpus;
+use crate::corpus::scenario::StepRef;
 use crate::report::{CaseReport, CaseStatus, Mode, Problem, SummaryParts};
 use crate::run::{Outcome, StepRun, SubjectRun};
 use crate::spec::GoldenSpec;

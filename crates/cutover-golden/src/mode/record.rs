@@ -12,9 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::parts::{case_report, single_parts, unanswered};
-use crate::GoldenError;
+use crate::corpus::Corpus;
+use crate::corpus::scenario::StepRef;
 use crate::corpus::store::{pending_path, render, write_atomic};
-use crate::corpus::{Corpus, StepRef};
+use crate::error::GoldenError;
 use crate::report::{CaseStatus, Mode, Problem, Report};
 use crate::run::{Outcome, SubjectRun};
 use crate::spec::GoldenSpec;

@@ -2,7 +2,8 @@
 //! `at_least`, `matches`, `within`). A case without expectations passes with nothing checked.
 
 use super::parts::{case_report, single_parts, unanswered};
-use crate::corpus::{Corpus, StepRef};
+use crate::corpus::Corpus;
+use crate::corpus::scenario::StepRef;
 use crate::report::{CaseStatus, Mode, Problem, Report};
 use crate::run::{Outcome, SubjectRun};
 use crate::spec::GoldenSpec;

@@ -4,7 +4,8 @@
 use cutover_core::Tally;
 
 use super::parts::{case_report, single_parts, unanswered};
-use crate::corpus::{Corpus, StepRef};
+use crate::corpus::Corpus;
+use crate::corpus::scenario::StepRef;
 use crate::report::{CaseStatus, Mode, Problem, Report, agreement};
 use crate::run::{Outcome, SubjectRun};
 use crate::spec::GoldenSpec;

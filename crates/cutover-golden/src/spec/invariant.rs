@@ -15,7 +15,7 @@ use std::fmt;
 use cutover_core::ComparisonSpec;
 use serde_json::Value;
 
-use crate::GoldenError;
+use crate::error::GoldenError;
 use crate::path::FieldPath;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

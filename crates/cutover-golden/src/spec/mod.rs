@@ -11,7 +11,7 @@
 //! }
 //! ```
 
-mod invariant;
+pub(crate) mod invariant;
 mod threshold;
 
 use std::collections::BTreeMap;
@@ -21,11 +21,10 @@ use cutover_core::{ComparisonSpec, FieldRule};
 use serde::Deserialize;
 
 pub use invariant::Invariant;
-pub(crate) use invariant::{Sides, Verdict};
 pub use threshold::Threshold;
 
-use crate::GoldenError;
 use crate::budget::Budget;
+use crate::error::GoldenError;
 
 /// Thresholds as a list of `FIELD >= RATIO` or as `{FIELD: RATIO}`.
 #[derive(Deserialize)]

@@ -2,7 +2,7 @@
 //! command line. A threshold holds when the observed agreement ratio reaches it; the report shows
 //! the 95 % interval beside it so a narrow pass on few cases is visible as such.
 
-use crate::GoldenError;
+use crate::error::GoldenError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {

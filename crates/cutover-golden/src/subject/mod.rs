@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::GoldenError;
+use crate::error::GoldenError;
 
 /// One step handed to a subject.
 #[derive(Debug, Clone, Copy)]

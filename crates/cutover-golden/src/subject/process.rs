@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{Fault, Request, Subject, Wire};
-use crate::GoldenError;
+use crate::error::GoldenError;
 
 /// How much of a subject's stderr is kept to explain a crash.
 const STDERR_TAIL: usize = 2048;

@@ -15,6 +15,7 @@ pub(crate) mod presets;
 pub(crate) mod rollouts;
 pub(crate) mod tokens;
 pub(crate) mod transfer;
+pub(crate) mod verdicts;
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -25,6 +26,7 @@ use cutover_core::{Flag, FlagKey, Timestamp};
 use serde::de::DeserializeOwned;
 
 use crate::api_error::ApiError;
+use crate::connections::bodies::body_deadline;
 use crate::live::Caller;
 use crate::state::AppState;
 
@@ -43,7 +45,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                     "too_large",
                     "the request body is over the 2 MiB limit",
                 ),
-                _ if let Some(deadline) = crate::connections::body_deadline(&e) => ApiError::new(
+                _ if let Some(deadline) = body_deadline(&e) => ApiError::new(
                     axum::http::StatusCode::REQUEST_TIMEOUT,
                     "timeout",
                     deadline.to_string(),

@@ -5,7 +5,7 @@
 //! `axum::serve` has none of these: a client that opens connections and never finishes a request
 //! could take every file descriptor, and one stalled client could hold a shutdown forever.
 
-mod bodies;
+pub(crate) mod bodies;
 mod registry;
 
 use std::convert::Infallible;
@@ -27,7 +27,6 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt as _;
 
-pub(crate) use bodies::body_deadline;
 use bodies::{BusyBody, DeadlineBody};
 pub use registry::ConnectionLimits;
 use registry::{Refusal, Registry, Slot};

@@ -6,7 +6,7 @@
 //! any node with `Last-Event-ID` and get exactly what it missed.
 
 mod events;
-mod window;
+pub(crate) mod window;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -19,8 +19,7 @@ use cutover_core::{
 };
 use tokio::sync::watch;
 
-pub(crate) use window::{Pull, StreamEvent};
-use window::{WINDOW_EVENTS, Window};
+use window::{Pull, StreamEvent, WINDOW_EVENTS, Window};
 
 /// Audit entries read per query while catching up.
 const CATCH_UP_PAGE: u32 = 512;

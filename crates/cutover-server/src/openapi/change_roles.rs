@@ -5,11 +5,11 @@
 use cutover_core::guard::{GoldenResult, RunMove};
 use cutover_core::{
     AttributeName, Capability, EnvMode, Flag, FlagChange, FlagKey, Override, Rollout, Stage,
-    Timestamp, Variant,
+    Timestamp, Variant, Verdict, VerdictName,
 };
 
 /// Every `change` tag, in the order the document lists them.
-pub(crate) const TAGS: [&str; 22] = [
+pub(crate) const TAGS: [&str; 23] = [
     "set_enabled",
     "set_stage",
     "set_rollout",
@@ -30,6 +30,7 @@ pub(crate) const TAGS: [&str; 22] = [
     "replace",
     "set_plan",
     "rollout_move",
+    "record_verdict",
     "record_golden",
     "guard_action",
 ];
@@ -83,15 +84,17 @@ fn sample(tag: &str) -> Option<FlagChange> {
         "rollout_move" => FlagChange::RolloutMove {
             movement: RunMove::Pause,
         },
-        "record_golden" => FlagChange::RecordGolden {
-            result: GoldenResult {
+        // The older form of a golden verdict is read as a record_verdict.
+        "record_verdict" | "record_golden" => FlagChange::RecordVerdict {
+            name: VerdictName::golden(),
+            verdict: Verdict::from_golden(GoldenResult {
                 passed: true,
                 at: Timestamp::UNIX_EPOCH,
                 corpus: String::new(),
                 cases: 0,
                 failed: 0,
                 summary: String::new(),
-            },
+            }),
         },
         _ => return None,
     })
@@ -120,7 +123,12 @@ mod tests {
             match sample(tag) {
                 Some(change) => {
                     let json = serde_json::to_value(&change).unwrap();
-                    assert_eq!(json["change"], tag, "{json}");
+                    let written = if tag == "record_golden" {
+                        "record_verdict"
+                    } else {
+                        tag
+                    };
+                    assert_eq!(json["change"], written, "{json}");
                 }
                 None => assert_eq!(tag, "guard_action"),
             }

@@ -43,6 +43,7 @@ fn tags() -> Value {
         { "name": "audit", "description": "The hash-chained audit log." },
         { "name": "transfer", "description": "The whole flag set as one document." },
         { "name": "backup", "description": "The whole store, as a SQLite file." },
+        { "name": "verdicts", "description": "Named verdicts a release waits for: CI jobs, load tests, sign-offs, golden runs." },
         { "name": "tokens", "description": "API tokens and their roles." },
         { "name": "sdk", "description": "What SDKs use: the change stream, metric upload, and the figures read from it." },
         { "name": "ofrep", "description": "OpenFeature Remote Evaluation Protocol.",
@@ -57,6 +58,8 @@ fn parameters() -> Value {
         "FlagKey": path("key", "The flag key.", schema("FlagKey")),
         "PresetName": path("name", "The preset's name.", schema("FlagKey")),
         "TokenName": path("name", "The token's name.", schema("TokenName")),
+        "VerdictName": path("name", "The verdict's name: 1 to 64 of a-z, 0-9, '.', '_', '-'.",
+                            schema("TokenName")),
         "RolloutMove": path("move", "The move; promote with full: true goes straight to 100 %. \
                                      Any other name is a 404.",
                             json!({ "enum": ["start", "pause", "resume", "promote", "abort"] })),

@@ -251,7 +251,8 @@ mod tests {
             min_samples: 200,
             full_exposure: false,
             alpha: 0.01,
-            golden: None,
+            verdicts: &cutover_core::Verdicts::new(),
+            now: cutover_core::Timestamp::UNIX_EPOCH,
             baseline: None,
         };
         let assessment = assess(&gates, &figures, judging);

@@ -18,6 +18,7 @@ mod rollouts;
 mod sdk;
 mod tokens;
 mod transfer;
+mod verdicts;
 
 mod route;
 
@@ -27,10 +28,11 @@ pub use route::{Access, Example};
 use crate::auth::Budget;
 
 /// Every route, by area; the area is the operation's tag in the document.
-pub(crate) fn areas() -> [(&'static str, Vec<Route>); 11] {
+pub(crate) fn areas() -> [(&'static str, Vec<Route>); 12] {
     [
         ("flags", flags::routes()),
         ("rollouts", rollouts::routes()),
+        ("verdicts", verdicts::routes()),
         ("overrides", overrides::routes()),
         ("presets", presets::routes()),
         ("audit", audit::routes()),

@@ -315,7 +315,23 @@ async fn guarded_rollouts_hold_to_the_document() {
             "corpus": "examples/golden", "cases": 40, "failed": 0}},
         {"change": "set_plan", "plan": "20,100 every 30s"}]}"#;
     let flag = c.ok(Operator, "post", changes, Some(golden)).await;
-    assert_eq!(flag["golden"]["cases"], 40, "{flag}");
+    // The older record_golden is kept as the named verdict `golden`, stamped by the node.
+    let kept = &flag["verdicts"]["golden"];
+    assert_eq!(kept["golden"]["cases"], 40, "{flag}");
+    assert_eq!(
+        (&kept["source"], &kept["by"]),
+        (&json!("golden"), &json!("operator")),
+        "{flag}"
+    );
+    let verdict = r#"{"changes": [{"change": "record_verdict", "name": "load-test",
+        "verdict": {"passed": false, "source": "recorded", "at": "2030-01-01T00:00:00Z",
+                    "by": "forged", "url": "https://ci.example/9"}}]}"#;
+    let flag = c.ok(Operator, "post", changes, Some(verdict)).await;
+    assert_eq!(flag["verdicts"]["load-test"]["by"], "operator", "{flag}");
+    assert_ne!(
+        flag["verdicts"]["load-test"]["at"], "2030-01-01T00:00:00Z",
+        "{flag}"
+    );
     let start = r#"{"changes": [{"change": "rollout_move", "move": "start"}]}"#;
     c.ok(Operator, "post", changes, Some(start)).await;
     c.fails(Operator, "post", changes, Some(start), 409).await;
@@ -350,11 +366,23 @@ async fn guarded_rollouts_hold_to_the_document() {
         new: counts(300, 12, 30_000),
         ..StepFigures::default()
     }];
+    let verdicts = cutover_core::Verdicts::from([(
+        cutover_core::VerdictName::golden(),
+        cutover_core::Verdict::from_golden(cutover_core::guard::GoldenResult {
+            passed: true,
+            at: Timestamp::now(),
+            corpus: "corpus".into(),
+            cases: 1,
+            failed: 0,
+            summary: String::new(),
+        }),
+    )]);
     let judging = Judging {
         min_samples: 200,
         full_exposure: false,
         alpha: 0.01,
-        golden: Some(true),
+        verdicts: &verdicts,
+        now: Timestamp::now(),
         baseline: None,
     };
     let record = GuardRecord {

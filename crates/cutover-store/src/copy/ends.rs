@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use cutover_core::VerifyReport;
 
 use super::tables::{Cell, Table};
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// A store opened for reading every table in one snapshot; see
 /// [`MaintenanceStore::copy_source`](crate::store::MaintenanceStore::copy_source).

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::ends::{CopySource, CopyTarget};
 use super::tables::TABLES;
-use crate::StoreError;
+use crate::error::StoreError;
 use crate::store::Store;
 
 /// How many rows of one kind a copy carried.

@@ -102,10 +102,10 @@ pub(crate) const TABLES: &[Table] = &[
             int("created_at"),
             int("updated_at"),
             text("updated_by"),
-            // A guarded rollout's plan and run, and the flag's latest golden verdict.
+            // A guarded rollout's plan and run, and the flag's named verdicts.
             text("rollout_plan"),
             text("rollout_run"),
-            text("golden"),
+            text("verdicts"),
             // The environment variables the flag declares by their own names.
             text("env_names"),
         ],

@@ -1,6 +1,6 @@
 //! What PostgreSQL's errors mean for the user, for every file of the backend.
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// Maps PostgreSQL's errors to what they mean for the user: the database cannot be reached
 /// (retry later), or a plain database error.

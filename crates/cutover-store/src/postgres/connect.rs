@@ -6,7 +6,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::classify::classify;
 use super::schema;
-use crate::StoreError;
+use crate::error::StoreError;
 use crate::sql_store::SqlStore;
 
 /// How long a call waits for a connection before saying the database cannot be reached.

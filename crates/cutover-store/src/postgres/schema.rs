@@ -6,7 +6,7 @@
 use sqlx::{Connection, PgConnection};
 
 use super::classify::classify;
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// The advisory lock key migrations hold ("CUTS" in ASCII).
 const MIGRATION_LOCK: i64 = 0x4355_5453;
@@ -21,7 +21,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0007_audit_txn.sql"),
     include_str!("../../migrations/postgres/0008_audit_seal.sql"),
     include_str!("../../migrations/postgres/0009_token_expiry.sql"),
-    include_str!("../../migrations/postgres/0010_env_names.sql"),
+    include_str!("../../migrations/postgres/0010_named_verdicts.sql"),
+    include_str!("../../migrations/postgres/0011_env_names.sql"),
 ];
 
 /// Whether the database holds cutover's schema (its version table), looked up without creating

@@ -49,10 +49,10 @@ pub(super) async fn insert_new_flag<T: Tx>(
 ) -> Result<Committed<Flag>, StoreError> {
     flag.validate()?;
     flag.check_limits()?;
-    // A rollout in progress and a golden verdict come only from audited moves on a flag that
+    // A rollout in progress and verdicts come only from audited moves on a flag that
     // exists: a new flag (created or imported) cannot arrive already running or already passed.
     flag.run = None;
-    flag.golden = None;
+    flag.verdicts.clear();
     if let Some(existing) = tx.flag(&flag.key).await? {
         return Err(StoreError::FlagExists {
             key: existing.key.to_string(),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// How long a writer waits for another process's write lock before giving up.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 const MAGIC: &[u8; 16] = b"SQLite format 3\0";
 

@@ -6,7 +6,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSy
 
 use super::classify::{BUSY_TIMEOUT, classify};
 use super::{file_check, schema};
-use crate::StoreError;
+use crate::error::StoreError;
 use crate::sql_store::SqlStore;
 
 /// A cutover store in one SQLite file.

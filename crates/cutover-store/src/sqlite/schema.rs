@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use sqlx::{AssertSqlSafe, Connection, SqliteConnection};
 
 use super::classify::classify;
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// "CUTO" in ASCII.
 pub(super) const APPLICATION_ID: i64 = 0x4355_544f;
@@ -28,7 +28,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_audit_txn.sql"),
     include_str!("../../migrations/sqlite/0008_audit_seal.sql"),
     include_str!("../../migrations/sqlite/0009_token_expiry.sql"),
-    include_str!("../../migrations/sqlite/0010_env_names.sql"),
+    include_str!("../../migrations/sqlite/0010_named_verdicts.sql"),
+    include_str!("../../migrations/sqlite/0011_env_names.sql"),
 ];
 
 pub(super) fn latest() -> i64 {

@@ -94,9 +94,15 @@ pub(crate) fn flag_schemas() -> Value {
                 "The guarded rollout in progress, or the last one; left out when none ever \
                  started. Moved by the rollout moves and the guard; a replace keeps it, a create \
                  takes it as sent."),
+            "verdicts": described(
+                json!({ "type": "object", "additionalProperties": schema("NamedVerdict"),
+                        "propertyNames": { "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$" } }),
+                "The latest verdict of each named check (golden runs, CI jobs, sign-offs), by \
+                 name; left out when none. Recorded only by record_verdict changes (a create \
+                 or an import starts without any; a replace keeps them)."),
             "golden": described(nullable(schema("GoldenResult")),
-                "The latest golden-corpus run recorded against the flag; left out when none. \
-                 A replace keeps it, a create takes it as sent."),
+                "Read only, from documents written before named verdicts: taken as the \
+                 verdict `golden`. Never written."),
             "version": described(count(),
                 "Bumped by every change that alters the flag; ignored in requests (the store sets it)."),
         }), true), "One flag. Requests need only `key`; answers always carry enabled, stage, \
@@ -240,10 +246,22 @@ pub(crate) fn change_variants() -> Vec<TaggedVariant> {
              true); 409 `rollout_state` when the move does not fit the rollout's state.",
         ),
         (
+            "record_verdict",
+            json!({ "name": described(text(), "The verdict's name: 1 to 64 of a-z, 0-9, '.', \
+                                               '_', '-'."),
+                    "verdict": schema("NamedVerdict") }),
+            &["name", "verdict"],
+            "Records the latest verdict of a named check, replacing that name's previous one. \
+             The node sets `by` to the token's name and `at` to its clock (a golden run keeps \
+             its own `at`). At most 64 verdicts a flag (422 otherwise).",
+        ),
+        (
             "record_golden",
-            json!({ "result": schema("GoldenResult") }),
+            json!({ "result": schema("GoldenResult"),
+                    "verdict": described(text(), "The verdict's name; `golden` when left out.") }),
             &["result"],
-            "Records a golden-corpus run's verdict, which the `golden` gate reads.",
+            "The older form of record_verdict for a golden-corpus run: recorded as the verdict \
+             `verdict` (default `golden`), which the `golden` gate reads.",
         ),
         (
             "guard_action",

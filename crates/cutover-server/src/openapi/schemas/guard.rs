@@ -156,6 +156,29 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
             true,
         ), "A golden-corpus run's verdict recorded against a flag: what the `golden` gate reads."),
         "Verdict": { "enum": ["pass", "fail", "inconclusive"] },
+        "ShownVerdict": described(
+            object(&["passed", "source", "at", "standing"], {
+                let mut fields = verdict_fields();
+                fields["standing"] = json!({ "enum": ["passed", "failed", "expired"] });
+                fields
+            }, true),
+            "A verdict and where it stands now."),
+        "VerdictRequest": described(object(
+            &["passed"],
+            json!({
+                "passed": boolean(),
+                "url": described(text(), "Where the evidence is: an http(s) address of at most 2 KiB."),
+                "details": described(json!({}), "What the check says, as JSON of at most 8 KiB."),
+                "valid_for": described(text(), "How long it counts: a duration such as 7d, 12h or 90m."),
+                "expected_version": described(count(), "The flag's version, as If-Match."),
+            }),
+            true,
+        ), "A named check's outcome."),
+        "NamedVerdict": described(object(&["passed", "source", "at"], verdict_fields(), true),
+            "The latest outcome of one named check. Gates: `verdict(NAME)` passes while it \
+             passed and has not expired, `verdicts(all)` while every verdict does, `golden` \
+             while every golden one does; a missing or expired one is inconclusive, a failed \
+             one fails."),
         "GateReading": described(object(
             &["gate", "verdict", "unit", "new", "legacy", "threshold", "samples",
               "legacy_samples", "log_statistic", "fail_at", "suggested_action"],
@@ -200,14 +223,18 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
             true,
         ), "What a look at a rollout found, and what the plan says to do about it."),
         "RolloutStatus": object(
-            &["flag", "version", "rollout_percent", "plan", "run", "golden", "look", "at"],
+            &["flag", "version", "rollout_percent", "plan", "run", "golden", "verdicts", "look", "at"],
             json!({
                 "flag": schema("FlagKey"),
                 "version": described(count(), "The flag's version."),
                 "rollout_percent": schema("Percent"),
                 "plan": nullable(schema("RolloutPlan")),
                 "run": nullable(schema("RolloutRun")),
-                "golden": nullable(schema("GoldenResult")),
+                "golden": described(nullable(schema("GoldenResult")),
+                    "The golden run behind the verdict `golden`."),
+                "verdicts": described(
+                    json!({ "type": "object", "additionalProperties": schema("NamedVerdict") }),
+                    "Every verdict the flag holds, by name."),
                 "look": described(nullable(schema("Look")),
                     "null when the flag has no plan or no rollout ever started."),
                 "at": described(instant(), "When the look was taken."),
@@ -232,4 +259,22 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
         all.extend(more);
     }
     all
+}
+
+/// The fields of a named verdict, as the flag holds it.
+fn verdict_fields() -> Value {
+    json!({
+        "passed": boolean(),
+        "source": described(json!({ "enum": ["golden", "recorded"] }),
+            "golden: a golden-corpus run (the `golden` gate reads these); recorded: any other \
+             check."),
+        "at": described(instant(), "When it was recorded (a golden run: when it finished)."),
+        "by": described(text(), "Who recorded it: the audit actor."),
+        "expires_at": described(instant(),
+            "After this it counts as missing; left out when it never expires."),
+        "url": described(text(), "Where the evidence is: an http(s) address of at most 2 KiB."),
+        "details": described(json!({}),
+            "What the check said, as it sent it: any JSON of at most 8 KiB."),
+        "golden": schema("GoldenResult"),
+    })
 }

@@ -16,8 +16,8 @@ pub use control::Control;
 pub use error::{ControlError, ErrorKind};
 pub use types::{
     ArmSummary, AuditPage, CounterSummary, CreatedToken, FieldAgreement, FlagMetrics,
-    FlagShadowReport, IgnoredReports, Look, MetricsSpan, NewToken, Quantiles, RolloutStatus,
-    UploadReport,
+    FlagShadowReport, IgnoredReports, Look, MetricsSpan, NewToken, NextStage, Quantiles,
+    RolloutStatus, UploadReport,
 };
 
 // The records that cross the interface are the core's; named here so a caller of the layer

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cutover_core::guard::{Action, Assessment, GoldenResult, RolloutPlan, RolloutRun};
 use cutover_core::{
-    AuditEntry, FieldTally, FlagKey, Role, Rollout, ShadowCounts, Timestamp, TokenName, Verdicts,
+    AuditEntry, FieldTally, FlagKey, Role, Rollout, ShadowCounts, Stage, StageRequirement,
+    Timestamp, TokenName, Verdicts,
 };
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +37,10 @@ pub struct RolloutStatus {
     /// Every verdict the flag holds, by name.
     #[serde(default)]
     pub verdicts: Verdicts,
+    /// What entering the stage above needs and what it still lacks now (for a caller who may
+    /// make any move); absent at the top of the ladder.
+    #[serde(default)]
+    pub next_stage: Option<NextStage>,
     /// Every gate's value, threshold, samples and verdict now, and what the plan would do.
     pub look: Option<Look>,
     pub at: Timestamp,
@@ -163,4 +168,13 @@ pub struct FlagShadowReport {
     pub fields: BTreeMap<String, FieldAgreement>,
     #[serde(flatten)]
     pub counts: ShadowCounts,
+}
+
+/// The stage above a flag's and what it needs, judged now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextStage {
+    pub stage: Stage,
+    pub requires: Option<StageRequirement>,
+    /// What does not hold yet, one sentence each; empty when the move may go ahead.
+    pub missing: Vec<String>,
 }

@@ -57,6 +57,10 @@ pub(crate) struct Global {
     /// Why, for the audit log.
     #[arg(long, global = true, value_name = "TEXT", value_parser = TextLimit::REASON)]
     pub reason: Option<String>,
+    /// Move a flag into a stage although its prerequisites are missing; needs --reason, and the
+    /// audit entry says it was forced and past what.
+    #[arg(long, global = true)]
+    pub force: bool,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,

@@ -23,6 +23,7 @@ pub(crate) struct Session {
     /// Through a server, the token's name is the actor and none need be known here.
     actor_needed: bool,
     reason: Option<String>,
+    force: bool,
     /// The store the layer runs on in this process, closed at the end of the run (SQLite folds
     /// its write-ahead log back into the file). Never used for a use case.
     store: Option<Arc<dyn Store>>,
@@ -61,6 +62,7 @@ impl Session {
             actor: global.actor.clone(),
             actor_typed: global.actor_typed,
             reason: global.reason.clone(),
+            force: global.force,
         })
     }
 
@@ -73,6 +75,8 @@ impl Session {
             self.actor.clone().unwrap_or_else(|| "token".into())
         };
         Ok(ChangeMeta {
+            role: None,
+            force: self.force,
             actor,
             reason: self.reason.clone(),
             at: self.now,

@@ -309,6 +309,8 @@ fn a_guarded_rollout_by_hand() {
         "new.p95 <= legacy.p95 * 1.2",
         "--gate",
         "new.invalid_json_rate <= 1%",
+        "--gate",
+        "warning: new.p95 <= 200ms",
         "--counter",
         "invalid_json",
         "--on-breach",

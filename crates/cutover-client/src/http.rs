@@ -15,6 +15,9 @@ const AUDIT_ID: &str = "x-cutover-audit-id";
 /// Header a change's reason travels in (the actor is the token's name, never sent).
 const REASON: &str = "x-cutover-reason";
 
+/// Header asking to go ahead although stage prerequisites are missing.
+const FORCE: &str = "x-cutover-force";
+
 /// How long in all a request waits out the server's rate limit before giving up with its 429.
 const RATE_LIMIT_PATIENCE: Duration = Duration::from_secs(30);
 
@@ -111,7 +114,10 @@ impl AdminClient {
     /// A request that changes something: it carries the reason, when there is one. The actor
     /// and the time of `meta` stay here: the server records the token's name at its own clock.
     pub(crate) fn change(&self, method: Method, path: &str, meta: &ChangeMeta) -> RequestBuilder {
-        let request = self.request(method, path);
+        let mut request = self.request(method, path);
+        if meta.force {
+            request = request.header(FORCE, "true");
+        }
         match &meta.reason {
             Some(reason) => request.header(REASON, reason),
             None => request,

@@ -9,6 +9,7 @@
 
 mod audit;
 mod figures;
+mod prerequisites;
 mod refusal;
 pub mod requested;
 mod rollout;

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use cutover_api::{Look, RolloutStatus};
+use cutover_api::{Look, NextStage, RolloutStatus};
 use cutover_core::guard::{Action, Judging, RunStatus, StepFigures, assess, decide};
-use cutover_core::{Flag, Timestamp, VerdictName};
+use cutover_core::{Flag, Timestamp, VerdictName, missing};
 use cutover_store::{Store, StoreError};
 
 /// How the guard judges: its false-failure bound, and how long after a step starts figures
@@ -99,6 +99,14 @@ pub(crate) async fn status(
     judgement: Judgement,
 ) -> Result<RolloutStatus, StoreError> {
     let found = look(store, &flag, now, judgement).await?;
+    let next_stage = flag.stage.above().map(|stage| NextStage {
+        stage,
+        requires: flag.requires.get(&stage).cloned(),
+        missing: missing(&flag, stage, now, None)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    });
     Ok(RolloutStatus {
         flag: flag.key,
         version: flag.version,
@@ -109,6 +117,7 @@ pub(crate) async fn status(
             .verdicts
             .get(&VerdictName::golden())
             .and_then(|v| v.golden.clone()),
+        next_stage,
         verdicts: flag.verdicts,
         look: found,
         at: now,

@@ -19,7 +19,7 @@ use cutover_store::{GuardLease, Store, StoreError};
 
 use crate::refusal::from_store;
 use crate::rollout::{self, Judgement};
-use crate::{audit, figures, requested, secret, verdicts};
+use crate::{audit, figures, prerequisites, requested, secret, verdicts};
 
 /// Whether a flag is known, for uploads: a node answers from its live view rather than the
 /// database.
@@ -126,7 +126,10 @@ impl StoreControl {
         reason: String,
         at: Timestamp,
     ) -> Result<Option<Committed<Flag>>, ControlError> {
+        let (decision, reason) = prerequisites::guard_decision(flag, decision, step, reason, at);
         let meta = ChangeMeta {
+            role: None,
+            force: false,
             actor: GUARD_ACTOR.to_owned(),
             reason: Some(reason.clone()),
             at,
@@ -193,11 +196,28 @@ impl Control for StoreControl {
         for change in changes {
             requested::by_a_person(change)?;
         }
-        let changes = verdicts::stamped(changes, meta, (self.clock)());
-        self.store
-            .change_flag(key, expected_version, &changes, meta)
-            .await
-            .map_err(from_store)
+        let now = (self.clock)();
+        let changes = verdicts::stamped(changes, meta, now);
+        // A move into another stage is judged on the flag as read here, and committed only on
+        // that version (read again when another writer came between).
+        let mut attempts = 0;
+        loop {
+            let flag = self.store.flag(key).await.map_err(from_store)?;
+            let admitted = prerequisites::admit(&flag, &changes, now, meta)?;
+            let pinned = expected_version.or(Some(flag.version));
+            match self
+                .store
+                .change_flag(key, pinned, &changes, &admitted)
+                .await
+            {
+                Err(StoreError::VersionConflict { .. })
+                    if expected_version.is_none() && attempts < 3 =>
+                {
+                    attempts += 1;
+                }
+                done => return done.map_err(from_store),
+            }
+        }
     }
 
     async fn delete_flag(

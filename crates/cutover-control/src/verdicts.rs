@@ -50,6 +50,8 @@ mod tests {
     fn a_recorded_verdict_takes_the_actor_and_the_time_of_the_layer() {
         let at = |s: &str| s.parse::<Timestamp>().unwrap();
         let meta = ChangeMeta {
+            role: None,
+            force: false,
             actor: "ci-bot".into(),
             reason: None,
             at: at("2026-12-03T10:00:00Z"),

@@ -24,6 +24,8 @@ fn at(second: i64) -> Timestamp {
 
 fn meta(second: i64) -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: "ann".into(),
         reason: None,
         at: at(second),

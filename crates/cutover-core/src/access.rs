@@ -11,20 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::change::FlagChange;
 use crate::error::CoreError;
-
-/// The role a token carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Everything, tokens included.
-    Admin,
-    /// Day-to-day cutover work: rollout, stage, overrides, kill switch, presets.
-    Operator,
-    /// Reads flags and the audit log.
-    Viewer,
-    /// What an application needs: evaluation, the change stream, metric upload.
-    Sdk,
-}
+pub use crate::role::Role;
 
 /// A kind of request, as the route table classifies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,6 +58,7 @@ impl Capability {
             | FlagChange::SetEnvPercent { .. }
             | FlagChange::SetEnvStage { .. }
             | FlagChange::Replace { .. }
+            | FlagChange::SetRequirement { .. }
             // Only the guard loop decides; over the API it would let anyone forge a verdict.
             | FlagChange::GuardAction { .. } => Capability::Configure,
         }
@@ -78,8 +66,6 @@ impl Capability {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Operator, Role::Viewer, Role::Sdk];
-
     pub fn allows(self, capability: Capability) -> bool {
         use Capability::*;
         match self {
@@ -89,33 +75,6 @@ impl Role {
             Role::Viewer => matches!(capability, Read),
             Role::Sdk => matches!(capability, Evaluate),
         }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Operator => "operator",
-            Role::Viewer => "viewer",
-            Role::Sdk => "sdk",
-        }
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = CoreError;
-    fn from_str(s: &str) -> Result<Self, CoreError> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| CoreError::UnknownRole {
-                value: s.to_owned(),
-            })
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -205,7 +205,8 @@ pub enum CoreError {
          fallback_rate, retry_rate; with '* 1.5' or '+ 2pp', or a fixed rate like 2%), \
          'new.p95 <= 100ms' (also p50, p99; or 'legacy.p95 * 1.2'; 'baseline.' for the figures \
          from before the rollout), \
-         'agreement(FIELD) >= 0.80', 'golden'"
+         'agreement(FIELD) >= 0.80', 'golden'; any of them after 'warning:' to alert without \
+         acting"
     )]
     InvalidGate { text: String, why: String },
 

@@ -10,10 +10,12 @@ use crate::guard::plan::RolloutPlan;
 use crate::guard::run_state::RolloutRun;
 use crate::key::FlagKey;
 use crate::overrides::Override;
+use crate::prerequisite::Prerequisites;
 use crate::rollout::Rollout;
 use crate::scope::Constraint;
 use crate::stage::Stage;
 use crate::verdict::{Verdict, VerdictName, Verdicts};
+use jiff::Timestamp;
 
 /// The stickiness attribute a flag buckets on unless told otherwise.
 pub const DEFAULT_STICKINESS: &str = "user_id";
@@ -68,6 +70,13 @@ pub struct Flag {
     /// the `verdict(NAME)`, `verdicts(all)` and `golden` gates read.
     #[serde(skip_serializing_if = "Verdicts::is_empty")]
     pub verdicts: Verdicts,
+    /// What entering a stage needs (verdicts, time at the stage below, a role), by stage.
+    #[serde(skip_serializing_if = "Prerequisites::is_empty")]
+    pub requires: Prerequisites,
+    /// When the flag entered its stage; unknown for a flag that has not moved since cutover
+    /// began recording it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage_since: Option<Timestamp>,
     /// Bumped by every change that alters the flag; changes name the version they expect.
     pub version: u64,
 }
@@ -91,6 +100,8 @@ impl Flag {
             plan: None,
             run: None,
             verdicts: Verdicts::new(),
+            requires: Prerequisites::new(),
+            stage_since: None,
             version: 0,
         }
     }
@@ -113,6 +124,9 @@ impl Flag {
     /// variable declared twice.
     pub fn validate(&self) -> Result<(), CoreError> {
         self.env.check(&self.key)?;
+        for requirement in self.requires.values() {
+            requirement.check()?;
+        }
         for (i, o) in self.overrides.iter().enumerate() {
             if self.overrides[..i]
                 .iter()
@@ -178,6 +192,10 @@ struct FlagRepr {
     run: Option<RolloutRun>,
     #[serde(default)]
     verdicts: Verdicts,
+    #[serde(default)]
+    requires: Prerequisites,
+    #[serde(default)]
+    stage_since: Option<Timestamp>,
     /// Before named verdicts a flag held one golden run; read as the verdict `golden`.
     #[serde(default)]
     golden: Option<GoldenResult>,
@@ -209,6 +227,8 @@ impl TryFrom<FlagRepr> for Flag {
             plan: r.plan,
             run: r.run,
             verdicts: with_legacy_golden(r.verdicts, r.golden),
+            requires: r.requires,
+            stage_since: r.stage_since,
             version: r.version,
         };
         flag.validate()?;

@@ -12,6 +12,7 @@ use crate::limits::{
     check_reason, check_text,
 };
 use crate::overrides::Override;
+use crate::prerequisite::StageRequirement;
 use crate::scope::Constraint;
 use crate::verdict::Verdict;
 
@@ -42,6 +43,14 @@ pub(crate) fn check_plan(plan: Option<&RolloutPlan>) -> Result<(), CoreError> {
 pub(crate) fn check_golden(result: &GoldenResult) -> Result<(), CoreError> {
     check_text("golden.corpus", &result.corpus, MAX_GOLDEN_TEXT_BYTES)?;
     check_text("golden.summary", &result.summary, MAX_GOLDEN_TEXT_BYTES)
+}
+
+/// A prerequisite's gates, each within the length of a plan's gate.
+pub(crate) fn check_requirement(requirement: Option<&StageRequirement>) -> Result<(), CoreError> {
+    for gate in requirement.iter().flat_map(|r| &r.gates) {
+        check_text("requires.gates", gate.as_str(), MAX_GATE_BYTES)?;
+    }
+    Ok(())
 }
 
 /// A verdict's texts: its golden run's, its URL (an http(s) address) and its details (as JSON).

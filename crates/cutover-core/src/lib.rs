@@ -31,10 +31,12 @@ pub mod guard;
 mod key;
 pub mod limits;
 mod overrides;
+mod prerequisite;
 pub mod present;
 mod preset;
 mod records;
 mod retreat;
+mod role;
 mod rollout;
 mod scope;
 mod snapshot;
@@ -81,6 +83,8 @@ pub use error::CoreError;
 pub use flag::{DEFAULT_STICKINESS, Flag};
 pub use key::FlagKey;
 pub use overrides::Override;
+pub use prerequisite::judge::{missing, refusal};
+pub use prerequisite::{Missing, Prerequisites, StageRequirement};
 pub use preset::{Preset, PresetEntry};
 pub use records::{
     ArmFigures, ArmWindow, AuditQuery, BackupReport, ChangeMeta, Committed, GuardRecord,

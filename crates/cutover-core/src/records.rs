@@ -19,6 +19,11 @@ pub struct ChangeMeta {
     pub actor: String,
     pub reason: Option<String>,
     pub at: Timestamp,
+    /// The caller's role through a server; `None` for the store's own user on the command line,
+    /// who may do anything. Stage prerequisites may ask for a role.
+    pub role: Option<Role>,
+    /// Go ahead although stage prerequisites are missing (needs a reason; audited as forced).
+    pub force: bool,
 }
 
 /// The result of a change: the state after it, and the audit entry that recorded it, or `None`

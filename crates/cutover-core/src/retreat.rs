@@ -22,7 +22,8 @@ pub fn is_retreat(before: &Flag, after: &Flag) -> bool {
         && before.scope == after.scope
         && before.env == after.env
         && before.plan == after.plan
-        && before.verdicts == after.verdicts;
+        && before.verdicts == after.verdicts
+        && before.requires == after.requires;
     if !same_shape {
         return false;
     }

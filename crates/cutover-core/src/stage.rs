@@ -8,7 +8,9 @@ use crate::error::CoreError;
 use crate::rollout::Rollout;
 
 /// A named rung of the rollout ladder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// 0 %: only overrides reach the new path.
@@ -43,6 +45,22 @@ impl Stage {
             Stage::Production | Stage::LegacyDisabled => 10_000,
         };
         Rollout::from_bps_const(bps)
+    }
+
+    /// The rung below this one, where a flag waits before it climbs: none below `disabled`.
+    pub fn below(self) -> Option<Stage> {
+        match self {
+            Stage::Disabled => None,
+            Stage::Canary => Some(Stage::Disabled),
+            Stage::Beta => Some(Stage::Canary),
+            Stage::Production => Some(Stage::Beta),
+            Stage::LegacyDisabled => Some(Stage::Production),
+        }
+    }
+
+    /// The rung above this one: none above `legacy_disabled`.
+    pub fn above(self) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.below() == Some(self))
     }
 
     /// The rung a percentage sits on: 0 % disabled, under 50 % canary, under 100 % beta, 100 %

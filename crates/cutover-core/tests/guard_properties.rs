@@ -1,6 +1,6 @@
 //! Invariants of the guard's decision rule, over arbitrary figures: a pass needs data, a
 //! failing or undecided step never advances, and evidence against the new arm never makes a
-//! verdict kinder.
+//! verdict kinder; a warning gate, breached or not, never changes what the guard does.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::time::Duration;
@@ -108,5 +108,34 @@ proptest! {
             }
             _ => prop_assert_ne!(verdict, Verdict::Fail),
         }
+    }
+
+    #[test]
+    fn no_warning_gate_ever_changes_what_the_guard_does(
+        steps in proptest::collection::vec(figures(), 1..4),
+        min in 1u64..3_000, extensions in 0u32..3, elapsed_s in 0u64..3_000,
+        warnings in proptest::sample::subsequence(vec![
+            "warning: new.error_rate <= legacy.error_rate",
+            "warning: new.error_rate <= 0.1%",
+            "warning: new.p95 <= 1ms",
+            "warning: new.p50 <= legacy.p50",
+            "warning: golden",
+        ], 1..=5),
+    ) {
+        let plan = RolloutPlan::parse_shorthand("5,25,50,100 every 10m").unwrap();
+        let step = steps.len() - 1;
+        let critical = gates();
+        let mut with_warnings = critical.clone();
+        with_warnings.extend(warnings.iter().map(|g| GateExpr::new(g).unwrap()));
+        let without = assess(&critical, &steps, judging(min));
+        let with = assess(&with_warnings, &steps, judging(min));
+        prop_assert_eq!(with.verdict, without.verdict, "{}", with.summary());
+        let elapsed = Duration::from_secs(elapsed_s);
+        prop_assert_eq!(
+            decide(&plan, step, extensions, with.verdict, elapsed),
+            decide(&plan, step, extensions, without.verdict, elapsed)
+        );
+        // The critical gates read exactly as they did alone.
+        prop_assert_eq!(&with.gates[..critical.len()], &without.gates[..]);
     }
 }

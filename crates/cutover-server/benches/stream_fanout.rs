@@ -39,6 +39,8 @@ async fn run(clients: usize, changes: usize) {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("b.db")).await.unwrap());
     let meta = ChangeMeta {
+        role: None,
+        force: false,
         actor: "bench".into(),
         reason: None,
         at: Timestamp::now(),

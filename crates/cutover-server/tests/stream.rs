@@ -17,6 +17,8 @@ const SECRET: &str = "cut_stream_test_admin";
 
 fn meta() -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: "test".into(),
         reason: None,
         at: Timestamp::now(),

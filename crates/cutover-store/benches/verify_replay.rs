@@ -21,6 +21,8 @@ const APPLICATIONS: usize = 1_000;
 
 fn meta(second: i64) -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: "bench".into(),
         reason: Some("load".into()),
         at: Timestamp::from_second(1_800_000_000 + second).unwrap(),

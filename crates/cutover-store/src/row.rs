@@ -30,6 +30,10 @@ pub(crate) struct FlagRow {
     pub plan: Option<String>,
     pub run: Option<String>,
     pub verdicts: Option<String>,
+    /// JSON of the stage prerequisites, by stage.
+    pub requires: Option<String>,
+    /// Unix milliseconds.
+    pub stage_since: Option<i64>,
     /// JSON of the declared environment names; NULL when the flag declares none.
     pub env_names: Option<String>,
 }
@@ -113,7 +117,8 @@ pub(crate) fn timestamp(ms: i64, what: &str) -> Result<Timestamp, StoreError> {
 
 /// The columns every read of `flags` selects, for [`FlagRow::read`].
 pub(crate) const FLAG_COLUMNS: &str = "key, version, description, owner, enabled, stage, \
-    rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, verdicts, env_names";
+    rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, verdicts, requires, \
+    stage_since, env_names";
 
 /// The columns every read of `overrides` selects, for [`OverrideRow::read`].
 pub(crate) const OVERRIDE_COLUMNS: &str = "flag_key, attribute, value, variant, expires_at";
@@ -135,6 +140,8 @@ impl FlagRow {
             plan: row.text_or_null("rollout_plan")?,
             run: row.text_or_null("rollout_run")?,
             verdicts: row.text_or_null("verdicts")?,
+            requires: row.text_or_null("requires")?,
+            stage_since: row.int_or_null("stage_since")?,
             env_names: row.text_or_null("env_names")?,
         })
     }
@@ -161,6 +168,12 @@ impl FlagRow {
                 "verdicts",
                 (!flag.verdicts.is_empty()).then_some(&flag.verdicts),
             )?,
+            requires: json_column(
+                flag.key.as_str(),
+                "requires",
+                (!flag.requires.is_empty()).then_some(&flag.requires),
+            )?,
+            stage_since: flag.stage_since.map(millis),
             env_names: json_column(
                 flag.key.as_str(),
                 "env_names",
@@ -212,6 +225,16 @@ impl FlagRow {
             plan: from_json_column(&k, "rollout_plan", self.plan)?,
             run: from_json_column(&k, "rollout_run", self.run)?,
             verdicts: verdicts_column(&k, self.verdicts)?,
+            requires: from_json_column::<cutover_core::Prerequisites>(
+                &k,
+                "requires",
+                self.requires,
+            )?
+            .unwrap_or_default(),
+            stage_since: self
+                .stage_since
+                .map(|ms| timestamp(ms, "stage_since"))
+                .transpose()?,
             env: from_json_column(&k, "env_names", self.env_names)?.unwrap_or_default(),
         };
         flag.env

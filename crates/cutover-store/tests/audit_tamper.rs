@@ -14,6 +14,8 @@ async fn build(path: &Path) {
     let store = SqliteStore::open(path).await.unwrap();
     let key = FlagKey::new("checkout").unwrap();
     let meta = |s: i64| ChangeMeta {
+        role: None,
+        force: false,
         actor: "alice".into(),
         reason: Some("step".into()),
         at: Timestamp::from_second(1_800_000_000 + s).unwrap(),

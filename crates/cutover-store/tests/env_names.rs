@@ -20,6 +20,8 @@ fn name(n: &str) -> Option<EnvVarName> {
 
 fn meta(second: i64) -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: "alice".into(),
         reason: None,
         at: Timestamp::from_second(1_800_000_000 + second).unwrap(),

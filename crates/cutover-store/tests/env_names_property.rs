@@ -64,6 +64,8 @@ fn flag(k: usize, d: &Declared) -> Flag {
 
 fn meta() -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: "prop".into(),
         reason: None,
         at: Timestamp::from_second(1_800_000_000).unwrap(),

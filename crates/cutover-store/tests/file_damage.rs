@@ -11,6 +11,8 @@ use cutover_store::{ChangeMeta, SqliteStore, StoreError};
 
 fn meta(second: i64) -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: "t".into(),
         reason: None,
         at: Timestamp::from_second(1_800_000_000 + second).unwrap(),

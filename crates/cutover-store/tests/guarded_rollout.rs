@@ -17,6 +17,8 @@ fn key() -> FlagKey {
 
 fn meta(actor: &str, second: i64, reason: Option<&str>) -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: actor.into(),
         reason: reason.map(str::to_owned),
         at: Timestamp::from_second(1_800_000_000 + second).unwrap(),

@@ -16,6 +16,8 @@ use sqlx::Connection;
 
 fn meta() -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: "test".into(),
         reason: None,
         at: Timestamp::now(),

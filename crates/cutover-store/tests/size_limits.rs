@@ -20,6 +20,8 @@ fn key(k: &str) -> FlagKey {
 
 fn meta() -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: "alice".into(),
         reason: None,
         at: Timestamp::from_second(1_800_000_000).unwrap(),

@@ -21,6 +21,8 @@ fn key(k: &str) -> FlagKey {
 
 fn meta(actor: &str, second: i64) -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: actor.into(),
         reason: None,
         at: Timestamp::from_second(1_800_000_000 + second).unwrap(),

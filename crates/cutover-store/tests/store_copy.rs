@@ -31,6 +31,8 @@ fn at(second: i64) -> Timestamp {
 
 fn meta(actor: &str, second: i64) -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: actor.into(),
         reason: Some(format!("step {second}")),
         at: at(second),

@@ -27,6 +27,8 @@ pub(crate) enum FlagCmd {
     Set(FlagSet),
     /// Delete a flag.
     Delete(KeyChange),
+    /// What entering a stage needs: verdict gates, a least time at the stage below, a role.
+    Require(super::require::RequireArgs),
     /// What each arm did over a span, from the SDKs' uploads: calls, error, fallback and retry
     /// rates, latency quantiles and the service's own counters.
     Metrics(MetricsArgs),
@@ -173,6 +175,7 @@ pub(crate) async fn run(session: &Session, cmd: &FlagCmd) -> anyhow::Result<()> 
             Ok(())
         }
         FlagCmd::Set(args) => set(session, args).await,
+        FlagCmd::Require(args) => super::require::run(session, args).await,
         FlagCmd::Metrics(args) => metrics(session, args).await,
         FlagCmd::Delete(target) => {
             let done = session

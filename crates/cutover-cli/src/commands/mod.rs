@@ -8,6 +8,7 @@ pub(crate) mod golden;
 pub(crate) mod init;
 pub(crate) mod loadgen;
 pub(crate) mod preset;
+pub(crate) mod require;
 pub(crate) mod rollouts;
 pub(crate) mod serve;
 pub(crate) mod simulate;

@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 use cutover_api::RolloutStatus;
 use cutover_core::guard::{
-    Action, GateReading, RolloutPlan, RunMove, Unit, Verdict, format_duration,
+    Action, GateReading, RolloutPlan, RunMove, Severity, Unit, Verdict, format_duration,
 };
 use cutover_core::{FlagKey, Rollout};
 
@@ -82,6 +82,8 @@ pub(crate) struct PlanArgs {
     /// A gate, repeatable: 'new.error_rate <= legacy.error_rate', 'new.p95 <= 100ms',
     /// 'new.p95 <= legacy.p95 * 1.2', 'agreement(FIELD) >= 0.8', 'golden' (every golden-run
     /// verdict), 'verdict(NAME)' (a named verdict, see `cutover verdict`), 'verdicts(all)'.
+    /// Critical by default (a breach rolls back or steps down); after 'warning:' a breach only
+    /// alerts ('warning: new.p95 <= 200ms').
     #[arg(long = "gate", value_parser = parse_gate, value_name = "GATE", requires = "steps")]
     pub gates: Vec<cutover_core::guard::GateExpr>,
     /// A custom counter the gates may read, repeatable: `--counter invalid_json` lets a gate say
@@ -250,10 +252,11 @@ fn figure(v: Option<f64>, unit: Unit) -> String {
     }
 }
 
-fn gate_rows(gates: &[GateReading]) -> impl Iterator<Item = [String; 7]> + '_ {
+fn gate_rows(gates: &[GateReading]) -> impl Iterator<Item = [String; 8]> + '_ {
     gates.iter().map(|g| {
         [
             g.gate.clone(),
+            g.severity.as_str().into(),
             verdict_name(g.verdict).into(),
             figure(g.new, g.unit),
             figure(g.legacy, g.unit),
@@ -288,6 +291,16 @@ fn action_text(a: &Action) -> String {
 }
 
 fn print_status(s: &RolloutStatus) {
+    print_rollout(s);
+    if let Some(next) = s.next_stage.as_ref().filter(|n| n.requires.is_some()) {
+        match next.missing.as_slice() {
+            [] => println!("next stage {}: its prerequisites hold", next.stage),
+            lacks => println!("next stage {} needs: {}", next.stage, lacks.join("; ")),
+        }
+    }
+}
+
+fn print_rollout(s: &RolloutStatus) {
     let (Some(plan), Some(run)) = (&s.plan, &s.run) else {
         match &s.plan {
             Some(plan) => println!(
@@ -324,6 +337,7 @@ fn print_status(s: &RolloutStatus) {
         output::table(
             [
                 "GATE",
+                "SEVERITY",
                 "VERDICT",
                 "NEW",
                 "LEGACY",
@@ -333,7 +347,21 @@ fn print_status(s: &RolloutStatus) {
             ],
             gate_rows(&look.assessment.gates),
         );
-        println!("step verdict: {}", verdict_name(look.assessment.verdict));
+        println!(
+            "step verdict (critical gates): {}",
+            verdict_name(look.assessment.verdict)
+        );
+        let warned: Vec<&str> = look
+            .assessment
+            .breached_warnings()
+            .map(|g| g.gate.as_str())
+            .collect();
+        if !warned.is_empty() {
+            println!(
+                "warning gates breached (they alert, never move the flag): {}",
+                warned.join("; ")
+            );
+        }
         if run.status == cutover_core::guard::RunStatus::Running {
             println!("the guard's next move: {}", action_text(&look.decision));
         }
@@ -357,8 +385,12 @@ async fn history(session: &Session, key: &FlagKey, limit: u32) -> anyhow::Result
                 .gates
                 .iter()
                 .map(|g| {
+                    let label = match g.severity {
+                        Severity::Critical => "",
+                        Severity::Warning => "warning: ",
+                    };
                     format!(
-                        "{} {} (new {}, threshold {}, n={})",
+                        "{label}{} {} (new {}, threshold {}, n={})",
                         g.gate,
                         verdict_name(g.verdict),
                         figure(g.new, g.unit),

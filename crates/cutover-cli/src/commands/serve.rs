@@ -44,8 +44,8 @@ pub(crate) struct ServeArgs {
     /// Seconds between heartbeats on idle change streams [default: 15].
     #[arg(long, env = "CUTOVER_HEARTBEAT_SECONDS", value_name = "S")]
     pub heartbeat_seconds: Option<u64>,
-    /// POST an alert (JSON) here when the guard rolls back, steps down, pauses or completes a
-    /// rollout; repeatable.
+    /// POST an alert (JSON, with its severity) here when the guard rolls back, steps down,
+    /// pauses or completes a rollout, and when a warning gate breaches or recovers; repeatable.
     #[arg(long = "webhook", value_name = "URL")]
     pub webhooks: Vec<String>,
     /// Run this shell command for each alert, with the alert's JSON on stdin and in
@@ -254,6 +254,8 @@ fn connection_config(
 /// may be no user to name: the server is the actor.
 fn serve_meta(global: &Global) -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: crate::session::actor(global.actor.as_deref())
             .unwrap_or_else(|_| cutover_core::SERVE_ACTOR.into()),
         reason: global.reason.clone(),

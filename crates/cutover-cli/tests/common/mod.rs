@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub(crate) mod golden_subjects;
+pub(crate) mod guard;
 pub(crate) mod postgres;
 pub(crate) mod served;
 

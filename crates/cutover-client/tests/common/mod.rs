@@ -24,6 +24,8 @@ pub struct Node {
 
 pub fn meta() -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: "admin".into(),
         reason: Some("test".into()),
         at: Timestamp::now(),

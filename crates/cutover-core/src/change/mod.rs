@@ -16,6 +16,7 @@ use crate::guard::decide::Action;
 use crate::guard::plan::RolloutPlan;
 use crate::guard::run_state::RunMove;
 use crate::overrides::Override;
+use crate::prerequisite::StageRequirement;
 use crate::rollout::Rollout;
 use crate::scope::Constraint;
 use crate::stage::Stage;
@@ -100,6 +101,11 @@ pub enum FlagChange {
         name: VerdictName,
         verdict: Verdict,
     },
+    /// Sets (or with `None` removes) what entering `stage` needs.
+    SetRequirement {
+        stage: Stage,
+        requirement: Option<StageRequirement>,
+    },
     /// The guard's decision on step `step` of a running rollout; `reason` is the verdict with
     /// its numbers. Only the guard loop makes these.
     GuardAction {
@@ -133,6 +139,7 @@ impl FlagChange {
             FlagChange::RemoveExpiredOverrides => AuditAction::OverrideExpire,
             FlagChange::Replace { .. } => AuditAction::FlagImport,
             FlagChange::SetPlan { .. } => AuditAction::RolloutPlan,
+            FlagChange::SetRequirement { .. } => AuditAction::FlagRequire,
             FlagChange::RecordVerdict { verdict, .. } => match verdict.source {
                 VerdictSource::Golden => AuditAction::GoldenRecord,
                 VerdictSource::Recorded => AuditAction::VerdictRecord,
@@ -184,6 +191,7 @@ impl FlagChange {
                 | FlagChange::Replace { .. }
                 | FlagChange::SetPlan { .. }
                 | FlagChange::RecordVerdict { .. }
+                | FlagChange::SetRequirement { .. }
         )
     }
 
@@ -214,6 +222,9 @@ impl FlagChange {
             FlagChange::Replace { flag } => flag.check_limits(),
             FlagChange::SetPlan { plan } => flag_limits::check_plan(plan.as_ref()),
             FlagChange::RecordVerdict { verdict, .. } => flag_limits::check_verdict(verdict),
+            FlagChange::SetRequirement { requirement, .. } => {
+                flag_limits::check_requirement(requirement.as_ref())
+            }
             FlagChange::GuardAction { reason, .. } => limits::check_reason(reason),
             FlagChange::SetEnabled { .. }
             | FlagChange::SetStage { .. }
@@ -351,6 +362,15 @@ impl FlagChange {
                 }
                 flag.verdicts.insert(name.clone(), verdict.clone());
             }
+            FlagChange::SetRequirement { stage, requirement } => match requirement {
+                Some(r) if !r.is_empty() => {
+                    r.check()?;
+                    flag.requires.insert(*stage, r.clone());
+                }
+                _ => {
+                    flag.requires.remove(stage);
+                }
+            },
             FlagChange::GuardAction {
                 decision,
                 step,
@@ -373,6 +393,11 @@ impl FlagChange {
         }
         if next == *flag {
             return Ok(None);
+        }
+        if next.stage != flag.stage {
+            // To the millisecond, as a store keeps times, so the row and the audit log's copy of
+            // the flag agree.
+            next.stage_since = Timestamp::from_millisecond(now.as_millisecond()).ok();
         }
         if changes.iter().any(FlagChange::adds_text) {
             crate::flag_limits::check_flag_size(&next)?;

@@ -15,6 +15,7 @@ use serde_json::value::RawValue;
 
 use super::FlagChange;
 use crate::guard::{Action, GoldenResult, RolloutPlan, RunMove};
+use crate::prerequisite::StageRequirement;
 use crate::{
     AttributeName, Constraint, EnvMode, EnvVarName, Flag, Override, Rollout, Stage, Verdict,
     VerdictName,
@@ -103,6 +104,10 @@ enum ExternallyTagged {
     RecordVerdict {
         name: VerdictName,
         verdict: Verdict,
+    },
+    SetRequirement {
+        stage: Stage,
+        requirement: Option<StageRequirement>,
     },
     GuardAction {
         decision: Action,

@@ -1,11 +1,13 @@
 //! Judging a rollout's gates from its figures: one verdict per gate with the numbers behind it,
-//! and the verdict of the step. The server's guard loop, `cutover slo status` and the simulator
-//! all call [`assess`]. The statistics are in `docs/guard.md`.
+//! and the verdict of the step, which only critical gates decide. The server's guard loop,
+//! `cutover slo status` and the simulator all call [`assess`]. The statistics are in
+//! `docs/guard.md`.
 
 use serde::{Deserialize, Serialize};
 
 use super::decide::Verdict;
-use super::gate::{Bound, Gate, GateExpr, RateMetric};
+use super::gate::{Bound, DEFAULT_GATE, Gate, RateMetric};
+use super::gate_expr::{GateExpr, Severity};
 use super::rate::{ArmEvents, RATIOS, add_logs, bernoulli_log_lrs, log_mixture, share_log_lrs};
 use crate::arm_metrics::{ArmCounts, bucket_floor};
 use crate::compare::tally::ShadowCounts;
@@ -35,7 +37,12 @@ pub enum Unit {
 /// One gate's verdict with its numbers, as the guard records and alerts them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateReading {
+    /// The gate's condition, without its severity label.
     pub gate: String,
+    /// Whether a failure acts (critical) or only alerts (warning). Records written before
+    /// severities existed read as critical, which is what every gate then was.
+    #[serde(default)]
+    pub severity: Severity,
     pub verdict: Verdict,
     pub unit: Unit,
     /// The new arm's figure in the current step.
@@ -55,7 +62,8 @@ pub struct GateReading {
 }
 
 impl GateReading {
-    /// One line with the numbers: `new.error_rate <= legacy.error_rate: fail (new 5.00 %, ...)`.
+    /// One line with the numbers: `new.error_rate <= legacy.error_rate: fail (new 5.00 %, ...)`,
+    /// the condition after `warning: ` for a warning gate.
     pub fn summary(&self) -> String {
         let show = |v: Option<f64>| match (v, self.unit) {
             (None, _) => "-".to_owned(),
@@ -68,9 +76,13 @@ impl GateReading {
             Verdict::Fail => "fail",
             Verdict::Inconclusive => "inconclusive",
         };
+        let label = match self.severity {
+            Severity::Critical => "",
+            Severity::Warning => "warning: ",
+        };
         format!(
-            "{}: {verdict} (new {} over {} samples, legacy {} over {}, threshold {}, evidence \
-             {:.2} of {:.2})",
+            "{label}{}: {verdict} (new {} over {} samples, legacy {} over {}, threshold {}, \
+             evidence {:.2} of {:.2})",
             self.gate,
             show(self.new),
             self.samples,
@@ -83,7 +95,10 @@ impl GateReading {
     }
 }
 
-/// The step's verdict: it fails if any gate fails, passes when every gate passes.
+/// The step's verdict, which only critical gates decide: it fails if any critical gate fails,
+/// passes when every critical gate passes. Warning gates are judged and kept in `gates` with
+/// their verdicts, so the guard can alert on them, but a failing or undecided warning gate
+/// never holds a step back nor moves the flag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assessment {
     pub verdict: Verdict,
@@ -91,15 +106,24 @@ pub struct Assessment {
 }
 
 impl Assessment {
-    /// The verdict with the numbers of the gates that decided it, for audit reasons and alerts.
+    /// The verdict with the numbers of the critical gates that decided it, for audit reasons
+    /// and alerts.
     pub fn summary(&self) -> String {
         let deciding: Vec<String> = self
             .gates
             .iter()
+            .filter(|g| g.severity == Severity::Critical)
             .filter(|g| g.verdict == self.verdict || self.verdict == Verdict::Pass)
             .map(GateReading::summary)
             .collect();
         deciding.join("; ")
+    }
+
+    /// The warning gates that fail: each is worth an alert, none moves the flag.
+    pub fn breached_warnings(&self) -> impl Iterator<Item = &GateReading> {
+        self.gates
+            .iter()
+            .filter(|g| g.severity == Severity::Warning && g.verdict == Verdict::Fail)
     }
 }
 
@@ -124,34 +148,50 @@ pub struct Judging<'a> {
 /// Judges every gate over `steps`: the figures of each step since the rollout started (or was
 /// last resumed), oldest first, the last being the current step.
 pub fn assess(gates: &[GateExpr], steps: &[StepFigures], judging: Judging<'_>) -> Assessment {
-    let parsed: Vec<Gate> = if gates.is_empty() {
-        vec![super::gate::DEFAULT_GATE.parse().unwrap_or(Gate::Golden)]
-    } else {
-        gates.iter().map(GateExpr::gate).collect()
+    let mut judged: Vec<(Gate, &str, Severity)> = gates
+        .iter()
+        .map(|g| (g.gate(), g.condition(), g.severity()))
+        .collect();
+    // A plan naming no gate, or only warnings, is still guarded: the default gate acts for it.
+    if !judged.iter().any(|(_, _, s)| *s == Severity::Critical) {
+        let default = DEFAULT_GATE.parse().unwrap_or(Gate::Golden);
+        judged.insert(0, (default, DEFAULT_GATE, Severity::Critical));
+    }
+    // Bonferroni within each severity: the statistical gates of one severity share alpha, so
+    // the chance that any critical gate fails a healthy rollout stays under alpha, and so does
+    // the chance of a false warning. Sharing it across severities would let adding a warning
+    // gate make the critical ones slower, and warnings must never change what the guard does.
+    let fail_at = |severity: Severity| {
+        let statistical = judged
+            .iter()
+            .filter(|(g, _, s)| *s == severity && !g.is_outcome())
+            .count()
+            .max(1);
+        (statistical as f64 / judging.alpha).ln()
     };
-    let names: Vec<String> = if gates.is_empty() {
-        vec![super::gate::DEFAULT_GATE.to_owned()]
-    } else {
-        gates.iter().map(|g| g.as_str().to_owned()).collect()
-    };
-    // Bonferroni: each statistical gate gets an equal share of alpha, so the chance that any
-    // of them fails a healthy rollout stays under alpha.
-    let statistical = parsed.iter().filter(|g| !g.is_outcome()).count().max(1);
-    let fail_at = (statistical as f64 / judging.alpha).ln();
+    let (critical_at, warning_at) = (fail_at(Severity::Critical), fail_at(Severity::Warning));
     let empty = StepFigures::default();
     let current = steps.last().unwrap_or(&empty);
-    let readings: Vec<GateReading> = parsed
+    let readings: Vec<GateReading> = judged
         .iter()
-        .zip(names)
-        .map(|(gate, name)| {
-            let mut r = judge(gate, steps, current, &judging, fail_at);
-            r.gate = name;
+        .map(|(gate, condition, severity)| {
+            let at = match severity {
+                Severity::Critical => critical_at,
+                Severity::Warning => warning_at,
+            };
+            let mut r = judge(gate, steps, current, &judging, at);
+            r.gate = (*condition).to_owned();
+            r.severity = *severity;
             r
         })
         .collect();
-    let verdict = if readings.iter().any(|r| r.verdict == Verdict::Fail) {
+    let mut deciding = readings
+        .iter()
+        .filter(|r| r.severity == Severity::Critical)
+        .map(|r| r.verdict);
+    let verdict = if deciding.clone().any(|v| v == Verdict::Fail) {
         Verdict::Fail
-    } else if readings.iter().all(|r| r.verdict == Verdict::Pass) {
+    } else if deciding.all(|v| v == Verdict::Pass) {
         Verdict::Pass
     } else {
         Verdict::Inconclusive
@@ -205,6 +245,7 @@ fn judge(
     let mut logs = [0.0; RATIOS.len()];
     let mut reading = GateReading {
         gate: String::new(),
+        severity: Severity::Critical,
         verdict: Verdict::Inconclusive,
         unit: Unit::Ratio,
         new: None,
@@ -373,234 +414,5 @@ fn judge(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::arm_metrics::{LatencySketch, latency_bucket};
-
-    fn arm(calls: u64, errors: u64, latency_us: u64) -> ArmCounts {
-        ArmCounts {
-            calls,
-            errors,
-            latency: LatencySketch::from_counts([(latency_bucket(latency_us), calls)]),
-            ..ArmCounts::default()
-        }
-    }
-
-    static NO_VERDICTS: Verdicts = Verdicts::new();
-
-    fn judging(min_samples: u64) -> Judging<'static> {
-        Judging {
-            min_samples,
-            full_exposure: false,
-            alpha: 0.01,
-            verdicts: &NO_VERDICTS,
-            now: Timestamp::UNIX_EPOCH,
-            baseline: None,
-        }
-    }
-
-    fn gates(texts: &[&str]) -> Vec<GateExpr> {
-        texts.iter().map(|t| GateExpr::new(t).unwrap()).collect()
-    }
-
-    #[test]
-    fn no_data_is_inconclusive_never_a_pass() {
-        let a = assess(&gates(&[]), &[], judging(200));
-        assert_eq!(a.verdict, Verdict::Inconclusive);
-        assert_eq!(a.gates[0].gate, "new.error_rate <= legacy.error_rate");
-        let a = assess(&gates(&["golden"]), &[StepFigures::default()], judging(0));
-        assert_eq!(a.verdict, Verdict::Inconclusive);
-    }
-
-    #[test]
-    fn equal_arms_pass_and_a_fivefold_error_rate_fails() {
-        let same = StepFigures {
-            legacy: arm(19_000, 190, 20_000),
-            new: arm(1_000, 10, 20_000),
-            ..StepFigures::default()
-        };
-        let g = gates(&[
-            "new.error_rate <= legacy.error_rate",
-            "new.p95 <= legacy.p95 * 1.2",
-        ]);
-        assert_eq!(
-            assess(&g, std::slice::from_ref(&same), judging(200)).verdict,
-            Verdict::Pass
-        );
-        let worse = StepFigures {
-            new: arm(1_000, 50, 20_000),
-            ..same
-        };
-        let a = assess(&g, &[worse], judging(200));
-        assert_eq!(a.verdict, Verdict::Fail);
-        assert_eq!(a.gates[0].verdict, Verdict::Fail);
-        assert_eq!(a.gates[1].verdict, Verdict::Pass);
-        assert!(a.summary().contains("5.00 %"), "{}", a.summary());
-    }
-
-    #[test]
-    fn a_slower_new_arm_fails_its_latency_gates() {
-        let slow = StepFigures {
-            legacy: arm(5_000, 0, 20_000),
-            new: arm(500, 0, 30_000),
-            ..StepFigures::default()
-        };
-        for g in [
-            "new.p95 <= legacy.p95 * 1.2",
-            "new.p95 <= 25ms",
-            "new.p50 <= legacy.p50 + 5ms",
-        ] {
-            let a = assess(&gates(&[g]), std::slice::from_ref(&slow), judging(200));
-            assert_eq!(a.verdict, Verdict::Fail, "{g}: {}", a.summary());
-        }
-        let a = assess(&gates(&["new.p95 <= 40ms"]), &[slow], judging(200));
-        assert_eq!(a.verdict, Verdict::Pass, "{}", a.summary());
-    }
-
-    #[test]
-    fn agreement_below_its_floor_fails_and_needs_data_to_pass() {
-        let mut shadow = ShadowCounts::default();
-        shadow.tally.fields.insert(
-            "selected_agent".into(),
-            crate::compare::tally::FieldTally {
-                compared: 400,
-                agreed: 240,
-                disagreed: 160,
-                ..Default::default()
-            },
-        );
-        let step = StepFigures {
-            shadow,
-            ..StepFigures::default()
-        };
-        let g = gates(&["agreement(selected_agent) >= 0.80"]);
-        assert_eq!(
-            assess(&g, std::slice::from_ref(&step), judging(200)).verdict,
-            Verdict::Fail
-        );
-        let g = gates(&["agreement(routing_policy) >= 0.80"]);
-        assert_eq!(
-            assess(&g, &[step], judging(200)).verdict,
-            Verdict::Inconclusive
-        );
-    }
-
-    #[test]
-    fn evidence_adds_up_across_steps() {
-        // Each step alone is short of proof; together they fail.
-        let step = StepFigures {
-            legacy: arm(9_500, 95, 20_000),
-            new: arm(500, 13, 20_000),
-            ..StepFigures::default()
-        };
-        let g = gates(&[]);
-        let one = assess(&g, std::slice::from_ref(&step), judging(200));
-        assert_ne!(one.verdict, Verdict::Fail, "{}", one.summary());
-        let three = assess(&g, &[step.clone(), step.clone(), step], judging(200));
-        assert_eq!(three.verdict, Verdict::Fail, "{}", three.summary());
-    }
-
-    #[test]
-    fn baseline_gates_need_a_baseline_and_judge_against_it() {
-        let step = StepFigures {
-            legacy: arm(1_000, 10, 20_000),
-            new: arm(1_000, 25, 30_000),
-            ..StepFigures::default()
-        };
-        let g = gates(&[
-            "new.error_rate <= baseline.error_rate",
-            "new.p95 <= baseline.p95 * 1.2",
-        ]);
-        let none = assess(&g, std::slice::from_ref(&step), judging(200));
-        assert_eq!(none.verdict, Verdict::Inconclusive, "{}", none.summary());
-        let before = arm(100_000, 1_000, 20_000);
-        let j = Judging {
-            baseline: Some(&before),
-            ..judging(200)
-        };
-        let a = assess(&g, std::slice::from_ref(&step), j);
-        assert_eq!(a.gates[0].verdict, Verdict::Fail, "{}", a.summary());
-        assert_eq!(a.gates[0].threshold, Some(0.01));
-        assert_eq!(a.gates[1].verdict, Verdict::Fail, "{}", a.summary());
-    }
-
-    #[test]
-    fn a_custom_counter_is_a_rate_like_the_others() {
-        let with = |calls: u64, n: u64| ArmCounts {
-            calls,
-            custom: [("invalid_json".to_owned(), n)].into(),
-            ..ArmCounts::default()
-        };
-        let step = StepFigures {
-            legacy: with(9_000, 90),
-            new: with(1_000, 50),
-            ..StepFigures::default()
-        };
-        let g = gates(&["new.invalid_json_rate <= legacy.invalid_json_rate"]);
-        let a = assess(&g, std::slice::from_ref(&step), judging(200));
-        assert_eq!(a.verdict, Verdict::Fail, "{}", a.summary());
-        assert_eq!(a.gates[0].new, Some(0.05));
-        assert!(a.gates[0].suggested_action.contains("invalid_json"));
-        let fine = StepFigures {
-            new: with(1_000, 10),
-            ..step
-        };
-        let a = assess(&g, std::slice::from_ref(&fine), judging(200));
-        assert_eq!(a.verdict, Verdict::Pass, "{}", a.summary());
-    }
-
-    #[test]
-    fn outcome_gates_follow_the_named_verdicts_and_wait_for_missing_or_expired_ones() {
-        use crate::verdict::{Verdict as Named, VerdictName};
-        let now: Timestamp = "2026-12-02T00:00:00Z".parse().unwrap();
-        let named = |passed, source, expires: Option<&str>| Named {
-            passed,
-            source,
-            at: "2026-12-01T00:00:00Z".parse().unwrap(),
-            by: "ci".into(),
-            expires_at: expires.map(|t| t.parse().unwrap()),
-            url: None,
-            details: None,
-            golden: None,
-        };
-        let mut book = Verdicts::new();
-        book.insert(
-            VerdictName::new("verify").unwrap(),
-            named(true, VerdictSource::Golden, None),
-        );
-        book.insert(
-            VerdictName::new("integration").unwrap(),
-            named(true, VerdictSource::Recorded, Some("2026-12-01T06:00:00Z")),
-        );
-        let judge = |book: &Verdicts, gate: &str| {
-            let j = Judging {
-                verdicts: book,
-                now,
-                ..judging(0)
-            };
-            assess(&gates(&[gate]), &[], j).verdict
-        };
-        assert_eq!(judge(&book, "golden"), Verdict::Pass);
-        assert_eq!(judge(&book, "verdict(verify)"), Verdict::Pass);
-        assert_eq!(
-            judge(&book, "verdict(integration)"),
-            Verdict::Inconclusive,
-            "expired"
-        );
-        assert_eq!(
-            judge(&book, "verdict(load-test)"),
-            Verdict::Inconclusive,
-            "missing"
-        );
-        assert_eq!(judge(&book, "verdicts(all)"), Verdict::Inconclusive);
-        // A red cross-validation is not masked by the green verify beside it.
-        book.insert(
-            VerdictName::new("cross-validation").unwrap(),
-            named(false, VerdictSource::Golden, None),
-        );
-        assert_eq!(judge(&book, "golden"), Verdict::Fail);
-        assert_eq!(judge(&book, "verdicts(all)"), Verdict::Fail);
-        assert_eq!(judge(&book, "verdict(verify)"), Verdict::Pass);
-        assert_eq!(judge(&Verdicts::new(), "golden"), Verdict::Inconclusive);
-    }
-}
+#[path = "assess_tests.rs"]
+mod tests;

@@ -12,11 +12,10 @@
 //! - `golden`: every golden-corpus verdict recorded against the flag passed (there is one);
 //! - `verdict(NAME)`: the named verdict (a CI job, a sign-off, a corpus run) passed and is still
 //!   valid; `verdicts(all)`: every verdict the flag holds did.
+//!
+//! A plan holds each gate with its severity (`warning: new.p95 <= 200ms`): see `gate_expr.rs`.
 
-use std::fmt;
 use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::CoreError;
 use crate::verdict::VerdictName;
@@ -408,45 +407,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
-}
-
-/// A gate as written, checked when read: plans keep the text a person wrote.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct GateExpr(String);
-
-impl GateExpr {
-    pub fn new(text: &str) -> Result<GateExpr, CoreError> {
-        text.parse::<Gate>()?;
-        Ok(GateExpr(text.trim().to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn gate(&self) -> Gate {
-        // Checked at construction; a text that stops parsing would be a bug in this file.
-        self.0.parse().unwrap_or(Gate::Golden)
-    }
-}
-
-impl fmt::Display for GateExpr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Serialize for GateExpr {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for GateExpr {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<GateExpr, D::Error> {
-        let text = String::deserialize(d)?;
-        GateExpr::new(&text).map_err(serde::de::Error::custom)
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub(crate) mod assess;
 pub(crate) mod decide;
 pub(crate) mod gate;
+pub(crate) mod gate_expr;
 pub(crate) mod golden;
 pub(crate) mod plan;
 mod rate;
@@ -14,7 +15,8 @@ mod simulate;
 pub use crate::duration::format_duration;
 pub use assess::{Assessment, GateReading, Judging, StepFigures, Unit, assess};
 pub use decide::{Action, RateVerdict, Verdict, decide, rate_verdict};
-pub use gate::{Bound, DEFAULT_GATE, Gate, GateExpr, Quantile, RateMetric, is_counter_name};
+pub use gate::{Bound, DEFAULT_GATE, Gate, Quantile, RateMetric, is_counter_name};
+pub use gate_expr::{GateExpr, Severity};
 pub use golden::GoldenResult;
 pub use plan::{DEFAULT_MIN_SAMPLES, OnBreach, OnInconclusive, RolloutPlan, Step};
 pub use rate::{ArmEvents, RateEvidence};

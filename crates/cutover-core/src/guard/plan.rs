@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, de};
 
-use super::gate::GateExpr;
+use super::gate_expr::GateExpr;
 use crate::error::CoreError;
 use crate::rollout::Rollout;
 
@@ -52,7 +52,9 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RolloutPlan {
     pub steps: Vec<Step>,
-    /// What every step must satisfy; none means `new.error_rate <= legacy.error_rate`.
+    /// What every step must satisfy: critical gates act on a breach, `warning:` ones only
+    /// alert. No critical gate (none at all, or only warnings) means the default critical gate
+    /// `new.error_rate <= legacy.error_rate` is judged with them.
     pub gates: Vec<GateExpr>,
     pub on_breach: OnBreach,
     pub on_inconclusive: OnInconclusive,

@@ -197,3 +197,21 @@ fn a_five_minute_canary_bake_rolls_a_doubled_error_rate_back_within_eight_minute
     let [_, p90, _] = report.rollback_s.unwrap();
     assert!(p90 <= 8 * 60, "p90 time to rollback {p90} s: {report:?}");
 }
+
+#[test]
+fn a_breached_warning_gate_lets_the_rollout_complete_on_schedule() {
+    // The new arm errs twice as often as legacy: as a critical gate that rolls every run back
+    // (above); as a warning, with a loose critical gate that holds, every run completes.
+    let traffic = Traffic::errors(100.0, 0.01, 0.02);
+    let mut p = plan("50,100 every 10m");
+    p.gates = [
+        "new.error_rate <= 10%",
+        "warning: new.error_rate <= legacy.error_rate",
+    ]
+    .iter()
+    .map(|g| GateExpr::new(g).unwrap())
+    .collect();
+    let report = simulate(&p, traffic, ALPHA, 50, 13);
+    assert_eq!(report.completed, report.runs, "{report:?}");
+    assert_eq!(report.complete_s.unwrap()[2], 1200, "{report:?}");
+}

@@ -40,6 +40,7 @@ pub enum AuditAction {
     RolloutExtend,
     GoldenRecord,
     VerdictRecord,
+    FlagRequire,
     PresetDefine,
     PresetDelete,
     PresetApply,
@@ -52,7 +53,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 36] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::FlagCreate,
         AuditAction::FlagDelete,
         AuditAction::FlagEnable,
@@ -82,6 +83,7 @@ impl AuditAction {
         AuditAction::RolloutExtend,
         AuditAction::GoldenRecord,
         AuditAction::VerdictRecord,
+        AuditAction::FlagRequire,
         AuditAction::PresetDefine,
         AuditAction::PresetDelete,
         AuditAction::PresetApply,
@@ -123,6 +125,7 @@ impl AuditAction {
             AuditAction::RolloutExtend => "rollout.extend",
             AuditAction::GoldenRecord => "golden.record",
             AuditAction::VerdictRecord => "verdict.record",
+            AuditAction::FlagRequire => "flag.require",
             AuditAction::PresetDefine => "preset.define",
             AuditAction::PresetDelete => "preset.delete",
             AuditAction::PresetApply => "preset.apply",

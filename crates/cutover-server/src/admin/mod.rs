@@ -113,7 +113,22 @@ pub(crate) fn meta(caller: &Caller, headers: &HeaderMap) -> Result<ChangeMeta, A
         }
         None => None,
     };
+    let force = match headers.get("x-cutover-force") {
+        None => false,
+        Some(v) if v.as_bytes().eq_ignore_ascii_case(b"true") => true,
+        Some(v) if v.as_bytes().eq_ignore_ascii_case(b"false") => false,
+        Some(v) => {
+            return Err(ApiError {
+                field: Some("X-Cutover-Force".into()),
+                ..ApiError::bad_request(format!(
+                    "X-Cutover-Force is {v:?}; accepted: true or false"
+                ))
+            });
+        }
+    };
     Ok(ChangeMeta {
+        role: Some(caller.role),
+        force,
         actor: caller.name.to_string(),
         reason,
         at: Timestamp::now(),

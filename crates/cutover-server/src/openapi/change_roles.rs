@@ -9,7 +9,7 @@ use cutover_core::{
 };
 
 /// Every `change` tag, in the order the document lists them.
-pub(crate) const TAGS: [&str; 23] = [
+pub(crate) const TAGS: [&str; 24] = [
     "set_enabled",
     "set_stage",
     "set_rollout",
@@ -30,6 +30,7 @@ pub(crate) const TAGS: [&str; 23] = [
     "replace",
     "set_plan",
     "rollout_move",
+    "set_requirement",
     "record_verdict",
     "record_golden",
     "guard_action",
@@ -83,6 +84,10 @@ fn sample(tag: &str) -> Option<FlagChange> {
         "set_plan" => FlagChange::SetPlan { plan: None },
         "rollout_move" => FlagChange::RolloutMove {
             movement: RunMove::Pause,
+        },
+        "set_requirement" => FlagChange::SetRequirement {
+            stage: Stage::Production,
+            requirement: None,
         },
         // The older form of a golden verdict is read as a record_verdict.
         "record_verdict" | "record_golden" => FlagChange::RecordVerdict {

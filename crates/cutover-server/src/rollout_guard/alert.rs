@@ -1,6 +1,7 @@
-//! Alerts: what the guard did, with the gates' numbers and a suggested action per gate, POSTed
-//! as JSON to every configured webhook and handed to an optional command. Sending happens on
-//! tasks of its own, with a timeout and retries, so a slow receiver never delays a rollback.
+//! Alerts: what the guard did or saw, with its severity, the gates' numbers and a suggested
+//! action per gate, POSTed as JSON to every configured webhook and handed to an optional
+//! command. Sending happens on tasks of its own, with a timeout and retries, so a slow receiver
+//! never delays a rollback.
 
 use std::time::Duration;
 
@@ -19,24 +20,43 @@ pub struct AlertTargets {
     pub command: Option<String>,
 }
 
+/// How urgent an alert is, for a receiver to route it (page, ticket, log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertSeverity {
+    /// A critical gate failed and the guard rolled back or stepped down.
+    Critical,
+    /// A warning gate failed (the flag stays where it is), or the guard paused for lack of
+    /// data: a person should look.
+    Warning,
+    /// Nothing is wrong: a rollout completed, or a warning gate holds again.
+    Info,
+}
+
 /// One alert, as receivers get it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
-    /// `rollback`, `step_down`, `pause` or `complete`.
+    /// `rollback`, `step_down`, `pause` or `complete` (the guard acted), `gate_breached` (a
+    /// warning gate failed; nothing moved) or `gate_recovered` (that gate passes again).
     pub event: &'static str,
-    /// A gate failed (rollback and step_down).
+    pub severity: AlertSeverity,
+    /// A gate failed: rollback and step_down (a critical gate), gate_breached (a warning gate).
     pub breach: bool,
+    /// The warning gate a `gate_breached` or `gate_recovered` alert is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
     pub flag: FlagKey,
     /// The step the verdict was reached on (1-based, as people count) and the plan's length.
     pub step: usize,
     pub steps: usize,
-    /// The rollout after the guard's change.
+    /// The rollout after the guard's change (as it is, when the guard did not act).
     pub rollout_percent: Rollout,
     pub at: Timestamp,
     pub verdict: Verdict,
-    /// The audit entry of the change.
+    /// The audit entry of the change; null when the guard did not act.
     pub audit_id: Option<u64>,
-    /// The verdict with its numbers, as audited.
+    /// The verdict with its numbers, as audited (the warning gate's, for gate_breached and
+    /// gate_recovered).
     pub reason: String,
     /// Every gate with its value, threshold, samples, verdict and suggested action.
     pub gates: Vec<GateReading>,

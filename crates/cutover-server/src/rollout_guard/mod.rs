@@ -2,22 +2,25 @@
 //! every running rollout and carry out what its plan decides, through the same audited change
 //! path people use (actor `guard`, reason = the verdict with its numbers). The looks, records,
 //! lease and moves go through the application layer; this module is the loop, its pacing and
-//! its alerts.
+//! its alerts. Only critical gates act; a warning gate's breach is logged and alerted once per
+//! episode and never moves the flag.
 
 mod alert;
+mod episodes;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cutover_control::{ControlError, GuardLease, StoreControl};
-use cutover_core::guard::{Action, RunStatus, Verdict};
+use cutover_core::guard::{Action, GateReading, RunStatus, Severity, Verdict};
 use cutover_core::{Flag, FlagKey, GuardRecord, Timestamp};
 use tokio::sync::watch;
 
 pub(crate) use alert::Alerts;
-pub use alert::{Alert, AlertTargets};
+pub use alert::{Alert, AlertSeverity, AlertTargets};
 pub use cutover_control::Judgement;
+use episodes::Episodes;
 
 use crate::live::Live;
 
@@ -50,8 +53,13 @@ impl Default for GuardConfig {
     }
 }
 
-/// What the loop remembers between looks, per rollout: the verdicts it last recorded and when.
-type Recorded = HashMap<FlagKey, (Vec<Verdict>, Instant)>;
+/// What the loop remembers between looks, per rollout: the verdicts it last recorded and when,
+/// and the warning gates in a breach episode.
+#[derive(Default)]
+struct Recorded {
+    looks: HashMap<FlagKey, (Vec<Verdict>, Instant)>,
+    episodes: Episodes,
+}
 
 pub(crate) async fn run(live: Arc<Live>, config: GuardConfig, mut stopped: watch::Receiver<bool>) {
     let control = StoreControl::new(live.store().clone()).with_judgement(config.judgement);
@@ -59,7 +67,7 @@ pub(crate) async fn run(live: Arc<Live>, config: GuardConfig, mut stopped: watch
     let mut tick = tokio::time::interval(config.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut lease: Option<Box<dyn GuardLease>> = None;
-    let mut recorded = Recorded::new();
+    let mut recorded = Recorded::default();
     loop {
         tokio::select! {
             _ = stopped.wait_for(|s| *s) => return,
@@ -107,7 +115,9 @@ async fn look_at_all(
         .filter(|f| is_running(f))
         .cloned()
         .collect();
-    recorded.retain(|k, _| running.iter().any(|f| &f.key == k));
+    let is_listed = |k: &FlagKey| running.iter().any(|f| &f.key == k);
+    recorded.looks.retain(|k, _| is_listed(k));
+    recorded.episodes.retain(is_listed);
     for flag in &running {
         if let Err(e) = look_at_one(live, control, config, alerts, recorded, flag).await {
             tracing::warn!(flag = %flag.key, error = %e, "guard look failed; retrying next tick");
@@ -166,7 +176,7 @@ async fn look_at_one(
         return Ok(());
     };
     let verdicts: Vec<Verdict> = found.assessment.gates.iter().map(|g| g.verdict).collect();
-    let due = match recorded.get(&flag.key) {
+    let due = match recorded.looks.get(&flag.key) {
         Some((last, at)) => *last != verdicts || at.elapsed() >= config.record_every,
         None => true,
     };
@@ -181,10 +191,35 @@ async fn look_at_one(
             assessment: found.assessment.clone(),
         };
         control.record_look(&record).await?;
-        recorded.insert(flag.key.clone(), (verdicts, Instant::now()));
+        recorded
+            .looks
+            .insert(flag.key.clone(), (verdicts, Instant::now()));
+    }
+    let changes = recorded.episodes.observe(&flag.key, &found.assessment);
+    for g in &changes.began {
+        tracing::warn!(flag = %flag.key, gate = %g.gate, severity = "warning",
+            reading = %g.summary(), "gate breached; a warning gate only alerts, the flag stays");
+        alerts.send(warning_alert("gate_breached", flag, &found, g, now));
+    }
+    for g in &changes.recovered {
+        tracing::info!(flag = %flag.key, gate = %g.gate, severity = "warning",
+            reading = %g.summary(), "gate recovered: the warning gate holds again");
+        alerts.send(warning_alert("gate_recovered", flag, &found, g, now));
     }
     if !acting {
         return Ok(());
+    }
+    let breach = matches!(found.decision, Action::Rollback | Action::StepDown { .. });
+    if breach {
+        for g in found
+            .assessment
+            .gates
+            .iter()
+            .filter(|g| g.severity == Severity::Critical && g.verdict == Verdict::Fail)
+        {
+            tracing::warn!(flag = %flag.key, gate = %g.gate, severity = "critical",
+                reading = %g.summary(), "gate breached");
+        }
     }
     let reason = action_reason(&found.decision, found.step, flag.rollout, &found.assessment);
     let Some(committed) = control
@@ -194,7 +229,12 @@ async fn look_at_one(
         // Someone moved the rollout since the look: the next look sees their move.
         return Ok(());
     };
-    tracing::info!(flag = %flag.key, %reason, "guard acted");
+    // Taking exposure away or stopping needs a person's eyes; climbing the plan does not.
+    if breach || found.decision == Action::Pause {
+        tracing::warn!(flag = %flag.key, %reason, "guard acted");
+    } else {
+        tracing::info!(flag = %flag.key, %reason, "guard acted");
+    }
     metrics::counter!("cutover_guard_actions_total", "action" => action_name(&found.decision))
         .increment(1);
     // Apply it here at once, so this node's streams carry it without waiting for a wake-up.
@@ -202,16 +242,18 @@ async fn look_at_one(
         tracing::warn!(error = %e, "guard change made but not yet applied to the live view");
     }
     let event = match found.decision {
-        Action::Rollback => Some(("rollback", true)),
-        Action::StepDown { .. } => Some(("step_down", true)),
-        Action::Pause => Some(("pause", false)),
-        Action::Complete => Some(("complete", false)),
+        Action::Rollback => Some(("rollback", AlertSeverity::Critical)),
+        Action::StepDown { .. } => Some(("step_down", AlertSeverity::Critical)),
+        Action::Pause => Some(("pause", AlertSeverity::Warning)),
+        Action::Complete => Some(("complete", AlertSeverity::Info)),
         _ => None,
     };
-    if let Some((event, breach)) = event {
+    if let Some((event, severity)) = event {
         alerts.send(Alert {
             event,
+            severity,
             breach,
+            gate: None,
             flag: flag.key.clone(),
             step: found.step + 1,
             steps: flag.plan.as_ref().map_or(0, |p| p.steps.len()),
@@ -224,6 +266,36 @@ async fn look_at_one(
         });
     }
     Ok(())
+}
+
+/// The alert of a warning gate's breach (or recovery): nothing moved, so no audit entry.
+fn warning_alert(
+    event: &'static str,
+    flag: &Flag,
+    found: &cutover_api::Look,
+    gate: &GateReading,
+    now: Timestamp,
+) -> Alert {
+    let breach = gate.verdict == Verdict::Fail;
+    Alert {
+        event,
+        severity: if breach {
+            AlertSeverity::Warning
+        } else {
+            AlertSeverity::Info
+        },
+        breach,
+        gate: Some(gate.gate.clone()),
+        flag: flag.key.clone(),
+        step: found.step + 1,
+        steps: flag.plan.as_ref().map_or(0, |p| p.steps.len()),
+        rollout_percent: flag.rollout,
+        at: now,
+        verdict: found.assessment.verdict,
+        audit_id: None,
+        reason: gate.summary(),
+        gates: found.assessment.gates.clone(),
+    }
 }
 
 #[cfg(test)]

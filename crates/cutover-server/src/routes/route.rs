@@ -181,6 +181,7 @@ impl Route {
     /// over its size limit (422).
     pub(crate) fn audited(self) -> Self {
         self.param(reference("parameters", "Reason"))
+            .param(reference("parameters", "Force"))
             .fails(&[Fail::BadRequest, Fail::Invalid])
     }
 

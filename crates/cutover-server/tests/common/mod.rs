@@ -28,6 +28,8 @@ pub struct Fixture {
 
 pub fn meta() -> ChangeMeta {
     ChangeMeta {
+        role: None,
+        force: false,
         actor: "fixture".into(),
         reason: None,
         at: Timestamp::now(),

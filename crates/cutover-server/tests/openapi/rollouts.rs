@@ -357,6 +357,7 @@ async fn guarded_rollouts_hold_to_the_document() {
         "new.p95 <= 100ms",
         "agreement(total) >= 0.8",
         "golden",
+        "warning: new.error_rate <= 0.1%",
     ]
     .iter()
     .map(|g| GateExpr::new(g).unwrap())
@@ -398,6 +399,9 @@ async fn guarded_rollouts_hold_to_the_document() {
     let records = c.ok(Viewer, "get", history, None).await;
     assert_eq!(records.as_array().unwrap().len(), 1, "{records}");
     assert_eq!(records[0]["assessment"]["gates"][1]["unit"], "microseconds");
+    assert_eq!(records[0]["assessment"]["gates"][1]["severity"], "critical");
+    assert_eq!(records[0]["assessment"]["gates"][4]["severity"], "warning");
+    assert_eq!(records[0]["assessment"]["gates"][4]["verdict"], "fail");
     c.ok(Viewer, "get", &format!("{history}?limit=10000"), None)
         .await;
     c.fails(Viewer, "get", &format!("{history}?limit=0"), None, 422)

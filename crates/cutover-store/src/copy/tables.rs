@@ -106,6 +106,8 @@ pub(crate) const TABLES: &[Table] = &[
             text("rollout_plan"),
             text("rollout_run"),
             text("verdicts"),
+            text("requires"),
+            int("stage_since"),
             // The environment variables the flag declares by their own names.
             text("env_names"),
         ],

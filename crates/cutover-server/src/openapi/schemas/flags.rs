@@ -103,6 +103,16 @@ pub(crate) fn flag_schemas() -> Value {
             "golden": described(nullable(schema("GoldenResult")),
                 "Read only, from documents written before named verdicts: taken as the \
                  verdict `golden`. Never written."),
+            "requires": described(
+                json!({ "type": "object", "additionalProperties": schema("StageRequirement"),
+                        "propertyNames": { "enum": ["disabled", "canary", "beta", "production",
+                                                    "legacy_disabled"] } }),
+                "What entering each stage needs; left out when nothing. A move into a stage \
+                 that lacks any of it is a 409 `prerequisites` naming what is missing, unless \
+                 forced (X-Cutover-Force)."),
+            "stage_since": described(instant(),
+                "When the flag entered its stage (to the millisecond); left out when not \
+                 recorded. Set by the store."),
             "version": described(count(),
                 "Bumped by every change that alters the flag; ignored in requests (the store sets it)."),
         }), true), "One flag. Requests need only `key`; answers always carry enabled, stage, \
@@ -254,6 +264,13 @@ pub(crate) fn change_variants() -> Vec<TaggedVariant> {
             "Records the latest verdict of a named check, replacing that name's previous one. \
              The node sets `by` to the token's name and `at` to its clock (a golden run keeps \
              its own `at`). At most 64 verdicts a flag (422 otherwise).",
+        ),
+        (
+            "set_requirement",
+            json!({ "stage": schema("Stage"),
+                    "requirement": nullable(schema("StageRequirement")) }),
+            &["stage"],
+            "Sets what entering the stage needs; null (or nothing) removes it.",
         ),
         (
             "record_golden",

@@ -94,9 +94,14 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
                          retry_rate; with `* 1.5` or `+ 2pp`, or a fixed rate such as `2%`), \
                          `new.p95 <= 100ms` (p50, p99; or against legacy.p95 with a margin), \
                          `baseline.` instead of `legacy.` for the figures from before the start, \
-                         `agreement(field) >= 0.80`, `golden`.")),
-                        "Every step must satisfy all of them; empty (the default): \
-                         `new.error_rate <= legacy.error_rate`."),
+                         `agreement(field) >= 0.80`, `golden`, `verdict(NAME)`, \
+                         `verdicts(all)`; optionally after `critical: ` \
+                         (the default: a breach rolls back or steps down) or `warning: ` (a \
+                         breach alerts and never moves the flag; the step may still advance).")),
+                        "Every step must satisfy all of its critical gates; warning gates are \
+                         judged and alerted on only. Without a critical gate (empty, the \
+                         default, or only warnings): `new.error_rate <= legacy.error_rate` \
+                         acts as well."),
                     "on_breach": described(
                         json!({ "enum": ["rollback", "step_down"], "default": "rollback" }),
                         "rollback: back to 0 %; step_down: back to the previous step, paused."),
@@ -156,6 +161,10 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
             true,
         ), "A golden-corpus run's verdict recorded against a flag: what the `golden` gate reads."),
         "Verdict": { "enum": ["pass", "fail", "inconclusive"] },
+        "Severity": described(json!({ "enum": ["critical", "warning"] }),
+            "critical: a failure acts (rollback or step down, per the plan's on_breach). \
+             warning: a failure is recorded and alerted once per breach episode; it never \
+             moves the flag nor holds a step back."),
         "ShownVerdict": described(
             object(&["passed", "source", "at", "standing"], {
                 let mut fields = verdict_fields();
@@ -163,6 +172,19 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
                 fields
             }, true),
             "A verdict and where it stands now."),
+        "StageRequirement": described(object(
+            &[],
+            json!({
+                "gates": described(array(text()),
+                    "Verdict gates that must pass: golden, verdict(NAME), verdicts(all)."),
+                "after_s": described(count(),
+                    "The least time, in seconds, at the stage below (beta below production, \
+                     production below legacy_disabled)."),
+                "role": described(json!({ "enum": ["admin", "operator", "viewer", "sdk"] }),
+                    "The least role that may make the move through the API."),
+            }),
+            true,
+        ), "What entering one stage needs."),
         "VerdictRequest": described(object(
             &["passed"],
             json!({
@@ -180,10 +202,11 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
              while every golden one does; a missing or expired one is inconclusive, a failed \
              one fails."),
         "GateReading": described(object(
-            &["gate", "verdict", "unit", "new", "legacy", "threshold", "samples",
+            &["gate", "severity", "verdict", "unit", "new", "legacy", "threshold", "samples",
               "legacy_samples", "log_statistic", "fail_at", "suggested_action"],
             json!({
-                "gate": described(text(), "The gate's expression."),
+                "gate": described(text(), "The gate's condition, without its severity label."),
+                "severity": schema("Severity"),
                 "verdict": schema("Verdict"),
                 "unit": described(json!({ "enum": ["ratio", "microseconds", "outcome"] }),
                     "Of new, legacy and threshold: a share 0 to 1, microseconds, or passed (1) / \
@@ -209,7 +232,9 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
         "Assessment": described(object(&["verdict", "gates"], json!({
             "verdict": schema("Verdict"),
             "gates": array(schema("GateReading")),
-        }), true), "The step's verdict: fail if any gate fails, pass when every gate passes."),
+        }), true), "The step's verdict, decided by the critical gates alone: fail if any \
+            critical gate fails, pass when every critical gate passes. `gates` holds every \
+            gate, warnings included, with its severity and verdict."),
         "Look": described(object(
             &["step", "extensions", "elapsed_s", "assessment", "decision"],
             json!({
@@ -235,6 +260,18 @@ pub(crate) fn guard_schemas() -> Map<String, Value> {
                 "verdicts": described(
                     json!({ "type": "object", "additionalProperties": schema("NamedVerdict") }),
                     "Every verdict the flag holds, by name."),
+                "next_stage": described(nullable(object(
+                    &["stage", "requires", "missing"],
+                    json!({
+                        "stage": schema("Stage"),
+                        "requires": nullable(schema("StageRequirement")),
+                        "missing": described(array(text()),
+                            "What does not hold yet, one sentence each; empty when the move \
+                             may go ahead."),
+                    }),
+                    true,
+                )), "The stage above the flag's and what entering it needs, judged now; null \
+                     at the top of the ladder."),
                 "look": described(nullable(schema("Look")),
                     "null when the flag has no plan or no rollout ever started."),
                 "at": described(instant(), "When the look was taken."),

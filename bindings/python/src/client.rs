@@ -108,7 +108,8 @@ impl Client {
     /// for the first snapshot (at most `initial_timeout` seconds; with a `cache_file`, a server
     /// that cannot be reached is not an error as long as the cache reads). `counters` names the
     /// service's own counters (`record(..., counters={"invalid_json"})`). `env` replaces this
-    /// process's `CUTOVER_FLAG_*` variables.
+    /// process's environment as flags read it: `CUTOVER_FLAG_*` and the variables flags declare
+    /// by their own names.
     #[staticmethod]
     #[pyo3(signature = (
         url, token, *, cache_file=None, initial_timeout=5.0, idle_timeout=45.0,

@@ -5,9 +5,10 @@ use std::ffi::OsString;
 
 use cutover_core::EnvOverrides;
 
-/// This process's `CUTOVER_FLAG_*` variables. Other variables are ignored whatever their bytes;
-/// a bad `CUTOVER_FLAG_*` value, UTF-8 or not, is an error naming the variable, all of them at
-/// once.
+/// This process's `CUTOVER_FLAG_*` variables, and the others a flag could declare by name as
+/// they were read (a flag that declares one with a bad value reports it when compiled). A bad
+/// `CUTOVER_FLAG_*` value, UTF-8 or not, is an error naming the variable, all of them at once;
+/// other variables are never an error whatever their bytes.
 pub(crate) fn flag_overrides() -> anyhow::Result<EnvOverrides> {
     EnvOverrides::from_os_vars(std::env::vars_os()).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();

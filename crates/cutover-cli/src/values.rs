@@ -34,6 +34,15 @@ pub(crate) fn parse_key(s: &str) -> Result<FlagKey, String> {
     FlagKey::new(s).map_err(|e| e.to_string())
 }
 
+pub(crate) fn parse_env_name(s: &str) -> Result<cutover_core::EnvVarName, String> {
+    cutover_core::EnvVarName::new(s).map_err(|e| e.to_string())
+}
+
+pub(crate) fn parse_env_mode(s: &str) -> Result<cutover_core::EnvMode, String> {
+    s.parse::<cutover_core::EnvMode>()
+        .map_err(|e| e.to_string())
+}
+
 pub(crate) fn parse_attribute(s: &str) -> Result<AttributeName, String> {
     AttributeName::new(s).map_err(|e| e.to_string())
 }

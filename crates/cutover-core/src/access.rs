@@ -53,6 +53,10 @@ impl Capability {
             | FlagChange::SetStickiness { .. }
             | FlagChange::SetSalt { .. }
             | FlagChange::SetScope { .. }
+            // Which variables drive a flag is configuration, like its stickiness.
+            | FlagChange::SetEnv { .. }
+            | FlagChange::SetEnvPercent { .. }
+            | FlagChange::SetEnvStage { .. }
             | FlagChange::Replace { .. }
             | FlagChange::SetRequirement { .. }
             // Only the guard loop decides; over the API it would let anyone forge a verdict.

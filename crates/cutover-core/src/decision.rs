@@ -40,7 +40,8 @@ impl Decision<'_> {
 pub enum Reason<'a> {
     /// The kill switch is on: `legacy` for everyone.
     KillSwitch,
-    /// A `CUTOVER_FLAG_<KEY>` variable of the evaluating process decided.
+    /// An environment variable of the evaluating process decided: `CUTOVER_FLAG_<KEY>`, or the
+    /// flag's declared switch (`env`) forcing a variant or, in `enable` mode, switching it off.
     EnvOverride { var: Cow<'a, str> },
     /// The flag's global switch is off.
     Disabled,

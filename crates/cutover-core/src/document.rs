@@ -18,7 +18,8 @@ pub struct FlagDocument {
 
 impl FlagDocument {
     /// Checks the document as a whole, so an import is refused before anything is written:
-    /// unique keys, valid flags, presets that only name flags of the document.
+    /// unique keys, valid flags, no environment variable read by two flags, presets that only
+    /// name flags of the document.
     pub fn validate(&self) -> Result<(), CoreError> {
         let invalid = |why: String| CoreError::InvalidDocument { why };
         for (i, flag) in self.flags.iter().enumerate() {
@@ -26,15 +27,9 @@ impl FlagDocument {
             if self.flags[..i].iter().any(|f| f.key == flag.key) {
                 return Err(invalid(format!("flag {} appears twice", flag.key)));
             }
-            if let Some(other) =
-                crate::env::env_name_collision(&flag.key, self.flags[..i].iter().map(|f| &f.key))
-            {
-                return Err(invalid(format!(
-                    "flags {other} and {} both answer to the environment variable {}; keys that \
-                     differ only in '-', '_' and '.' are one flag to the environment",
-                    flag.key,
-                    crate::env::env_var_name(&flag.key)
-                )));
+            // The environment rule: no two flags read one variable, derived or declared.
+            if let Some(conflict) = crate::env_claims::env_conflict(flag, &self.flags[..i]) {
+                return Err(invalid(conflict.to_string()));
             }
         }
         for (i, preset) in self.presets.iter().enumerate() {
@@ -67,6 +62,24 @@ mod tests {
         let err = twins.validate().unwrap_err().to_string();
         assert!(
             err.contains("a-b") && err.contains("a.b") && err.contains("CUTOVER_FLAG_A_B"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_two_flags_declaring_one_environment_variable() {
+        let twins: FlagDocument = serde_json::from_str(
+            r#"{"flags":[{"key":"routing","env":"USE_ONEX_ROUTING_NODES"},
+                         {"key":"other","env_percent":"USE_ONEX_ROUTING_NODES"}]}"#,
+        )
+        .unwrap();
+        let err = twins.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("other")
+                && err.contains("routing")
+                && err.contains("USE_ONEX_ROUTING_NODES")
+                && err.contains("as env_percent")
+                && err.contains("as env)"),
             "{err}"
         );
     }

@@ -51,6 +51,59 @@ pub enum CoreError {
     InvalidEnvName { var: String },
 
     #[error(
+        "invalid environment variable name {name:?}: {why}; accepted: 1 to 128 characters of \
+         A-Z, 0-9 and '_', not starting with a digit (such as USE_ONEX_ROUTING_NODES)"
+    )]
+    InvalidEnvVarName { name: String, why: &'static str },
+
+    #[error("unknown env_mode {value:?}; accepted: force, enable")]
+    UnknownEnvMode { value: String },
+
+    #[error(
+        "flag {flag} names the environment variable {var} as both {first} and {second}; a \
+         variable has one meaning: give each its own name"
+    )]
+    EnvVarReused {
+        flag: String,
+        var: String,
+        first: &'static str,
+        second: &'static str,
+    },
+
+    #[error(
+        "invalid value {value:?} in {var} (the rollout percentage of flag {flag}): {why}; \
+         accepted: a number from 0 to 100 with at most two decimals, such as 25 or 12.5, or \
+         leave the variable unset for the flag's own rollout"
+    )]
+    InvalidEnvPercent {
+        flag: String,
+        var: String,
+        value: String,
+        why: &'static str,
+    },
+
+    #[error(
+        "invalid value {value:?} in {var} (the stage of flag {flag}); accepted: disabled, \
+         canary, beta, production, legacy_disabled, or leave the variable unset for the flag's \
+         own stage"
+    )]
+    InvalidEnvStage {
+        flag: String,
+        var: String,
+        value: String,
+    },
+
+    #[error(
+        "invalid value {shown} in {var} (read by flag {flag}): it is not valid UTF-8; give it a \
+         valid value or leave it unset"
+    )]
+    DeclaredEnvNotUtf8 {
+        flag: String,
+        var: String,
+        shown: String,
+    },
+
+    #[error(
         "invalid constraint {text:?}: {why}; accepted: 'ATTR in V1,V2,...', \
          'ATTR not_in V1,V2,...' or 'ATTR exists'"
     )]

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::attribute::AttributeName;
+use crate::env_names::EnvNames;
 use crate::error::CoreError;
 use crate::guard::golden::GoldenResult;
 use crate::guard::plan::RolloutPlan;
@@ -25,9 +26,11 @@ pub(crate) const STICKINESS_FALLBACKS: [&str; 2] =
 
 /// One flag and everything that decides its answer.
 ///
-/// Evaluation precedence (see [`crate::Snapshot`]): kill switch > environment override >
-/// `enabled = false` > stage `legacy_disabled` > targeting override > rollout scope > rollout
-/// bucket.
+/// Evaluation precedence (see [`crate::Snapshot`]): kill switch > environment override
+/// (`CUTOVER_FLAG_<KEY>`, then the declared switch in `force` mode) > `enabled = false` (or the
+/// declared switch in `enable` mode) > stage `legacy_disabled` (or the declared stage variable's
+/// stage) > targeting override > rollout scope > rollout bucket (against the declared percentage
+/// variable's rollout, else the declared stage's, else the flag's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "FlagRepr")]
 pub struct Flag {
@@ -52,6 +55,10 @@ pub struct Flag {
     pub scope: Vec<Constraint>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<Override>,
+    /// The environment variables the flag answers to by their own names (`env`, `env_mode`,
+    /// `env_percent`, `env_stage`, written flat), besides its `CUTOVER_FLAG_<KEY>`.
+    #[serde(flatten)]
+    pub env: EnvNames,
     /// The guarded rollout plan: steps, gates, what a breach does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<RolloutPlan>,
@@ -89,6 +96,7 @@ impl Flag {
             salt: None,
             scope: Vec::new(),
             overrides: Vec::new(),
+            env: EnvNames::default(),
             plan: None,
             run: None,
             verdicts: Verdicts::new(),
@@ -112,8 +120,10 @@ impl Flag {
         )
     }
 
-    /// Checks what types alone cannot: no two overrides for the same attribute and value.
+    /// Checks what types alone cannot: no two overrides for the same attribute and value, no
+    /// variable declared twice.
     pub fn validate(&self) -> Result<(), CoreError> {
+        self.env.check(&self.key)?;
         for requirement in self.requires.values() {
             requirement.check()?;
         }
@@ -169,6 +179,14 @@ struct FlagRepr {
     #[serde(default)]
     overrides: Vec<Override>,
     #[serde(default)]
+    env: Option<crate::env_names::EnvVarName>,
+    #[serde(default)]
+    env_mode: crate::env_names::EnvMode,
+    #[serde(default)]
+    env_percent: Option<crate::env_names::EnvVarName>,
+    #[serde(default)]
+    env_stage: Option<crate::env_names::EnvVarName>,
+    #[serde(default)]
     plan: Option<RolloutPlan>,
     #[serde(default)]
     run: Option<RolloutRun>,
@@ -200,6 +218,12 @@ impl TryFrom<FlagRepr> for Flag {
             salt: r.salt,
             scope: r.scope,
             overrides: r.overrides,
+            env: EnvNames {
+                switch: r.env,
+                mode: r.env_mode,
+                percent: r.env_percent,
+                stage: r.env_stage,
+            },
             plan: r.plan,
             run: r.run,
             verdicts: with_legacy_golden(r.verdicts, r.golden),
@@ -263,6 +287,32 @@ mod tests {
             flag.stickiness_chain().collect::<Vec<_>>(),
             ["session_id", "targetingKey"]
         );
+    }
+
+    #[test]
+    fn declared_environment_names_are_written_flat_and_only_when_set() {
+        let plain = Flag::new(FlagKey::new("f").unwrap());
+        let text = serde_json::to_string(&plain).unwrap();
+        assert!(!text.contains("env"), "{text}");
+        let flag: Flag = serde_json::from_str(
+            r#"{"key":"awf","env":"AWF_BUNDLE_ON","env_mode":"enable","env_percent":"AWF_PERCENT_ROLLOUT"}"#,
+        )
+        .unwrap();
+        assert_eq!(flag.env.switch.as_ref().unwrap().as_str(), "AWF_BUNDLE_ON");
+        let text = serde_json::to_string(&flag).unwrap();
+        assert!(
+            text.contains(
+                r#""env":"AWF_BUNDLE_ON","env_mode":"enable","env_percent":"AWF_PERCENT_ROLLOUT""#
+            ),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<Flag>(&text).unwrap(), flag);
+        let lower = serde_json::from_str::<Flag>(r#"{"key":"a","env":"use_onex"}"#).unwrap_err();
+        assert!(lower.to_string().contains("\"use_onex\""), "{lower}");
+        let twice = serde_json::from_str::<Flag>(r#"{"key":"a","env":"X","env_stage":"X"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(twice.contains("X as both env and env_stage"), "{twice}");
     }
 
     #[test]

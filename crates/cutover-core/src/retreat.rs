@@ -8,7 +8,8 @@ use crate::variant::Variant;
 
 /// Whether going from `before` to `after` sends nobody new to the `new` path and changes nothing
 /// but exposure: no kill switch lifted, no rollout raised, no stage moved up, no override to `new`
-/// added, and description, owner, stickiness, salt, scope and plan as they were. A change that
+/// added, and description, owner, stickiness, salt, scope, declared environment names and plan as
+/// they were. A change that
 /// alters nothing is a retreat too (repeating a kill must not fail for want of budget).
 ///
 /// The run state may change with it: aborting or pausing a guarded rollout is a retreat.
@@ -19,6 +20,7 @@ pub fn is_retreat(before: &Flag, after: &Flag) -> bool {
         && before.stickiness == after.stickiness
         && before.salt == after.salt
         && before.scope == after.scope
+        && before.env == after.env
         && before.plan == after.plan
         && before.verdicts == after.verdicts
         && before.requires == after.requires;
@@ -140,6 +142,14 @@ mod tests {
         check(
             &[FlagChange::SetSalt {
                 salt: Some("reshuffle".into()),
+            }],
+            false,
+        );
+        // A variable that can switch the flag on in some process is no retreat.
+        check(
+            &[FlagChange::SetEnv {
+                env: Some(crate::env_names::EnvVarName::new("USE_NEW").unwrap()),
+                env_mode: crate::env_names::EnvMode::Force,
             }],
             false,
         );

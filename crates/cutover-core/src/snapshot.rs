@@ -3,7 +3,8 @@
 //! Flags are compiled once per change into a form evaluation can read without allocating or
 //! locking: hash maps keyed by the strings contexts carry, the salt already hashed into a seed,
 //! and every rule that does not depend on the context (kill switch, environment override, global
-//! switch, retired legacy) folded into one fixed answer.
+//! switch, retired legacy) folded into one fixed answer. The variables a flag declares (`env`,
+//! `env_percent`, `env_stage`) are read here too, so evaluation never looks them up.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -275,27 +276,36 @@ impl Snapshot {
 
 impl CompiledFlag {
     pub fn compile(flag: &Flag, env: &EnvOverrides) -> Self {
+        // The declared variables stand in for the flag's own switch, stage and rollout in this
+        // process; a malformed value is left out here (the process reports it, see
+        // `EnvOverrides::problems`).
+        let declared = env.read(flag);
+        let stage = declared.stage.unwrap_or(flag.stage);
+        let rollout = declared
+            .rollout
+            .or(declared.stage.map(Stage::rollout))
+            .unwrap_or(flag.rollout);
+        let env_reason = |var: &str| Reason::EnvOverride {
+            var: Cow::Owned(var.to_owned()),
+        };
         let fixed = if flag.killed {
             Some((Variant::Legacy, Reason::KillSwitch))
-        } else if let Some((var, variant)) = env.for_flag(&flag.key) {
-            Some((
-                variant,
-                Reason::EnvOverride {
-                    var: Cow::Owned(var.to_owned()),
-                },
-            ))
-        } else if !flag.enabled {
+        } else if let Some((var, variant)) = env.for_flag(&flag.key).or(declared.forced) {
+            Some((variant, env_reason(var)))
+        } else if let Some((var, false)) = declared.enabled {
+            Some((Variant::Legacy, env_reason(var)))
+        } else if declared.enabled.is_none() && !flag.enabled {
             Some((Variant::Legacy, Reason::Disabled))
-        } else if flag.stage == Stage::LegacyDisabled {
+        } else if stage == Stage::LegacyDisabled {
             Some((Variant::New, Reason::LegacyRetired))
         } else if flag.overrides.is_empty() && flag.scope.is_empty() {
             // At 0 % or 100 % with nothing else to check, the context cannot change the answer.
             let everyone = || Reason::Rollout {
                 attribute: None,
                 bucket: None,
-                rollout: flag.rollout,
+                rollout,
             };
-            match flag.rollout {
+            match rollout {
                 Rollout::NONE => Some((Variant::Legacy, everyone())),
                 Rollout::FULL => Some((Variant::New, everyone())),
                 _ => None,
@@ -346,7 +356,7 @@ impl CompiledFlag {
             reads_clock,
             overrides,
             scope,
-            rollout: flag.rollout,
+            rollout,
             seed: Seed::from_salt(flag.salt()),
             stickiness: flag.stickiness_chain().map(Arc::from).collect(),
         }
@@ -524,5 +534,7 @@ impl CompiledConstraint {
     }
 }
 
+#[cfg(test)]
+mod env_tests;
 #[cfg(test)]
 mod tests;

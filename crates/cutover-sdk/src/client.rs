@@ -154,7 +154,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Environment overrides to apply instead of this process's `CUTOVER_FLAG_*` variables.
+    /// Environment overrides to apply instead of this process's variables (its
+    /// `CUTOVER_FLAG_*` ones and those flags declare by their own names).
     pub fn env_overrides(mut self, env: EnvOverrides) -> Self {
         self.env = Some(env);
         self
@@ -262,6 +263,14 @@ impl Client {
                 closed: Default::default(),
             }),
         })
+    }
+
+    /// The malformed values among the environment variables the current flags declare by their
+    /// own names (`env`, `env_percent`, `env_stage`), each naming the variable, its value and
+    /// what is accepted. Such a variable is left out (the flag evaluates as if it were unset)
+    /// and logged once at WARN; a service that would rather not start can check this.
+    pub fn env_problems(&self) -> Vec<String> {
+        self.inner.live.env_problems()
     }
 
     /// Whether this context takes the new path. An unknown flag answers `false` (legacy).

@@ -1,7 +1,7 @@
 //! The client's current state: the compiled snapshot evaluation reads, and the flags it was
 //! compiled from, moved forward by stream events.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -43,6 +43,9 @@ pub(crate) struct Live {
     pub updated_ms: AtomicI64,
     callbacks: Mutex<Vec<Callback>>,
     cache: Option<PathBuf>,
+    /// The malformed values among the variables the current flags declare (left out of
+    /// evaluation), and every one logged so far, so each is logged once.
+    env_problems: Mutex<(Vec<String>, BTreeSet<String>)>,
 }
 
 /// The on-disk cache: the flags and the sequence they are at.
@@ -67,6 +70,7 @@ impl Live {
             updated_ms: AtomicI64::new(0),
             callbacks: Mutex::new(Vec::new()),
             cache,
+            env_problems: Mutex::default(),
         }
     }
 
@@ -90,6 +94,7 @@ impl Live {
             snapshot: Snapshot::compile(flags.values(), &self.env),
             generation,
         }));
+        self.note_env_problems(flags);
         self.seq.store(seq, Ordering::Release);
         self.updated_ms
             .store(Timestamp::now().as_millisecond(), Ordering::Release);
@@ -103,6 +108,37 @@ impl Live {
                 callback(change);
             }
         }
+    }
+
+    /// Keeps the malformed values of the variables `flags` declare, and logs each new one: the
+    /// process reads its environment once, before it knows the names its flags will declare,
+    /// so a bad value can only be reported when a flag declaring it arrives.
+    fn note_env_problems(&self, flags: &BTreeMap<FlagKey, Flag>) {
+        let problems: Vec<String> = self
+            .env
+            .problems(flags.values())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let mut state = self
+            .env_problems
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for problem in &problems {
+            if state.1.insert(problem.clone()) {
+                tracing::warn!(%problem, "environment variable left out of evaluation");
+            }
+        }
+        state.0 = problems;
+    }
+
+    /// The malformed values among the variables the current flags declare.
+    pub(crate) fn env_problems(&self) -> Vec<String> {
+        self.env_problems
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+            .clone()
     }
 
     pub(crate) fn replace_all(&self, all: Vec<Flag>, seq: u64) {

@@ -20,16 +20,10 @@ pub enum StoreError {
         actual: u64,
     },
 
-    #[error(
-        "flag {key} would answer to the environment variable {var}, like the existing flag \
-         {existing}: keys that differ only in '-', '_' and '.' are one flag to the environment; \
-         pick another key (or delete {existing} first)"
-    )]
-    FlagIdentityTaken {
-        key: String,
-        existing: String,
-        var: String,
-    },
+    /// Two flags would read one environment variable: the core's rule (`env_conflict`), whose
+    /// text names both flags and the variable.
+    #[error("{conflict}")]
+    FlagIdentityTaken { conflict: cutover_core::EnvConflict },
 
     #[error(
         "the document is older than the store for {}: they changed after it was exported; \

@@ -34,6 +34,8 @@ pub(crate) struct FlagRow {
     pub requires: Option<String>,
     /// Unix milliseconds.
     pub stage_since: Option<i64>,
+    /// JSON of the declared environment names; NULL when the flag declares none.
+    pub env_names: Option<String>,
 }
 
 fn json_column<T: serde::Serialize>(
@@ -116,7 +118,7 @@ pub(crate) fn timestamp(ms: i64, what: &str) -> Result<Timestamp, StoreError> {
 /// The columns every read of `flags` selects, for [`FlagRow::read`].
 pub(crate) const FLAG_COLUMNS: &str = "key, version, description, owner, enabled, stage, \
     rollout_bps, killed, stickiness, salt, scope, rollout_plan, rollout_run, verdicts, requires, \
-    stage_since";
+    stage_since, env_names";
 
 /// The columns every read of `overrides` selects, for [`OverrideRow::read`].
 pub(crate) const OVERRIDE_COLUMNS: &str = "flag_key, attribute, value, variant, expires_at";
@@ -140,6 +142,7 @@ impl FlagRow {
             verdicts: row.text_or_null("verdicts")?,
             requires: row.text_or_null("requires")?,
             stage_since: row.int_or_null("stage_since")?,
+            env_names: row.text_or_null("env_names")?,
         })
     }
 
@@ -171,6 +174,11 @@ impl FlagRow {
                 (!flag.requires.is_empty()).then_some(&flag.requires),
             )?,
             stage_since: flag.stage_since.map(millis),
+            env_names: json_column(
+                flag.key.as_str(),
+                "env_names",
+                (!flag.env.is_empty()).then_some(&flag.env),
+            )?,
         })
     }
 
@@ -227,7 +235,11 @@ impl FlagRow {
                 .stage_since
                 .map(|ms| timestamp(ms, "stage_since"))
                 .transpose()?,
+            env: from_json_column(&k, "env_names", self.env_names)?.unwrap_or_default(),
         };
+        flag.env
+            .check(&flag.key)
+            .map_err(|e| bad(&k, "env_names", e))?;
         flag.validate().map_err(|e| bad(&k, "overrides", e))?;
         Ok(flag)
     }

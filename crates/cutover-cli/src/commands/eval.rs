@@ -1,7 +1,7 @@
 //! `cutover eval`: one decision with its reason, or a batch of JSON lines at full speed.
 //!
 //! Evaluation uses the same compiled snapshot as the server and the SDK, with this process's
-//! `CUTOVER_FLAG_*` variables as environment overrides.
+//! `CUTOVER_FLAG_*` variables and the variables flags declare by their own names.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
@@ -65,6 +65,9 @@ pub(crate) async fn run(
     let flags = session.control.flags().await?;
     for var in env.unmatched(flags.iter().map(|f| &f.key)) {
         eprintln!("warning: {var} is set but names no flag in the store");
+    }
+    for problem in env.problems(&flags) {
+        eprintln!("warning: {problem}; it is left out");
     }
     let snapshot = Snapshot::compile(&flags, env);
     match (&args.batch, &args.key) {

@@ -2,14 +2,14 @@
 
 use clap::{Args, Subcommand};
 use cutover_api::{ArmSummary, MetricsSpan};
-use cutover_core::{AttributeName, Constraint, Flag, FlagChange, FlagKey};
+use cutover_core::{AttributeName, Constraint, EnvMode, EnvVarName, Flag, FlagChange, FlagKey};
 
 use super::change;
 use super::change::KeyChange;
 use crate::output;
 use crate::session::Session;
 use crate::text_limit::TextLimit;
-use crate::values::{parse_attribute, parse_key};
+use crate::values::{parse_attribute, parse_env_mode, parse_env_name, parse_key};
 use crate::when::When;
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +51,28 @@ pub(crate) struct FlagCreate {
     /// Create the flag switched off (everyone `legacy`, overrides included).
     #[arg(long)]
     pub disabled: bool,
+    #[command(flatten)]
+    pub env: EnvNameArgs,
+}
+
+/// The environment variables a flag answers to by their own names (docs/evaluation.md).
+#[derive(Debug, Args)]
+pub(crate) struct EnvNameArgs {
+    /// A switch variable the flag answers to in every evaluating process, besides
+    /// CUTOVER_FLAG_<KEY> (true/1/yes/on, false/0/no/off), such as USE_ONEX_ROUTING_NODES.
+    #[arg(long, value_parser = parse_env_name, value_name = "NAME")]
+    pub env: Option<EnvVarName>,
+    /// What the switch does: force (new or legacy for everyone, the default) or enable (it is
+    /// the flag's global switch there; the rollout still decides).
+    #[arg(long, value_parser = parse_env_mode, value_name = "MODE", requires = "env")]
+    pub env_mode: Option<EnvMode>,
+    /// A variable whose value (25, 12.5) is the rollout percentage in an evaluating process.
+    #[arg(long, value_parser = parse_env_name, value_name = "NAME")]
+    pub env_percent: Option<EnvVarName>,
+    /// A variable whose value (canary, beta, ...) is the stage, with its rollout, in an
+    /// evaluating process.
+    #[arg(long, value_parser = parse_env_name, value_name = "NAME")]
+    pub env_stage: Option<EnvVarName>,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +98,15 @@ pub(crate) struct FlagSet {
     /// Remove every scope constraint.
     #[arg(long, conflicts_with = "scope")]
     pub clear_scope: bool,
+    #[command(flatten)]
+    pub env: EnvNameArgs,
+    /// Stop answering to the switch variable (CUTOVER_FLAG_<KEY> stays).
+    #[arg(long, conflicts_with = "env")]
+    pub clear_env: bool,
+    #[arg(long, conflicts_with = "env_percent")]
+    pub clear_env_percent: bool,
+    #[arg(long, conflicts_with = "env_stage")]
+    pub clear_env_stage: bool,
 }
 
 fn parse_constraint(s: &str) -> Result<Constraint, String> {
@@ -176,6 +207,10 @@ async fn create(session: &Session, args: &FlagCreate) -> anyhow::Result<()> {
         flag.stickiness = s.clone();
     }
     flag.salt.clone_from(&args.salt);
+    flag.env.switch.clone_from(&args.env.env);
+    flag.env.mode = args.env.env_mode.unwrap_or_default();
+    flag.env.percent.clone_from(&args.env.env_percent);
+    flag.env.stage.clone_from(&args.env.env_stage);
     let done = session.control.create_flag(flag, &session.meta()?).await?;
     change::report(session, &done)
 }
@@ -208,9 +243,25 @@ async fn set(session: &Session, args: &FlagSet) -> anyhow::Result<()> {
             scope: args.scope.clone(),
         });
     }
+    if args.env.env.is_some() || args.clear_env {
+        changes.push(FlagChange::SetEnv {
+            env: args.env.env.clone(),
+            env_mode: args.env.env_mode.unwrap_or_default(),
+        });
+    }
+    if args.env.env_percent.is_some() || args.clear_env_percent {
+        changes.push(FlagChange::SetEnvPercent {
+            env_percent: args.env.env_percent.clone(),
+        });
+    }
+    if args.env.env_stage.is_some() || args.clear_env_stage {
+        changes.push(FlagChange::SetEnvStage {
+            env_stage: args.env.env_stage.clone(),
+        });
+    }
     if changes.is_empty() {
         anyhow::bail!(
-            "nothing to change; give at least one of --description, --owner, --enabled, --stickiness, --salt, --scope, --clear-scope"
+            "nothing to change; give at least one of --description, --owner, --enabled, --stickiness, --salt, --scope, --clear-scope, --env, --clear-env, --env-percent, --clear-env-percent, --env-stage, --clear-env-stage"
         );
     }
     change::apply(session, &args.target, &changes).await
@@ -294,7 +345,27 @@ fn show(flag: &Flag, session: &Session) -> anyhow::Result<()> {
         ("version", flag.version.to_string()),
         ("env override", cutover_core::env_var_name(&flag.key)),
     ];
-    for (name, value) in rows {
+    let declared = [
+        (
+            "env",
+            flag.env
+                .switch
+                .as_ref()
+                .map(|name| format!("{name} ({})", flag.env.mode)),
+        ),
+        (
+            "env percent",
+            flag.env.percent.as_ref().map(ToString::to_string),
+        ),
+        (
+            "env stage",
+            flag.env.stage.as_ref().map(ToString::to_string),
+        ),
+    ];
+    let declared = declared
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)));
+    for (name, value) in rows.into_iter().chain(declared) {
         println!("{name:<13} {value}");
     }
     if !flag.overrides.is_empty() {

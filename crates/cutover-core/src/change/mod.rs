@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::attribute::AttributeName;
+use crate::env_names::{EnvMode, EnvVarName};
 use crate::error::CoreError;
 use crate::flag::Flag;
 use crate::guard;
@@ -53,6 +54,20 @@ pub enum FlagChange {
     },
     SetScope {
         scope: Vec<Constraint>,
+    },
+    /// Sets (or with `None` clears) the switch variable the flag answers to by its own name,
+    /// and what it does (`force` when left out).
+    SetEnv {
+        env: Option<EnvVarName>,
+        env_mode: EnvMode,
+    },
+    /// Sets or clears the variable whose value is the flag's rollout percentage in a process.
+    SetEnvPercent {
+        env_percent: Option<EnvVarName>,
+    },
+    /// Sets or clears the variable whose value is the flag's stage in a process.
+    SetEnvStage {
+        env_stage: Option<EnvVarName>,
     },
     /// Adds an override, replacing one for the same attribute and value.
     AddOverride {
@@ -113,7 +128,10 @@ impl FlagChange {
             FlagChange::SetDescription { .. }
             | FlagChange::SetOwner { .. }
             | FlagChange::SetStickiness { .. }
-            | FlagChange::SetSalt { .. } => AuditAction::FlagUpdate,
+            | FlagChange::SetSalt { .. }
+            | FlagChange::SetEnv { .. }
+            | FlagChange::SetEnvPercent { .. }
+            | FlagChange::SetEnvStage { .. } => AuditAction::FlagUpdate,
             FlagChange::SetScope { .. } => AuditAction::FlagScope,
             FlagChange::AddOverride { .. } => AuditAction::OverrideAdd,
             FlagChange::RemoveOverride { .. } => AuditAction::OverrideRemove,
@@ -166,11 +184,26 @@ impl FlagChange {
                 | FlagChange::SetOwner { .. }
                 | FlagChange::SetSalt { .. }
                 | FlagChange::SetScope { .. }
+                | FlagChange::SetEnv { .. }
+                | FlagChange::SetEnvPercent { .. }
+                | FlagChange::SetEnvStage { .. }
                 | FlagChange::AddOverride { .. }
                 | FlagChange::Replace { .. }
                 | FlagChange::SetPlan { .. }
                 | FlagChange::RecordVerdict { .. }
                 | FlagChange::SetRequirement { .. }
+        )
+    }
+
+    /// Whether the change can alter the environment variables the flag reads: those are held
+    /// to the rule that no two flags read one variable (`env_conflict`).
+    pub fn touches_env(&self) -> bool {
+        matches!(
+            self,
+            FlagChange::SetEnv { .. }
+                | FlagChange::SetEnvPercent { .. }
+                | FlagChange::SetEnvStage { .. }
+                | FlagChange::Replace { .. }
         )
     }
 
@@ -199,6 +232,10 @@ impl FlagChange {
             | FlagChange::Kill
             | FlagChange::Unkill
             | FlagChange::SetStickiness { .. }
+            // A variable name is at most 128 bytes (`EnvVarName`).
+            | FlagChange::SetEnv { .. }
+            | FlagChange::SetEnvPercent { .. }
+            | FlagChange::SetEnvStage { .. }
             | FlagChange::RemoveOverride { .. }
             | FlagChange::ClearOverrides
             | FlagChange::RemoveExpiredOverrides
@@ -234,6 +271,19 @@ impl FlagChange {
             FlagChange::SetStickiness { attribute } => flag.stickiness = attribute.clone(),
             FlagChange::SetSalt { salt } => flag.salt.clone_from(salt),
             FlagChange::SetScope { scope } => flag.scope.clone_from(scope),
+            FlagChange::SetEnv { env, env_mode } => {
+                flag.env.switch.clone_from(env);
+                flag.env.mode = *env_mode;
+                flag.env.check(&flag.key)?;
+            }
+            FlagChange::SetEnvPercent { env_percent } => {
+                flag.env.percent.clone_from(env_percent);
+                flag.env.check(&flag.key)?;
+            }
+            FlagChange::SetEnvStage { env_stage } => {
+                flag.env.stage.clone_from(env_stage);
+                flag.env.check(&flag.key)?;
+            }
             FlagChange::AddOverride { rule } => {
                 if let Some(at) = rule.expires_at
                     && at <= now

@@ -16,7 +16,10 @@ use serde_json::value::RawValue;
 use super::FlagChange;
 use crate::guard::{Action, GoldenResult, RolloutPlan, RunMove};
 use crate::prerequisite::StageRequirement;
-use crate::{AttributeName, Constraint, Flag, Override, Rollout, Stage, Verdict, VerdictName};
+use crate::{
+    AttributeName, Constraint, EnvMode, EnvVarName, Flag, Override, Rollout, Stage, Verdict,
+    VerdictName,
+};
 
 /// The older form of a golden run's recording: `{"change": "record_golden", "result": ...}`,
 /// optionally under a `verdict` name (`golden` when absent).
@@ -66,6 +69,17 @@ enum ExternallyTagged {
     },
     SetScope {
         scope: Vec<Constraint>,
+    },
+    SetEnv {
+        env: Option<EnvVarName>,
+        #[serde(default)]
+        env_mode: EnvMode,
+    },
+    SetEnvPercent {
+        env_percent: Option<EnvVarName>,
+    },
+    SetEnvStage {
+        env_stage: Option<EnvVarName>,
     },
     AddOverride {
         #[serde(rename = "override")]

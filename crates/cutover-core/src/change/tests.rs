@@ -157,3 +157,50 @@ fn a_change_reads_its_percent_from_the_text_and_says_what_is_wrong() {
         assert!(!err.contains("did not match any variant"), "{text}: {err}");
     }
 }
+
+#[test]
+fn environment_names_are_set_and_cleared_one_field_at_a_time() {
+    let set: Vec<FlagChange> = serde_json::from_str(
+        r#"[{"change": "set_env", "env": "AWF_BUNDLE_ON", "env_mode": "enable"},
+            {"change": "set_env_percent", "env_percent": "AWF_PERCENT_ROLLOUT"},
+            {"change": "set_env_stage", "env_stage": "AWF_STAGE"}]"#,
+    )
+    .unwrap();
+    let next = FlagChange::apply_all(&flag(), &set, now())
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.env.mode, EnvMode::Enable);
+    assert_eq!(
+        next.env.percent.as_ref().unwrap().as_str(),
+        "AWF_PERCENT_ROLLOUT"
+    );
+    assert_eq!(FlagChange::action_of(&set), AuditAction::FlagUpdate);
+    // Leaving env_mode out means force; null clears.
+    let clear: Vec<FlagChange> = serde_json::from_str(
+        r#"[{"change": "set_env", "env": null}, {"change": "set_env_stage"}]"#,
+    )
+    .unwrap();
+    let cleared = FlagChange::apply_all(&next, &clear, now())
+        .unwrap()
+        .unwrap();
+    assert_eq!(cleared.env.switch, None);
+    assert_eq!(cleared.env.mode, EnvMode::Force);
+    assert_eq!(cleared.env.stage, None);
+    assert!(cleared.env.percent.is_some());
+    // One name for two meanings is refused, naming it.
+    let twice = FlagChange::SetEnvStage {
+        env_stage: cleared.env.percent.clone(),
+    };
+    let err = FlagChange::apply_all(&cleared, &[twice], now()).unwrap_err();
+    assert!(
+        err.to_string().contains("AWF_PERCENT_ROLLOUT as both"),
+        "{err}"
+    );
+    let bad = serde_json::from_str::<FlagChange>(r#"{"change": "set_env", "env": "awf-on"}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        bad.contains("\"awf-on\"") && bad.contains("A-Z, 0-9"),
+        "{bad}"
+    );
+}

@@ -1,4 +1,5 @@
-//! Environment overrides: names, values, raw process pairs and key collisions.
+//! Environment overrides: names, values, raw process pairs, and the declared variables of a
+//! flag read from them.
 
 use super::*;
 
@@ -8,24 +9,6 @@ fn names_follow_the_key() {
         env_var_name(&FlagKey::new("use-onex.routing_nodes").unwrap()),
         "CUTOVER_FLAG_USE_ONEX_ROUTING_NODES"
     );
-}
-
-#[test]
-fn keys_differing_only_in_separators_collide() {
-    let keys: Vec<FlagKey> = ["x-y", "other", "x-y-z"]
-        .iter()
-        .map(|k| FlagKey::new(k).unwrap())
-        .collect();
-    let check =
-        |key: &str| env_name_collision(&FlagKey::new(key).unwrap(), &keys).map(FlagKey::to_string);
-    assert_eq!(check("x_y").as_deref(), Some("x-y"));
-    assert_eq!(check("x.y").as_deref(), Some("x-y"));
-    assert_eq!(check("x_y.z").as_deref(), Some("x-y-z"));
-    // The same key is not a collision (that is the caller's "already exists"), nor is one
-    // whose variable differs.
-    assert_eq!(check("x-y"), None);
-    assert_eq!(check("xy"), None);
-    assert_eq!(check("x__y"), None);
 }
 
 #[test]
@@ -117,4 +100,38 @@ fn unmatched_vars_are_reported() {
     .unwrap();
     let keys = [FlagKey::new("checkout").unwrap()];
     assert_eq!(env.unmatched(&keys), ["CUTOVER_FLAG_CHEKOUT"]);
+}
+
+#[test]
+fn declared_variables_are_kept_as_read_and_parsed_per_flag() {
+    let mut flag = crate::Flag::new(FlagKey::new("routing").unwrap());
+    flag.env.switch = Some(EnvVarName::new("USE_ONEX_ROUTING_NODES").unwrap());
+    let env = EnvOverrides::from_vars([("USE_ONEX_ROUTING_NODES", "yes"), ("lower", "x")]).unwrap();
+    let read = env.read(&flag);
+    assert_eq!(read.forced, Some(("USE_ONEX_ROUTING_NODES", Variant::New)));
+    assert!(read.problems.is_empty());
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        // Not UTF-8 in a declared variable: no error at start (no flag may read it), a problem
+        // of the flag that does.
+        let env = EnvOverrides::from_os_vars([(
+            OsStr::new("USE_ONEX_ROUTING_NODES"),
+            OsStr::from_bytes(b"caf\xe9"),
+        )])
+        .unwrap();
+        let problems: Vec<String> = env
+            .problems([&flag])
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("USE_ONEX_ROUTING_NODES")
+                && problems[0].contains(r#""caf\xE9""#)
+                && problems[0].contains("routing"),
+            "{}",
+            problems[0]
+        );
+    }
 }

@@ -6,7 +6,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use cutover_api::Control;
 use cutover_control::requested;
-use cutover_core::{AttributeName, Capability, Constraint, Flag, FlagChange, Rollout, Stage};
+use cutover_core::{
+    AttributeName, Capability, Constraint, EnvMode, EnvVarName, Flag, FlagChange, Rollout, Stage,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -140,12 +142,26 @@ pub(crate) struct UpdateRequest {
     salt: Option<Option<String>>,
     #[serde(default, deserialize_with = "cutover_core::present::not_null")]
     scope: Option<Vec<Constraint>>,
+    /// The switch variable; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    env: Option<Option<EnvVarName>>,
+    /// What the switch does; only with `env`.
+    #[serde(default, deserialize_with = "cutover_core::present::not_null")]
+    env_mode: Option<EnvMode>,
+    /// The percentage variable; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    env_percent: Option<Option<EnvVarName>>,
+    /// The stage variable; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    env_stage: Option<Option<EnvVarName>>,
     #[serde(default, deserialize_with = "cutover_core::count::optional")]
     expected_version: Option<u64>,
 }
 
 /// Tells a field sent as `null` from a field not sent.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Ok(Some(Option::deserialize(d)?))
 }
 
@@ -175,9 +191,29 @@ pub(crate) async fn update(
     if let Some(scope) = r.scope {
         changes.push(FlagChange::SetScope { scope });
     }
+    match (r.env, r.env_mode) {
+        (Some(env), env_mode) => changes.push(FlagChange::SetEnv {
+            env,
+            env_mode: env_mode.unwrap_or_default(),
+        }),
+        (None, Some(mode)) => {
+            return Err(ApiError::bad_request(format!(
+                "env_mode {mode} needs env in the same request: the mode belongs to the switch \
+                 variable (send env with it, the current name to keep it)"
+            )));
+        }
+        (None, None) => {}
+    }
+    if let Some(env_percent) = r.env_percent {
+        changes.push(FlagChange::SetEnvPercent { env_percent });
+    }
+    if let Some(env_stage) = r.env_stage {
+        changes.push(FlagChange::SetEnvStage { env_stage });
+    }
     if changes.is_empty() {
         return Err(ApiError::bad_request(
-            "nothing to change; send one of description, owner, enabled, stickiness, salt, scope",
+            "nothing to change; send one of description, owner, enabled, stickiness, salt, scope, \
+             env, env_percent, env_stage",
         ));
     }
     change(

@@ -110,6 +110,7 @@ impl Live {
             .into_iter()
             .map(|f| (f.key.clone(), f))
             .collect();
+        warn_env_problems(env, flags.values());
         Ok(View {
             snapshot: Snapshot::compile(flags.values(), env),
             flags,
@@ -226,6 +227,14 @@ impl Live {
         } else {
             current.tokens.clone()
         };
+        // Only the flags this batch changed: the others' problems were logged when they came.
+        warn_env_problems(
+            &self.env,
+            flags
+                .iter()
+                .filter(|(key, flag)| current.flags.get(*key) != Some(*flag))
+                .map(|(_, flag)| flag),
+        );
         self.view.store(Arc::new(View {
             snapshot: Snapshot::compile(flags.values(), &self.env),
             flags,
@@ -304,5 +313,13 @@ impl Live {
         }
         let events = events::apply_entries(&mut BTreeMap::new(), &entries)?;
         Some(Missed::Changes(events.into_iter().map(Arc::new).collect()))
+    }
+}
+
+/// Logs the malformed values of the environment variables `flags` declare: this process read
+/// its environment at start, and such a variable is left out of its evaluations.
+fn warn_env_problems<'a>(env: &EnvOverrides, flags: impl IntoIterator<Item = &'a Flag>) {
+    for problem in env.problems(flags) {
+        tracing::warn!(%problem, "environment variable left out of evaluation");
     }
 }

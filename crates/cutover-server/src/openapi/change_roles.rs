@@ -4,12 +4,12 @@
 
 use cutover_core::guard::{GoldenResult, RunMove};
 use cutover_core::{
-    AttributeName, Capability, Flag, FlagChange, FlagKey, Override, Rollout, Stage, Timestamp,
-    Variant, Verdict, VerdictName,
+    AttributeName, Capability, EnvMode, Flag, FlagChange, FlagKey, Override, Rollout, Stage,
+    Timestamp, Variant, Verdict, VerdictName,
 };
 
 /// Every `change` tag, in the order the document lists them.
-pub(crate) const TAGS: [&str; 21] = [
+pub(crate) const TAGS: [&str; 24] = [
     "set_enabled",
     "set_stage",
     "set_rollout",
@@ -20,6 +20,9 @@ pub(crate) const TAGS: [&str; 21] = [
     "set_stickiness",
     "set_salt",
     "set_scope",
+    "set_env",
+    "set_env_percent",
+    "set_env_stage",
     "add_override",
     "remove_override",
     "clear_overrides",
@@ -55,6 +58,12 @@ fn sample(tag: &str) -> Option<FlagChange> {
         },
         "set_salt" => FlagChange::SetSalt { salt: None },
         "set_scope" => FlagChange::SetScope { scope: Vec::new() },
+        "set_env" => FlagChange::SetEnv {
+            env: None,
+            env_mode: EnvMode::Force,
+        },
+        "set_env_percent" => FlagChange::SetEnvPercent { env_percent: None },
+        "set_env_stage" => FlagChange::SetEnvStage { env_stage: None },
         "add_override" => FlagChange::AddOverride {
             rule: Override {
                 attribute: attribute()?,

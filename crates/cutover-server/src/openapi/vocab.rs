@@ -84,8 +84,9 @@ impl Fail {
             Fail::Conflict => {
                 "`version_conflict`: If-Match or expected_version names a version the flag has \
                  moved on from (or the two name different versions); read it again. `already_exists`: the key or name is taken. \
-                 `identity_taken`: another flag's key answers to the same `CUTOVER_FLAG_*` \
-                 variable (keys that differ only in '-', '_' and '.'). `last_admin`: revoking \
+                 `identity_taken`: another flag reads the same environment variable (a key \
+                 answering to the same `CUTOVER_FLAG_*` variable, keys that differ only in '-', \
+                 '_' and '.', or a declared env name); the message names both flags. `last_admin`: revoking \
                  the last admin token is refused. `in_use`: a preset names the flag. `rollout_state`: the guarded rollout is not \
                  in a state the move or plan fits (pausing one that is not running, starting \
                  one already in progress, removing the plan of one in progress, ...); the \

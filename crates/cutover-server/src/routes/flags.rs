@@ -98,8 +98,9 @@ pub(crate) fn routes() -> Vec<Route> {
             "Only `key` is required; other fields take the defaults the Flag schema gives, \
                  and a stage without rollout_percent sets the stage's rollout. The store sets \
                  version 1. 409 `already_exists` when the key is taken, `identity_taken` when \
-                 another flag's key answers to the same `CUTOVER_FLAG_*` variable (`x-y`, \
-                 `x_y` and `x.y` are one flag to the environment).",
+                 another flag reads one of its environment variables: its key answers to the \
+                 same `CUTOVER_FLAG_*` variable (`x-y`, `x_y` and `x.y` are one flag to the \
+                 environment), or it declares env, env_percent or env_stage already read.",
         )
         .body(schema("Flag"))
         .audited()
@@ -138,15 +139,18 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/v1/flags/{key}",
             "updateFlag",
             Requires(Configure),
-            "Reshape a flag: description, owner, enabled, stickiness, salt, scope",
+            "Reshape a flag: description, owner, enabled, stickiness, salt, scope, environment \
+             names",
         )
         .serve(admin::flags::update)
         .or_retreat()
         .sample("/api/v1/flags/checkout", Some(r#"{"description": "x"}"#))
         .notes(
-            "Send at least one of description, owner, enabled, stickiness, salt, scope (400 \
-             otherwise); `salt: null` goes back to the key. `enabled: false` pauses a running \
-             guarded rollout.",
+            "Send at least one of description, owner, enabled, stickiness, salt, scope, env, \
+             env_percent, env_stage (400 otherwise); `salt: null` goes back to the key, `env: \
+             null` (and the others) clear the name; env_mode only with env. `enabled: false` \
+             pauses a running guarded rollout. A name another flag reads is a 409 \
+             `identity_taken` naming both flags.",
         )
         .body(schema("UpdateRequest")),
         route(

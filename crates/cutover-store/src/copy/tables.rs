@@ -108,6 +108,8 @@ pub(crate) const TABLES: &[Table] = &[
             text("verdicts"),
             text("requires"),
             int("stage_since"),
+            // The environment variables the flag declares by their own names.
+            text("env_names"),
         ],
         key: "key",
         held: "1 = 1",

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0008_audit_seal.sql"),
     include_str!("../../migrations/postgres/0009_token_expiry.sql"),
     include_str!("../../migrations/postgres/0010_named_verdicts.sql"),
+    include_str!("../../migrations/postgres/0011_env_names.sql"),
 ];
 
 /// Whether the database holds cutover's schema (its version table), looked up without creating

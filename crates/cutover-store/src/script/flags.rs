@@ -1,6 +1,6 @@
 //! The scripts that create, change and delete flags, and sweep expired overrides.
 
-use cutover_core::{AuditAction, Flag, FlagChange, FlagKey, env_name_collision, env_var_name};
+use cutover_core::{AuditAction, Flag, FlagChange, FlagKey, env_conflict};
 
 use super::audit::{audit, flag_entity};
 use super::tx::Tx;
@@ -17,18 +17,14 @@ fn check_version(flag: &Flag, expected: Option<u64>) -> Result<(), StoreError> {
     }
 }
 
-/// Refuses `key` when one of `others` answers to the same `CUTOVER_FLAG_*` variable (the core's
-/// rule): the environment could not tell the two apart.
-pub(super) fn check_identity<'a>(
-    key: &FlagKey,
-    others: impl IntoIterator<Item = &'a FlagKey>,
+/// Refuses `flag` when it would read an environment variable one of `others` reads: its derived
+/// `CUTOVER_FLAG_<KEY>` or a name it declares (the core's rule, `env_conflict`).
+pub(super) fn check_env_names<'a>(
+    flag: &Flag,
+    others: impl IntoIterator<Item = &'a Flag>,
 ) -> Result<(), StoreError> {
-    match env_name_collision(key, others) {
-        Some(existing) => Err(StoreError::FlagIdentityTaken {
-            key: key.to_string(),
-            existing: existing.to_string(),
-            var: env_var_name(key),
-        }),
+    match env_conflict(flag, others) {
+        Some(conflict) => Err(StoreError::FlagIdentityTaken { conflict }),
         None => Ok(()),
     }
 }
@@ -38,8 +34,10 @@ pub(crate) async fn create_flag<T: Tx>(
     flag: Flag,
     meta: &ChangeMeta,
 ) -> Result<Committed<Flag>, StoreError> {
-    let keys: Vec<FlagKey> = tx.flags().await?.into_iter().map(|f| f.key).collect();
-    check_identity(&flag.key, &keys)?;
+    let others = tx.flags().await?;
+    // A name declared twice within the flag is its own mistake, reported before any conflict.
+    flag.validate()?;
+    check_env_names(&flag, &others)?;
     insert_new_flag(tx, flag, meta).await
 }
 
@@ -81,7 +79,8 @@ pub(super) async fn insert_new_flag<T: Tx>(
 }
 
 /// Applies `changes` to one flag. `action` replaces the action derived from the changes (a
-/// preset application records `preset.apply`).
+/// preset application records `preset.apply`). A change of the environment names the flag
+/// reads is held to the rule that no other flag reads them.
 pub(crate) async fn change_flag<T: Tx>(
     tx: &mut T,
     key: &FlagKey,
@@ -89,6 +88,36 @@ pub(crate) async fn change_flag<T: Tx>(
     changes: &[FlagChange],
     action: Option<AuditAction>,
     meta: &ChangeMeta,
+) -> Result<Committed<Flag>, StoreError> {
+    change_flag_checked(
+        tx,
+        key,
+        expected,
+        changes,
+        action,
+        meta,
+        EnvCheck::AgainstStore,
+    )
+    .await
+}
+
+/// Whether a change is checked against the other flags' environment names here, or was checked
+/// by its caller against the state it leads to (an import moves names between flags, so its
+/// steps one by one may pass through a state where two flags read one name).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum EnvCheck {
+    AgainstStore,
+    ByCaller,
+}
+
+pub(super) async fn change_flag_checked<T: Tx>(
+    tx: &mut T,
+    key: &FlagKey,
+    expected: Option<u64>,
+    changes: &[FlagChange],
+    action: Option<AuditAction>,
+    meta: &ChangeMeta,
+    env_check: EnvCheck,
 ) -> Result<Committed<Flag>, StoreError> {
     let flag = tx
         .flag(key)
@@ -103,6 +132,12 @@ pub(crate) async fn change_flag<T: Tx>(
             audit_id: None,
         });
     };
+    if env_check == EnvCheck::AgainstStore
+        && next.env != flag.env
+        && changes.iter().any(FlagChange::touches_env)
+    {
+        check_env_names(&next, &tx.flags().await?)?;
+    }
     tx.update_flag(&next, meta).await?;
     let action = action.unwrap_or_else(|| FlagChange::action_of(changes));
     let id = audit(tx, meta, action, flag_entity(key), Some(&flag), Some(&next)).await?;

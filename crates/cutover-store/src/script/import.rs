@@ -3,7 +3,7 @@
 
 use cutover_core::{Flag, FlagChange, FlagDocument, FlagKey};
 
-use super::flags::{change_flag, check_identity, delete_flag, insert_new_flag};
+use super::flags::{EnvCheck, change_flag_checked, check_env_names, delete_flag, insert_new_flag};
 use super::presets::{define_preset, delete_preset};
 use super::tx::Tx;
 use crate::{ChangeMeta, ImportReport, StoreError};
@@ -38,11 +38,15 @@ pub(crate) async fn import<T: Tx>(
     }
     let existing: Vec<FlagKey> = current.iter().map(|f| f.key.clone()).collect();
     let in_doc = |key: &FlagKey| doc.flags.iter().any(|f| &f.key == key);
-    // The flags the store keeps besides the document's: a new key must not collide with one.
-    // (The document's own keys were checked against each other by `validate`.)
-    let kept: Vec<&FlagKey> = existing.iter().filter(|k| !prune || in_doc(k)).collect();
-    for flag in doc.flags.iter().filter(|f| !existing.contains(&f.key)) {
-        check_identity(&flag.key, kept.iter().copied())?;
+    // The flags the store keeps as they are besides the document's: no flag of the document may
+    // read an environment variable one of them reads. (The document's flags were checked
+    // against each other by `validate`, and replace their own stored state.)
+    let kept: Vec<&Flag> = current
+        .iter()
+        .filter(|f| !prune && !in_doc(&f.key))
+        .collect();
+    for flag in &doc.flags {
+        check_env_names(flag, kept.iter().copied())?;
     }
     let mut report = ImportReport::default();
     let existing_presets = tx.presets().await?;
@@ -69,7 +73,16 @@ pub(crate) async fn import<T: Tx>(
                 flag: Box::new(flag.clone()),
             }];
             let before = current.iter().find(|c| c.key == flag.key);
-            let done = change_flag(tx, &flag.key, None, &replace, None, meta).await?;
+            let done = change_flag_checked(
+                tx,
+                &flag.key,
+                None,
+                &replace,
+                None,
+                meta,
+                EnvCheck::ByCaller,
+            )
+            .await?;
             if done.changed() {
                 if let Some(before) = before {
                     report.changes.extend(field_changes(before, &done.value));

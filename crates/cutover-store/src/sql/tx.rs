@@ -147,8 +147,8 @@ impl<B: Backend> SqlTx<B> {
 }
 
 /// A flag row as $1..$11 and the change's time and actor as $12, $13, then the plan, run and
-/// verdicts as $14..$16, the prerequisites and the stage's start as $17, $18: the numbering both
-/// the insert and the update use.
+/// verdicts as $14..$16, the prerequisites and the stage's start as $17, $18, the declared
+/// environment names as $19: the numbering both the insert and the update use.
 fn flag_args<D: Dialect>(r: FlagRow, meta: &ChangeMeta) -> Args<D> {
     Args::new()
         .with(r.key)
@@ -169,6 +169,7 @@ fn flag_args<D: Dialect>(r: FlagRow, meta: &ChangeMeta) -> Args<D> {
         .with(r.verdicts)
         .with(r.requires)
         .with(r.stage_since)
+        .with(r.env_names)
 }
 
 #[async_trait]
@@ -208,9 +209,9 @@ impl<B: Backend> Tx for SqlTx<B> {
         self.execute(
             "INSERT INTO flags (key, version, description, owner, enabled, stage, rollout_bps, \
              killed, stickiness, salt, scope, created_at, updated_at, updated_by, rollout_plan, \
-             rollout_run, verdicts, requires, stage_since) \
+             rollout_run, verdicts, requires, stage_since, env_names) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, \
-             $17, $18)",
+             $17, $18, $19)",
             flag_args(FlagRow::from_flag(flag)?, meta),
         )
         .await?;
@@ -223,7 +224,8 @@ impl<B: Backend> Tx for SqlTx<B> {
                 "UPDATE flags SET version = $2, description = $3, owner = $4, enabled = $5, \
                  stage = $6, rollout_bps = $7, killed = $8, stickiness = $9, salt = $10, \
                  scope = $11, updated_at = $12, updated_by = $13, rollout_plan = $14, \
-                 rollout_run = $15, verdicts = $16, requires = $17, stage_since = $18 \
+                 rollout_run = $15, verdicts = $16, requires = $17, stage_since = $18, \
+                 env_names = $19 \
                  WHERE key = $1 AND version = $2 - 1",
                 flag_args(FlagRow::from_flag(flag)?, meta),
             )

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0008_audit_seal.sql"),
     include_str!("../../migrations/sqlite/0009_token_expiry.sql"),
     include_str!("../../migrations/sqlite/0010_named_verdicts.sql"),
+    include_str!("../../migrations/sqlite/0011_env_names.sql"),
 ];
 
 pub(super) fn latest() -> i64 {

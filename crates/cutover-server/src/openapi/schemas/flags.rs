@@ -25,6 +25,22 @@ pub(crate) fn scalar_schemas() -> Value {
                             100 % (legacy_disabled: the legacy path is retired, everyone gets new).",
         },
         "Variant": { "enum": ["legacy", "new"] },
+        "EnvVarName": {
+            "type": "string", "pattern": "^[A-Z_][A-Z0-9_]{0,127}$",
+            "description": "An environment variable a flag reads by its own name: A-Z, 0-9 and \
+                            '_', not starting with a digit, at most 128; names starting with \
+                            CUTOVER_ are refused (cutover's own). No two flags read one \
+                            variable, CUTOVER_FLAG_<KEY> names included: a name another flag \
+                            reads is a 409 `identity_taken` naming both flags.",
+        },
+        "EnvMode": {
+            "enum": ["force", "enable"],
+            "description": "What the switch variable `env` does when set. force (the default): \
+                            truthy forces new and falsy legacy for every context, like \
+                            CUTOVER_FLAG_<KEY>. enable: the variable is the flag's global switch \
+                            in that process; truthy enables the flag and the rollout still \
+                            decides, falsy sends everyone to legacy.",
+        },
         "Role": { "enum": ["admin", "operator", "viewer", "sdk"] },
         "Percent": {
             "description": "Percent from 0 to 100 with at most two decimals, as a JSON number \
@@ -61,6 +77,17 @@ pub(crate) fn flag_schemas() -> Value {
             "scope": described(array(schema("Constraint")),
                 "Constraints a context must all meet to be in the rollout; left out when empty."),
             "overrides": described(array(schema("Override")), "Left out when empty."),
+            "env": described(schema("EnvVarName"),
+                "The switch variable the flag answers to by its own name in an evaluating \
+                 process (true/1/yes/on, false/0/no/off), besides CUTOVER_FLAG_<KEY>; left out \
+                 when none."),
+            "env_mode": described(schema("EnvMode"), "Left out when force."),
+            "env_percent": described(schema("EnvVarName"),
+                "The variable whose value (25, 12.5) is the rollout percentage in an evaluating \
+                 process; left out when none."),
+            "env_stage": described(schema("EnvVarName"),
+                "The variable whose value (canary, ...) is the stage, with its rollout, in an \
+                 evaluating process; left out when none."),
             "plan": described(nullable(schema("RolloutPlan")),
                 "The guarded rollout plan; left out when there is none."),
             "run": described(nullable(schema("RolloutRun")),
@@ -172,6 +199,25 @@ pub(crate) fn change_variants() -> Vec<TaggedVariant> {
             json!({ "scope": array(schema("Constraint")) }),
             &["scope"],
             "",
+        ),
+        (
+            "set_env",
+            json!({ "env": nullable(schema("EnvVarName")), "env_mode": schema("EnvMode") }),
+            &[],
+            "Sets the switch variable and its mode (force when left out); env null or left \
+             out clears it. 409 `identity_taken` when another flag reads the name.",
+        ),
+        (
+            "set_env_percent",
+            json!({ "env_percent": nullable(schema("EnvVarName")) }),
+            &[],
+            "null or left out: clear it. 409 `identity_taken` when another flag reads the name.",
+        ),
+        (
+            "set_env_stage",
+            json!({ "env_stage": nullable(schema("EnvVarName")) }),
+            &[],
+            "null or left out: clear it. 409 `identity_taken` when another flag reads the name.",
         ),
         (
             "add_override",
@@ -297,6 +343,11 @@ pub(crate) fn change_schemas() -> Map<String, Value> {
             "stickiness": schema("AttributeName"),
             "salt": described(json!({ "type": ["string", "null"] }), "null: back to the key."),
             "scope": array(schema("Constraint")),
+            "env": described(nullable(schema("EnvVarName")), "null: clear the switch variable."),
+            "env_mode": described(schema("EnvMode"),
+                "Only with env (400 otherwise); force when left out."),
+            "env_percent": described(nullable(schema("EnvVarName")), "null: clear it."),
+            "env_stage": described(nullable(schema("EnvVarName")), "null: clear it."),
             "expected_version": expected(),
         }),
         true,
@@ -308,6 +359,9 @@ pub(crate) fn change_schemas() -> Map<String, Value> {
         "stickiness",
         "salt",
         "scope",
+        "env",
+        "env_percent",
+        "env_stage",
     ]
     .iter()
     .map(|f| json!({ "required": [f] }))

@@ -217,7 +217,7 @@ pub(crate) fn ofrep_schemas() -> Value {
                         "bucket": described(json!({ "type": "integer", "minimum": 0, "maximum": 9999 }),
                             "The bucket, in basis points."),
                         "rolloutPercent": described(text(), "As text, such as 12.5%."),
-                        "envVar": described(text(), "The CUTOVER_FLAG_<KEY> variable that decided it."),
+                        "envVar": described(text(), "The environment variable that decided it: CUTOVER_FLAG_<KEY> or the flag's env."),
                     },
                 },
             },

@@ -53,8 +53,11 @@ pub(super) async fn insert_new_flag<T: Tx>(
     // exists: a new flag (created or imported) cannot arrive already running or already passed.
     flag.run = None;
     flag.verdicts.clear();
-    // It enters its first stage now (to the millisecond, as the row keeps it).
-    flag.stage_since = cutover_core::Timestamp::from_millisecond(meta.at.as_millisecond()).ok();
+    // It enters its first stage now (to the millisecond, as the row keeps it), unless it comes
+    // with the time it entered it elsewhere (a document exported from another store).
+    if flag.stage_since.is_none() {
+        flag.stage_since = cutover_core::Timestamp::from_millisecond(meta.at.as_millisecond()).ok();
+    }
     if let Some(existing) = tx.flag(&flag.key).await? {
         return Err(StoreError::FlagExists {
             key: existing.key.to_string(),

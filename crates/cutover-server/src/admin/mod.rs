@@ -115,8 +115,8 @@ pub(crate) fn meta(caller: &Caller, headers: &HeaderMap) -> Result<ChangeMeta, A
     };
     let force = match headers.get("x-cutover-force") {
         None => false,
-        Some(v) if v.as_bytes().eq_ignore_ascii_case(b"true") => true,
-        Some(v) if v.as_bytes().eq_ignore_ascii_case(b"false") => false,
+        Some(v) if v.as_bytes() == b"true" => true,
+        Some(v) if v.as_bytes() == b"false" => false,
         Some(v) => {
             return Err(ApiError {
                 field: Some("X-Cutover-Force".into()),

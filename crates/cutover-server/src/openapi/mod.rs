@@ -76,13 +76,16 @@ fn parameters() -> Value {
             "Why, recorded in the audit entry: at most 1024 bytes (a 422 naming the field \
              otherwise).",
         ),
-        "Force": header_param(
-            "X-Cutover-Force",
-            "`true`: move the flag into a stage although its prerequisites are missing (a 409 \
-             `prerequisites` otherwise). Needs X-Cutover-Reason (a 422 otherwise); the audit \
-             entry's reason then says it was forced and past what. Anything but true or false \
-             is a 400.",
-        ),
+        "Force": {
+            "name": "X-Cutover-Force",
+            "in": "header",
+            "required": false,
+            "description": "`true`: move the flag into a stage although its prerequisites are \
+                            missing (a 409 `prerequisites` otherwise). Needs X-Cutover-Reason (a \
+                            422 otherwise); the audit entry's reason then says it was forced and \
+                            past what. Anything but true or false is a 400.",
+            "schema": { "enum": ["true", "false"] },
+        },
     })
 }
 

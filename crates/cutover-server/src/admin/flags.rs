@@ -197,10 +197,14 @@ pub(crate) async fn update(
             env_mode: env_mode.unwrap_or_default(),
         }),
         (None, Some(mode)) => {
-            return Err(ApiError::bad_request(format!(
-                "env_mode {mode} needs env in the same request: the mode belongs to the switch \
-                 variable (send env with it, the current name to keep it)"
-            )));
+            // A well-formed body a rule refuses: 422, about the field.
+            return Err(ApiError::invalid(
+                "env_mode",
+                format!(
+                    "env_mode {mode} needs env in the same request: the mode belongs to the \
+                     switch variable (send env with it, the current name to keep it)"
+                ),
+            ));
         }
         (None, None) => {}
     }

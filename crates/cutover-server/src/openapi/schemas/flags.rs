@@ -345,7 +345,7 @@ pub(crate) fn change_schemas() -> Map<String, Value> {
             "scope": array(schema("Constraint")),
             "env": described(nullable(schema("EnvVarName")), "null: clear the switch variable."),
             "env_mode": described(schema("EnvMode"),
-                "Only with env (400 otherwise); force when left out."),
+                "Only with env (422 otherwise, field env_mode); force when left out."),
             "env_percent": described(nullable(schema("EnvVarName")), "null: clear it."),
             "env_stage": described(nullable(schema("EnvVarName")), "null: clear it."),
             "expected_version": expected(),
